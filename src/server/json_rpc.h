@@ -1,0 +1,82 @@
+// JsonRpcDispatcher: JSON-RPC 2.0 over a request body (single calls and
+// batches), independent of transport.
+//
+// Contract:
+//  * Bodies are bounded (size, depth, batch length) before parsing; anything
+//    malformed gets a JSON-RPC error, never an exception out of Handle().
+//  * A missing `params` and a null `params` mean the same (empty array).
+//  * Notifications (no `id`) get no response; a batch of only notifications
+//    yields an empty body.
+//  * Method handlers return RpcOutcome: a result or an RpcError with a stable
+//    code (INTERFACE.md's table) and an optional `data` object.
+// Thread-safety: Register/SetFallback before serving; Handle is thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "absl/container/flat_hash_map.h"
+#include "nlohmann/json.hpp"
+
+namespace sigil::server {
+
+// Error codes of the external contract (INTERFACE.md).
+enum RpcCode : int {
+  kParseError = -32700,
+  kInvalidRequest = -32600,
+  kMethodNotFound = -32601,
+  kInvalidParams = -32602,
+  kInternalError = -32603,
+  kUnauthenticated = -32001,
+  kApprovalRequired = -32002,
+  kDeniedByPolicy = -32003,
+  kLockdown = -32004,
+  kRateLimited = -32005,
+  kUnavailable = -32006,
+};
+
+struct RpcError {
+  int code = kInternalError;
+  std::string message;
+  nlohmann::json data;  // null when absent
+};
+
+using RpcOutcome = std::variant<nlohmann::json, RpcError>;
+
+struct RpcLimits {
+  size_t max_body_bytes = 1 << 20;
+  size_t max_depth = 64;
+  size_t max_batch = 100;
+};
+
+template <typename Context>
+class JsonRpcDispatcher {
+ public:
+  using Method = std::function<RpcOutcome(const std::string& method, const nlohmann::json& params, const Context&)>;
+
+  explicit JsonRpcDispatcher(RpcLimits limits = {}) : limits_(limits) {}
+
+  void Register(const std::string& name, Method method) { methods_[name] = std::move(method); }
+  // Called for methods not registered; absent → -32601.
+  void SetFallback(Method method) { fallback_ = std::move(method); }
+  bool Has(const std::string& name) const { return methods_.contains(name); }
+
+  // Returns the response body; empty when nothing is to be sent back.
+  std::string Handle(std::string_view body, const Context& ctx) const;
+  // One already-parsed call object; returns the response object or null for
+  // a notification.
+  nlohmann::json HandleOne(const nlohmann::json& call, const Context& ctx) const;
+
+  static nlohmann::json ErrorResponse(const nlohmann::json& id, const RpcError& error);
+
+ private:
+  RpcLimits limits_;
+  absl::flat_hash_map<std::string, Method> methods_;
+  Method fallback_;
+};
+
+}  // namespace sigil::server
+
+#include "server/json_rpc_impl.h"
