@@ -65,4 +65,31 @@ absl::StatusOr<SchnorrSignature> SchnorrSignWithAux(const SecretBytes& private_k
                                                     const std::array<uint8_t, 32>& aux_rand);
 bool SchnorrVerify(const XOnlyPublicKey& public_key, std::span<const uint8_t> message, const SchnorrSignature& sig);
 
+// --- Additions (verification of signatures made elsewhere; vector tests) ---
+
+// BIP-340 signing of a message of any length (BIP-340 vectors 15-18 use 0, 1,
+// 17 and 100-byte messages). Deterministic given aux_rand.
+absl::StatusOr<SchnorrSignature> SchnorrSignMessageWithAux(const SecretBytes& private_key,
+                                                           std::span<const uint8_t> message,
+                                                           const std::array<uint8_t, 32>& aux_rand);
+
+// Whether a verifier accepts s > n/2. Sigil itself only ever emits low-s;
+// kAccept exists for checking signatures from systems that do not normalise.
+enum class HighS { kReject, kAccept };
+
+// Verifies r||s like VerifyEcdsa, with an explicit high-s rule.
+bool VerifyEcdsaWithHighS(const Secp256k1PublicKey& public_key, const Hash256& digest,
+                          std::span<const uint8_t, 64> rs, HighS high_s);
+
+// Strict DER (X.690) ECDSA-Sig-Value parser: SEQUENCE { INTEGER r, INTEGER s }
+// with minimal definite lengths, minimal non-negative integers, no trailing
+// bytes. Returns r||s (each left-padded to 32 bytes). InvalidArgument for any
+// BER-only or malformed encoding, or an integer wider than 256 bits. It does
+// not range-check r and s against n (verification does).
+absl::StatusOr<std::array<uint8_t, 64>> ParseEcdsaDerSignature(std::span<const uint8_t> der);
+
+// Verifies a DER-encoded ECDSA signature (strict DER, as above).
+bool VerifyEcdsaDer(const Secp256k1PublicKey& public_key, const Hash256& digest, std::span<const uint8_t> der,
+                    HighS high_s);
+
 }  // namespace sigil::crypto
