@@ -1,0 +1,904 @@
+#include "net/http_server.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "base/status.h"
+#include "net/request_id.h"
+
+namespace sigil::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using unix_proto = asio::local::stream_protocol;
+
+using TcpStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using UnixStream = beast::basic_stream<unix_proto>;
+
+// ---------------------------------------------------------------------------
+// ListenerConfig factories
+
+ListenerConfig ListenerConfig::Tcp(std::string host, uint16_t port) {
+  ListenerConfig c;
+  c.transport = HttpTransport::kTcp;
+  c.host = std::move(host);
+  c.port = port;
+  return c;
+}
+
+ListenerConfig ListenerConfig::Tls(std::string host, uint16_t port, std::string cert_file,
+                                   std::string key_file) {
+  ListenerConfig c;
+  c.transport = HttpTransport::kTls;
+  c.host = std::move(host);
+  c.port = port;
+  c.cert_file = std::move(cert_file);
+  c.key_file = std::move(key_file);
+  return c;
+}
+
+ListenerConfig ListenerConfig::Unix(std::string path) {
+  ListenerConfig c;
+  c.transport = HttpTransport::kUnix;
+  c.unix_path = std::move(path);
+  return c;
+}
+
+namespace {
+
+// Linux sun_path is 108 bytes including the terminator; the socket is first
+// bound under "<path>.~XXXXXX" (8 more bytes) and renamed into place.
+constexpr size_t kMaxUnixPath = 107 - 8;
+// How long a closing connection keeps reading (and discarding) what the
+// client still sends, so that our last response is not destroyed by a TCP
+// reset. Bounded so a client cannot hold the slot.
+constexpr auto kLingerTime = std::chrono::seconds(1);
+constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
+}
+
+std::string ToStd(beast::string_view s) { return std::string(s.data(), s.size()); }
+
+std::string FormatHostPort(const asio::ip::address& addr, uint16_t port) {
+  if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(port);
+  return addr.to_string() + ":" + std::to_string(port);
+}
+
+bool HasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+bool IsParseError(const beast::error_code& ec) {
+  return &ec.category() == &http::make_error_code(http::error::bad_method).category();
+}
+
+std::string StaticOverflowResponse() {
+  std::string body = JsonErrorBody("too_many_connections", "the server has too many open connections; retry later");
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+         "Connection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Impl
+
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  // Thread-safe: schedules the reaction to Stop() on the connection's strand.
+  virtual void NotifyStop() = 0;
+};
+
+class AcceptorBase {
+ public:
+  virtual ~AcceptorBase() = default;
+  virtual void StartAccepting() = 0;
+  virtual void Close() = 0;  // thread-safe
+};
+
+class HttpServer::Impl {
+ public:
+  Impl(HttpServerOptions options, HttpHandler handler)
+      : opts_(std::move(options)), handler_(std::move(handler)), ioc_(std::make_unique<asio::io_context>()) {}
+  ~Impl() { Stop(); }
+
+  absl::Status Init();
+  void Run();
+  void Stop();
+
+  const HttpServerOptions& opts() const { return opts_; }
+  const HttpHandler& handler() const { return handler_; }
+  asio::io_context& ioc() { return *ioc_; }
+  asio::thread_pool& workers() { return *workers_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  const std::vector<BoundListener>& bound() const { return bound_; }
+
+  // Registers a new connection unless max_connections is reached.
+  bool Register(ConnectionBase* c, std::weak_ptr<ConnectionBase> w) {
+    absl::MutexLock lock(&mu_);
+    if (conns_.size() >= opts_.max_connections) return false;
+    conns_.emplace(c, std::move(w));
+    return true;
+  }
+  void Unregister(ConnectionBase* c) {
+    absl::MutexLock lock(&mu_);
+    conns_.erase(c);
+  }
+  bool TryAcquireInFlight() {
+    absl::MutexLock lock(&mu_);
+    if (in_flight_ >= max_in_flight_) {
+      ++rejected_overload_;
+      return false;
+    }
+    ++in_flight_;
+    ++requests_handled_;
+    return true;
+  }
+  void ReleaseInFlight() {
+    absl::MutexLock lock(&mu_);
+    --in_flight_;
+  }
+  void CountRejectedConnection() {
+    absl::MutexLock lock(&mu_);
+    ++rejected_connections_;
+  }
+  HttpServer::Stats GetStats() const {
+    absl::MutexLock lock(&mu_);
+    HttpServer::Stats s;
+    s.open_connections = conns_.size();
+    s.in_flight = in_flight_;
+    s.requests_handled = requests_handled_;
+    s.rejected_overload = rejected_overload_;
+    s.rejected_connections = rejected_connections_;
+    return s;
+  }
+
+  void Observe(const HttpAccessRecord& rec) {
+    if (opts_.on_response) opts_.on_response(rec);
+  }
+
+  // Takes ownership of an accepted socket.
+  template <class Socket>
+  void OnAccepted(Socket socket, HttpTransport transport, ssl::context* tls);
+
+  std::atomic<int> overflow_active{0};
+
+ private:
+  absl::Status BindTcp(const ListenerConfig& cfg, ssl::context* tls);
+  absl::Status BindUnix(const ListenerConfig& cfg);
+
+  HttpServerOptions opts_;
+  HttpHandler handler_;
+  size_t max_in_flight_ = 0;
+  std::vector<BoundListener> bound_;
+
+  // Destruction order matters: acceptors and connections (owned by handlers
+  // queued in ioc_) go before the TLS contexts they borrow.
+  std::vector<std::unique_ptr<ssl::context>> tls_contexts_;
+  std::unique_ptr<asio::io_context> ioc_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::unique_ptr<AcceptorBase>> acceptors_;
+  std::unique_ptr<asio::thread_pool> workers_;
+  std::vector<std::thread> io_threads_;
+
+  struct UnixFile {
+    std::string path;
+    dev_t dev;
+    ino_t ino;
+  };
+  std::vector<UnixFile> unix_files_;
+
+  std::atomic<bool> stopping_{false};
+  absl::Mutex stop_mu_;  // serializes Stop()
+  bool stopped_ ABSL_GUARDED_BY(stop_mu_) = false;
+
+  mutable absl::Mutex mu_;
+  std::unordered_map<ConnectionBase*, std::weak_ptr<ConnectionBase>> conns_ ABSL_GUARDED_BY(mu_);
+  size_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t requests_handled_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t rejected_overload_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t rejected_connections_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Connection: one accepted socket, one request at a time, on its own strand.
+
+template <class Stream>
+class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  static constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+  template <class Socket>
+  Connection(HttpServer::Impl& srv, Socket&& socket, ssl::context* tls, HttpTransport transport)
+      : srv_(srv), stream_(MakeStream(std::forward<Socket>(socket), tls)), transport_(transport) {}
+
+  ~Connection() override {
+    if (holds_in_flight_) srv_.ReleaseInFlight();
+    srv_.Unregister(this);
+  }
+
+  void Start() {
+    DescribePeer();
+    if constexpr (kIsTls) {
+      state_ = State::kHandshake;
+      Lowest().expires_after(ToChrono(srv_.opts().header_timeout));
+      stream_.async_handshake(ssl::stream_base::server,
+                              beast::bind_front_handler(&Connection::OnHandshake, this->shared_from_this()));
+    } else {
+      ReadHeader();
+    }
+  }
+
+  void NotifyStop() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->OnStop(); });
+  }
+
+ private:
+  enum class State { kHandshake, kIdle, kReadingHeader, kReadingBody, kHandling, kWriting, kClosing };
+
+  template <class Socket>
+  static Stream MakeStream(Socket&& socket, ssl::context* tls) {
+    if constexpr (kIsTls) {
+      return Stream(std::forward<Socket>(socket), *tls);
+    } else {
+      (void)tls;
+      return Stream(std::forward<Socket>(socket));
+    }
+  }
+
+  auto& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  void DescribePeer() {
+    if constexpr (std::is_same_v<Stream, UnixStream>) {
+      peer_ = "unix";
+      struct ucred cred {};
+      socklen_t len = sizeof(cred);
+      if (getsockopt(Lowest().socket().native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+        peer_uid_ = static_cast<uint32_t>(cred.uid);
+      }
+    } else {
+      beast::error_code ec;
+      auto ep = Lowest().socket().remote_endpoint(ec);
+      peer_ = ec ? std::string("unknown") : FormatHostPort(ep.address(), ep.port());
+    }
+  }
+
+  void OnStop() {
+    switch (state_) {
+      case State::kHandshake:
+      case State::kIdle:
+      case State::kReadingHeader:
+      case State::kReadingBody:
+        // No request handed to the handler yet: nothing to finish.
+        Lowest().close();
+        break;
+      case State::kHandling:
+      case State::kWriting:
+      case State::kClosing:
+        // The response goes out with "Connection: close" (see WriteResponse).
+        break;
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) return Lowest().close();
+    ReadHeader();
+  }
+
+  // Between requests on a kept-alive connection: wait up to idle_timeout for
+  // the first byte of the next request.
+  void WaitForNextRequest() {
+    if (srv_.stopping()) return Lowest().close();
+    if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
+    state_ = State::kIdle;
+    Lowest().expires_after(ToChrono(srv_.opts().idle_timeout));
+    stream_.async_read_some(buffer_.prepare(4096),
+                            beast::bind_front_handler(&Connection::OnIdleRead, this->shared_from_this()));
+  }
+
+  void OnIdleRead(beast::error_code ec, size_t n) {
+    if (ec) return Lowest().close();  // idle timeout, peer closed, or Stop()
+    buffer_.commit(n);
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    if (srv_.stopping()) return Lowest().close();
+    state_ = State::kReadingHeader;
+    start_ = std::chrono::steady_clock::now();
+    method_.clear();
+    target_.clear();
+    request_id_.clear();
+    request_body_bytes_ = 0;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(srv_.opts().max_header_bytes, UINT32_MAX)));
+    parser_->body_limit(srv_.opts().max_body_bytes);
+    Lowest().expires_after(ToChrono(srv_.opts().header_timeout));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Connection::OnHeader, this->shared_from_this()));
+  }
+
+  // Maps a read failure to a response or to a silent close. Returns true if
+  // a response was started.
+  bool RespondToReadError(beast::error_code ec) {
+    if (ec == http::error::body_limit) {
+      WriteError(413, "payload_too_large",
+                 "request body exceeds the limit of " + std::to_string(srv_.opts().max_body_bytes) + " bytes");
+      return true;
+    }
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      WriteError(431, "header_too_large",
+                 "request header exceeds the limit of " + std::to_string(srv_.opts().max_header_bytes) + " bytes");
+      return true;
+    }
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message) return false;
+    if (IsParseError(ec)) {
+      WriteError(400, "bad_request", "malformed HTTP request: " + ec.message());
+      return true;
+    }
+    return false;  // timeout, reset, Stop(): nothing sensible to answer
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec) {
+      if (!RespondToReadError(ec)) Lowest().close();
+      return;
+    }
+    const auto& msg = parser_->get();
+    method_ = ToStd(msg.method_string());
+    target_ = ToStd(msg.target());
+    auto expect = msg.find(http::field::expect);
+    if (expect != msg.end() && beast::iequals(expect->value(), "100-continue") && !parser_->is_done()) {
+      state_ = State::kReadingBody;
+      Lowest().expires_after(ToChrono(srv_.opts().write_timeout));
+      asio::async_write(stream_, asio::buffer(kContinue, sizeof(kContinue) - 1),
+                        [self = this->shared_from_this()](beast::error_code wec, size_t) {
+                          if (wec) return self->Lowest().close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return Dispatch();
+    state_ = State::kReadingBody;
+    Lowest().expires_after(ToChrono(srv_.opts().body_timeout));
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&Connection::OnBody, this->shared_from_this()));
+  }
+
+  void OnBody(beast::error_code ec, size_t) {
+    if (ec) {
+      if (!RespondToReadError(ec)) Lowest().close();
+      return;
+    }
+    Dispatch();
+  }
+
+  void Dispatch() {
+    Lowest().expires_never();
+    http::request<http::string_body> msg = parser_->release();
+    parser_.reset();
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    request_id_ = NewRequestId();
+    is_head_ = msg.method() == http::verb::head;
+
+    if (srv_.stopping()) {
+      WriteError(503, "shutting_down", "the server is shutting down; retry on another instance or later");
+      return;
+    }
+    if (!srv_.TryAcquireInFlight()) {
+      HttpResponse r = HttpResponse::Json(
+          503, JsonErrorBody("overloaded", "the server is at its limit of concurrent requests; retry later"));
+      r.headers.Set("Retry-After", std::to_string(srv_.opts().retry_after_seconds));
+      WriteResponse(std::move(r), /*close_after=*/false);
+      return;
+    }
+    holds_in_flight_ = true;
+    state_ = State::kHandling;
+
+    auto req = std::make_shared<HttpRequest>();
+    req->method = method_;
+    req->target = target_;
+    for (const auto& f : msg) req->headers.Add(ToStd(f.name_string()), ToStd(f.value()));
+    request_body_bytes_ = msg.body().size();
+    req->body = std::move(msg.body());
+    req->peer = peer_;
+    req->transport = transport_;
+    req->peer_uid = peer_uid_;
+    req->request_id = request_id_;
+    req->version = msg.version();
+
+    asio::post(srv_.workers(), [self = this->shared_from_this(), req] {
+      HttpResponse resp;
+      try {
+        resp = self->srv_.handler()(*req);
+      } catch (...) {
+        resp = HttpResponse::Json(500, JsonErrorBody("internal", "the request handler failed unexpectedly"));
+      }
+      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+        self->WriteResponse(std::move(resp), /*close_after=*/false);
+      });
+    });
+  }
+
+  void WriteError(int status, std::string_view code, std::string_view message) {
+    if (request_id_.empty()) request_id_ = NewRequestId();
+    WriteResponse(HttpResponse::Json(status, JsonErrorBody(code, message)), /*close_after=*/true);
+  }
+
+  void WriteResponse(HttpResponse r, bool close_after) {
+    if (r.status < 100 || r.status > 999 || HasCrLf(r.content_type)) {
+      r = HttpResponse::Json(500, JsonErrorBody("internal", "the request handler produced an invalid response"));
+    }
+    res_ = {};
+    res_.version(version_ == 10 ? 10 : 11);
+    res_.result(static_cast<unsigned>(r.status));
+    for (const auto& [name, value] : r.headers.fields()) {
+      if (name.empty() || HasCrLf(name) || HasCrLf(value)) continue;  // never let a handler split the response
+      http::field f = http::string_to_field(name);
+      if (f == http::field::content_length || f == http::field::transfer_encoding ||
+          f == http::field::connection || beast::iequals(name, "X-Request-Id")) {
+        continue;
+      }
+      res_.insert(name, value);
+    }
+    if (!r.content_type.empty()) res_.set(http::field::content_type, r.content_type);
+    res_.set("X-Request-Id", request_id_);
+    bool keep = keep_alive_ && !close_after && !srv_.stopping();
+    res_.keep_alive(keep);
+    response_body_bytes_ = r.body.size();
+    if (is_head_) {
+      res_.content_length(r.body.size());  // the size a GET would have; no body
+    } else {
+      res_.body() = std::move(r.body);
+      res_.prepare_payload();
+    }
+    status_ = r.status;
+    state_ = State::kWriting;
+    Lowest().expires_after(ToChrono(srv_.opts().write_timeout));
+    http::async_write(stream_, res_, beast::bind_front_handler(&Connection::OnWrite, this->shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code ec, size_t) {
+    if (holds_in_flight_) {
+      holds_in_flight_ = false;
+      srv_.ReleaseInFlight();
+    }
+    HttpAccessRecord rec;
+    rec.method = method_;
+    rec.target = target_;
+    rec.status = status_;
+    rec.peer = peer_;
+    rec.request_id = request_id_;
+    rec.duration = absl::FromChrono(std::chrono::steady_clock::now() - start_);
+    rec.request_body_bytes = request_body_bytes_;
+    rec.response_body_bytes = response_body_bytes_;
+    srv_.Observe(rec);
+
+    if (ec) return Lowest().close();
+    if (!res_.keep_alive()) return CloseGracefully();
+    res_ = {};
+    WaitForNextRequest();
+  }
+
+  // After a final response: stop sending, then read and drop whatever the
+  // client still sends for a short while so our response is not reset away.
+  void CloseGracefully() {
+    state_ = State::kClosing;
+    Lowest().expires_after(kLingerTime);
+    if constexpr (kIsTls) {
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Lowest().close(); });
+    } else {
+      beast::error_code ec;
+      Lowest().socket().shutdown(asio::socket_base::shutdown_send, ec);
+      if (ec) return Lowest().close();
+      Drain();
+    }
+  }
+
+  void Drain() {
+    Lowest().async_read_some(asio::buffer(drain_buf_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Lowest().close();
+      self->Drain();
+    });
+  }
+
+  HttpServer::Impl& srv_;
+  Stream stream_;
+  HttpTransport transport_;
+  std::string peer_;
+  std::optional<uint32_t> peer_uid_;
+  State state_ = State::kReadingHeader;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  bool keep_alive_ = true;
+  bool holds_in_flight_ = false;
+  bool is_head_ = false;
+  unsigned version_ = 11;
+  int status_ = 0;
+  std::string method_, target_, request_id_;
+  size_t request_body_bytes_ = 0, response_body_bytes_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::array<char, 4096> drain_buf_{};
+};
+
+// A connection beyond max_connections: a canned 503, then close.
+template <class Protocol>
+class OverflowReply final : public std::enable_shared_from_this<OverflowReply<Protocol>> {
+ public:
+  OverflowReply(std::atomic<int>& active, typename Protocol::socket socket)
+      : active_(active), stream_(std::move(socket)) {
+    ++active_;
+  }
+  ~OverflowReply() { --active_; }
+
+  void Run() {
+    static const std::string kResponse = StaticOverflowResponse();
+    stream_.expires_after(kLingerTime);
+    asio::async_write(stream_, asio::buffer(kResponse),
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->stream_.close();
+                        beast::error_code sec;
+                        self->stream_.socket().shutdown(asio::socket_base::shutdown_send, sec);
+                        self->Drain();
+                      });
+  }
+
+ private:
+  void Drain() {
+    stream_.async_read_some(asio::buffer(buf_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->stream_.close();
+      self->Drain();
+    });
+  }
+
+  std::atomic<int>& active_;
+  beast::basic_stream<Protocol> stream_;
+  std::array<char, 1024> buf_{};
+};
+
+template <class Socket>
+void HttpServer::Impl::OnAccepted(Socket socket, HttpTransport transport, ssl::context* tls) {
+  using Protocol = typename Socket::protocol_type;
+  if (stopping()) return;
+  auto start = [&](auto conn) {
+    if (Register(conn.get(), conn)) {
+      conn->Start();
+    } else {
+      // Lost a race for the last slot against another acceptor: the
+      // connection (and its socket) is dropped here.
+      CountRejectedConnection();
+    }
+  };
+  if constexpr (std::is_same_v<Protocol, unix_proto>) {
+    start(std::make_shared<Connection<UnixStream>>(*this, std::move(socket), nullptr, transport));
+  } else if (transport == HttpTransport::kTls) {
+    start(std::make_shared<Connection<TlsStream>>(*this, std::move(socket), tls, transport));
+  } else {
+    start(std::make_shared<Connection<TcpStream>>(*this, std::move(socket), nullptr, transport));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Acceptor
+
+template <class Protocol>
+class Acceptor final : public AcceptorBase {
+ public:
+  Acceptor(HttpServer::Impl& srv, HttpTransport transport, ssl::context* tls)
+      : srv_(srv), transport_(transport), tls_(tls), strand_(asio::make_strand(srv.ioc())), acceptor_(strand_),
+        retry_timer_(strand_) {}
+
+  typename Protocol::acceptor& acceptor() { return acceptor_; }
+
+  void StartAccepting() override {
+    asio::dispatch(strand_, [this] { DoAccept(); });
+  }
+
+  void Close() override {
+    std::promise<void> done;
+    auto fut = done.get_future();
+    asio::dispatch(strand_, [this, &done] {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      retry_timer_.cancel();
+      done.set_value();
+    });
+    fut.wait();
+  }
+
+ private:
+  void DoAccept() {
+    if (!acceptor_.is_open()) return;
+    acceptor_.async_accept(asio::make_strand(srv_.ioc()),
+                           [this](beast::error_code ec, typename Protocol::socket socket) { OnAccept(ec, std::move(socket)); });
+  }
+
+  void OnAccept(beast::error_code ec, typename Protocol::socket socket) {
+    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (ec) {
+      // EMFILE and friends: back off instead of spinning.
+      retry_timer_.expires_after(std::chrono::milliseconds(100));
+      retry_timer_.async_wait([this](beast::error_code tec) {
+        if (!tec) DoAccept();
+      });
+      return;
+    }
+    if (srv_.GetStats().open_connections >= srv_.opts().max_connections) {
+      Reject(std::move(socket));
+    } else {
+      srv_.OnAccepted(std::move(socket), transport_, tls_);
+    }
+    DoAccept();
+  }
+
+  void Reject(typename Protocol::socket socket) {
+    srv_.CountRejectedConnection();
+    // TLS clients cannot read a plaintext answer; and the number of sockets
+    // lingering on a canned answer is itself bounded.
+    if (transport_ == HttpTransport::kTls ||
+        srv_.overflow_active.load() >= static_cast<int>(std::max<size_t>(srv_.opts().max_connections, 16))) {
+      beast::error_code ec;
+      socket.close(ec);
+      return;
+    }
+    std::make_shared<OverflowReply<Protocol>>(srv_.overflow_active, std::move(socket))->Run();
+  }
+
+  HttpServer::Impl& srv_;
+  HttpTransport transport_;
+  ssl::context* tls_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  typename Protocol::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+};
+
+// ---------------------------------------------------------------------------
+// Impl: bind, run, stop
+
+absl::Status HttpServer::Impl::Init() {
+  if (opts_.listeners.empty()) return absl::InvalidArgumentError("HTTP server: no listener configured");
+  if (opts_.worker_threads < 0 || opts_.io_threads < 1) {
+    return absl::InvalidArgumentError("HTTP server: worker_threads must be >= 0 and io_threads >= 1");
+  }
+  if (opts_.max_header_bytes == 0 || opts_.max_connections == 0) {
+    return absl::InvalidArgumentError("HTTP server: max_header_bytes and max_connections must be positive");
+  }
+  for (absl::Duration d : {opts_.header_timeout, opts_.body_timeout, opts_.write_timeout, opts_.idle_timeout}) {
+    if (d <= absl::ZeroDuration()) return absl::InvalidArgumentError("HTTP server: timeouts must be positive");
+  }
+  if (opts_.worker_threads == 0) {
+    opts_.worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  max_in_flight_ = opts_.max_in_flight ? opts_.max_in_flight : 4 * static_cast<size_t>(opts_.worker_threads);
+
+  for (const ListenerConfig& cfg : opts_.listeners) {
+    switch (cfg.transport) {
+      case HttpTransport::kTcp:
+        RETURN_IF_ERROR(BindTcp(cfg, nullptr));
+        break;
+      case HttpTransport::kTls: {
+        auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+        ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+        SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+        beast::error_code ec;
+        ctx->use_certificate_chain_file(cfg.cert_file, ec);
+        if (ec) {
+          return absl::InvalidArgumentError("TLS listener: cannot load certificate chain from " + cfg.cert_file +
+                                            ": " + ec.message());
+        }
+        ctx->use_private_key_file(cfg.key_file, ssl::context::pem, ec);
+        if (ec) {
+          return absl::InvalidArgumentError("TLS listener: cannot load private key from " + cfg.key_file + ": " +
+                                            ec.message());
+        }
+        if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+          return absl::InvalidArgumentError("TLS listener: private key " + cfg.key_file +
+                                            " does not match certificate " + cfg.cert_file);
+        }
+        ssl::context* raw = ctx.get();
+        tls_contexts_.push_back(std::move(ctx));
+        RETURN_IF_ERROR(BindTcp(cfg, raw));
+        break;
+      }
+      case HttpTransport::kUnix:
+        RETURN_IF_ERROR(BindUnix(cfg));
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status HttpServer::Impl::BindTcp(const ListenerConfig& cfg, ssl::context* tls) {
+  const std::string where = cfg.host + ":" + std::to_string(cfg.port);
+  beast::error_code ec;
+  asio::ip::address addr = asio::ip::make_address(cfg.host, ec);
+  if (ec) {
+    tcp::resolver resolver(*ioc_);
+    auto results = resolver.resolve(cfg.host, std::to_string(cfg.port), tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return absl::InvalidArgumentError("cannot listen on " + where + ": cannot resolve host: " + ec.message());
+    }
+    addr = results.begin()->endpoint().address();
+  }
+  tcp::endpoint ep(addr, cfg.port);
+  auto acc = std::make_unique<Acceptor<tcp>>(*this, cfg.transport, tls);
+  auto& a = acc->acceptor();
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError("cannot listen on " + where + ": " + ec.message());
+  tcp::endpoint local = a.local_endpoint(ec);
+  if (ec) return absl::UnavailableError("cannot listen on " + where + ": " + ec.message());
+
+  BoundListener b;
+  b.transport = cfg.transport;
+  b.host = local.address().to_string();
+  b.port = local.port();
+  std::string hostport = FormatHostPort(local.address(), local.port());
+  b.url = (cfg.transport == HttpTransport::kTls ? "https://" : "http://") + hostport;
+  bound_.push_back(std::move(b));
+  acceptors_.push_back(std::move(acc));
+  return absl::OkStatus();
+}
+
+absl::Status HttpServer::Impl::BindUnix(const ListenerConfig& cfg) {
+  const std::string& path = cfg.unix_path;
+  if (path.empty()) return absl::InvalidArgumentError("Unix listener: empty socket path");
+  if (path.size() > kMaxUnixPath) {
+    return absl::InvalidArgumentError("Unix listener: socket path " + path + " is too long (at most " +
+                                      std::to_string(kMaxUnixPath) + " bytes)");
+  }
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      return absl::AlreadyExistsError("Unix listener: " + path + " exists and is not a socket; remove it or choose another path");
+    }
+    unix_proto::socket probe(*ioc_);
+    beast::error_code ec;
+    probe.connect(unix_proto::endpoint(path), ec);
+    if (!ec) {
+      return absl::AlreadyExistsError("Unix listener: another process is already listening on " + path);
+    }
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return absl::UnavailableError("Unix listener: cannot remove stale socket " + path + ": " + std::strerror(errno));
+    }
+  }
+
+  // Bind under a temporary name, restrict it, then rename into place, so the
+  // socket is never reachable at `path` with a wider mode.
+  std::string tmp = path + ".~" + NewRequestId().substr(0, 6);
+  auto acc = std::make_unique<Acceptor<unix_proto>>(*this, HttpTransport::kUnix, nullptr);
+  auto& a = acc->acceptor();
+  beast::error_code ec;
+  a.open(unix_proto(), ec);
+  if (!ec) a.bind(unix_proto::endpoint(tmp), ec);
+  if (ec) return absl::UnavailableError("Unix listener: cannot bind " + path + ": " + ec.message());
+  if (chmod(tmp.c_str(), 0600) != 0 || rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = std::strerror(errno);
+    unlink(tmp.c_str());
+    return absl::UnavailableError("Unix listener: cannot install socket at " + path + ": " + err);
+  }
+  if (lstat(path.c_str(), &st) != 0) {
+    return absl::UnavailableError("Unix listener: socket " + path + " vanished after creation");
+  }
+  unix_files_.push_back({path, st.st_dev, st.st_ino});
+  a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return absl::UnavailableError("Unix listener: cannot listen on " + path + ": " + ec.message());
+
+  BoundListener b;
+  b.transport = HttpTransport::kUnix;
+  b.unix_path = path;
+  b.url = "unix:" + path;
+  bound_.push_back(std::move(b));
+  acceptors_.push_back(std::move(acc));
+  return absl::OkStatus();
+}
+
+void HttpServer::Impl::Run() {
+  work_.emplace(ioc_->get_executor());
+  workers_ = std::make_unique<asio::thread_pool>(static_cast<size_t>(opts_.worker_threads));
+  for (int i = 0; i < opts_.io_threads; ++i) {
+    io_threads_.emplace_back([this] { ioc_->run(); });
+  }
+  for (auto& a : acceptors_) a->StartAccepting();
+}
+
+void HttpServer::Impl::Stop() {
+  absl::MutexLock stop_lock(&stop_mu_);
+  if (stopped_) return;
+  stopped_ = true;
+  stopping_.store(true, std::memory_order_release);
+
+  const bool running = !io_threads_.empty();
+  if (running) {
+    for (auto& a : acceptors_) a->Close();
+    std::vector<std::shared_ptr<ConnectionBase>> live;
+    {
+      absl::MutexLock lock(&mu_);
+      for (auto& [raw, weak] : conns_) {
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+      }
+    }
+    for (auto& c : live) c->NotifyStop();
+    live.clear();  // a connection's last reference may now be on its strand
+
+    auto drained = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return conns_.empty() && in_flight_ == 0; };
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&drained), opts_.shutdown_grace);
+    }
+    work_.reset();
+    ioc_->stop();
+    for (auto& t : io_threads_) t.join();
+    io_threads_.clear();
+    // Handlers still running past the grace period are waited for here; what
+    // they post back lands in the stopped io_context and is discarded.
+    workers_->join();
+  }
+  acceptors_.clear();
+  ioc_.reset();  // destroys every remaining connection
+  tls_contexts_.clear();
+  for (const UnixFile& f : unix_files_) {
+    struct stat st {};
+    if (lstat(f.path.c_str(), &st) == 0 && st.st_dev == f.dev && st.st_ino == f.ino) unlink(f.path.c_str());
+  }
+  unix_files_.clear();
+}
+
+// ---------------------------------------------------------------------------
+// HttpServer
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, HttpHandler handler) {
+  if (!handler) return absl::InvalidArgumentError("HTTP server: no handler");
+  auto impl = std::make_unique<Impl>(std::move(options), std::move(handler));
+  absl::Status st = impl->Init();
+  if (!st.ok()) return st;  // ~Impl removes any Unix socket already created
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+const std::vector<BoundListener>& HttpServer::listeners() const { return impl_->bound(); }
+void HttpServer::Stop() { impl_->Stop(); }
+HttpServer::Stats HttpServer::stats() const { return impl_->GetStats(); }
+
+}  // namespace sigil::net
