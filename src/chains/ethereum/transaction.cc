@@ -269,9 +269,6 @@ absl::StatusOr<Transaction> Transaction::Create(TransactionFields f, const Parse
   }
   if (f.type == TxType::kBlob) {
     if (!f.to) return FieldError("to", "a blob transaction cannot create a contract");
-    if (f.blob_versioned_hashes.empty()) {
-      return FieldError("blobVersionedHashes", "a blob transaction needs at least one blob");
-    }
     for (size_t i = 0; i < f.blob_versioned_hashes.size(); ++i) {
       if (f.blob_versioned_hashes[i][0] != 0x01) {
         return FieldError("blobVersionedHashes[" + std::to_string(i) + "]",

@@ -17,8 +17,9 @@
 //   * max_priority_fee_per_gas <= max_fee_per_gas (types 2 and 3);
 //   * fields that the type does not have are zero/empty (a legacy transaction
 //     with an access list or max_fee_per_gas is refused, not silently dropped);
-//   * blob transactions have a `to`, at least one versioned hash, each
-//     starting with the KZG version byte 0x01;
+//   * blob transactions have a `to`, and each versioned hash starts with the
+//     KZG version byte 0x01 (an empty hash list, invalid on chain, is still
+//     decoded: such transactions are never signed here);
 //   * the unsigned encoding is at most ParseOptions::limits.max_input_size bytes.
 // Decoding is strict: canonical RLP (see rlp.h), integers without leading
 // zero bytes, addresses exactly 20 bytes (or empty for contract creation),
