@@ -1,0 +1,194 @@
+// AuditLog: Sigil's tamper-evident, append-only audit log.
+//
+// Every record is framed into one file (doc/audit-log.md) and becomes a leaf
+// of an RFC 6962 Merkle tree; signed checkpoints (tree size, root, time,
+// Ed25519 signature by the audit key) are written into the same file every
+// `checkpoint_every_records` records or `checkpoint_interval`, and at Close().
+//
+// Durability: Append() returns only after the record is fsync'd. Concurrent
+// appenders are group-committed: the first waiting appender becomes the
+// leader, writes every queued record in one write and one fsync, and wakes
+// the others (leveldb's writer queue). Receipts are contiguous seqs.
+//
+// Fail closed (DESIGN.md invariant 2): if a write or fsync fails, every
+// Append in that batch returns UnavailableError("audit log cannot be written:
+// ..."), nothing of that batch counts as appended (the tree and seq do not
+// advance), and the partial bytes are truncated away (or, if truncating fails
+// too, before the next write). The next Append retries by itself; there is no
+// sticky error state and no restart is needed.
+//
+// Open() replays the whole file: it rebuilds the tree, checks every frame,
+// seq and signed checkpoint, and cuts off a torn tail (an incomplete final
+// frame left by a crash). It refuses (DataLoss) a file with damage anywhere
+// else, so a complete record is never silently dropped.
+//
+// Thread-safety: all methods are thread-safe. Ownership: the log borrows the
+// Env, Clock and CheckpointSigner in its options; they must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "audit/checkpoint.h"
+#include "audit/checkpoint_signer.h"
+#include "audit/env.h"
+#include "audit/log_verifier.h"
+#include "audit/merkle.h"
+#include "audit/proof.h"
+#include "audit/record.h"
+#include "base/clock.h"
+#include "nlohmann/json.hpp"
+
+namespace sigil::audit {
+
+struct AuditLogOptions {
+  Env* env = nullptr;                  // default: PosixEnv()
+  const Clock* clock = nullptr;        // default: RealClock
+  CheckpointSigner* signer = nullptr;  // required
+  uint64_t checkpoint_every_records = 1000;
+  absl::Duration checkpoint_interval = absl::Seconds(60);
+  // Start a thread that writes a checkpoint when records have waited
+  // `checkpoint_interval` without one (otherwise only appends trigger them).
+  bool background_checkpoints = true;
+  // false skips fsync: ONLY for benchmarks and tests that measure something
+  // else. Appends are then not durable.
+  bool sync = true;
+  // Upper bound on records in one group commit.
+  size_t max_batch_records = 4096;
+};
+
+// Proof that a record was made durable: its seq (== Merkle leaf index) and
+// its leaf hash SHA-256(0x00 || canonical record).
+struct AuditReceipt {
+  uint64_t seq = 0;
+  Hash leaf_hash{};
+  nlohmann::json ToJson() const;  // {"seq", "leaf_hash"}
+};
+
+struct AuditLogStats {
+  uint64_t records_appended = 0;   // since Open
+  uint64_t fsyncs = 0;             // successful file syncs of batches
+  uint64_t batches = 0;            // successful group commits
+  uint64_t last_batch_records = 0;
+  uint64_t max_batch_records = 0;
+  uint64_t queued_appends = 0;     // appenders waiting or being written now
+  uint64_t failed_batches = 0;     // batches refused because I/O failed
+  uint64_t checkpoints_written = 0;
+  uint64_t checkpoint_failures = 0;  // signer errors (records were still appended)
+  uint64_t torn_tail_bytes_truncated = 0;  // at Open
+  uint64_t tree_size = 0;
+};
+
+class AuditLog {
+ public:
+  // Opens or creates the log at `path`.
+  // Errors: InvalidArgument (no signer), FailedPrecondition (the file belongs
+  // to another audit key), DataLoss (damage or tampering found; nothing is
+  // repaired), Unavailable (I/O).
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, AuditLogOptions options);
+
+  // Writes a final checkpoint if records are uncovered (best effort) and
+  // closes. Prefer calling Close() to see its status.
+  ~AuditLog();
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  // Appends `record` and blocks until it is durable. The log assigns
+  // `record.seq`, and `record.time_ms` if it is 0.
+  // Errors: InvalidArgument (ValidateRecord), Unavailable (write/fsync
+  // failed; nothing appended, retry later), FailedPrecondition (closed).
+  [[nodiscard]] absl::StatusOr<AuditReceipt> Append(AuditRecord record);
+
+  // Writes (durably) a checkpoint of the current tree unless the latest one
+  // already covers it, and returns the latest checkpoint.
+  [[nodiscard]] absl::StatusOr<SignedCheckpoint> Checkpoint();
+
+  // Final checkpoint, then closes the file. Later calls fail with
+  // FailedPrecondition. Returns the first error; the file is closed anyway.
+  [[nodiscard]] absl::Status Close();
+
+  uint64_t Size() const;  // durable records
+  Hash Root() const;      // root over Size() records
+  std::optional<SignedCheckpoint> LatestCheckpoint() const;
+  crypto::Ed25519PublicKey PublicKey() const { return audit_key_; }
+  const LogId& log_id() const { return log_id_; }
+  const std::string& path() const { return path_; }
+  AuditLogStats Stats() const;
+
+  // Proof that record `seq` is in the tree of `tree_size` records
+  // (InvalidArgument unless seq < tree_size <= Size()).
+  [[nodiscard]] absl::StatusOr<InclusionProof> ProveInclusion(uint64_t seq, uint64_t tree_size) const;
+  // Proof that the tree at old_size is a prefix of the tree at new_size
+  // (InvalidArgument unless old_size <= new_size <= Size()).
+  [[nodiscard]] absl::StatusOr<ConsistencyProof> ProveConsistency(uint64_t old_size, uint64_t new_size) const;
+
+  // Reads records [first_seq, first_seq + count) back from disk.
+  [[nodiscard]] absl::StatusOr<std::vector<AuditRecord>> ReadRecords(uint64_t first_seq, uint64_t count) const;
+
+  // Re-reads the durable file and verifies it with the offline verifier,
+  // additionally requiring it to match the in-memory tree and the latest
+  // checkpoint this process wrote.
+  VerifyReport Verify() const;
+
+  // Checkpoints, then writes the log (all durable records and checkpoints,
+  // ending with a checkpoint that covers every record in it) to `path` as a
+  // self-contained file in the same format (doc/audit-log.md §5), atomically.
+  [[nodiscard]] absl::Status Export(const std::string& path);
+
+ private:
+  struct Writer;
+  struct Batch;
+
+  AuditLog(std::string path, AuditLogOptions options, Env& env, const Clock& clock, CheckpointSigner& signer);
+
+  // Reads or creates the file and rebuilds the state.
+  absl::Status Init();
+  // Enqueues `w`, and either waits for a leader to complete it or leads.
+  void Submit(Writer& w);
+  // The leader's work outside the mutex.
+  void WriteBatch(Batch& batch);
+  void BackgroundLoop();
+  absl::StatusOr<SignedCheckpoint> SignCheckpoint(uint64_t size, const Hash& root);
+  absl::StatusOr<std::pair<SignedCheckpoint, uint64_t>> CheckpointAndEnd();
+
+  const std::string path_;
+  const AuditLogOptions options_;
+  Env& env_;
+  const Clock& clock_;
+  CheckpointSigner& signer_;
+  crypto::Ed25519PublicKey audit_key_{};
+  LogId log_id_{};
+
+  // Used only by the current leader (the writer at the queue's front), so
+  // never concurrently.
+  std::unique_ptr<WritableFile> file_;
+  bool needs_repair_ = false;  // bytes past durable_end_ may be on disk
+
+  mutable absl::Mutex mu_;
+  std::deque<Writer*> writers_ ABSL_GUARDED_BY(mu_);
+  // The tree may briefly hold leaves of the batch being written; only
+  // committed_ of them are durable and visible.
+  MerkleTree tree_ ABSL_GUARDED_BY(mu_);
+  uint64_t committed_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t durable_end_ ABSL_GUARDED_BY(mu_) = 0;  // file bytes known durable
+  std::vector<uint64_t> record_offsets_ ABSL_GUARDED_BY(mu_);
+  std::optional<SignedCheckpoint> latest_checkpoint_ ABSL_GUARDED_BY(mu_);
+  uint64_t latest_checkpoint_end_ ABSL_GUARDED_BY(mu_) = 0;  // file offset after it
+  absl::Time last_checkpoint_time_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  AuditLogStats stats_ ABSL_GUARDED_BY(mu_);
+
+  std::thread background_;
+};
+
+}  // namespace sigil::audit

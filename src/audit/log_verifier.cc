@@ -1,0 +1,281 @@
+#include "audit/log_verifier.h"
+
+#include <map>
+
+#include "base/hex.h"
+
+namespace sigil::audit {
+namespace {
+
+constexpr size_t kMaxErrors = 100;
+
+class ErrorList {
+ public:
+  explicit ErrorList(std::vector<VerifyError>& out) : out_(out) {}
+  ~ErrorList() {
+    if (dropped_ > 0) {
+      out_.push_back(VerifyError{std::to_string(dropped_) + " further errors not shown", 0, std::nullopt});
+    }
+  }
+  void Add(std::string what, uint64_t offset, std::optional<uint64_t> seq = std::nullopt) {
+    if (out_.size() >= kMaxErrors) {
+      ++dropped_;
+      return;
+    }
+    out_.push_back(VerifyError{std::move(what), offset, seq});
+  }
+
+ private:
+  std::vector<VerifyError>& out_;
+  uint64_t dropped_ = 0;
+};
+
+struct SeenCheckpoint {
+  SignedCheckpoint checkpoint;
+  uint64_t offset;
+};
+
+std::string Str(uint64_t v) { return std::to_string(v); }
+
+}  // namespace
+
+nlohmann::json VerifyError::ToJson() const {
+  nlohmann::json j{{"what", what}, {"offset", offset}};
+  if (seq) j["seq"] = *seq;
+  return j;
+}
+
+nlohmann::json VerifyReport::ToJson() const {
+  nlohmann::json errs = nlohmann::json::array();
+  for (const auto& e : errors) errs.push_back(e.ToJson());
+  nlohmann::json j{{"valid", valid},   {"errors", errs},          {"records", records},
+                   {"checkpoints", checkpoints}, {"root", HexEncode(root)}};
+  if (latest_checkpoint) j["latest_checkpoint"] = latest_checkpoint->ToJson();
+  if (log_id) j["log_id"] = HexEncode(*log_id);
+  if (torn_tail_bytes) j["torn_tail_bytes"] = torn_tail_bytes;
+  return j;
+}
+
+LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
+                    const VerifyOptions& options) {
+  LogReplay out;
+  VerifyReport& report = out.report;
+  {
+    ErrorList errors(report.errors);
+    auto scan_or = ScanLog(bytes);
+    if (!scan_or.ok()) {
+      errors.Add(std::string(scan_or.status().message()), 0);
+    } else {
+      const LogScan& scan = *scan_or;
+      out.header_ok = true;
+      out.header = scan.header;
+      out.valid_end = scan.valid_end;
+      out.tail = scan.tail;
+      report.log_id = scan.header.log_id;
+      if (scan.header.audit_key != audit_key) {
+        errors.Add("the log header names audit key " + HexEncode(scan.header.audit_key) +
+                       " but it is being verified against " + HexEncode(audit_key),
+                   28);
+      }
+
+      out.tree.Reserve(scan.frames.size());
+      out.record_offsets.reserve(scan.frames.size());
+      std::optional<uint64_t> prev_seq;
+      std::vector<SeenCheckpoint> checkpoints;  // valid signature, right log
+      for (const Frame& frame : scan.frames) {
+        const uint64_t entry = out.tree.Size();
+        if (frame.type == FrameType::kRecord) {
+          out.tree.Append(HashLeaf(frame.payload));
+          out.record_offsets.push_back(frame.offset);
+          auto record = ParseRecord(frame.payload);
+          if (!record.ok()) {
+            errors.Add("record " + Str(entry) + " is malformed: " + std::string(record.status().message()),
+                       frame.offset, entry);
+            prev_seq.reset();
+            continue;
+          }
+          const uint64_t seq = record->seq;
+          const uint64_t want = prev_seq ? *prev_seq + 1 : entry;
+          if (seq != want) {
+            if (prev_seq && seq <= *prev_seq) {
+              errors.Add("record has seq " + Str(seq) + " after seq " + Str(*prev_seq) +
+                             ": a duplicated or reordered record",
+                         frame.offset, entry);
+            } else if (seq > want) {
+              errors.Add("seq jumps to " + Str(seq) + " where " + Str(want) + " was expected: records " +
+                             Str(want) + ".." + Str(seq - 1) + " are missing (deleted) or out of order",
+                         frame.offset, entry);
+            } else {
+              errors.Add("record has seq " + Str(seq) + " at position " + Str(entry) +
+                             ": records were inserted or deleted before it",
+                         frame.offset, entry);
+            }
+          }
+          prev_seq = seq;
+          if (options.on_record) options.on_record(*record);
+          continue;
+        }
+        // Checkpoint frame.
+        ++report.checkpoints;
+        auto parsed = ParseSignedCheckpoint(frame.payload);
+        if (!parsed.ok()) {
+          errors.Add(std::string(parsed.status().message()), frame.offset);
+          continue;
+        }
+        const Checkpoint& c = parsed->checkpoint;
+        const std::string where = "checkpoint (size " + Str(c.tree_size) + ")";
+        if (c.log_id != scan.header.log_id) {
+          errors.Add(where + " belongs to another log (" + HexEncode(c.log_id) + ")", frame.offset);
+          continue;
+        }
+        if (!VerifyCheckpointSignature(*parsed, audit_key)) {
+          errors.Add(where + " is not signed by the audit key " + HexEncode(audit_key), frame.offset);
+          continue;
+        }
+        if (c.tree_size != entry) {
+          errors.Add(where + " follows " + Str(entry) + " records: records were " +
+                         (c.tree_size > entry ? "deleted" : "inserted") + " before it",
+                     frame.offset);
+        }
+        if (!checkpoints.empty() && c.tree_size < checkpoints.back().checkpoint.checkpoint.tree_size) {
+          errors.Add(where + " is smaller than the previous checkpoint (size " +
+                         Str(checkpoints.back().checkpoint.checkpoint.tree_size) + "): checkpoints reordered",
+                     frame.offset);
+        }
+        checkpoints.push_back(SeenCheckpoint{*parsed, frame.offset});
+        out.latest_checkpoint = *parsed;
+      }
+      report.records = out.tree.Size();
+      report.root = out.tree.Root();
+      report.latest_checkpoint = out.latest_checkpoint;
+
+      // Every checkpoint must commit to a prefix of these records.
+      std::vector<bool> matches(checkpoints.size(), false);
+      std::map<uint64_t, size_t> by_size;  // first checkpoint seen for each size
+      for (size_t i = 0; i < checkpoints.size(); ++i) {
+        const Checkpoint& c = checkpoints[i].checkpoint.checkpoint;
+        const uint64_t off = checkpoints[i].offset;
+        auto [it, fresh] = by_size.emplace(c.tree_size, i);
+        if (!fresh && checkpoints[it->second].checkpoint.checkpoint.root != c.root) {
+          errors.Add("two checkpoints for size " + Str(c.tree_size) + " (offsets " +
+                         Str(checkpoints[it->second].offset) + " and " + Str(off) +
+                         ") have different roots: the audit key signed two histories",
+                     off);
+        }
+        if (c.tree_size > report.records) {
+          errors.Add("checkpoint (size " + Str(c.tree_size) + ") covers more records than the log holds (" +
+                         Str(report.records) + "): the log was truncated",
+                     off);
+          continue;
+        }
+        matches[i] = out.tree.RootAt(c.tree_size).value() == c.root;
+        if (!matches[i]) {
+          errors.Add("checkpoint (size " + Str(c.tree_size) + ") does not match the records' Merkle root", off);
+        }
+      }
+      // Localise the damage: between the last matching checkpoint and the
+      // first one that does not match.
+      uint64_t good_size = 0;
+      for (size_t i = 0; i < checkpoints.size(); ++i) {
+        const uint64_t size = checkpoints[i].checkpoint.checkpoint.tree_size;
+        if (size > report.records) continue;
+        if (matches[i]) {
+          good_size = std::max(good_size, size);
+          continue;
+        }
+        const uint64_t at = good_size < out.record_offsets.size() ? out.record_offsets[good_size] : out.valid_end;
+        errors.Add("records with seq in [" + Str(good_size) + ", " + Str(size) +
+                       ") were altered, or the checkpoint was not made from this log",
+                   at, good_size);
+        break;
+      }
+      // A checkpoint that does not match the records, followed by one that
+      // does, was signed over a history that the later one contradicts.
+      for (size_t i = 0; i < checkpoints.size(); ++i) {
+        if (matches[i] || checkpoints[i].checkpoint.checkpoint.tree_size > report.records) continue;
+        for (size_t k = i + 1; k < checkpoints.size(); ++k) {
+          if (!matches[k]) continue;
+          const Checkpoint& a = checkpoints[i].checkpoint.checkpoint;
+          const Checkpoint& b = checkpoints[k].checkpoint.checkpoint;
+          auto proof = out.tree.ConsistencyPath(std::min(a.tree_size, b.tree_size), b.tree_size);
+          absl::Status consistent =
+              proof.ok() ? VerifyConsistency(a.tree_size, b.tree_size, a.root, b.root, *proof) : proof.status();
+          if (a.tree_size <= b.tree_size && !consistent.ok()) {
+            errors.Add("checkpoint (size " + Str(a.tree_size) + ", offset " + Str(checkpoints[i].offset) +
+                           ") is not consistent with the later checkpoint (size " + Str(b.tree_size) + ", offset " +
+                           Str(checkpoints[k].offset) + ")",
+                       checkpoints[i].offset);
+          }
+          break;
+        }
+      }
+
+      switch (scan.tail) {
+        case LogScan::Tail::kClean:
+          break;
+        case LogScan::Tail::kTorn:
+          report.torn_tail_bytes = bytes.size() - scan.valid_end;
+          if (!options.allow_torn_tail) {
+            errors.Add("the file ends in the middle of a frame (" + scan.tail_problem + "): it was truncated",
+                       scan.valid_end);
+          }
+          break;
+        case LogScan::Tail::kCorrupt:
+          errors.Add("damaged frame (" + scan.tail_problem + "); the " + Str(bytes.size() - scan.valid_end) +
+                         " bytes from here on were not read",
+                     scan.valid_end, report.records);
+          break;
+      }
+
+      if (options.require_final_checkpoint) {
+        const uint64_t covered = out.latest_checkpoint ? out.latest_checkpoint->checkpoint.tree_size : 0;
+        if (!out.latest_checkpoint) {
+          errors.Add("the log has no valid checkpoint", out.valid_end);
+        } else if (covered < report.records) {
+          errors.Add("records with seq >= " + Str(covered) + " are not covered by a signed checkpoint: the log "
+                         "was cut after its last checkpoint, or they were added without the audit key",
+                     out.record_offsets[covered], covered);
+        }
+      }
+
+      if (options.trusted_checkpoint) {
+        const SignedCheckpoint& t = *options.trusted_checkpoint;
+        const uint64_t size = t.checkpoint.tree_size;
+        if (!VerifyCheckpointSignature(t, audit_key)) {
+          errors.Add("the trusted checkpoint is not signed by the audit key", 0);
+        } else if (t.checkpoint.log_id != scan.header.log_id) {
+          errors.Add("the trusted checkpoint belongs to another log (" + HexEncode(t.checkpoint.log_id) + ")", 0);
+        } else if (size > report.records) {
+          errors.Add("the log was truncated: a trusted checkpoint covers " + Str(size) + " records, the log holds " +
+                         Str(report.records),
+                     out.valid_end, report.records);
+        } else if (out.tree.RootAt(size).value() != t.checkpoint.root) {
+          errors.Add("the log does not extend the trusted checkpoint (size " + Str(size) +
+                         "): its history was rewritten",
+                     size < out.record_offsets.size() ? out.record_offsets[size] : out.valid_end);
+        }
+      }
+    }
+  }
+  report.valid = report.errors.empty();
+  return out;
+}
+
+VerifyReport VerifyLogBytes(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
+                            const VerifyOptions& options) {
+  return ReplayLog(bytes, audit_key, options).report;
+}
+
+VerifyReport VerifyExportFile(Env& env, const std::string& path, const crypto::Ed25519PublicKey& audit_key,
+                              const VerifyOptions& options) {
+  auto bytes = env.ReadWholeFile(path);
+  if (!bytes.ok()) {
+    VerifyReport report;
+    report.errors.push_back(VerifyError{"cannot read " + path + ": " + std::string(bytes.status().message()), 0,
+                                        std::nullopt});
+    return report;
+  }
+  return VerifyLogBytes(*bytes, audit_key, options);
+}
+
+}  // namespace sigil::audit
