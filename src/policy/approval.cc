@@ -1,0 +1,61 @@
+#include "policy/approval.h"
+
+namespace sigil::policy {
+
+std::string_view ApprovalStateName(ApprovalState state) {
+  switch (state) {
+    case ApprovalState::kPending:
+      return "pending";
+    case ApprovalState::kApproved:
+      return "approved";
+    case ApprovalState::kRejected:
+      return "rejected";
+    case ApprovalState::kExpired:
+      return "expired";
+    case ApprovalState::kConsumed:
+      return "consumed";
+  }
+  return "unknown";
+}
+
+std::optional<ApprovalState> ParseApprovalState(std::string_view name) {
+  for (ApprovalState s : {ApprovalState::kPending, ApprovalState::kApproved, ApprovalState::kRejected,
+                          ApprovalState::kExpired, ApprovalState::kConsumed}) {
+    if (ApprovalStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+std::string_view SecondFactorName(SecondFactorRequirement requirement) {
+  switch (requirement) {
+    case SecondFactorRequirement::kNone:
+      return "none";
+    case SecondFactorRequirement::kTotp:
+      return "totp";
+  }
+  return "unknown";
+}
+
+std::optional<SecondFactorRequirement> ParseSecondFactor(std::string_view name) {
+  if (name == "none") return SecondFactorRequirement::kNone;
+  if (name == "totp") return SecondFactorRequirement::kTotp;
+  return std::nullopt;
+}
+
+std::string_view ApprovalStepName(ApprovalStep step) {
+  switch (step) {
+    case ApprovalStep::kCreate:
+      return "create";
+    case ApprovalStep::kApprove:
+      return "approve";
+    case ApprovalStep::kReject:
+      return "reject";
+    case ApprovalStep::kConsume:
+      return "consume";
+    case ApprovalStep::kExpire:
+      return "expire";
+  }
+  return "unknown";
+}
+
+}  // namespace sigil::policy

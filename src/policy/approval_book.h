@@ -1,0 +1,129 @@
+// ApprovalBook: held signing requests waiting for human approval, persisted
+// in a Store and sealed at rest.
+//
+// Rules enforced (each refusal is an ApprovalEvent with a non-OK status):
+//  * Approve: the request exists and is pending and not expired; the approver
+//    holds the request's required role; the approver is not the requesting
+//    agent (names compared exactly); each approver counts once; when the
+//    request requires a second factor, the approver's TOTP code is checked
+//    through SecondFactor (so it is also single use). At quorum the request
+//    becomes approved.
+//  * Reject: an approver with the required role ends a pending or approved
+//    (not yet consumed) request.
+//  * Consume: one time only; succeeds only if the request is approved, not
+//    consumed, not expired, and `payload_hash` equals the hash it was created
+//    with (constant-time compare). This binds the approval to exactly the
+//    bytes that were shown to the approvers.
+//  * Expiry: a pending or approved request whose expires time has passed is
+//    expired; the first step that notices records it.
+//
+// Failure codes in ApprovalEvent::status / StatusOr:
+//  InvalidArgument     malformed id or request fields
+//  NotFound            no approval with that id
+//  FailedPrecondition  not pending / already decided / expired / consumed;
+//                      second factor required but none is configured
+//  PermissionDenied    approver lacks the role, is the requester, TOTP code
+//                      missing or wrong or reused; payload hash mismatch
+//  AlreadyExists       this approver already approved
+//  Unavailable         the store cannot be read or written (nothing changed)
+//  DataLoss            a stored row failed authentication:
+//                      "approval row 'ap_...' failed authentication"
+//
+// Storage: table "approvals", key = id, value = 0x01 || XChaCha20-Poly1305(
+// state key, JSON record, ad = "approvals:" + id) (doc/approvals.md). Open
+// reads and authenticates every row, so a row edited on disk stops start-up
+// with an error naming the row. Every read goes to the Store, so several
+// nodes sharing a database see one state.
+//
+// Thread-safety: thread-safe. Steps that change state are serialised by a
+// mutex and each commits in one Store transaction, re-checking the rules
+// inside it. REQUIRES: the SecondFactor never calls back into this book.
+// Ownership: borrows store, clock and second_factor; they must outlive it.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "base/clock.h"
+#include "base/secret.h"
+#include "policy/approval.h"
+#include "policy/totp.h"
+#include "store/store.h"
+
+namespace sigil::policy {
+
+inline constexpr char kApprovalsTable[] = "approvals";
+
+class ApprovalBook {
+ public:
+  // `state_key`: 32 bytes from the core. `second_factor` may be null: then a
+  // request that requires one cannot be approved (FailedPrecondition).
+  // InvalidArgument for a bad key; DataLoss naming the row for a row that
+  // fails authentication; Unavailable when the store cannot be read.
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<ApprovalBook>> Open(store::Store& store, SecretBytes state_key,
+                                                                          const Clock& clock,
+                                                                          SecondFactor* second_factor);
+  ~ApprovalBook();
+  ApprovalBook(const ApprovalBook&) = delete;
+  ApprovalBook& operator=(const ApprovalBook&) = delete;
+
+  // Holds a new request (state pending, expires = now + ttl). The event's id
+  // is the new approval id.
+  ApprovalEvent Create(const ApprovalRequest& request);
+
+  // Records `approver`'s approval. `roles` are the approver's role names
+  // ("approver", "admin", ...); `totp_code` is ignored unless required.
+  ApprovalEvent Approve(std::string_view id, std::string_view approver, std::span<const std::string> roles,
+                        std::string_view totp_code);
+
+  // Ends the request as rejected. `reason` (<= 512 bytes) is recorded.
+  ApprovalEvent Reject(std::string_view id, std::string_view approver, std::span<const std::string> roles,
+                       std::string_view reason);
+
+  // Marks an approved request used, once, if `payload_hash` matches. On
+  // success the event's approval holds the canonical request to sign.
+  ApprovalEvent Consume(std::string_view id, const crypto::Hash256& payload_hash);
+
+  // The request as it stands now (an overdue request reads as expired even
+  // before a step records it). For sigil_approvalStatus the caller checks
+  // that the asking agent is the record's agent.
+  [[nodiscard]] absl::StatusOr<Approval> Status(std::string_view id) const;
+
+  // Every pending, unexpired request, oldest first.
+  [[nodiscard]] absl::StatusOr<std::vector<Approval>> ListPending() const;
+
+  // Records every overdue pending/approved request as expired; one event per
+  // request, for the audit log. Call periodically.
+  [[nodiscard]] absl::StatusOr<std::vector<ApprovalEvent>> ExpireDue();
+
+  // Deletes rejected, expired and consumed requests decided before `before`.
+  // Returns how many were deleted.
+  [[nodiscard]] absl::StatusOr<size_t> PurgeDecided(absl::Time before);
+
+ private:
+  struct Outcome;
+  ApprovalBook(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactor* second_factor);
+
+  absl::StatusOr<std::optional<Approval>> Read(store::Transaction* txn, std::string_view id) const;
+  absl::StatusOr<std::vector<Approval>> ReadAll() const;
+  absl::Status Write(store::Transaction& txn, const Approval& approval) const;
+  // Runs `rule` on the record inside one transaction after applying expiry;
+  // writes the record if the rule allowed the step (and `apply`), or if it was
+  // just found expired.
+  Outcome Update(std::string_view id, absl::Time now, bool apply,
+                 const std::function<absl::Status(Approval&)>& rule);
+
+  store::Store& store_;
+  const SecretBytes state_key_;
+  const Clock& clock_;
+  SecondFactor* const second_factor_;
+  absl::Mutex mu_;  // serialises state-changing steps within this process
+};
+
+}  // namespace sigil::policy
