@@ -1,0 +1,126 @@
+// Facts: the neutral, decoder-independent description of one signing request
+// that the policy engine evaluates.
+//
+// The core fills a Facts from ITS OWN decoding of exactly the bytes it will
+// sign (DESIGN.md §2, invariant 3); the policy module never sees the chain
+// decoders' types, so it can be tested from plain values. A fact that the
+// payload does not carry is an empty std::optional, and a condition on an
+// absent fact never holds (see doc/policy.md, "Absent facts").
+//
+// Conventions the core must follow when filling a Facts:
+//  * Ethereum addresses are lower-case "0x" + 40 hex digits; Solana addresses
+//    and program ids are base58 as printed by Solana tools; Nostr pubkeys are
+//    lower-case hex. NormalizeAddress() (address_text.h) does this.
+//  * Every amount (wei, token base units, lamports) is a sigil::Uint256.
+//  * method_selector is "0x" + 8 lower-case hex digits.
+//  * `time` is the time the request reached the core (the engine fills it
+//    from its Clock when empty).
+//
+// A Facts is a plain value: copyable, no invariants beyond the conventions
+// above, not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "base/uint256.h"
+
+namespace sigil::policy {
+
+// What is being signed. The names are the policy language's `kind` values.
+enum class Kind : uint8_t {
+  kEthTx,         // "eth_tx": an Ethereum transaction (legacy, EIP-2930, EIP-1559)
+  kEthMessage,    // "eth_message": an EIP-191 personal message
+  kEthTypedData,  // "eth_typed_data": an EIP-712 typed-data document
+  kNostrEvent,    // "nostr_event": a NIP-01 event
+  kSolanaTx,      // "solana_tx": a Solana transaction message
+  kRawDigest,     // "raw_digest": a bare 32-byte hash (refused unless a rule names it)
+};
+inline constexpr int kKindCount = 6;
+
+std::string_view KindName(Kind kind);
+// Returns nullopt for a name that is not one of the kinds above.
+std::optional<Kind> ParseKind(std::string_view name);
+
+enum class Erc20Method : uint8_t { kTransfer, kTransferFrom, kApprove };
+std::string_view Erc20MethodName(Erc20Method method);  // "transfer", "transferFrom", "approve"
+std::optional<Erc20Method> ParseErc20Method(std::string_view name);
+
+// A decoded ERC-20 call carried by an eth_tx (the tx `to` is the token).
+struct Erc20Facts {
+  std::string token;                // the token contract (the transaction's `to`)
+  Erc20Method method = Erc20Method::kTransfer;
+  std::optional<std::string> from;  // transferFrom only: the account debited
+  std::string to;                   // recipient (transfer, transferFrom) or spender (approve)
+  Uint256 amount;                   // token base units
+  bool unlimited = false;           // approve of 2^256-1 (or another "infinite" sentinel)
+};
+
+// A token approval signed as typed data: EIP-2612 Permit, Uniswap Permit2,
+// DAI-style permit.
+struct PermitFacts {
+  std::string kind;   // "permit", "permit2" or "dai_permit"
+  std::string token;  // the token the permit moves (verifying contract for EIP-2612)
+  std::string spender;
+  Uint256 amount;
+  std::optional<Uint256> deadline;  // unix seconds, as signed
+  bool unlimited = false;
+};
+
+struct TypedDataFacts {
+  std::optional<std::string> domain_name;
+  std::optional<std::string> domain_version;
+  std::optional<uint64_t> domain_chain_id;
+  std::optional<std::string> verifying_contract;
+  std::string primary_type;
+  std::optional<PermitFacts> permit;
+};
+
+struct NostrFacts {
+  int64_t event_kind = 0;
+  std::vector<std::vector<std::string>> tags;  // NIP-01 tags as signed, e.g. {"p", "<hex>"}
+};
+
+struct SolanaTransfer {
+  std::string program;              // the program that moves the funds
+  std::string to;                   // destination account (owner for SPL when known)
+  Uint256 amount;                   // lamports, or token base units when `mint` is set
+  std::optional<std::string> mint;  // SPL token mint; empty for native SOL
+};
+
+struct SolanaFacts {
+  std::vector<std::string> programs;  // every program the message invokes
+  std::vector<SolanaTransfer> transfers;
+};
+
+struct Facts {
+  Kind kind = Kind::kEthTx;
+  std::string key;    // key name the request signs with
+  std::string agent;  // name of the agent token (empty for an operator request)
+
+  std::optional<uint64_t> chain_id;  // absent: pre-EIP-155 transaction (or not applicable)
+  std::optional<std::string> from;   // the signing key's address
+  std::optional<std::string> to;     // absent for contract creation
+  std::optional<Uint256> value;      // wei (eth_tx); lamports moved by native transfers (solana_tx)
+  std::optional<uint64_t> nonce;
+  std::optional<Uint256> gas_limit;
+  std::optional<Uint256> max_fee_per_gas;           // EIP-1559
+  std::optional<Uint256> max_priority_fee_per_gas;  // EIP-1559
+  std::optional<Uint256> gas_price;                 // legacy and EIP-2930
+  std::optional<std::string> method_selector;       // first 4 calldata bytes, "0xa9059cbb"
+  bool has_calldata = false;
+
+  std::optional<Erc20Facts> erc20;
+  std::optional<TypedDataFacts> typed_data;
+  std::optional<NostrFacts> nostr;
+  std::optional<SolanaFacts> solana;
+
+  std::optional<int> risk_score;    // 0..100, filled by RiskScorer when empty
+  std::optional<absl::Time> time;   // request time; the engine fills it when empty
+};
+
+}  // namespace sigil::policy

@@ -1,0 +1,301 @@
+#include "policy/ledger.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/container/flat_hash_set.h"
+#include "base/status.h"
+
+namespace sigil::policy {
+namespace {
+
+std::string AccountKey(const std::string& name, absl::Duration window) {
+  std::string key = name;
+  key.push_back('\x1f');
+  key += std::to_string(absl::ToInt64Seconds(window));
+  return key;
+}
+
+absl::Status CheckCharge(const BudgetCharge& c) {
+  if (c.account.empty()) return absl::InvalidArgumentError("budget charge has an empty account");
+  if (c.window < absl::Seconds(1)) return absl::InvalidArgumentError("budget window must be at least 1s");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerJournal& journal, const Clock& clock) {
+  std::unique_ptr<Ledger> ledger(new Ledger(journal, clock));
+  RETURN_IF_ERROR(ledger->Load());
+  return ledger;
+}
+
+absl::Status Ledger::Load() {
+  ASSIGN_OR_RETURN(std::vector<LedgerRecord> records, journal_.ReadAll());
+  absl::flat_hash_set<ReservationId> released;
+  absl::flat_hash_set<ReservationId> seen;
+  std::vector<const LedgerRecord*> reserves;
+  ReservationId next = 1;
+  for (const LedgerRecord& r : records) {
+    switch (r.type) {
+      case LedgerRecord::Type::kReserve:
+        // Compaction may race an append and leave a reservation twice.
+        if (seen.insert(r.id).second) reserves.push_back(&r);
+        next = std::max(next, r.id + 1);
+        break;
+      case LedgerRecord::Type::kRelease:
+        released.insert(r.id);
+        break;
+      case LedgerRecord::Type::kCommit:
+        break;
+      case LedgerRecord::Type::kIdFloor:
+        next = std::max(next, r.id);
+        break;
+    }
+  }
+  std::stable_sort(reserves.begin(), reserves.end(), [](const LedgerRecord* a, const LedgerRecord* b) {
+    return a->time_unix_nanos < b->time_unix_nanos;
+  });
+  const int64_t now_ns = absl::ToUnixNanos(clock_.Now());
+  absl::MutexLock lock(&mu_);
+  for (const LedgerRecord* r : reserves) {
+    if (released.contains(r->id)) continue;
+    // Not released: counts as spent whether or not it was committed, and it
+    // cannot be released any more (it is not pending in this process).
+    for (const LedgerCharge& c : r->charges) {
+      if (c.account.empty() || c.window < absl::Seconds(1)) return absl::DataLossError("ledger journal has a bad charge");
+      Account& account = AccountFor(c.account, c.window);
+      account.entries.push_back(Entry{r->time_unix_nanos, c.amount, r->id, false});
+      account.sum = account.sum.SaturatingAdd(c.amount);
+    }
+  }
+  for (auto& [key, account] : accounts_) Evict(account, now_ns);
+  next_id_ = next;
+  return absl::OkStatus();
+}
+
+Ledger::Account& Ledger::AccountFor(const std::string& name, absl::Duration window) {
+  auto [it, inserted] = accounts_.try_emplace(AccountKey(name, window));
+  if (inserted) {
+    it->second.window_ns = absl::ToInt64Nanoseconds(window);
+    it->second.name = name;
+  }
+  return it->second;
+}
+
+void Ledger::Evict(Account& account, int64_t now_ns) {
+  const int64_t cutoff = now_ns - account.window_ns;
+  bool saturated = account.sum == Uint256::Max();
+  while (!account.entries.empty() && account.entries.front().time_ns <= cutoff) {
+    const Entry& e = account.entries.front();
+    if (!e.released && !saturated) account.sum = account.sum.Sub(e.amount).value();
+    account.entries.pop_front();
+    ++account.base_seq;
+  }
+  if (saturated) {
+    // A saturated sum cannot be decremented exactly; add it up again.
+    Uint256 sum;
+    for (const Entry& e : account.entries) {
+      if (!e.released) sum = sum.SaturatingAdd(e.amount);
+    }
+    account.sum = sum;
+  }
+}
+
+absl::StatusOr<ReserveOutcome> Ledger::Reserve(std::span<const BudgetCharge> charges) {
+  for (const BudgetCharge& c : charges) RETURN_IF_ERROR(CheckCharge(c));
+  ReserveOutcome out;
+  out.spent.reserve(charges.size());
+  LedgerRecord record;
+  ReservationId id;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t now_ns = absl::ToUnixNanos(clock_.Now());
+    std::vector<Account*> accounts;
+    accounts.reserve(charges.size());
+    for (size_t i = 0; i < charges.size(); ++i) {
+      const BudgetCharge& c = charges[i];
+      Account& account = AccountFor(c.account, c.window);
+      Evict(account, now_ns);
+      accounts.push_back(&account);
+      out.spent.push_back(account.sum);
+    }
+    for (size_t i = 0; i < charges.size(); ++i) {
+      const BudgetCharge& c = charges[i];
+      if (!c.limit || c.amount.IsZero()) continue;
+      Uint256 total = accounts[i]->sum;
+      for (size_t j = 0; j < i; ++j) {
+        if (accounts[j] == accounts[i]) total = total.SaturatingAdd(charges[j].amount);
+      }
+      // Overflow past 2^256-1 exceeds every limit.
+      absl::StatusOr<Uint256> after = total.Add(c.amount);
+      if (!after.ok() || *after > *c.limit) {
+        out.exceeded_index = i;
+        return out;
+      }
+    }
+    id = next_id_++;
+    Pending& pending = pending_[id];
+    record.type = LedgerRecord::Type::kReserve;
+    record.id = id;
+    record.time_unix_nanos = now_ns;
+    for (size_t i = 0; i < charges.size(); ++i) {
+      const BudgetCharge& c = charges[i];
+      if (c.amount.IsZero()) continue;
+      Account& account = *accounts[i];
+      pending.entries.emplace_back(&account, account.base_seq + account.entries.size());
+      account.entries.push_back(Entry{now_ns, c.amount, id, false});
+      account.sum = account.sum.SaturatingAdd(c.amount);
+      record.charges.push_back(LedgerCharge{c.account, c.window, c.amount});
+    }
+  }
+  if (!record.charges.empty()) {
+    absl::Status st;
+    {
+      absl::ReaderMutexLock journal_lock(&journal_mu_);
+      st = journal_.Append(record);
+    }
+    if (!st.ok()) {
+      absl::MutexLock lock(&mu_);
+      Undo(id);
+      return absl::UnavailableError("budget reservation could not be recorded, nothing was reserved: " +
+                                    std::string(st.message()));
+    }
+  }
+  out.id = id;
+  return out;
+}
+
+void Ledger::Undo(ReservationId id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  for (auto& [account, seq] : it->second.entries) {
+    if (seq < account->base_seq) continue;  // already out of its window
+    Entry& e = account->entries[seq - account->base_seq];
+    if (e.released) continue;
+    e.released = true;
+    if (account->sum == Uint256::Max()) {
+      Uint256 sum;
+      for (const Entry& x : account->entries) {
+        if (!x.released) sum = sum.SaturatingAdd(x.amount);
+      }
+      account->sum = sum;
+    } else {
+      account->sum = account->sum.Sub(e.amount).value();
+    }
+  }
+  pending_.erase(it);
+}
+
+absl::Status Ledger::Commit(ReservationId id) {
+  bool journaled;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+      return absl::NotFoundError("reservation " + std::to_string(id) + " is not pending");
+    }
+    journaled = !it->second.entries.empty();
+    pending_.erase(it);
+  }
+  if (!journaled) return absl::OkStatus();
+  // Informational: an uncommitted reservation already counts as spent.
+  absl::ReaderMutexLock journal_lock(&journal_mu_);
+  return journal_.Append(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
+}
+
+absl::Status Ledger::Release(ReservationId id) {
+  bool journaled;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+      return absl::NotFoundError("reservation " + std::to_string(id) +
+                                 " is not pending (already committed or released, or made before a restart, "
+                                 "in which case it counts as spent)");
+    }
+    journaled = !it->second.entries.empty();
+    Undo(id);
+  }
+  if (!journaled) return absl::OkStatus();
+  absl::ReaderMutexLock journal_lock(&journal_mu_);
+  absl::Status st = journal_.Append(LedgerRecord{LedgerRecord::Type::kRelease, id, 0, {}});
+  if (!st.ok()) {
+    return absl::UnavailableError("reservation released in memory, but the release could not be recorded; after "
+                                  "a restart it will count as spent: " + std::string(st.message()));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<Uint256> Ledger::Spent(std::span<const BudgetCharge> charges) {
+  std::vector<Uint256> out;
+  out.reserve(charges.size());
+  absl::MutexLock lock(&mu_);
+  const int64_t now_ns = absl::ToUnixNanos(clock_.Now());
+  for (const BudgetCharge& c : charges) {
+    if (c.account.empty() || c.window < absl::Seconds(1)) {
+      out.emplace_back();
+      continue;
+    }
+    auto it = accounts_.find(AccountKey(c.account, c.window));
+    if (it == accounts_.end()) {
+      out.emplace_back();
+      continue;
+    }
+    Evict(it->second, now_ns);
+    out.push_back(it->second.sum);
+  }
+  return out;
+}
+
+absl::Status Ledger::Compact() {
+  absl::MutexLock journal_lock(&journal_mu_);
+  std::vector<LedgerRecord> records;
+  {
+    absl::MutexLock lock(&mu_);
+    const int64_t now_ns = absl::ToUnixNanos(clock_.Now());
+    std::map<ReservationId, LedgerRecord> by_id;
+    for (auto it = accounts_.begin(); it != accounts_.end();) {
+      Account& account = it->second;
+      Evict(account, now_ns);
+      for (const Entry& e : account.entries) {
+        if (e.released) continue;
+        LedgerRecord& r = by_id[e.id];
+        r.type = LedgerRecord::Type::kReserve;
+        r.id = e.id;
+        r.time_unix_nanos = e.time_ns;
+        r.charges.push_back(LedgerCharge{account.name, absl::Nanoseconds(account.window_ns), e.amount});
+      }
+      bool referenced = false;
+      if (account.entries.empty()) {
+        for (const auto& [pid, pending] : pending_) {
+          for (const auto& [acct, seq] : pending.entries) referenced |= (acct == &account);
+        }
+      }
+      if (account.entries.empty() && !referenced) {
+        accounts_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    records.push_back(LedgerRecord{LedgerRecord::Type::kIdFloor, next_id_, 0, {}});
+    for (auto& [id, r] : by_id) {
+      bool pending = pending_.contains(id);
+      records.push_back(std::move(r));
+      if (!pending) records.push_back(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
+    }
+  }
+  return journal_.Rewrite(records);
+}
+
+size_t Ledger::pending_count() const {
+  absl::MutexLock lock(&mu_);
+  return pending_.size();
+}
+
+size_t Ledger::account_count() const {
+  absl::MutexLock lock(&mu_);
+  return accounts_.size();
+}
+
+}  // namespace sigil::policy

@@ -1,0 +1,104 @@
+#include "policy/ledger_journal.h"
+
+#include <nlohmann/json.hpp>
+
+namespace sigil::policy {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kTypeNames[] = {"", "reserve", "commit", "release", "id_floor"};
+constexpr size_t kMaxLine = 1 << 20;
+
+absl::Status Corrupt(const std::string& why) {
+  return absl::DataLossError("ledger journal record is corrupt: " + why);
+}
+
+}  // namespace
+
+std::string EncodeLedgerRecord(const LedgerRecord& record) {
+  json j;
+  j["t"] = kTypeNames[static_cast<int>(record.type)];
+  j["id"] = record.id;
+  if (record.type == LedgerRecord::Type::kReserve) {
+    j["ts"] = record.time_unix_nanos;
+    json charges = json::array();
+    for (const LedgerCharge& c : record.charges) {
+      charges.push_back({{"a", c.account}, {"w", absl::ToInt64Seconds(c.window)}, {"v", c.amount.ToDecimal()}});
+    }
+    j["c"] = std::move(charges);
+  }
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+absl::StatusOr<LedgerRecord> DecodeLedgerRecord(std::string_view line) {
+  if (line.size() > kMaxLine) return Corrupt("line longer than 1 MiB");
+  json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Corrupt("not a JSON object");
+  LedgerRecord r;
+  auto t = j.find("t");
+  auto id = j.find("id");
+  if (t == j.end() || !t->is_string()) return Corrupt("missing type");
+  if (id == j.end() || !id->is_number_unsigned()) return Corrupt("missing id");
+  std::string type = t->get<std::string>();
+  bool known = false;
+  for (int i = 1; i <= 4; ++i) {
+    if (type == kTypeNames[i]) {
+      r.type = static_cast<LedgerRecord::Type>(i);
+      known = true;
+    }
+  }
+  if (!known) return Corrupt("unknown type \"" + type.substr(0, 20) + "\"");
+  r.id = id->get<uint64_t>();
+  if (r.type != LedgerRecord::Type::kReserve) return r;
+  auto ts = j.find("ts");
+  auto c = j.find("c");
+  if (ts == j.end() || !ts->is_number_integer()) return Corrupt("missing time");
+  if (c == j.end() || !c->is_array()) return Corrupt("missing charges");
+  r.time_unix_nanos = ts->get<int64_t>();
+  for (const json& e : *c) {
+    if (!e.is_object()) return Corrupt("charge is not an object");
+    auto a = e.find("a");
+    auto w = e.find("w");
+    auto v = e.find("v");
+    if (a == e.end() || !a->is_string() || w == e.end() || !w->is_number_unsigned() || v == e.end() ||
+        !v->is_string()) {
+      return Corrupt("charge lacks account, window or amount");
+    }
+    auto amount = Uint256::ParseDecimal(v->get<std::string>());
+    if (!amount.ok()) return Corrupt("bad amount");
+    r.charges.push_back(LedgerCharge{a->get<std::string>(), absl::Seconds(w->get<int64_t>()), *amount});
+  }
+  return r;
+}
+
+absl::Status MemoryLedgerJournal::Append(const LedgerRecord& record) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
+  records_.push_back(record);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LedgerRecord>> MemoryLedgerJournal::ReadAll() {
+  absl::MutexLock lock(&mu_);
+  return records_;
+}
+
+absl::Status MemoryLedgerJournal::Rewrite(std::span<const LedgerRecord> records) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
+  records_.assign(records.begin(), records.end());
+  return absl::OkStatus();
+}
+
+void MemoryLedgerJournal::FailAppends(bool fail) {
+  absl::MutexLock lock(&mu_);
+  fail_ = fail;
+}
+
+size_t MemoryLedgerJournal::size() const {
+  absl::MutexLock lock(&mu_);
+  return records_.size();
+}
+
+}  // namespace sigil::policy

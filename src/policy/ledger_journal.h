@@ -1,0 +1,92 @@
+// LedgerJournal: the durable record of the budget ledger (ledger.h).
+//
+// The ledger writes one record per Reserve, Commit and Release, and reads
+// them all back at start-up. A Reserve record is appended and durable BEFORE
+// the ledger returns the reservation, so a signature can never leave without
+// its spend being on record; after a restart every reservation that was not
+// explicitly released counts as spent (its signature may have left).
+//
+// Implementations: MemoryLedgerJournal (below; tests and the in-process
+// "restart" simulation) and FileLedgerJournal (file_ledger_journal.h). The
+// core may adapt any durable store to this interface.
+//
+// Thread-safety: implementations must be safe for concurrent calls.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "base/uint256.h"
+
+namespace sigil::policy {
+
+using ReservationId = uint64_t;
+
+// One amount added to one spend stream ("account") for a rolling window.
+struct LedgerCharge {
+  std::string account;
+  absl::Duration window;  // whole seconds
+  Uint256 amount;
+  friend bool operator==(const LedgerCharge&, const LedgerCharge&) = default;
+};
+
+struct LedgerRecord {
+  enum class Type : uint8_t {
+    kReserve = 1,  // id, time, charges
+    kCommit = 2,   // id
+    kRelease = 3,  // id
+    kIdFloor = 4,  // id: the next id to issue (written by compaction)
+  };
+  Type type = Type::kReserve;
+  ReservationId id = 0;
+  int64_t time_unix_nanos = 0;
+  std::vector<LedgerCharge> charges;
+  friend bool operator==(const LedgerRecord&, const LedgerRecord&) = default;
+};
+
+// One record as a single line of JSON (no newline), and back. Decode fails
+// with DataLoss on anything that is not a well-formed record.
+std::string EncodeLedgerRecord(const LedgerRecord& record);
+absl::StatusOr<LedgerRecord> DecodeLedgerRecord(std::string_view line);
+
+class LedgerJournal {
+ public:
+  virtual ~LedgerJournal() = default;
+  // Appends `record`. OK means durable: it will be returned by ReadAll after
+  // a crash. Unavailable (or another error) means it may not be.
+  virtual absl::Status Append(const LedgerRecord& record) = 0;
+  // Every record, in append order (after the last Rewrite).
+  virtual absl::StatusOr<std::vector<LedgerRecord>> ReadAll() = 0;
+  // Atomically replaces the whole journal with `records` (compaction): after
+  // a crash either the old or the new contents are read back, never a mix.
+  virtual absl::Status Rewrite(std::span<const LedgerRecord> records) = 0;
+};
+
+// A journal in memory. It outlives the Ledger that writes to it, so a test
+// can "restart" by opening a new Ledger on the same journal. A test may make
+// appends fail with FailAppends().
+class MemoryLedgerJournal final : public LedgerJournal {
+ public:
+  absl::Status Append(const LedgerRecord& record) override;
+  absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
+  absl::Status Rewrite(std::span<const LedgerRecord> records) override;
+
+  // While true, Append returns Unavailable and records nothing.
+  void FailAppends(bool fail);
+  size_t size() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<LedgerRecord> records_ ABSL_GUARDED_BY(mu_);
+  bool fail_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace sigil::policy

@@ -1,0 +1,326 @@
+// Policy::Evaluate: the pure decision procedure (see policy.h for the rules
+// of precedence and doc/policy.md for the language).
+#include "policy/policy.h"
+
+#include <algorithm>
+#include <map>
+
+#include "policy/address_text.h"
+#include "policy/amount_text.h"
+#include "policy/duration_text.h"
+
+namespace sigil::policy {
+namespace {
+
+bool KindAllowed(const Rule& rule, Kind kind) {
+  const bool in_mask = (rule.kinds >> static_cast<int>(kind)) & 1u;
+  if (!in_mask) return false;
+  if (rule.effect == Effect::kDeny) return true;
+  // Signing a bare hash is refused unless a permissive rule names the kind.
+  if (kind == Kind::kRawDigest && !rule.kinds_named) return false;
+  return true;
+}
+
+// Cheap filters before the conditions; false when the rule cannot apply.
+bool Applies(const Rule& rule, const Facts& f) {
+  if (!KindAllowed(rule, f.kind)) return false;
+  if (rule.keys && !rule.keys->contains(f.key)) return false;
+  if (rule.agents && !rule.agents->contains(f.agent)) return false;
+  // A transaction without a chain id (pre-EIP-155, replayable on every
+  // chain) is allowed only by a rule that says so by name.
+  if (rule.effect != Effect::kDeny && f.kind == Kind::kEthTx && !f.chain_id && !rule.allow_no_chain_id) return false;
+  return true;
+}
+
+bool ConditionsHold(const Rule& rule, const MatchContext& ctx) {
+  for (const auto& c : rule.conditions) {
+    if (!c->Matches(ctx)) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> Failures(const Rule& rule, const Facts& f, const MatchContext& ctx) {
+  std::vector<std::string> out;
+  if (!((rule.kinds >> static_cast<int>(f.kind)) & 1u)) {
+    out.push_back("the rule does not cover kind " + std::string(KindName(f.kind)));
+  } else if (f.kind == Kind::kRawDigest && !rule.kinds_named) {
+    out.push_back("raw_digest requests need a rule that names kind raw_digest");
+  }
+  if (rule.keys && !rule.keys->contains(f.key)) out.push_back("key \"" + f.key + "\" is not in the rule's keys");
+  if (rule.agents && !rule.agents->contains(f.agent)) {
+    out.push_back("agent \"" + f.agent + "\" is not in the rule's agents");
+  }
+  if (f.kind == Kind::kEthTx && !f.chain_id && !rule.allow_no_chain_id) {
+    out.push_back("the transaction has no chain id (pre-EIP-155) and the rule does not set allow_no_chain_id");
+  }
+  for (const auto& c : rule.conditions) {
+    if (!c->Matches(ctx)) out.push_back(c->Mismatch(ctx));
+  }
+  return out;
+}
+
+Uint256 NativeValue(const Facts& f) {
+  if (f.kind == Kind::kEthTx) return f.value.value_or(Uint256());
+  if (f.kind == Kind::kSolanaTx) {
+    if (f.value) return *f.value;
+    Uint256 sum;
+    if (f.solana) {
+      for (const SolanaTransfer& t : f.solana->transfers) {
+        if (!t.mint) sum = sum.SaturatingAdd(t.amount);
+      }
+    }
+    return sum;
+  }
+  return Uint256();
+}
+
+std::vector<std::pair<std::string, Uint256>> TokenAmounts(const Facts& f) {
+  std::map<std::string, Uint256> by_token;
+  if (f.erc20) {
+    Uint256 a = f.erc20->unlimited ? Uint256::Max() : f.erc20->amount;
+    by_token[f.erc20->token] = by_token[f.erc20->token].SaturatingAdd(a);
+  }
+  if (f.typed_data && f.typed_data->permit) {
+    const PermitFacts& p = *f.typed_data->permit;
+    Uint256 a = p.unlimited ? Uint256::Max() : p.amount;
+    by_token[p.token] = by_token[p.token].SaturatingAdd(a);
+  }
+  if (f.solana) {
+    for (const SolanaTransfer& t : f.solana->transfers) {
+      if (t.mint) by_token[*t.mint] = by_token[*t.mint].SaturatingAdd(t.amount);
+    }
+  }
+  return {by_token.begin(), by_token.end()};
+}
+
+std::string ScopePrefix(BudgetScope scope, const Rule& rule, const Facts& f) {
+  switch (scope) {
+    case BudgetScope::kRuleKey: return "rule:" + rule.id + "|key:" + f.key;
+    case BudgetScope::kRuleAgent: return "rule:" + rule.id + "|agent:" + f.agent;
+    case BudgetScope::kRule: return "rule:" + rule.id;
+    case BudgetScope::kKey: return "key:" + f.key;
+    case BudgetScope::kAgent: return "agent:" + f.agent;
+  }
+  return "rule:" + rule.id;
+}
+
+size_t AddCharge(std::vector<BudgetCharge>& charges, std::string account, absl::Duration window, const Uint256& amount,
+                 const Uint256& limit) {
+  for (size_t i = 0; i < charges.size(); ++i) {
+    if (charges[i].account == account && charges[i].window == window) {
+      if (limit < *charges[i].limit) charges[i].limit = limit;
+      return i;
+    }
+  }
+  charges.push_back(BudgetCharge{std::move(account), window, amount, limit});
+  return charges.size() - 1;
+}
+
+std::string ShowAmount(const BudgetStatus& b, const Uint256& v) {
+  if (b.measure == "value") return FormatWei(v);
+  if (b.measure == "count") return v.ToDecimal() + (v == Uint256(1) ? " request" : " requests");
+  return v.ToDecimal();
+}
+
+std::string BudgetReason(const BudgetStatus& b) {
+  std::string what = b.window + " budget";
+  if (b.measure == "count") what = b.window + " request-count budget";
+  if (b.measure == "amount") what = b.window + " budget for token " + b.token;
+  std::string out = what + " exceeded: limit " + ShowAmount(b, b.limit) + ", spent " + ShowAmount(b, b.spent) +
+                    ", requested " + ShowAmount(b, b.requested) + "; ";
+  if (b.remaining.IsZero()) {
+    out += "nothing remains until earlier spending leaves the " + b.window + " window";
+  } else {
+    out += "at most " + ShowAmount(b, b.remaining) + " remains";
+  }
+  return out;
+}
+
+std::string ApprovalText(const ApprovalRequirement& a) {
+  std::string out = std::to_string(a.quorum) + (a.quorum == 1 ? " approval" : " approvals") + " by role \"" + a.role +
+                    "\"";
+  if (a.second_factor == SecondFactor::kTotp) out += " with TOTP";
+  out += ", within " + FormatDurationText(a.expires);
+  return out;
+}
+
+}  // namespace
+
+const StringSet* Policy::list(std::string_view name) const {
+  auto it = lists_.find(absl::string_view(name.data(), name.size()));
+  return it == lists_.end() ? nullptr : it->second.get();
+}
+
+Facts NormalizeFacts(const Facts& in) {
+  Facts f = in;
+  auto norm = [](std::string& s) { s = NormalizeAddress(s); };
+  auto norm_opt = [&](std::optional<std::string>& s) {
+    if (s) norm(*s);
+  };
+  norm_opt(f.to);
+  norm_opt(f.from);
+  norm_opt(f.method_selector);
+  if (f.erc20) {
+    norm(f.erc20->token);
+    norm(f.erc20->to);
+    norm_opt(f.erc20->from);
+  }
+  if (f.typed_data) {
+    norm_opt(f.typed_data->verifying_contract);
+    if (f.typed_data->permit) {
+      norm(f.typed_data->permit->token);
+      norm(f.typed_data->permit->spender);
+    }
+  }
+  return f;
+}
+
+Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
+  const Facts f = NormalizeFacts(facts_in);
+  Decision d;
+  d.policy_version = version_;
+  d.policy_hash = hash_hex_;
+  d.risk_score = f.risk_score;
+
+  MatchContext all{f, Quantifier::kAll, f.time};
+  MatchContext any{f, Quantifier::kAny, f.time};
+  std::vector<const Rule*> matched;
+  const Rule* first_deny = nullptr;
+  for (const Rule& rule : rules_) {
+    if (!Applies(rule, f)) continue;
+    const bool deny = rule.effect == Effect::kDeny;
+    if (!ConditionsHold(rule, deny ? any : all)) continue;
+    matched.push_back(&rule);
+    d.matched_rules.push_back(rule.id);
+    if (deny && first_deny == nullptr) first_deny = &rule;
+  }
+
+  if (first_deny != nullptr) {
+    d.effect = Effect::kDeny;
+    d.rule_id = first_deny->id;
+    d.reason = first_deny->reason.empty() ? "denied by rule " + first_deny->id : first_deny->reason;
+    return d;
+  }
+
+  if (matched.empty()) {
+    d.effect = Effect::kDeny;
+    d.reason = "no rule allows this request";
+    // Point at the permissive rule that came closest, so the caller knows
+    // what to change (or that it should not try).
+    const Rule* closest = nullptr;
+    std::vector<std::string> closest_failures;
+    for (const Rule& rule : rules_) {
+      if (rule.effect == Effect::kDeny) continue;
+      std::vector<std::string> failures = Failures(rule, f, all);
+      if (failures.empty()) continue;
+      if (closest == nullptr || failures.size() < closest_failures.size()) {
+        closest = &rule;
+        closest_failures = std::move(failures);
+      }
+    }
+    if (closest != nullptr) {
+      d.reason += "; the closest rule, " + closest->id + ", does not match: ";
+      for (size_t i = 0; i < closest_failures.size() && i < 3; ++i) {
+        d.reason += (i ? "; " : "") + closest_failures[i];
+      }
+    }
+    return d;
+  }
+
+  // Budgets of every matching permissive rule.
+  const Uint256 native = NativeValue(f);
+  std::vector<std::pair<std::string, Uint256>> tokens;
+  bool tokens_ready = false;
+  for (const Rule* rule : matched) {
+    for (const BudgetSpec& spec : rule->budgets) {
+      const std::string prefix = ScopePrefix(spec.scope, *rule, f);
+      auto add = [&](std::string measure, std::string token, std::string account, const Uint256& amount,
+                     const Uint256& limit) {
+        BudgetStatus s;
+        s.rule_id = rule->id;
+        s.window = spec.window_text;
+        s.window_duration = spec.window;
+        s.measure = std::move(measure);
+        s.token = std::move(token);
+        s.scope = std::string(BudgetScopeName(spec.scope));
+        s.limit = limit;
+        s.requested = amount;
+        s.on_exceed = spec.on_exceed;
+        s.charge_index = AddCharge(d.charges, std::move(account), spec.window, amount, limit);
+        d.budgets.push_back(std::move(s));
+      };
+      if (spec.max_value) add("value", "", prefix + "|value", native, *spec.max_value);
+      if (spec.max_count) add("count", "", prefix + "|count", Uint256(1), Uint256(*spec.max_count));
+      if (spec.max_amount) {
+        if (!tokens_ready) {
+          tokens = TokenAmounts(f);
+          tokens_ready = true;
+        }
+        for (const auto& [token, amount] : tokens) {
+          if (spec.token && *spec.token != token) continue;
+          add("amount", token, prefix + "|amount:" + token, amount, *spec.max_amount);
+        }
+      }
+    }
+  }
+  std::vector<Uint256> spent = ledger != nullptr ? ledger->Spent(d.charges) : std::vector<Uint256>(d.charges.size());
+  for (BudgetStatus& s : d.budgets) {
+    s.spent = spent[s.charge_index];
+    s.remaining = s.limit.SaturatingSub(s.spent);
+    // A zero amount never exceeds (a contract call with no value is not
+    // blocked by a value budget another approved request overspent).
+    auto after = s.spent.Add(s.requested);
+    s.exceeded = !s.requested.IsZero() && (!after.ok() || *after > s.limit);
+  }
+
+  // Combine: the maximum of every matching rule's effect and every exceeded
+  // budget's on_exceed, with the first (in document order) as the reason.
+  Effect effect = Effect::kAllow;
+  for (const Rule* rule : matched) effect = std::max(effect, rule->effect);
+  for (const BudgetStatus& s : d.budgets) {
+    if (s.exceeded) effect = std::max(effect, s.on_exceed);
+  }
+  d.effect = effect;
+  const Rule* decisive = nullptr;
+  const BudgetStatus* decisive_budget = nullptr;
+  for (const Rule* rule : matched) {
+    if (rule->effect == effect) {
+      decisive = rule;
+      break;
+    }
+    for (const BudgetStatus& s : d.budgets) {
+      if (s.rule_id == rule->id && s.exceeded && s.on_exceed == effect) {
+        decisive = rule;
+        decisive_budget = &s;
+        break;
+      }
+    }
+    if (decisive != nullptr) break;
+  }
+  // `effect` came from some matched rule or budget, so decisive is set.
+  d.rule_id = decisive->id;
+  switch (effect) {
+    case Effect::kDeny:
+      d.reason = BudgetReason(*decisive_budget);
+      break;
+    case Effect::kRequireApproval: {
+      ApprovalRequirement a = decisive->approval.value_or(ApprovalRequirement{});
+      a.rule_id = decisive->id;
+      d.approval = a;
+      if (decisive_budget != nullptr) {
+        d.reason = BudgetReason(*decisive_budget) + "; needs " + ApprovalText(a);
+      } else {
+        d.reason = (decisive->reason.empty() ? "rule " + decisive->id + " holds this request for approval"
+                                             : decisive->reason) +
+                   "; needs " + ApprovalText(a);
+      }
+      break;
+    }
+    case Effect::kAllow:
+      d.reason = decisive->reason.empty() ? "allowed by rule " + decisive->id : decisive->reason;
+      break;
+  }
+  return d;
+}
+
+}  // namespace sigil::policy

@@ -1,0 +1,152 @@
+// Policy: a parsed, validated policy document (doc/policy.md), and the pure
+// evaluation of a request's Facts against it.
+//
+// Built only by Policy::Parse, so a live Policy is always valid. An invalid
+// document is rejected whole: every problem is reported with its field path
+// ("rules[3].match.value.lte") and, where the text allows, line and column.
+//
+// Identity: version() is the document's own "version" counter (a positive
+// integer the author bumps); hash_hex() is the SHA-256 of the canonical form
+// of the document (keys sorted, no insignificant whitespace), which the core
+// records in the audit log with every decision.
+//
+// Evaluation (Evaluate) is a pure function of the policy, the facts and the
+// amounts already spent (read from a Ledger when one is given): deny beats
+// require_approval beats allow; a request no rule matches is denied; every
+// budget of every matching allow / require_approval rule applies, and an
+// exceeded budget turns into its on_exceed effect. Rate limits, risk scoring
+// and reservations are the PolicyEngine's job (policy_engine.h).
+//
+// Thread-safety: immutable after Parse; const methods may be called from any
+// number of threads (Evaluate's Ledger is itself thread-safe).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "base/uint256.h"
+#include "policy/condition.h"
+#include "policy/decision.h"
+#include "policy/effect.h"
+#include "policy/facts.h"
+#include "policy/ledger.h"
+
+namespace sigil::policy {
+
+// Limits on untrusted policy documents.
+inline constexpr size_t kMaxPolicyBytes = 32 << 20;
+inline constexpr size_t kMaxRules = 100000;
+inline constexpr size_t kMaxListEntries = 2000000;  // over all lists
+inline constexpr int kMaxPolicyDepth = 32;
+
+enum class BudgetScope : uint8_t { kRuleKey, kRuleAgent, kRule, kKey, kAgent };
+std::string_view BudgetScopeName(BudgetScope scope);  // "rule+key", ...
+
+struct BudgetSpec {
+  std::string window_text;  // as written, "24h"
+  absl::Duration window;
+  std::optional<Uint256> max_value;   // wei (native value of the request)
+  std::optional<Uint256> max_amount;  // token base units, per token
+  std::optional<uint64_t> max_count;  // requests
+  std::optional<std::string> token;   // restricts max_amount to one token
+  BudgetScope scope = BudgetScope::kRuleKey;
+  Effect on_exceed = Effect::kDeny;
+};
+
+struct RateLimitSpec {
+  enum class Scope : uint8_t { kAgent, kKey };
+  Scope scope = Scope::kAgent;
+  std::shared_ptr<const StringSet> keys;    // null: every key
+  std::shared_ptr<const StringSet> agents;  // null: every agent
+  std::string per_text;
+  absl::Duration per;
+  uint64_t max = 0;  // requests per `per`, also the burst size
+};
+
+enum class TriggerAction : uint8_t { kSuspendAgent, kLockdown, kAlert };
+std::string_view TriggerActionName(TriggerAction a);  // "suspend_agent", "lockdown", "alert"
+
+struct TriggerSpec {
+  enum class On : uint8_t { kDenials, kRiskScore };
+  On on = On::kDenials;
+  uint32_t count = 0;  // kDenials: this many denials of one agent ...
+  absl::Duration within;  // ... within this window
+  std::string within_text;
+  int score_gte = 0;  // kRiskScore: a request scored at least this
+  TriggerAction action = TriggerAction::kAlert;
+};
+
+struct Rule {
+  size_t index = 0;
+  std::string id;
+  Effect effect = Effect::kDeny;
+  std::string reason;
+  std::string description;
+  std::shared_ptr<const StringSet> keys;    // null: any key
+  std::shared_ptr<const StringSet> agents;  // null: any agent
+  uint32_t kinds = 0;          // bit per Kind the rule applies to
+  bool kinds_named = false;    // the rule names its kinds (needed for raw_digest)
+  bool allow_no_chain_id = false;
+  std::vector<std::unique_ptr<Condition>> conditions;
+  std::optional<ApprovalRequirement> approval;
+  std::vector<BudgetSpec> budgets;
+};
+
+struct PolicyError {
+  std::string path;     // "rules[3].match.value.lte"; empty for the whole document
+  std::string message;
+  int line = 0;         // 0 when unknown
+  int column = 0;
+  std::string ToString() const;  // "rules[3].match.value.lte (line 12, column 30): ..."
+};
+
+class Policy {
+ public:
+  // Parses and validates a policy document. On failure returns
+  // InvalidArgument whose message lists the problems (one per line, at most
+  // 20), and fills `errors` (if given) with all of them.
+  static absl::StatusOr<Policy> Parse(std::string_view json_text, std::vector<PolicyError>* errors = nullptr);
+
+  Policy(Policy&&) = default;
+  Policy& operator=(Policy&&) = default;
+
+  uint64_t version() const { return version_; }
+  const std::string& hash_hex() const { return hash_hex_; }
+  const std::string& canonical_json() const { return canonical_; }
+  std::span<const Rule> rules() const { return rules_; }
+  std::span<const RateLimitSpec> rate_limits() const { return rate_limits_; }
+  std::span<const TriggerSpec> triggers() const { return triggers_; }
+  // A named list, or null.
+  const StringSet* list(std::string_view name) const;
+
+  // The decision for `facts`. Budgets are read from `ledger` (nothing
+  // reserved); without a ledger nothing counts as spent. When facts.time is
+  // empty, time-window conditions do not hold.
+  Decision Evaluate(const Facts& facts, Ledger* ledger = nullptr) const;
+
+ private:
+  friend class PolicyParser;
+  Policy() = default;
+
+  uint64_t version_ = 0;
+  std::string hash_hex_;
+  std::string canonical_;
+  absl::flat_hash_map<std::string, std::shared_ptr<const StringSet>> lists_;
+  std::vector<Rule> rules_;
+  std::vector<RateLimitSpec> rate_limits_;
+  std::vector<TriggerSpec> triggers_;
+};
+
+// Facts with address-like fields in the form the policy compares
+// (NormalizeAddress): lower-case Ethereum hex. Policy::Evaluate applies it.
+Facts NormalizeFacts(const Facts& facts);
+
+}  // namespace sigil::policy
