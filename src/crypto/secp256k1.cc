@@ -13,6 +13,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "crypto/internal/declassify.h"
 #include "crypto/random.h"
 
 namespace sigil::crypto {
@@ -50,7 +51,10 @@ absl::Status CheckPrivateKey(const SecretBytes& key) {
   if (key.size() != 32) {
     return absl::InvalidArgumentError("secp256k1 private key must be 32 bytes, got " + std::to_string(key.size()));
   }
-  if (!secp256k1_ec_seckey_verify(Context(), KeyBytes(key))) {
+  // Whether a key is valid may be public; its bytes may not.
+  int valid = secp256k1_ec_seckey_verify(Context(), KeyBytes(key));
+  SIGIL_DECLASSIFY(&valid, sizeof(valid));
+  if (!valid) {
     return absl::InvalidArgumentError("secp256k1 private key is not a valid scalar (zero or not below the group order)");
   }
   return absl::OkStatus();
@@ -71,7 +75,9 @@ class ScopedKeypair {
 
 absl::Status MakeKeypair(const SecretBytes& key, ScopedKeypair& keypair) {
   RETURN_IF_ERROR(CheckPrivateKey(key));
-  if (!secp256k1_keypair_create(Context(), keypair.get(), KeyBytes(key))) {
+  int created = secp256k1_keypair_create(Context(), keypair.get(), KeyBytes(key));
+  SIGIL_DECLASSIFY(&created, sizeof(created));
+  if (!created) {
     return absl::InvalidArgumentError("secp256k1 private key is not a valid scalar");
   }
   return absl::OkStatus();
@@ -93,9 +99,12 @@ bool ParseUncompressed(const Secp256k1PublicKey& key, secp256k1_pubkey* out) {
 absl::StatusOr<RecoverableSignature> SignRecoverableUnchecked(const SecretBytes& private_key, const Hash256& digest) {
   secp256k1_ecdsa_recoverable_signature rsig;
   // nullptr nonce function = RFC 6979 (HMAC-SHA256 DRBG), the library default.
-  if (!secp256k1_ecdsa_sign_recoverable(Context(), &rsig, digest.data(), KeyBytes(private_key), nullptr, nullptr)) {
-    return absl::InternalError("secp256k1 ECDSA signing failed");
-  }
+  int signed_ok =
+      secp256k1_ecdsa_sign_recoverable(Context(), &rsig, digest.data(), KeyBytes(private_key), nullptr, nullptr);
+  // The finished signature is public output.
+  SIGIL_DECLASSIFY(&signed_ok, sizeof(signed_ok));
+  SIGIL_DECLASSIFY(&rsig, sizeof(rsig));
+  if (!signed_ok) return absl::InternalError("secp256k1 ECDSA signing failed");
   // libsecp256k1 always emits low-s; normalise anyway so the invariant in the
   // header does not depend on a library detail. Negating s mirrors R, which
   // flips the parity of R's y coordinate, i.e. the recovery id.
@@ -166,7 +175,10 @@ absl::StatusOr<SecretBytes> GenerateSecp256k1PrivateKey() {
 absl::StatusOr<Secp256k1PublicKey> DeriveSecp256k1PublicKey(const SecretBytes& private_key) {
   RETURN_IF_ERROR(CheckPrivateKey(private_key));
   secp256k1_pubkey pubkey;
-  if (!secp256k1_ec_pubkey_create(Context(), &pubkey, KeyBytes(private_key))) {
+  int created = secp256k1_ec_pubkey_create(Context(), &pubkey, KeyBytes(private_key));
+  SIGIL_DECLASSIFY(&created, sizeof(created));
+  SIGIL_DECLASSIFY(&pubkey, sizeof(pubkey));
+  if (!created) {
     return absl::InvalidArgumentError("secp256k1 private key is not a valid scalar");
   }
   return SerializeUncompressed(pubkey);
@@ -295,6 +307,8 @@ absl::StatusOr<SchnorrSignature> SchnorrSignMessageWithAux(const SecretBytes& pr
     ok = secp256k1_schnorrsig_sign_custom(Context(), sig.data(), message.data(), message.size(), keypair.get(),
                                           &extra);
   }
+  SIGIL_DECLASSIFY(&ok, sizeof(ok));
+  SIGIL_DECLASSIFY(sig.data(), sig.size());
   if (!ok) return absl::InternalError("BIP-340 signing failed");
   return sig;
 }

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Runs ctime_ecdsa under valgrind memcheck with the private key marked
+# undefined, and fails if Sigil's signing path reports any secret-dependent
+# branch or memory access that calling libsecp256k1 directly does not.
+#
+# usage: run_ctime_ecdsa.sh path/to/ctime_ecdsa [valgrind]
+set -eu
+bin=${1:?usage: run_ctime_ecdsa.sh path/to/ctime_ecdsa [valgrind]}
+valgrind=${2:-valgrind}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+run() {
+  # --error-exitcode is not used: the baseline is expected to have reports.
+  "$valgrind" --tool=memcheck --track-origins=yes --num-callers=30 --log-file="$tmp/$1.log" "$bin" "$1" >/dev/null
+  # One line per error: the error kind and the address of its top frame.
+  awk '/Conditional jump or move depends on uninitialised|Use of uninitialised value|Syscall param .* uninitialised/ {
+         kind = $0; sub(/^==[0-9]+== /, "", kind); getline; print kind " @ " $3 " " $0 }' "$tmp/$1.log" |
+    sed 's/^\(.*\) @ \(0x[0-9A-Fa-f]*:\).*/\1 @ \2/' | sort -u > "$tmp/$1.sites"
+}
+
+run raw
+run sigil
+
+echo "baseline (libsecp256k1 direct): $(wc -l < "$tmp/raw.sites") report site(s)"
+echo "sigil::crypto:                  $(wc -l < "$tmp/sigil.sites") report site(s)"
+extra=$(comm -13 "$tmp/raw.sites" "$tmp/sigil.sites")
+if [ -n "$extra" ]; then
+  echo "FAIL: secret-dependent behaviour introduced by Sigil's wrapper:" >&2
+  echo "$extra" >&2
+  grep -A12 'uninitialised' "$tmp/sigil.log" >&2 || true
+  exit 1
+fi
+echo "OK: the wrapper adds no secret-dependent branch or memory access"
