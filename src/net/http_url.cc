@@ -1,0 +1,119 @@
+#include "net/http_url.h"
+
+#include "absl/status/status.h"
+#include "net/http_headers.h"
+
+namespace sigil::net {
+
+namespace {
+
+constexpr size_t kMaxUrlLength = 8192;
+
+absl::Status Bad(std::string_view url, const std::string& why) {
+  return absl::InvalidArgumentError("invalid URL \"" + std::string(url.substr(0, 200)) + "\": " + why);
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreAsciiCase(s.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+std::string HttpUrl::HostHeader() const {
+  if (scheme == Scheme::kUnix) return "localhost";
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  bool default_port = (scheme == Scheme::kHttp && port == 80) || (scheme == Scheme::kHttps && port == 443);
+  if (!default_port) h += ":" + std::to_string(port);
+  return h;
+}
+
+absl::StatusOr<HttpUrl> ParseHttpUrl(std::string_view url) {
+  if (url.empty()) return Bad(url, "empty");
+  if (url.size() > kMaxUrlLength) return Bad(url, "longer than " + std::to_string(kMaxUrlLength) + " bytes");
+  for (unsigned char c : url) {
+    if (c <= 0x20 || c == 0x7f) return Bad(url, "contains a space or control character");
+  }
+  HttpUrl out;
+  out.text = std::string(url);
+
+  if (StartsWithIgnoreCase(url, "unix:")) {
+    std::string_view path = url.substr(5);
+    if (path.substr(0, 3) == "///") path.remove_prefix(2);
+    if (path.empty()) return Bad(url, "no socket path after unix:");
+    if (path.size() > 107) return Bad(url, "socket path longer than 107 bytes");
+    out.scheme = HttpUrl::Scheme::kUnix;
+    out.unix_path = std::string(path);
+    out.target = "/";
+    return out;
+  }
+
+  std::string_view rest;
+  if (StartsWithIgnoreCase(url, "http://")) {
+    out.scheme = HttpUrl::Scheme::kHttp;
+    out.port = 80;
+    rest = url.substr(7);
+  } else if (StartsWithIgnoreCase(url, "https://")) {
+    out.scheme = HttpUrl::Scheme::kHttps;
+    out.port = 443;
+    rest = url.substr(8);
+  } else {
+    return Bad(url, "expected http://, https:// or unix:");
+  }
+
+  size_t hash = rest.find('#');
+  if (hash != std::string_view::npos) rest = rest.substr(0, hash);
+  size_t end = rest.find_first_of("/?");
+  std::string_view authority = rest.substr(0, end);
+  std::string_view target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
+
+  if (authority.find('@') != std::string_view::npos) {
+    return Bad(url, "credentials in the URL are not supported; pass them in a header instead");
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Bad(url, "unterminated IPv6 literal");
+    host = authority.substr(1, close - 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return Bad(url, "unexpected characters after the IPv6 literal");
+      port = after.substr(1);
+      if (port.empty()) return Bad(url, "empty port");
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    if (colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port = authority.substr(colon + 1);
+      if (port.empty()) return Bad(url, "empty port");
+    }
+  }
+  if (host.empty()) return Bad(url, "no host");
+  for (char c : host) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+              c == '_' || c == ':' || c == '%';
+    if (!ok) return Bad(url, std::string("invalid character '") + c + "' in host");
+  }
+  if (!port.empty()) {
+    if (port.size() > 5) return Bad(url, "port out of range");
+    uint32_t p = 0;
+    for (char c : port) {
+      if (c < '0' || c > '9') return Bad(url, "port is not a number");
+      p = p * 10 + static_cast<uint32_t>(c - '0');
+    }
+    if (p == 0 || p > 65535) return Bad(url, "port out of range (1-65535)");
+    out.port = static_cast<uint16_t>(p);
+  }
+  out.host = std::string(host);
+  if (target.empty()) {
+    out.target = "/";
+  } else if (target.front() == '?') {
+    out.target = "/" + std::string(target);
+  } else {
+    out.target = std::string(target);
+  }
+  return out;
+}
+
+}  // namespace sigil::net
