@@ -1,7 +1,10 @@
 #include "crypto/secp256k1.h"
 
 #include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "base/hex.h"
 #include "crypto/hash.h"
@@ -245,6 +248,35 @@ TEST(Secp256k1Test, GeneratedKeysDiffer) {
   auto b = GenerateSecp256k1PrivateKey();
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_FALSE(*a == *b);
+}
+
+// The shared context is created on first use from whichever thread gets
+// there first; all threads then sign and verify concurrently (TSan covers it).
+TEST(Secp256k1Test, ConcurrentUse) {
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&failures, t] {
+      for (int i = 0; i < 25; ++i) {
+        auto key = GenerateSecp256k1PrivateKey();
+        if (!key.ok()) {
+          ++failures;
+          continue;
+        }
+        Hash256 digest = Sha256(AsBytes("thread " + std::to_string(t) + " " + std::to_string(i)));
+        auto pub = DeriveSecp256k1PublicKey(*key);
+        auto sig = SignRecoverable(*key, digest);
+        auto schnorr = SchnorrSign(*key, digest);
+        auto xonly = DeriveXOnlyPublicKey(*key);
+        if (!pub.ok() || !sig.ok() || !schnorr.ok() || !xonly.ok() || !VerifyEcdsa(*pub, digest, Rs(*sig)) ||
+            !SchnorrVerify(*xonly, digest, *schnorr)) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace
