@@ -21,7 +21,9 @@
 //   HKDF-SHA256               RFC 5869 test case 1
 //   Ed25519                   RFC 8032 section 7.1 TEST 2
 //   BIP-340                   bip-0340/test-vectors.csv index 1
-//   ECDSA (RFC 6979)          EIP-155 "Example" (key 0x46..46, r/s/v and sender address)
+//   ECDSA (RFC 6979)          EIP-155 "Example" (key 0x46..46, r/s/v and sender address); r, s and
+//                             the recovery id were also re-derived with a stand-alone Python RFC 6979
+//                             + affine-arithmetic ECDSA (hmac/hashlib only) before being recorded here.
 //   XChaCha20-Poly1305        draft-irtf-cfrg-xchacha-03 appendix A.3.1
 //   Argon2id                  reference `argon2` CLI: echo -n 123 | argon2 ABCDEFGHIJKLMNOP -id -v 13 -k 1024 -t 5
 //                             (p = 1, 32-byte output), as published in iov-one/iov-core's libsodium tests.
