@@ -1,25 +1,19 @@
 #include "keystore/sealed_record.h"
 
-#include <nlohmann/json.hpp>
-
-#include <set>
+#include <algorithm>
 #include <string>
 
 #include "base/hex.h"
-#include "base/json_bounds.h"
 #include "base/status.h"
 #include "crypto/aead.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
+#include "keystore/binary_codec.h"
 #include "keystore/key_material.h"
 
 namespace sigil::keystore {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-constexpr std::string_view kRecordFormat = "sigil.keystore.key";
-constexpr std::string_view kMacDomain = "sigil-keystore-record-v1";
 constexpr std::string_view kSealDomain = "sigil-keystore-seal-v1";
 constexpr std::string_view kCheckDomain = "sigil-keystore-check-v1";
 constexpr std::string_view kCheckPlaintext = "sigil keystore master key check v1";
@@ -27,8 +21,8 @@ constexpr std::string_view kSealInfo = "sigil/keystore/v1/seal";
 constexpr std::string_view kMacInfo = "sigil/keystore/v1/record-mac";
 constexpr std::string_view kCheckInfo = "sigil/keystore/v1/check";
 
-// Length-prefixed field: u32 big-endian length, then the bytes. Every field
-// is framed, so no two different records share a MAC input.
+// Length-prefixed field of the associated data: u32 big-endian length, then
+// the bytes. Framing every field keeps two different keys' AD distinct.
 void AppendField(std::vector<uint8_t>& out, std::span<const uint8_t> field) {
   uint32_t n = static_cast<uint32_t>(field.size());
   out.push_back(static_cast<uint8_t>(n >> 24));
@@ -39,10 +33,6 @@ void AppendField(std::vector<uint8_t>& out, std::span<const uint8_t> field) {
 }
 
 void AppendField(std::vector<uint8_t>& out, std::string_view field) { AppendField(out, AsBytes(field)); }
-
-std::string RetiredAtText(const KeyInfo& info) {
-  return info.retired_at.has_value() ? std::to_string(absl::ToUnixSeconds(*info.retired_at)) : std::string();
-}
 
 absl::Status Corrupt(std::string_view who, const std::string& why) {
   return absl::DataLossError("sealed record for " + std::string(who) + " is corrupt: " + why +
@@ -55,140 +45,106 @@ std::string DescribeKey(std::string_view name, std::string_view id, uint32_t ver
   return "key '" + std::string(name) + "' (id " + std::string(id) + ", version " + std::to_string(version) + ")";
 }
 
-std::string EncodeSealedKeyRecord(const SealedKeyRecord& record) {
+namespace {
+
+constexpr std::array<uint8_t, 4> kRecordMagic = {'S', 'G', 'K', 'R'};
+
+uint8_t TypeCode(KeyType t) { return static_cast<uint8_t>(static_cast<int>(t) + 1); }
+uint8_t PurposeCode(KeyPurpose p) { return static_cast<uint8_t>(static_cast<int>(p) + 1); }
+uint8_t StatusCode(KeyStatus s) { return static_cast<uint8_t>(static_cast<int>(s) + 1); }
+
+// Everything but the MAC, in the documented order.
+void WriteBody(BinaryWriter& w, const SealedKeyRecord& record) {
   const KeyInfo& info = record.info;
-  Json j;
-  j["format"] = kRecordFormat;
-  j["format_version"] = kSealedKeyRecordFormatVersion;
-  j["id"] = info.id;
-  j["name"] = info.name;
-  j["version"] = info.version;
-  j["type"] = KeyTypeName(info.type);
-  j["purpose"] = KeyPurposeName(info.purpose);
-  j["backend"] = info.backend;
-  j["status"] = KeyStatusName(info.status);
-  j["created_at"] = absl::ToUnixSeconds(info.created_at);
-  if (info.retired_at.has_value()) {
-    j["retired_at"] = absl::ToUnixSeconds(*info.retired_at);
-  } else {
-    j["retired_at"] = nullptr;
-  }
-  j["public_key"] = HexEncode(info.public_key);
-  j["sealed_private_key"] = HexEncode(record.sealed_private_key);
-  j["mac"] = HexEncode(record.mac);
-  return j.dump();
+  w.Raw(kRecordMagic);
+  w.U16(kSealedKeyRecordFormatVersion);
+  w.String8(info.id);
+  w.String8(info.name);
+  w.U32(info.version);
+  w.U8(TypeCode(info.type));
+  w.U8(PurposeCode(info.purpose));
+  w.String8(info.backend);
+  w.U8(StatusCode(info.status));
+  w.I64(absl::ToUnixSeconds(info.created_at));
+  w.U8(info.retired_at.has_value() ? 1 : 0);
+  w.I64(info.retired_at.has_value() ? absl::ToUnixSeconds(*info.retired_at) : 0);
+  w.Bytes8(info.public_key);
+  w.Bytes8(record.sealed_private_key);
+}
+
+}  // namespace
+
+std::vector<uint8_t> EncodeSealedKeyRecord(const SealedKeyRecord& record) {
+  BinaryWriter counter;
+  WriteBody(counter, record);
+  std::vector<uint8_t> out(counter.size() + record.mac.size());
+  BinaryWriter w(out);
+  WriteBody(w, record);
+  w.Raw(record.mac);
+  return out;
+}
+
+std::vector<uint8_t> RecordMacInput(const SealedKeyRecord& record) {
+  BinaryWriter counter;
+  WriteBody(counter, record);
+  std::vector<uint8_t> out(counter.size());
+  BinaryWriter w(out);
+  WriteBody(w, record);
+  return out;
 }
 
 absl::StatusOr<SealedKeyRecord> DecodeSealedKeyRecord(std::span<const uint8_t> bytes, std::string_view who) {
   if (bytes.size() > kMaxSealedKeyRecordSize) {
     return Corrupt(who, "it is " + std::to_string(bytes.size()) + " bytes, more than any valid record");
   }
-  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  if (absl::Status st = CheckJsonBounds(text, JsonBounds{kMaxSealedKeyRecordSize, 4}); !st.ok()) {
-    return Corrupt(who, "it is nested too deeply");
+  BinaryReader r(bytes);
+  std::span<const uint8_t> magic;
+  if (!r.Raw(kRecordMagic.size(), &magic) || !std::equal(magic.begin(), magic.end(), kRecordMagic.begin())) {
+    return Corrupt(who, "it does not start with the key record magic (truncated, or not a Sigil key record)");
   }
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return Corrupt(who, "it is not a JSON object (truncated?)");
-
-  static const std::set<std::string> kFields = {"format",     "format_version", "id",         "name",
-                                                "version",    "type",           "purpose",    "backend",
-                                                "status",     "created_at",     "retired_at", "public_key",
-                                                "sealed_private_key", "mac"};
-  for (const auto& [field, value] : j.items()) {
-    if (!kFields.count(field)) return Corrupt(who, "it has an unknown field '" + field.substr(0, 32) + "'");
-  }
-  for (const std::string& field : kFields) {
-    if (!j.contains(field)) return Corrupt(who, "the field '" + field + "' is missing");
-  }
-  auto string_field = [&](const char* name, std::string* out) -> absl::Status {
-    if (!j[name].is_string()) return Corrupt(who, std::string("'") + name + "' is not a string");
-    *out = j[name].get<std::string>();
-    return absl::OkStatus();
-  };
-  auto int_field = [&](const char* name, int64_t* out) -> absl::Status {
-    if (!j[name].is_number_integer()) return Corrupt(who, std::string("'") + name + "' is not an integer");
-    *out = j[name].get<int64_t>();
-    return absl::OkStatus();
-  };
-  auto hex_field = [&](const char* name, std::vector<uint8_t>* out) -> absl::Status {
-    std::string text;
-    RETURN_IF_ERROR(string_field(name, &text));
-    auto decoded = HexDecode(text);
-    if (!decoded.ok()) return Corrupt(who, std::string("'") + name + "' is not hex");
-    *out = std::move(decoded).value();
-    return absl::OkStatus();
-  };
-
-  std::string format;
-  RETURN_IF_ERROR(string_field("format", &format));
-  if (format != kRecordFormat) return Corrupt(who, "it is not a Sigil key record");
-  int64_t format_version = 0;
-  RETURN_IF_ERROR(int_field("format_version", &format_version));
-  if (format_version != kSealedKeyRecordFormatVersion) {
+  uint16_t format = 0;
+  if (!r.U16(&format)) return Corrupt(who, "it is truncated");
+  if (format != kSealedKeyRecordFormatVersion) {
     return absl::FailedPreconditionError("sealed record for " + std::string(who) + " has format version " +
-                                         std::to_string(format_version) + ", which this Sigil does not read (it reads " +
-                                         std::to_string(kSealedKeyRecordFormatVersion) + "); upgrade Sigil");
+                                         std::to_string(format) + ", which this Sigil does not read (it reads " +
+                                         std::to_string(kSealedKeyRecordFormatVersion) +
+                                         "); upgrade Sigil, or restore the keystore from a backup if the record "
+                                         "was altered");
   }
-
   SealedKeyRecord record;
   KeyInfo& info = record.info;
-  RETURN_IF_ERROR(string_field("id", &info.id));
-  RETURN_IF_ERROR(string_field("name", &info.name));
-  int64_t version = 0;
-  RETURN_IF_ERROR(int_field("version", &version));
-  if (version < 1 || version > UINT32_MAX) return Corrupt(who, "'version' is out of range");
-  info.version = static_cast<uint32_t>(version);
-  std::string text_value;
-  RETURN_IF_ERROR(string_field("type", &text_value));
-  auto type = ParseKeyType(text_value);
-  if (!type.ok()) return Corrupt(who, "'type' is not a known key type");
-  info.type = *type;
-  RETURN_IF_ERROR(string_field("purpose", &text_value));
-  auto purpose = ParseKeyPurpose(text_value);
-  if (!purpose.ok()) return Corrupt(who, "'purpose' is not a known key purpose");
-  info.purpose = *purpose;
-  RETURN_IF_ERROR(string_field("backend", &info.backend));
-  RETURN_IF_ERROR(string_field("status", &text_value));
-  auto status = ParseKeyStatus(text_value);
-  if (!status.ok()) return Corrupt(who, "'status' is not a known key status");
-  info.status = *status;
-  int64_t created_at = 0;
-  RETURN_IF_ERROR(int_field("created_at", &created_at));
+  std::string_view id, name, backend;
+  uint8_t type = 0, purpose = 0, status = 0, has_retired = 0;
+  int64_t created_at = 0, retired_at = 0;
+  std::span<const uint8_t> public_key, sealed, mac;
+  if (!r.String8(&id) || !r.String8(&name) || !r.U32(&info.version) || !r.U8(&type) || !r.U8(&purpose) ||
+      !r.String8(&backend) || !r.U8(&status) || !r.I64(&created_at) || !r.U8(&has_retired) ||
+      !r.I64(&retired_at) || !r.Bytes8(&public_key) || !r.Bytes8(&sealed) || !r.Raw(record.mac.size(), &mac)) {
+    return Corrupt(who, "it is truncated");
+  }
+  if (!r.AtEnd()) return Corrupt(who, "it has " + std::to_string(r.remaining()) + " trailing bytes");
+  if (type < 1 || type > 3) return Corrupt(who, "its key type code is unknown");
+  if (purpose < 1 || purpose > 4) return Corrupt(who, "its key purpose code is unknown");
+  if (status < 1 || status > 3) return Corrupt(who, "its status code is unknown");
+  if (has_retired > 1 || (has_retired == 0 && retired_at != 0)) {
+    return Corrupt(who, "its retirement date is malformed");
+  }
+  if (info.version == 0) return Corrupt(who, "its version is 0");
+  info.id = std::string(id);
+  info.name = std::string(name);
+  info.type = static_cast<KeyType>(type - 1);
+  info.purpose = static_cast<KeyPurpose>(purpose - 1);
+  info.backend = std::string(backend);
+  info.status = static_cast<KeyStatus>(status - 1);
   info.created_at = absl::FromUnixSeconds(created_at);
-  if (!j["retired_at"].is_null()) {
-    int64_t retired_at = 0;
-    RETURN_IF_ERROR(int_field("retired_at", &retired_at));
-    info.retired_at = absl::FromUnixSeconds(retired_at);
+  if (has_retired == 1) info.retired_at = absl::FromUnixSeconds(retired_at);
+  if (public_key.size() != PublicKeySize(info.type)) {
+    return Corrupt(who, "its public key has the wrong length for a " + std::string(KeyTypeName(info.type)) + " key");
   }
-  RETURN_IF_ERROR(hex_field("public_key", &info.public_key));
-  if (info.public_key.size() != PublicKeySize(info.type)) {
-    return Corrupt(who, "'public_key' has the wrong length for a " + std::string(KeyTypeName(info.type)) + " key");
-  }
-  RETURN_IF_ERROR(hex_field("sealed_private_key", &record.sealed_private_key));
-  std::vector<uint8_t> mac;
-  RETURN_IF_ERROR(hex_field("mac", &mac));
-  if (mac.size() != record.mac.size()) return Corrupt(who, "'mac' is not 32 bytes");
+  info.public_key.assign(public_key.begin(), public_key.end());
+  record.sealed_private_key.assign(sealed.begin(), sealed.end());
   std::copy(mac.begin(), mac.end(), record.mac.begin());
   return record;
-}
-
-std::vector<uint8_t> RecordMacInput(const SealedKeyRecord& record) {
-  const KeyInfo& info = record.info;
-  std::vector<uint8_t> out;
-  out.reserve(256 + info.public_key.size() + record.sealed_private_key.size());
-  AppendField(out, kMacDomain);
-  AppendField(out, info.id);
-  AppendField(out, info.name);
-  AppendField(out, std::to_string(info.version));
-  AppendField(out, KeyTypeName(info.type));
-  AppendField(out, KeyPurposeName(info.purpose));
-  AppendField(out, info.backend);
-  AppendField(out, KeyStatusName(info.status));
-  AppendField(out, std::to_string(absl::ToUnixSeconds(info.created_at)));
-  AppendField(out, RetiredAtText(info));
-  AppendField(out, info.public_key);
-  AppendField(out, record.sealed_private_key);
-  return out;
 }
 
 std::vector<uint8_t> SealAssociatedData(const KeyInfo& info) {

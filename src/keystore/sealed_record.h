@@ -8,7 +8,7 @@
 //    subkey HKDF-SHA256(master, salt = key id, info "sigil/keystore/v1/seal"),
 //    with associated data binding the key id, version, type, purpose and
 //    public key: a sealed key moved into another record does not open.
-//  * Every field of the record (including status and retired_at, which
+//  * Every byte of the record (including status and retired_at, which
 //    change over the key's life, and the public key, which is shown to users
 //    without unsealing anything) is covered by an HMAC-SHA256 under
 //    HKDF(master, info "sigil/keystore/v1/record-mac"), so a tampered address
@@ -45,13 +45,14 @@ struct SealedKeyRecord {
   friend bool operator==(const SealedKeyRecord&, const SealedKeyRecord&) = default;
 };
 
-// The record as stored: compact JSON, fields in the documented order.
-std::string EncodeSealedKeyRecord(const SealedKeyRecord& record);
+// The record as stored (binary, big-endian, documented field order; the
+// last 32 bytes are the MAC).
+std::vector<uint8_t> EncodeSealedKeyRecord(const SealedKeyRecord& record);
 // Parses a stored record without checking its MAC. DataLoss naming `who` if
-// the bytes are not a well-formed format_version 1 record.
+// the bytes are not a well-formed format 1 record.
 absl::StatusOr<SealedKeyRecord> DecodeSealedKeyRecord(std::span<const uint8_t> bytes, std::string_view who);
 
-// The exact bytes the record MAC covers (documented in doc/keystore.md).
+// The exact bytes the record MAC covers: the encoding without the MAC.
 std::vector<uint8_t> RecordMacInput(const SealedKeyRecord& record);
 // The associated data of the sealed private key.
 std::vector<uint8_t> SealAssociatedData(const KeyInfo& info);

@@ -14,18 +14,12 @@
 namespace sigil::keystore {
 namespace {
 
-constexpr char kMasterTable[] = "keystore_master";
-constexpr char kMasterRow[] = "master";
-constexpr char kKeysTable[] = "keystore_keys";
-constexpr char kNamesTable[] = "keystore_names";
+constexpr const char* kMasterTable = SoftwareKeyStore::kMasterTable;
+constexpr const char* kMasterRow = SoftwareKeyStore::kMasterRow;
+constexpr const char* kKeysTable = SoftwareKeyStore::kKeysTable;
+constexpr const char* kNamesTable = SoftwareKeyStore::kNamesTable;
+constexpr std::string_view kBackendName = SoftwareKeyStore::kBackendName;
 
-// "<id>/<version, 10 digits>": zero padding makes a prefix scan return the
-// versions of a key in order.
-std::string RecordKey(std::string_view id, uint32_t version) {
-  char digits[16];
-  std::snprintf(digits, sizeof digits, "%010u", version);
-  return std::string(id) + "/" + digits;
-}
 
 bool ParseRecordKey(std::string_view key, std::string* id, uint32_t* version) {
   size_t slash = key.find('/');
@@ -169,6 +163,13 @@ absl::Status NotAnId(std::string_view key_id) {
 
 }  // namespace
 
+std::string SoftwareKeyStore::RecordKey(std::string_view id, uint32_t version) {
+  // Zero padding makes a prefix scan return the versions of a key in order.
+  char digits[16];
+  std::snprintf(digits, sizeof digits, "%010u", version);
+  return std::string(id) + "/" + digits;
+}
+
 SoftwareKeyStore::SoftwareKeyStore(store::Store& store, std::unique_ptr<RecordSealer> sealer,
                                    const SoftwareKeyStoreOptions& options)
     : store_(store),
@@ -298,7 +299,7 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::AddKey(std::string_view name, KeyType 
   info.created_at = Now();
   ASSIGN_OR_RETURN(info.public_key, DerivePublicKey(type, private_key));
   ASSIGN_OR_RETURN(SealedKeyRecord record, sealer_->Seal(info, private_key));
-  std::string encoded = EncodeSealedKeyRecord(record);
+  std::vector<uint8_t> encoded = EncodeSealedKeyRecord(record);
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<store::Bytes> existing, tx.Get(kNamesTable, info.name));
     if (existing.has_value()) {
@@ -307,7 +308,7 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::AddKey(std::string_view name, KeyType 
                                       "); names are never reused, not even after archiving");
     }
     RETURN_IF_ERROR(tx.Put(kNamesTable, info.name, AsBytes(info.id)));
-    return tx.Put(kKeysTable, RecordKey(info.id, info.version), AsBytes(encoded));
+    return tx.Put(kKeysTable, RecordKey(info.id, info.version), encoded);
   }));
   // A new key is usually used right away.
   cache_.Insert(info.id, info.version, std::make_shared<const SecretBytes>(private_key.Clone()));
@@ -446,8 +447,8 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::Rotate(std::string_view name_or_id) {
     next.public_key = public_key;
     ASSIGN_OR_RETURN(SealedKeyRecord fresh, sealer_->Seal(next, private_key));
     RETURN_IF_ERROR(tx.Put(kKeysTable, RecordKey(retired.info.id, retired.info.version),
-                           AsBytes(EncodeSealedKeyRecord(retired))));
-    return tx.Put(kKeysTable, RecordKey(next.id, next.version), AsBytes(EncodeSealedKeyRecord(fresh)));
+                           EncodeSealedKeyRecord(retired)));
+    return tx.Put(kKeysTable, RecordKey(next.id, next.version), EncodeSealedKeyRecord(fresh));
   }));
   cache_.Erase(next.id);
   cache_.Insert(next.id, next.version, std::make_shared<const SecretBytes>(std::move(private_key)));
@@ -465,7 +466,7 @@ absl::Status SoftwareKeyStore::Archive(std::string_view name_or_id) {
       if (!record.info.retired_at.has_value()) record.info.retired_at = now;
       RETURN_IF_ERROR(sealer_->UpdateMac(record));
       RETURN_IF_ERROR(tx.Put(kKeysTable, RecordKey(record.info.id, record.info.version),
-                             AsBytes(EncodeSealedKeyRecord(record))));
+                             EncodeSealedKeyRecord(record)));
     }
     return absl::OkStatus();
   }));
@@ -491,7 +492,7 @@ absl::StatusOr<std::vector<ExportedKey>> SoftwareKeyStore::ExportKeys(BackupAcce
 
 absl::Status SoftwareKeyStore::ImportExportedKeys(BackupAccess, const std::vector<ExportedKey>& keys) {
   // Seal everything first: the transaction below only writes.
-  std::vector<std::pair<std::string, std::string>> records;  // record key -> encoded record
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> records;  // record key -> encoded record
   std::map<std::string, std::string> names;                  // name -> id
   records.reserve(keys.size());
   for (const ExportedKey& key : keys) {
@@ -526,7 +527,7 @@ absl::Status SoftwareKeyStore::ImportExportedKeys(BackupAccess, const std::vecto
           "a backup can only be restored into an empty keystore; this one already holds keys");
     }
     for (const auto& [name, id] : names) RETURN_IF_ERROR(tx.Put(kNamesTable, name, AsBytes(id)));
-    for (const auto& [record_key, encoded] : records) RETURN_IF_ERROR(tx.Put(kKeysTable, record_key, AsBytes(encoded)));
+    for (const auto& [record_key, encoded] : records) RETURN_IF_ERROR(tx.Put(kKeysTable, record_key, encoded));
     return absl::OkStatus();
   }));
   return absl::OkStatus();

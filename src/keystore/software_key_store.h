@@ -77,6 +77,15 @@ class SoftwareKeyStore final : public KeyStore {
   static constexpr size_t kMinPassphraseSize = 8;
   static constexpr size_t kMasterKeySize = 32;
 
+  // Store layout (doc/keystore.md): the master key record, the sealed key
+  // records under RecordKey(id, version), and the name index.
+  static constexpr char kMasterTable[] = "keystore_master";
+  static constexpr char kMasterRow[] = "master";
+  static constexpr char kKeysTable[] = "keystore_keys";
+  static constexpr char kNamesTable[] = "keystore_names";
+  // "<id>/<version as 10 digits>", so a prefix scan returns versions in order.
+  static std::string RecordKey(std::string_view id, uint32_t version);
+
   // Sets up a new keystore in `store` unlocked by `passphrase` (at least
   // kMinPassphraseSize bytes). AlreadyExists if the store already holds one.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<SoftwareKeyStore>> CreateWithPassphrase(
