@@ -264,6 +264,28 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
     }
   }
   std::vector<Uint256> spent = ledger != nullptr ? ledger->Spent(d.charges) : std::vector<Uint256>(d.charges.size());
+  Resolve(d, matched, spent);
+  return d;
+}
+
+const Rule* Policy::rule(std::string_view id) const {
+  auto it = rule_index_.find(absl::string_view(id.data(), id.size()));
+  return it == rule_index_.end() ? nullptr : &rules_[it->second];
+}
+
+void Policy::ApplySpent(Decision& d, std::span<const Uint256> spent) const {
+  if (d.matched_rules.empty() || spent.size() != d.charges.size()) return;
+  std::vector<const Rule*> matched;
+  for (const std::string& id : d.matched_rules) {
+    const Rule* r = rule(id);
+    if (r == nullptr || r->effect == Effect::kDeny) return;
+    matched.push_back(r);
+  }
+  d.approval.reset();
+  Resolve(d, matched, spent);
+}
+
+void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::span<const Uint256> spent) const {
   for (BudgetStatus& s : d.budgets) {
     s.spent = spent[s.charge_index];
     s.remaining = s.limit.SaturatingSub(s.spent);
@@ -320,7 +342,6 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
       d.reason = decisive->reason.empty() ? "allowed by rule " + decisive->id : decisive->reason;
       break;
   }
-  return d;
 }
 
 }  // namespace sigil::policy

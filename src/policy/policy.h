@@ -132,15 +132,26 @@ class Policy {
   // empty, time-window conditions do not hold.
   Decision Evaluate(const Facts& facts, Ledger* ledger = nullptr) const;
 
+  // Re-decides `decision`, made by this policy's Evaluate, as if each of its
+  // charges had `spent` (one per charge) spent already. The engine uses it
+  // when a reservation finds a budget was spent meanwhile by a concurrent
+  // request. A decision made by a deny rule is left as it is.
+  void ApplySpent(Decision& decision, std::span<const Uint256> spent) const;
+
+  // The rule with this id, or null.
+  const Rule* rule(std::string_view id) const;
+
  private:
   friend class PolicyParser;
   Policy() = default;
+  void Resolve(Decision& d, std::span<const Rule* const> matched, std::span<const Uint256> spent) const;
 
   uint64_t version_ = 0;
   std::string hash_hex_;
   std::string canonical_;
   absl::flat_hash_map<std::string, std::shared_ptr<const StringSet>> lists_;
   std::vector<Rule> rules_;
+  absl::flat_hash_map<std::string, size_t> rule_index_;
   std::vector<RateLimitSpec> rate_limits_;
   std::vector<TriggerSpec> triggers_;
 };

@@ -10,6 +10,7 @@
 #include "crypto/hash.h"
 #include "policy/address_text.h"
 #include "policy/duration_text.h"
+#include "policy/facts_json.h"
 #include "policy/json_source_map.h"
 #include "policy/policy.h"
 
@@ -170,44 +171,6 @@ bool ValidRuleId(const std::string& id) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == ':')) return false;
   }
   return true;
-}
-
-// "transfer(address,uint256)" -> "0xa9059cbb". Empty string and a message
-// in `why` when the signature is not canonical.
-std::string SelectorOfSignature(const std::string& sig, std::string* why) {
-  size_t open = sig.find('(');
-  if (open == std::string::npos || open == 0 || sig.back() != ')') {
-    *why = "\"" + sig + "\" is neither a 4-byte selector (\"0xa9059cbb\") nor a signature (\"transfer(address,uint256)\")";
-    return "";
-  }
-  for (size_t i = 0; i < open; ++i) {
-    char c = sig[i];
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$') || (i == 0 && std::isdigit(static_cast<unsigned char>(c)))) {
-      *why = "\"" + sig + "\" has an invalid function name";
-      return "";
-    }
-  }
-  std::string token;
-  for (size_t i = open + 1; i <= sig.size(); ++i) {
-    char c = i < sig.size() ? sig[i] : ',';
-    if (c == ' ' || c == '\t') {
-      *why = "\"" + sig + "\" contains a space; write the canonical signature without spaces or parameter names, "
-             "e.g. \"transfer(address,uint256)\"";
-      return "";
-    }
-    if (c == ',' || c == '(' || c == ')' || c == '[' || c == ']') {
-      if (token == "uint" || token == "int" || token == "byte" || token == "fixed" || token == "ufixed") {
-        *why = "\"" + sig + "\" uses the alias \"" + token + "\"; selectors hash the canonical type (" +
-               (token == "byte" ? "bytes1" : token + (token.find("fixed") != std::string::npos ? "128x18" : "256")) + ")";
-        return "";
-      }
-      token.clear();
-    } else {
-      token.push_back(c);
-    }
-  }
-  crypto::Hash256 h = crypto::Keccak256(AsBytes(sig));
-  return HexEncode0x(std::span<const uint8_t>(h.data(), 4));
 }
 
 }  // namespace
@@ -743,7 +706,10 @@ class PolicyParser {
       }
     }
     if (rule.approval) rule.approval->rule_id = rule.id;
-    if (ok) policy_.rules_.push_back(std::move(rule));
+    if (ok) {
+      policy_.rule_index_[rule.id] = policy_.rules_.size();
+      policy_.rules_.push_back(std::move(rule));
+    }
   }
 
   std::optional<ApprovalRequirement> ParseApproval(const json& j, const std::string& path) {
@@ -962,21 +928,12 @@ class PolicyParser {
     auto one = [&](const json& v, const std::string& p) {
       auto s = String(v, p, 512);
       if (!s) return;
-      if (s->size() == 10 && (*s)[0] == '0' && ((*s)[1] == 'x' || (*s)[1] == 'X')) {
-        if (!HexDecode(*s).ok()) {
-          Error(p, "\"" + *s + "\" is not a hex selector");
-          return;
-        }
-        selectors->insert(NormalizeAddress(*s));
+      auto sel = MethodSelector(*s);
+      if (!sel.ok()) {
+        Error(p, std::string(sel.status().message()));
         return;
       }
-      std::string why;
-      std::string sel = SelectorOfSignature(*s, &why);
-      if (sel.empty()) {
-        Error(p, why);
-        return;
-      }
-      selectors->insert(sel);
+      selectors->insert(*sel);
     };
     if (j.is_array()) {
       if (j.empty()) Error(path, "an empty list matches nothing");
