@@ -26,8 +26,9 @@
 namespace sigil::keystore {
 
 struct KeyStoreFixture {
-  std::unique_ptr<store::Store> store;  // may be null for backends without one
-  std::unique_ptr<KeyStore> keystore;   // destroyed before the store
+  std::unique_ptr<store::Store> store;    // may be null for backends without one
+  std::unique_ptr<KeyStore> wrapped;      // for a decorator under test: the keystore it wraps
+  std::unique_ptr<KeyStore> keystore;     // the one under test; destroyed first
 };
 
 struct KeyStoreFactory {
