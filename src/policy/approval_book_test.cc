@@ -12,7 +12,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "crypto/hash.h"
+#include "crypto/aead.h"
 #include "crypto/random.h"
+#include "nlohmann/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "policy/totp.h"
@@ -22,6 +24,41 @@ namespace sigil::policy {
 namespace {
 
 using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+// The ```json block that follows `marker` in a doc/ page.
+json DocExample(const std::string& page, const std::string& marker) {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/doc/" + page);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = text.find(marker);
+  EXPECT_NE(at, std::string::npos) << marker;
+  size_t begin = text.find("```json\n", at) + 8;
+  size_t end = text.find("```", begin);
+  return json::parse(text.substr(begin, end - begin));
+}
+
+// Same field names, recursively into objects and arrays of objects.
+void ExpectSameShape(const json& documented, const json& actual, const std::string& path = "") {
+  ASSERT_TRUE(actual.is_object()) << path;
+  for (auto it = documented.begin(); it != documented.end(); ++it) {
+    ASSERT_TRUE(actual.contains(it.key())) << "documented field missing: " << path << it.key();
+    const json& a = actual[it.key()];
+    if (it->is_object() && !a.is_null()) ExpectSameShape(*it, a, path + it.key() + ".");
+    if (it->is_array() && !it->empty() && a.is_array() && !a.empty()) ExpectSameShape((*it)[0], a[0], path + it.key() + "[].");
+  }
+  for (auto it = actual.begin(); it != actual.end(); ++it) {
+    EXPECT_TRUE(documented.contains(it.key())) << "undocumented field: " << path << it.key();
+  }
+}
+
+json OpenDocumentedRow(const SecretBytes& key, const std::string& table, const std::string& row_key,
+                       const std::vector<uint8_t>& row) {
+  // value = 0x01 || XChaCha20-Poly1305(state key, JSON, ad = TABLE ":" KEY)
+  EXPECT_EQ(row.at(0), 0x01);
+  auto plain = crypto::AeadOpen(key, std::span<const uint8_t>(row).subspan(1), AsBytes(table + ":" + row_key));
+  EXPECT_TRUE(plain.ok()) << plain.status();
+  return json::parse(plain->RevealText(SecretAccess::Get()));
+}
 
 // A real TOTP second factor held in memory: secrets per principal, the last
 // used step per principal (replay), verified with VerifyTotp at the clock's
@@ -528,6 +565,19 @@ TEST_F(ApprovalBookTest, PurgeDecidedKeepsLiveRequests) {
   EXPECT_TRUE(book_->Status(live).ok());
   EXPECT_EQ(book_->Status(used).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(book_->Status(rejected).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ApprovalBookTest, StoredFormatMatchesDocApprovalsMd) {
+  const std::string id = MustCreate(Request(2, SecondFactorRequirement::kTotp));
+  ASSERT_TRUE(Approve(id, "alice", kApproverRoles, totp_.CodeFor("alice")).ok());
+  json record = OpenDocumentedRow(key_, "approvals", id, db_->Get(kApprovalsTable, id).value().value());
+  ExpectSameShape(DocExample("approvals.md", "<!-- approval-record-example -->"), record);
+  EXPECT_EQ(record["v"], 1);
+  EXPECT_EQ(record["state"], "pending");
+  EXPECT_EQ(record["second_factor"], "totp");
+  EXPECT_EQ(record["payload_hash"], HexEncode(Request().payload_hash));
+  EXPECT_EQ(record["request"], "02f8700180");
+  EXPECT_EQ(record["created_ms"], absl::ToUnixMillis(clock_.Now()));
 }
 
 }  // namespace

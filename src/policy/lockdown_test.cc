@@ -11,7 +11,10 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
+#include "base/hex.h"
+#include "crypto/aead.h"
 #include "crypto/random.h"
+#include "nlohmann/json.hpp"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "policy/totp.h"
@@ -22,6 +25,41 @@ namespace sigil::policy {
 namespace {
 
 using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+// The ```json block that follows `marker` in a doc/ page.
+json DocExample(const std::string& page, const std::string& marker) {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/doc/" + page);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = text.find(marker);
+  EXPECT_NE(at, std::string::npos) << marker;
+  size_t begin = text.find("```json\n", at) + 8;
+  size_t end = text.find("```", begin);
+  return json::parse(text.substr(begin, end - begin));
+}
+
+// Same field names, recursively into objects and arrays of objects.
+void ExpectSameShape(const json& documented, const json& actual, const std::string& path = "") {
+  ASSERT_TRUE(actual.is_object()) << path;
+  for (auto it = documented.begin(); it != documented.end(); ++it) {
+    ASSERT_TRUE(actual.contains(it.key())) << "documented field missing: " << path << it.key();
+    const json& a = actual[it.key()];
+    if (it->is_object() && !a.is_null()) ExpectSameShape(*it, a, path + it.key() + ".");
+    if (it->is_array() && !it->empty() && a.is_array() && !a.empty()) ExpectSameShape((*it)[0], a[0], path + it.key() + "[].");
+  }
+  for (auto it = actual.begin(); it != actual.end(); ++it) {
+    EXPECT_TRUE(documented.contains(it.key())) << "undocumented field: " << path << it.key();
+  }
+}
+
+json OpenDocumentedRow(const SecretBytes& key, const std::string& table, const std::string& row_key,
+                       const std::vector<uint8_t>& row) {
+  // value = 0x01 || XChaCha20-Poly1305(state key, JSON, ad = TABLE ":" KEY)
+  EXPECT_EQ(row.at(0), 0x01);
+  auto plain = crypto::AeadOpen(key, std::span<const uint8_t>(row).subspan(1), AsBytes(table + ":" + row_key));
+  EXPECT_TRUE(plain.ok()) << plain.status();
+  return json::parse(plain->RevealText(SecretAccess::Get()));
+}
 
 // TOTP per principal in memory, verified with VerifyTotp (replay included).
 class MemoryTotp final : public SecondFactor {
@@ -343,6 +381,18 @@ TEST_F(LockdownTest, BadInputs) {
   EXPECT_FALSE(lockdown_->IsLocked());
   EXPECT_EQ(Lockdown::Open(*db_, crypto::RandomSecret(8), clock_, &totp_).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LockdownTest, StoredFormatMatchesDocApprovalsMd) {
+  ASSERT_TRUE(lockdown_->Lock("ops", kOperator, "x").ok());
+  ASSERT_TRUE(lockdown_->Suspend("ops", kOperator, "bot-1", "y").ok());
+  json global = OpenDocumentedRow(key_, "lockdown", "global", db_->Get(kLockdownTable, "global").value().value());
+  ExpectSameShape(DocExample("approvals.md", "<!-- lockdown-global-example -->"), global);
+  EXPECT_EQ(global["locked"], true);
+  json agent =
+      OpenDocumentedRow(key_, "lockdown", "agent:bot-1", db_->Get(kLockdownTable, "agent:bot-1").value().value());
+  ExpectSameShape(DocExample("approvals.md", "<!-- lockdown-agent-example -->"), agent);
+  EXPECT_EQ(agent["suspended"], true);
 }
 
 }  // namespace

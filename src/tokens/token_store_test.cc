@@ -10,6 +10,10 @@
 #include <thread>
 
 #include "base/hex.h"
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/kdf.h"
+#include "nlohmann/json.hpp"
 #include "crypto/random.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -19,6 +23,30 @@ namespace sigil::tokens {
 namespace {
 
 using ::testing::HasSubstr;
+using json = nlohmann::json;
+
+// The ```json block that follows `marker` in a doc/ page.
+json DocExample(const std::string& page, const std::string& marker) {
+  std::ifstream in(std::string(SIGIL_SOURCE_DIR) + "/doc/" + page);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t at = text.find(marker);
+  EXPECT_NE(at, std::string::npos) << marker;
+  size_t begin = text.find("```json\n", at) + 8;
+  size_t end = text.find("```", begin);
+  return json::parse(text.substr(begin, end - begin));
+}
+
+// Field names (recursively into objects), which is what the page documents.
+void ExpectSameShape(const json& documented, const json& actual, const std::string& path = "") {
+  ASSERT_TRUE(actual.is_object()) << path;
+  for (auto it = documented.begin(); it != documented.end(); ++it) {
+    ASSERT_TRUE(actual.contains(it.key())) << "documented field missing: " << path << it.key();
+    if (it->is_object() && !actual[it.key()].is_null()) ExpectSameShape(*it, actual[it.key()], path + it.key() + ".");
+  }
+  for (auto it = actual.begin(); it != actual.end(); ++it) {
+    EXPECT_TRUE(documented.contains(it.key())) << "undocumented field: " << path << it.key();
+  }
+}
 
 class TokenStoreTest : public ::testing::Test {
  protected:
@@ -336,6 +364,31 @@ TEST_F(TokenStoreTest, TooManyWrongTotpCodesLockOut) {
   clock_.Advance(kTotpLockout);
   EXPECT_TRUE(tokens_->CheckTotp("root", right).ok());
   EXPECT_EQ(calls, 1);
+}
+
+TEST_F(TokenStoreTest, StoredFormatMatchesDocTokensMd) {
+  IssuedToken t = MustCreate(Role::kApprover, "alice");
+  ASSERT_TRUE(tokens_->EnrolTotp("alice", crypto::RandomSecret(20)).ok());
+  auto row = db_->Get(kTokensTable, t.principal.id).value().value();
+  // 0x01 || XChaCha20-Poly1305(state key, JSON, ad = "tokens:" + id).
+  ASSERT_EQ(row[0], 0x01);
+  auto plain = crypto::AeadOpen(key_, std::span<const uint8_t>(row).subspan(1), AsBytes("tokens:" + t.principal.id));
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  json record = json::parse(plain->RevealText(SecretAccess::Get()));
+  ExpectSameShape(DocExample("tokens.md", "<!-- token-record-example -->"), record);
+  EXPECT_EQ(record["v"], 1);
+  EXPECT_EQ(record["role"], "approver");
+  // hash = HMAC-SHA256(HKDF-SHA256(state key, "", "sigil/tokens/pepper/v1"), token).
+  auto pepper = crypto::HkdfSha256(key_, {}, "sigil/tokens/pepper/v1", 32).value();
+  auto mac = crypto::HmacSha256(pepper.Reveal(SecretAccess::Get()), t.token.Reveal(SecretAccess::Get()));
+  EXPECT_EQ(record["hash"], HexEncode(mac));
+  // The TOTP secret is sealed again under "tokens:<id>:totp".
+  auto totp = HexDecode(record["totp"]["sealed"].get<std::string>()).value();
+  ASSERT_EQ(totp[0], 0x01);
+  auto secret = crypto::AeadOpen(key_, std::span<const uint8_t>(totp).subspan(1),
+                                 AsBytes("tokens:" + t.principal.id + ":totp"));
+  ASSERT_TRUE(secret.ok());
+  EXPECT_EQ(secret->size(), 20u);
 }
 
 TEST_F(TokenStoreTest, ConcurrentAuthenticateAndCreate) {
