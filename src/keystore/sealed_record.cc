@@ -9,6 +9,7 @@
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "keystore/binary_codec.h"
+#include "keystore/key_info_codec.h"
 #include "keystore/key_material.h"
 
 namespace sigil::keystore {
@@ -49,26 +50,11 @@ namespace {
 
 constexpr std::array<uint8_t, 4> kRecordMagic = {'S', 'G', 'K', 'R'};
 
-uint8_t TypeCode(KeyType t) { return static_cast<uint8_t>(static_cast<int>(t) + 1); }
-uint8_t PurposeCode(KeyPurpose p) { return static_cast<uint8_t>(static_cast<int>(p) + 1); }
-uint8_t StatusCode(KeyStatus s) { return static_cast<uint8_t>(static_cast<int>(s) + 1); }
-
 // Everything but the MAC, in the documented order.
 void WriteBody(BinaryWriter& w, const SealedKeyRecord& record) {
-  const KeyInfo& info = record.info;
   w.Raw(kRecordMagic);
   w.U16(kSealedKeyRecordFormatVersion);
-  w.String8(info.id);
-  w.String8(info.name);
-  w.U32(info.version);
-  w.U8(TypeCode(info.type));
-  w.U8(PurposeCode(info.purpose));
-  w.String8(info.backend);
-  w.U8(StatusCode(info.status));
-  w.I64(absl::ToUnixSeconds(info.created_at));
-  w.U8(info.retired_at.has_value() ? 1 : 0);
-  w.I64(info.retired_at.has_value() ? absl::ToUnixSeconds(*info.retired_at) : 0);
-  w.Bytes8(info.public_key);
+  WriteKeyInfo(w, record.info);
   w.Bytes8(record.sealed_private_key);
 }
 
@@ -112,36 +98,11 @@ absl::StatusOr<SealedKeyRecord> DecodeSealedKeyRecord(std::span<const uint8_t> b
                                          "was altered");
   }
   SealedKeyRecord record;
-  KeyInfo& info = record.info;
-  std::string_view id, name, backend;
-  uint8_t type = 0, purpose = 0, status = 0, has_retired = 0;
-  int64_t created_at = 0, retired_at = 0;
-  std::span<const uint8_t> public_key, sealed, mac;
-  if (!r.String8(&id) || !r.String8(&name) || !r.U32(&info.version) || !r.U8(&type) || !r.U8(&purpose) ||
-      !r.String8(&backend) || !r.U8(&status) || !r.I64(&created_at) || !r.U8(&has_retired) ||
-      !r.I64(&retired_at) || !r.Bytes8(&public_key) || !r.Bytes8(&sealed) || !r.Raw(record.mac.size(), &mac)) {
-    return Corrupt(who, "it is truncated");
-  }
+  std::string why;
+  if (!ReadKeyInfo(r, &record.info, &why)) return Corrupt(who, why);
+  std::span<const uint8_t> sealed, mac;
+  if (!r.Bytes8(&sealed) || !r.Raw(record.mac.size(), &mac)) return Corrupt(who, "it is truncated");
   if (!r.AtEnd()) return Corrupt(who, "it has " + std::to_string(r.remaining()) + " trailing bytes");
-  if (type < 1 || type > 3) return Corrupt(who, "its key type code is unknown");
-  if (purpose < 1 || purpose > 4) return Corrupt(who, "its key purpose code is unknown");
-  if (status < 1 || status > 3) return Corrupt(who, "its status code is unknown");
-  if (has_retired > 1 || (has_retired == 0 && retired_at != 0)) {
-    return Corrupt(who, "its retirement date is malformed");
-  }
-  if (info.version == 0) return Corrupt(who, "its version is 0");
-  info.id = std::string(id);
-  info.name = std::string(name);
-  info.type = static_cast<KeyType>(type - 1);
-  info.purpose = static_cast<KeyPurpose>(purpose - 1);
-  info.backend = std::string(backend);
-  info.status = static_cast<KeyStatus>(status - 1);
-  info.created_at = absl::FromUnixSeconds(created_at);
-  if (has_retired == 1) info.retired_at = absl::FromUnixSeconds(retired_at);
-  if (public_key.size() != PublicKeySize(info.type)) {
-    return Corrupt(who, "its public key has the wrong length for a " + std::string(KeyTypeName(info.type)) + " key");
-  }
-  info.public_key.assign(public_key.begin(), public_key.end());
   record.sealed_private_key.assign(sealed.begin(), sealed.end());
   std::copy(mac.begin(), mac.end(), record.mac.begin());
   return record;
