@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 namespace sigil::audit {
 namespace {
 
@@ -23,6 +25,8 @@ class FaultInjectingFile final : public WritableFile {
   }
   absl::Status Sync() override {
     if (auto firing = env_.Check(FaultInjectingEnv::Op::kSync)) return firing->status;
+    const absl::Duration delay = env_.SyncDelay();
+    if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
     return target_->Sync();
   }
   absl::Status Truncate(uint64_t size) override {
@@ -53,6 +57,16 @@ void FaultInjectingEnv::ClearFault(Op op) {
 void FaultInjectingEnv::ClearAllFaults() {
   absl::MutexLock lock(&mu_);
   for (bool& a : armed_) a = false;
+}
+
+void FaultInjectingEnv::SetSyncDelay(absl::Duration delay) {
+  absl::MutexLock lock(&mu_);
+  sync_delay_ = delay;
+}
+
+absl::Duration FaultInjectingEnv::SyncDelay() const {
+  absl::MutexLock lock(&mu_);
+  return sync_delay_;
 }
 
 uint64_t FaultInjectingEnv::CallCount(Op op) const {

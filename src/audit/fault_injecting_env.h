@@ -17,6 +17,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "audit/env.h"
 
 namespace sigil::audit {
@@ -36,6 +37,10 @@ class FaultInjectingEnv final : public EnvWrapper {
   void InjectFault(Op op, Fault fault);
   void ClearFault(Op op);
   void ClearAllFaults();
+
+  // Makes every successful Sync take at least `delay` (a slow disk).
+  void SetSyncDelay(absl::Duration delay);
+  absl::Duration SyncDelay() const;
 
   // Calls that reached this Env (failed ones included).
   uint64_t CallCount(Op op) const;
@@ -58,6 +63,7 @@ class FaultInjectingEnv final : public EnvWrapper {
   bool armed_[kOps] ABSL_GUARDED_BY(mu_) = {};
   Fault faults_[kOps] ABSL_GUARDED_BY(mu_);
   uint64_t calls_[kOps] ABSL_GUARDED_BY(mu_) = {};
+  absl::Duration sync_delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };
 
 }  // namespace sigil::audit

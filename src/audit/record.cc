@@ -1,7 +1,7 @@
 #include "audit/record.h"
 
+#include <cstring>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "base/status.h"
@@ -40,7 +40,13 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 }
 
 bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
+  const char* const data = s.data();
+  const size_t size = s.size();
+  for (size_t i = 0; i < size;) {
+    if (static_cast<uint8_t>(data[i]) < 0x80) {  // ASCII fast path
+      ++i;
+      continue;
+    }
     size_t n = Utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;
@@ -48,13 +54,15 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-absl::Status CheckString(std::string_view field, std::string_view value) {
+// `field` and `suffix` name the field in an error (joined only on failure).
+absl::Status CheckString(std::string_view field, std::string_view value, std::string_view suffix = {}) {
   if (value.size() > kMaxFieldBytes) {
-    return absl::InvalidArgumentError("audit record field " + std::string(field) + " is longer than " +
-                                      std::to_string(kMaxFieldBytes) + " bytes");
+    return absl::InvalidArgumentError("audit record field " + std::string(field) + std::string(suffix) +
+                                      " is longer than " + std::to_string(kMaxFieldBytes) + " bytes");
   }
   if (!IsValidUtf8(value)) {
-    return absl::InvalidArgumentError("audit record field " + std::string(field) + " is not valid UTF-8");
+    return absl::InvalidArgumentError("audit record field " + std::string(field) + std::string(suffix) +
+                                      " is not valid UTF-8");
   }
   return absl::OkStatus();
 }
@@ -65,7 +73,8 @@ absl::Status CheckHashHex(std::string_view field, std::string_view value) {
                                       " must be an even number of lower-case hex digits, at most " +
                                       std::to_string(kMaxHashHexChars));
   }
-  for (char c : value) {
+  for (const char *p = value.data(), *end = p + value.size(); p < end; ++p) {
+    const char c = *p;
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
       return absl::InvalidArgumentError("audit record field " + std::string(field) +
                                         " must be lower-case hex without 0x");
@@ -77,8 +86,15 @@ absl::Status CheckHashHex(std::string_view field, std::string_view value) {
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<uint8_t>(ch);
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  while (p < end) {
+    // Copy runs of plain bytes at once (this is the verifier's hot path).
+    const char* run = p;
+    while (p < end && static_cast<uint8_t>(*p) >= 0x20 && *p != '"' && *p != '\\') ++p;
+    if (p > run) out.append(run, static_cast<size_t>(p - run));
+    if (p == end) break;
+    const auto c = static_cast<uint8_t>(*p++);
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -87,14 +103,10 @@ void AppendJsonString(std::string& out, std::string_view s) {
       case '\n': out += "\\n"; break;
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xF]);
-        } else {
-          out.push_back(ch);
-        }
+      default: {
+        const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+        out.append(esc, 6);
+      }
     }
   }
   out.push_back('"');
@@ -105,118 +117,59 @@ void AppendKey(std::string& out, std::string_view key) {
   out.push_back(':');
 }
 
-// A small strict parser for the record grammar: an object whose values are
-// strings, unsigned integers or objects of strings. Canonicality is then
-// established by re-encoding and comparing bytes.
+// A strict parser for exactly the canonical form: keys in canonical order,
+// only canonical escapes, no leading zeros, extra keys strictly increasing.
+// Anything it accepts re-encodes to the same bytes (the fuzz target checks
+// this). Written over raw pointers: it is the verifier's hot path.
 class Parser {
  public:
-  explicit Parser(std::string_view in) : in_(in) {}
+  explicit Parser(std::string_view in) : begin_(in.data()), p_(in.data()), end_(in.data() + in.size()) {}
 
   using StringMap = std::map<std::string, std::string>;
-  using Value = std::variant<std::string, uint64_t, StringMap>;
 
-  absl::StatusOr<std::map<std::string, Value>> ParseTop() {
-    std::map<std::string, Value> fields;
-    RETURN_IF_ERROR(Expect('{'));
-    if (Peek() == '}') {
-      ++pos_;
-    } else {
-      for (;;) {
-        ASSIGN_OR_RETURN(std::string key, ParseString());
-        RETURN_IF_ERROR(Expect(':'));
-        Value value;
-        if (Peek() == '"') {
-          ASSIGN_OR_RETURN(value, ParseString());
-        } else if (Peek() == '{') {
-          ASSIGN_OR_RETURN(value, ParseStringMap());
-        } else {
-          ASSIGN_OR_RETURN(value, ParseUint());
-        }
-        if (!fields.emplace(std::move(key), std::move(value)).second) return Error("duplicate key");
-        if (Peek() == ',') {
-          ++pos_;
-          continue;
-        }
-        RETURN_IF_ERROR(Expect('}'));
-        break;
-      }
+  // Consumes `literal` (e.g. `,"key":`) or fails naming it.
+  absl::Status Lit(std::string_view literal) {
+    if (static_cast<size_t>(end_ - p_) < literal.size() || std::memcmp(p_, literal.data(), literal.size()) != 0) {
+      return Error("expected " + std::string(literal));
     }
-    if (pos_ != in_.size()) return Error("trailing bytes after the record");
-    return fields;
+    p_ += literal.size();
+    return absl::OkStatus();
   }
-
- private:
-  char Peek() const { return pos_ < in_.size() ? in_[pos_] : '\0'; }
-
-  absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError("audit record is not canonical JSON at byte " + std::to_string(pos_) +
-                                      ": " + std::string(what));
-  }
-
-  absl::Status Expect(char c) {
-    if (Peek() != c || pos_ >= in_.size()) return Error(std::string("expected '") + c + "'");
-    ++pos_;
+  absl::Status End() const {
+    if (p_ != end_) return Error("trailing bytes after the record");
     return absl::OkStatus();
   }
 
-  absl::StatusOr<StringMap> ParseStringMap() {
-    StringMap map;
-    RETURN_IF_ERROR(Expect('{'));
-    if (Peek() == '}') {
-      ++pos_;
-      return map;
-    }
+  absl::Status String(std::string& out) {
+    if (p_ == end_ || *p_ != '"') return Error("expected a string");
+    ++p_;
     for (;;) {
-      if (map.size() >= kMaxExtraEntries) return Error("too many extra entries");
-      ASSIGN_OR_RETURN(std::string key, ParseString());
-      RETURN_IF_ERROR(Expect(':'));
-      ASSIGN_OR_RETURN(std::string value, ParseString());
-      if (!map.emplace(std::move(key), std::move(value)).second) return Error("duplicate key in extra");
-      if (Peek() == ',') {
-        ++pos_;
-        continue;
+      // A run of plain ASCII, appended at once.
+      const char* run = p_;
+      while (p_ < end_) {
+        const auto c = static_cast<uint8_t>(*p_);
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+        ++p_;
       }
-      RETURN_IF_ERROR(Expect('}'));
-      return map;
-    }
-  }
-
-  absl::StatusOr<uint64_t> ParseUint() {
-    const size_t start = pos_;
-    uint64_t v = 0;
-    while (pos_ < in_.size() && in_[pos_] >= '0' && in_[pos_] <= '9') {
-      const uint64_t d = static_cast<uint64_t>(in_[pos_] - '0');
-      if (v > (UINT64_MAX - d) / 10) return Error("integer out of range");
-      v = v * 10 + d;
-      ++pos_;
-    }
-    if (pos_ == start) return Error("expected a string, an object or an unsigned integer");
-    if (pos_ - start > 1 && in_[start] == '0') return Error("leading zero");
-    return v;
-  }
-
-  absl::StatusOr<std::string> ParseString() {
-    RETURN_IF_ERROR(Expect('"'));
-    std::string out;
-    for (;;) {
-      if (pos_ >= in_.size()) return Error("unterminated string");
-      const char c = in_[pos_];
+      if (p_ > run) out.append(run, static_cast<size_t>(p_ - run));
+      if (p_ == end_) return Error("unterminated string");
+      const auto c = static_cast<uint8_t>(*p_);
       if (c == '"') {
-        ++pos_;
-        return out;
+        ++p_;
+        return absl::OkStatus();
       }
-      if (static_cast<uint8_t>(c) < 0x20) return Error("raw control character in string");
-      if (c != '\\') {
-        // Copy one UTF-8 sequence.
-        size_t n = Utf8SequenceLength(in_, pos_);
+      if (c < 0x20) return Error("raw control character in string");
+      if (c >= 0x80) {
+        const size_t n = Utf8SequenceLength(std::string_view(p_, static_cast<size_t>(end_ - p_)), 0);
         if (n == 0) return Error("invalid UTF-8");
-        out.append(in_.substr(pos_, n));
-        pos_ += n;
+        out.append(p_, n);
+        p_ += n;
         continue;
       }
-      if (pos_ + 1 >= in_.size()) return Error("unterminated escape");
-      const char e = in_[pos_ + 1];
-      pos_ += 2;
+      // Backslash.
+      if (end_ - p_ < 2) return Error("unterminated escape");
+      const char e = p_[1];
+      p_ += 2;
       switch (e) {
         case '"': out.push_back('"'); break;
         case '\\': out.push_back('\\'); break;
@@ -226,34 +179,80 @@ class Parser {
         case 'r': out.push_back('\r'); break;
         case 't': out.push_back('\t'); break;
         case 'u': {
-          // Only \u00xx for control characters is canonical.
-          if (pos_ + 4 > in_.size() || in_.substr(pos_, 2) != "00") return Error("unsupported \\u escape");
+          // Only \u00xx (lower-case hex) for a control character that has no
+          // short escape is canonical.
+          if (end_ - p_ < 4 || p_[0] != '0' || p_[1] != '0') return Error("non-canonical \\u escape");
           int v = 0;
-          for (size_t k = 2; k < 4; ++k) {
-            const char h = in_[pos_ + k];
-            int d;
+          for (int k = 2; k < 4; ++k) {
+            const char h = p_[k];
             if (h >= '0' && h <= '9') {
-              d = h - '0';
+              v = v * 16 + (h - '0');
             } else if (h >= 'a' && h <= 'f') {
-              d = h - 'a' + 10;
+              v = v * 16 + (h - 'a' + 10);
             } else {
-              return Error("bad \\u escape");
+              return Error("non-canonical \\u escape");
             }
-            v = v * 16 + d;
           }
-          if (v >= 0x20) return Error("unsupported \\u escape");
+          if (v >= 0x20 || v == '\b' || v == '\f' || v == '\n' || v == '\r' || v == '\t') {
+            return Error("non-canonical \\u escape");
+          }
           out.push_back(static_cast<char>(v));
-          pos_ += 4;
+          p_ += 4;
           break;
         }
         default:
-          return Error("unsupported escape");
+          return Error("non-canonical escape");
       }
     }
   }
 
-  std::string_view in_;
-  size_t pos_ = 0;
+  absl::Status Uint(uint64_t& out) {
+    const char* start = p_;
+    uint64_t v = 0;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') {
+      const uint64_t d = static_cast<uint64_t>(*p_ - '0');
+      if (v > (UINT64_MAX - d) / 10) return Error("integer out of range");
+      v = v * 10 + d;
+      ++p_;
+    }
+    if (p_ == start) return Error("expected an unsigned integer");
+    if (p_ - start > 1 && *start == '0') return Error("leading zero");
+    out = v;
+    return absl::OkStatus();
+  }
+
+  absl::Status Map(StringMap& out) {
+    RETURN_IF_ERROR(Lit("{"));
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      return absl::OkStatus();
+    }
+    for (;;) {
+      if (out.size() >= kMaxExtraEntries) return Error("too many extra entries");
+      std::string key, value;
+      RETURN_IF_ERROR(String(key));
+      // Byte-wise increasing, as std::map orders them when encoding.
+      if (!out.empty() && !(out.rbegin()->first < key)) return Error("extra keys are not in canonical order");
+      RETURN_IF_ERROR(Lit(":"));
+      RETURN_IF_ERROR(String(value));
+      out.emplace_hint(out.end(), std::move(key), std::move(value));
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        continue;
+      }
+      return Lit("}");
+    }
+  }
+
+ private:
+  absl::Status Error(std::string_view what) const {
+    return absl::InvalidArgumentError("audit record is not canonical JSON at byte " +
+                                      std::to_string(p_ - begin_) + ": " + std::string(what));
+  }
+
+  const char* const begin_;
+  const char* p_;
+  const char* const end_;
 };
 
 }  // namespace
@@ -282,7 +281,7 @@ absl::Status ValidateRecord(const AuditRecord& r) {
   }
   for (const auto& [k, v] : r.extra) {
     RETURN_IF_ERROR(CheckString("extra key", k));
-    RETURN_IF_ERROR(CheckString("extra." + k, v));
+    RETURN_IF_ERROR(CheckString("extra.", v, k));
   }
   return absl::OkStatus();
 }
@@ -290,7 +289,10 @@ absl::Status ValidateRecord(const AuditRecord& r) {
 absl::StatusOr<std::string> EncodeRecord(const AuditRecord& r) {
   RETURN_IF_ERROR(ValidateRecord(r));
   std::string out;
-  out.reserve(256 + r.reason.size());
+  size_t estimate = 200 + r.type.size() + r.principal.size() + r.key.size() + r.decision.size() + r.rule.size() +
+                    r.reason.size() + r.payload_hash.size() + r.signature_hash.size();
+  for (const auto& [k, v] : r.extra) estimate += k.size() + v.size() + 6;
+  out.reserve(estimate);
   // Keys in byte-wise sorted order.
   out.push_back('{');
   AppendKey(out, "decision");
@@ -346,48 +348,33 @@ absl::StatusOr<AuditRecord> ParseRecord(std::span<const uint8_t> bytes) {
     return absl::InvalidArgumentError("audit record is larger than " + std::to_string(kMaxRecordBytes) + " bytes");
   }
   const std::string_view in(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  Parser parser(in);
-  ASSIGN_OR_RETURN(auto fields, parser.ParseTop());
+  Parser p(in);
   AuditRecord r;
-  size_t used = 0;
-  auto take_string = [&](const char* name, std::string& out) -> absl::Status {
-    auto it = fields.find(name);
-    if (it == fields.end() || !std::holds_alternative<std::string>(it->second)) {
-      return absl::InvalidArgumentError(std::string("audit record lacks string field \"") + name + "\"");
-    }
-    out = std::move(std::get<std::string>(it->second));
-    ++used;
-    return absl::OkStatus();
-  };
-  auto take_uint = [&](const char* name, uint64_t& out) -> absl::Status {
-    auto it = fields.find(name);
-    if (it == fields.end() || !std::holds_alternative<uint64_t>(it->second)) {
-      return absl::InvalidArgumentError(std::string("audit record lacks integer field \"") + name + "\"");
-    }
-    out = std::get<uint64_t>(it->second);
-    ++used;
-    return absl::OkStatus();
-  };
-  RETURN_IF_ERROR(take_string("decision", r.decision));
-  RETURN_IF_ERROR(take_string("key", r.key));
-  RETURN_IF_ERROR(take_string("payload_hash", r.payload_hash));
-  RETURN_IF_ERROR(take_string("principal", r.principal));
-  RETURN_IF_ERROR(take_string("reason", r.reason));
-  RETURN_IF_ERROR(take_string("rule", r.rule));
-  RETURN_IF_ERROR(take_string("signature_hash", r.signature_hash));
-  RETURN_IF_ERROR(take_string("type", r.type));
-  RETURN_IF_ERROR(take_uint("seq", r.seq));
-  RETURN_IF_ERROR(take_uint("time", r.time_ms));
-  auto extra = fields.find("extra");
-  if (extra == fields.end() || !std::holds_alternative<Parser::StringMap>(extra->second)) {
-    return absl::InvalidArgumentError("audit record lacks object field \"extra\"");
-  }
-  r.extra = std::move(std::get<Parser::StringMap>(extra->second));
-  ++used;
-  if (used != fields.size()) return absl::InvalidArgumentError("audit record has unknown fields");
-  // Canonical means byte-identical to our own encoding (key order, escapes).
-  ASSIGN_OR_RETURN(std::string again, EncodeRecord(r));
-  if (again != in) return absl::InvalidArgumentError("audit record is valid JSON but not in canonical form");
+  RETURN_IF_ERROR(p.Lit("{\"decision\":"));
+  RETURN_IF_ERROR(p.String(r.decision));
+  RETURN_IF_ERROR(p.Lit(",\"extra\":"));
+  RETURN_IF_ERROR(p.Map(r.extra));
+  RETURN_IF_ERROR(p.Lit(",\"key\":"));
+  RETURN_IF_ERROR(p.String(r.key));
+  RETURN_IF_ERROR(p.Lit(",\"payload_hash\":"));
+  RETURN_IF_ERROR(p.String(r.payload_hash));
+  RETURN_IF_ERROR(p.Lit(",\"principal\":"));
+  RETURN_IF_ERROR(p.String(r.principal));
+  RETURN_IF_ERROR(p.Lit(",\"reason\":"));
+  RETURN_IF_ERROR(p.String(r.reason));
+  RETURN_IF_ERROR(p.Lit(",\"rule\":"));
+  RETURN_IF_ERROR(p.String(r.rule));
+  RETURN_IF_ERROR(p.Lit(",\"seq\":"));
+  RETURN_IF_ERROR(p.Uint(r.seq));
+  RETURN_IF_ERROR(p.Lit(",\"signature_hash\":"));
+  RETURN_IF_ERROR(p.String(r.signature_hash));
+  RETURN_IF_ERROR(p.Lit(",\"time\":"));
+  RETURN_IF_ERROR(p.Uint(r.time_ms));
+  RETURN_IF_ERROR(p.Lit(",\"type\":"));
+  RETURN_IF_ERROR(p.String(r.type));
+  RETURN_IF_ERROR(p.Lit("}"));
+  RETURN_IF_ERROR(p.End());
+  RETURN_IF_ERROR(ValidateRecord(r));
   return r;
 }
 
