@@ -82,6 +82,13 @@ class Scanner {
     }
   }
 
+  // Skips a string value without decoding it (only keys need decoding).
+  void SkipString() {
+    ++pos_;
+    while (pos_ < text_.size() && text_[pos_] != '"') pos_ += text_[pos_] == '\\' ? 2 : 1;
+    ++pos_;
+  }
+
   std::string String() {
     // REQUIRES: text_[pos_] == '"'
     ++pos_;
@@ -140,7 +147,7 @@ class Scanner {
       return c == '{' ? Object(depth + 1) : Array(depth + 1);
     }
     if (c == '"') {
-      String();
+      SkipString();
       return absl::OkStatus();
     }
     // number or literal

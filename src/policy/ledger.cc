@@ -75,7 +75,11 @@ absl::Status Ledger::Load() {
 }
 
 Ledger::Account& Ledger::AccountFor(const std::string& name, absl::Duration window) {
-  auto [it, inserted] = accounts_.try_emplace(AccountKey(name, window));
+  return AccountFor(AccountKey(name, window), name, window);
+}
+
+Ledger::Account& Ledger::AccountFor(const std::string& key, const std::string& name, absl::Duration window) {
+  auto [it, inserted] = accounts_.try_emplace(key);
   if (inserted) {
     it->second.window_ns = absl::ToInt64Nanoseconds(window);
     it->second.name = name;
@@ -108,14 +112,18 @@ absl::StatusOr<ReserveOutcome> Ledger::Reserve(std::span<const BudgetCharge> cha
   out.spent.reserve(charges.size());
   LedgerRecord record;
   ReservationId id;
+  // Keep the critical section short: build the keys before locking.
+  std::vector<std::string> keys;
+  keys.reserve(charges.size());
+  for (const BudgetCharge& c : charges) keys.push_back(AccountKey(c.account, c.window));
+  std::vector<Account*> accounts;
+  accounts.reserve(charges.size());
   {
     absl::MutexLock lock(&mu_);
     const int64_t now_ns = absl::ToUnixNanos(clock_.Now());
-    std::vector<Account*> accounts;
-    accounts.reserve(charges.size());
     for (size_t i = 0; i < charges.size(); ++i) {
       const BudgetCharge& c = charges[i];
-      Account& account = AccountFor(c.account, c.window);
+      Account& account = AccountFor(keys[i], c.account, c.window);
       Evict(account, now_ns);
       accounts.push_back(&account);
       out.spent.push_back(account.sum);

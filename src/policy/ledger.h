@@ -117,6 +117,8 @@ class Ledger {
   Ledger(LedgerJournal& journal, const Clock& clock) : journal_(journal), clock_(clock) {}
   absl::Status Load();
   Account& AccountFor(const std::string& name, absl::Duration window) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Account& AccountFor(const std::string& key, const std::string& name, absl::Duration window)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Evict(Account& account, int64_t now_ns);
   void Undo(ReservationId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
