@@ -1,0 +1,169 @@
+#include "audit/compliance_report.h"
+
+#include "absl/time/time.h"
+
+namespace sigil::audit {
+namespace {
+
+std::string Extra(const AuditRecord& r, const char* name) {
+  auto it = r.extra.find(name);
+  return it == r.extra.end() ? std::string() : it->second;
+}
+
+void Count(ComplianceTotal& t, const std::optional<Uint256>& value, bool has_value) {
+  ++t.count;
+  if (value) {
+    auto sum = t.value.Add(*value);
+    if (sum.ok()) {
+      t.value = *sum;
+    } else {
+      t.value = Uint256::Max();
+      t.value_overflow = true;
+    }
+  } else if (has_value) {
+    ++t.unparsed_values;
+  }
+}
+
+std::string CsvCell(std::string s) {
+  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r')) {
+    s.insert(s.begin(), '\'');
+  }
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+void CsvRow(std::string& out, std::initializer_list<std::string> cells) {
+  bool first = true;
+  for (const std::string& c : cells) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += CsvCell(c);
+  }
+  out += "\r\n";
+}
+
+std::string TimeUtc(uint64_t ms) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(static_cast<int64_t>(ms)),
+                          absl::UTCTimeZone());
+}
+
+nlohmann::json TotalJson(const ComplianceTotal& t) {
+  nlohmann::json j{{"count", t.count}, {"value", t.value.ToDecimal()}};
+  if (t.unparsed_values) j["unparsed_values"] = t.unparsed_values;
+  if (t.value_overflow) j["value_overflow"] = true;
+  return j;
+}
+
+nlohmann::json TotalsJson(const std::map<std::string, ComplianceTotal>& m) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, t] : m) j[k] = TotalJson(t);
+  return j;
+}
+
+}  // namespace
+
+bool ComplianceFilter::Matches(const AuditRecord& r) const {
+  if (principal && r.principal != *principal) return false;
+  if (from_ms && r.time_ms < *from_ms) return false;
+  if (to_ms && r.time_ms >= *to_ms) return false;
+  if (type) {
+    if (!type->empty() && type->back() == '.') {
+      if (r.type.rfind(*type, 0) != 0) return false;
+    } else if (r.type != *type) {
+      return false;
+    }
+  }
+  return true;
+}
+
+ComplianceReportBuilder::ComplianceReportBuilder(ComplianceFilter filter) { report_.filter = std::move(filter); }
+
+void ComplianceReportBuilder::Add(const AuditRecord& r) {
+  if (!report_.filter.Matches(r)) return;
+  auto it = r.extra.find("value");
+  const bool has_value = it != r.extra.end() && !it->second.empty();
+  std::optional<Uint256> value;
+  if (has_value) {
+    auto parsed = Uint256::ParseInteger(it->second);
+    if (parsed.ok()) value = *parsed;
+  }
+  Count(report_.total, value, has_value);
+  Count(report_.by_key[r.key], value, has_value);
+  Count(report_.by_recipient[Extra(r, "to")], value, has_value);
+  Count(report_.by_decision[r.decision], value, has_value);
+  report_.records.push_back(r);
+}
+
+ComplianceReport ComplianceReportBuilder::Build() && { return std::move(report_); }
+
+ComplianceReport BuildComplianceReport(std::span<const AuditRecord> records, const ComplianceFilter& filter) {
+  ComplianceReportBuilder builder(filter);
+  for (const AuditRecord& r : records) builder.Add(r);
+  return std::move(builder).Build();
+}
+
+std::string ComplianceReport::RecordsCsv() const {
+  std::string out;
+  CsvRow(out, {"seq", "time", "time_utc", "type", "principal", "key", "decision", "rule", "reason", "to", "value",
+               "chain_id", "payload_hash", "signature_hash"});
+  for (const AuditRecord& r : records) {
+    CsvRow(out, {std::to_string(r.seq), std::to_string(r.time_ms), TimeUtc(r.time_ms), r.type, r.principal, r.key,
+                 r.decision, r.rule, r.reason, Extra(r, "to"), Extra(r, "value"), Extra(r, "chain_id"),
+                 r.payload_hash, r.signature_hash});
+  }
+  return out;
+}
+
+std::string ComplianceReport::TotalsCsv() const {
+  std::string out;
+  CsvRow(out, {"total_by", "name", "count", "value", "unparsed_values"});
+  auto row = [&](const char* by, const std::string& name, const ComplianceTotal& t) {
+    CsvRow(out, {by, name, std::to_string(t.count), t.value.ToDecimal(), std::to_string(t.unparsed_values)});
+  };
+  row("all", "", total);
+  for (const auto& [k, t] : by_key) row("key", k, t);
+  for (const auto& [k, t] : by_recipient) row("recipient", k, t);
+  for (const auto& [k, t] : by_decision) row("decision", k, t);
+  return out;
+}
+
+nlohmann::json AuditRecordToJson(const AuditRecord& r) {
+  return {{"seq", r.seq},
+          {"time", r.time_ms},
+          {"type", r.type},
+          {"principal", r.principal},
+          {"key", r.key},
+          {"decision", r.decision},
+          {"rule", r.rule},
+          {"reason", r.reason},
+          {"payload_hash", r.payload_hash},
+          {"signature_hash", r.signature_hash},
+          {"extra", r.extra}};
+}
+
+nlohmann::json ComplianceReport::ToJson() const {
+  nlohmann::json f = nlohmann::json::object();
+  if (filter.principal) f["principal"] = *filter.principal;
+  if (filter.from_ms) f["from_ms"] = *filter.from_ms;
+  if (filter.to_ms) f["to_ms"] = *filter.to_ms;
+  if (filter.type) f["type"] = *filter.type;
+  nlohmann::json recs = nlohmann::json::array();
+  for (const AuditRecord& r : records) recs.push_back(AuditRecordToJson(r));
+  return {{"filter", f},
+          {"count", records.size()},
+          {"records", recs},
+          {"totals",
+           {{"all", TotalJson(total)},
+            {"by_key", TotalsJson(by_key)},
+            {"by_recipient", TotalsJson(by_recipient)},
+            {"by_decision", TotalsJson(by_decision)}}}};
+}
+
+}  // namespace sigil::audit
