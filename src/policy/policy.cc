@@ -165,6 +165,12 @@ Facts NormalizeFacts(const Facts& in) {
     norm(f.erc20->to);
     norm_opt(f.erc20->from);
   }
+  if (f.nostr) {
+    // Pubkeys and event ids in tags are hex; compare them case-insensitively.
+    for (auto& tag : f.nostr->tags) {
+      if (tag.size() > 1) norm(tag[1]);
+    }
+  }
   if (f.typed_data) {
     norm_opt(f.typed_data->verifying_contract);
     if (f.typed_data->permit) {

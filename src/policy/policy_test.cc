@@ -1,0 +1,447 @@
+// Evaluation tests, one group per construct of the policy language.
+#include "policy/policy.h"
+
+#include <nlohmann/json.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "policy/facts_json.h"
+
+namespace sigil::policy {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kTreasury[] = "0x1111111111111111111111111111111111111111";
+constexpr char kBob[] = "0x2222222222222222222222222222222222222222";
+constexpr char kDead[] = "0x000000000000000000000000000000000000dEaD";
+constexpr char kUsdc[] = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
+
+Policy MustParse(const std::string& text) {
+  auto p = Policy::Parse(text);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return std::move(p).value();
+}
+
+Policy Rules(const std::string& rules, const std::string& lists = "{}") {
+  return MustParse(R"({"version": 1, "lists": )" + lists + R"(, "rules": [)" + rules + "]}");
+}
+
+Facts F(const std::string& json) {
+  auto f = FactsFromJson(nlohmann::json::parse(json), "facts");
+  EXPECT_TRUE(f.ok()) << f.status();
+  return std::move(f).value();
+}
+
+std::string Tx(const std::string& extra) {
+  return R"({"kind": "eth_tx", "key": "trader", "agent": "bot-1", "chain_id": 1)" + (extra.empty() ? "" : ", " + extra) + "}";
+}
+
+Effect E(const Policy& p, const std::string& facts) { return p.Evaluate(F(facts)).effect; }
+
+TEST(EvaluateTest, PrecedenceDenyOverApprovalOverAllow) {
+  Policy p = Rules(R"(
+    {"id": "allow-all", "effect": "allow", "match": {"kind": "eth_tx"}},
+    {"id": "hold-big", "effect": "require_approval", "match": {"value": {"gt": "1 ether"}}},
+    {"id": "no-bob", "effect": "deny", "match": {"to": ")" + std::string(kBob) + R"("}, "reason": "bob is blocked"})");
+  Decision d = p.Evaluate(F(Tx(R"("to": ")" + std::string(kTreasury) + R"(", "value": "0.1 ether")")));
+  EXPECT_EQ(d.effect, Effect::kAllow);
+  EXPECT_EQ(d.rule_id, "allow-all");
+  EXPECT_EQ(d.reason, "allowed by rule allow-all");
+  d = p.Evaluate(F(Tx(R"("to": ")" + std::string(kTreasury) + R"(", "value": "2 ether")")));
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "hold-big");
+  EXPECT_THAT(d.matched_rules, ElementsAre("allow-all", "hold-big"));
+  ASSERT_TRUE(d.approval);
+  EXPECT_EQ(d.approval->quorum, 1);
+  EXPECT_EQ(d.approval->rule_id, "hold-big");
+  d = p.Evaluate(F(Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "2 ether")")));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "no-bob");
+  EXPECT_EQ(d.reason, "bob is blocked");
+  EXPECT_EQ(d.policy_version, 1u);
+  EXPECT_EQ(d.policy_hash, p.hash_hex());
+}
+
+TEST(EvaluateTest, NothingMatchedIsDeniedWithTheClosestRule) {
+  Policy p = Rules(R"(
+    {"id": "small", "effect": "allow", "keys": ["trader"], "match": {"kind": "eth_tx", "value": {"lte": "0.5 ether"}}},
+    {"id": "messages", "effect": "allow", "keys": ["signer"], "match": {"kind": "eth_message"}})");
+  Decision d = p.Evaluate(F(Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "0.6 ether")")));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "");
+  EXPECT_EQ(d.reason,
+            "no rule allows this request; the closest rule, small, does not match: value 0.6 ether is more than "
+            "0.5 ether (rules[0].match.value.lte)");
+  EXPECT_EQ(Rules("").Evaluate(F(Tx(""))).reason, "no rule allows this request");
+}
+
+TEST(EvaluateTest, KeysAndAgents) {
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "keys": ["trader", "ops"], "agents": "@bots"})",
+                   R"({"bots": ["bot-1", "bot-2"]})");
+  EXPECT_EQ(E(p, Tx("")), Effect::kAllow);
+  EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 1, "key": "ops", "agent": "bot-2"})"), Effect::kAllow);
+  EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 1, "key": "cold", "agent": "bot-1"})"), Effect::kDeny);
+  EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 1, "key": "trader", "agent": "bot-3"})"), Effect::kDeny);
+  EXPECT_THAT(p.Evaluate(F(R"({"kind": "eth_tx", "chain_id": 1, "key": "trader", "agent": "bot-3"})")).reason,
+              HasSubstr("agent \"bot-3\" is not in the rule's agents"));
+}
+
+TEST(EvaluateTest, KindAndChainId) {
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "match": {"kind": ["eth_tx", "eth_message"], "chain_id": [1, 42161]}})");
+  EXPECT_EQ(E(p, Tx("")), Effect::kAllow);
+  EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 42161})"), Effect::kAllow);
+  EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 10})"), Effect::kDeny);
+  // An eth_message has no chain id: the chain_id condition does not hold.
+  EXPECT_EQ(E(p, R"({"kind": "eth_message"})"), Effect::kDeny);
+  EXPECT_EQ(E(p, R"({"kind": "nostr_event", "nostr": {"event_kind": 1}})"), Effect::kDeny);
+}
+
+TEST(EvaluateTest, TransactionsWithoutChainIdNeedARuleThatSaysSo) {
+  Policy p = Rules(R"({"id": "any-tx", "effect": "allow", "match": {"kind": "eth_tx"}})");
+  EXPECT_EQ(E(p, R"({"kind": "eth_tx"})"), Effect::kDeny);
+  EXPECT_THAT(p.Evaluate(F(R"({"kind": "eth_tx"})")).reason, HasSubstr("no chain id (pre-EIP-155)"));
+  Policy legacy = Rules(R"(
+    {"id": "legacy", "effect": "allow", "match": {"kind": "eth_tx", "allow_no_chain_id": true, "chain_id": 1}},
+    {"id": "never-dead", "effect": "deny", "match": {"to": ")" + std::string(kDead) + R"("}})");
+  EXPECT_EQ(E(legacy, R"({"kind": "eth_tx"})"), Effect::kAllow);
+  EXPECT_EQ(E(legacy, R"({"kind": "eth_tx", "chain_id": 1})"), Effect::kAllow);
+  EXPECT_EQ(E(legacy, R"({"kind": "eth_tx", "chain_id": 5})"), Effect::kDeny);
+  // Deny rules apply to pre-EIP-155 transactions too.
+  EXPECT_EQ(E(legacy, R"({"kind": "eth_tx", "to": ")" + std::string(kDead) + R"("})"), Effect::kDeny);
+}
+
+TEST(EvaluateTest, RawDigestOnlyWhenNamed) {
+  Policy generic = Rules(R"({"id": "everything", "effect": "allow"})");
+  EXPECT_EQ(E(generic, R"({"kind": "eth_message"})"), Effect::kAllow);
+  EXPECT_EQ(E(generic, R"({"kind": "raw_digest"})"), Effect::kDeny);
+  Policy named = Rules(R"({"id": "digests", "effect": "allow", "keys": ["hsm"], "match": {"kind": "raw_digest"}},
+                           {"id": "freeze", "effect": "deny", "agents": ["rogue"]})");
+  EXPECT_EQ(E(named, R"({"kind": "raw_digest", "key": "hsm"})"), Effect::kAllow);
+  EXPECT_EQ(E(named, R"({"kind": "raw_digest", "key": "hsm", "agent": "rogue"})"), Effect::kDeny);
+}
+
+TEST(EvaluateTest, ToAndFromLists) {
+  Policy p = Rules(R"({"id": "no-blocked", "effect": "deny", "match": {"to": {"in": "@blocked"}}},
+                      {"id": "pay", "effect": "allow", "match": {"to": {"in": ["@treasury", ")" + std::string(kBob) + R"("], "not_in": "@frozen"},
+                                                                  "from": {"not_in": ["0x9999999999999999999999999999999999999999"]}}})",
+                   R"({"treasury": [")" + std::string(kTreasury) + R"("], "blocked": [")" + std::string(kDead) +
+                       R"("], "frozen": [")" + std::string(kBob) + R"("]})");
+  EXPECT_EQ(E(p, Tx(R"("to": ")" + std::string(kTreasury) + R"(", "from": ")" + std::string(kBob) + R"(")")), Effect::kAllow);
+  // Without a sender the `from` condition cannot hold (absent facts never match).
+  EXPECT_EQ(E(p, Tx(R"("to": ")" + std::string(kTreasury) + R"(")")), Effect::kDeny);
+  // The blocked list is checksummed, the request lower case (and vice versa): same account.
+  EXPECT_EQ(E(p, Tx(R"("to": "0x000000000000000000000000000000000000dead")")), Effect::kDeny);
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("to": "0x000000000000000000000000000000000000DEAD")"))).rule_id, "no-blocked");
+  // In the allow list but also in not_in.
+  EXPECT_EQ(E(p, Tx(R"("to": ")" + std::string(kBob) + R"(")")), Effect::kDeny);
+  // Contract creation has no recipient: `to` conditions do not hold.
+  EXPECT_EQ(E(p, Tx("")), Effect::kDeny);
+  EXPECT_EQ(E(p, Tx(R"("to": ")" + std::string(kTreasury) + R"(", "from": "0x9999999999999999999999999999999999999999")")),
+            Effect::kDeny);
+  // Facts are normalised inside Evaluate even if the caller forgot.
+  Facts upper = F(Tx(""));
+  upper.to = "0x000000000000000000000000000000000000DEAD";
+  EXPECT_EQ(p.Evaluate(upper).rule_id, "no-blocked");
+}
+
+TEST(EvaluateTest, ValueComparisons) {
+  auto eval = [](const std::string& cmp, const std::string& value) {
+    Policy p = Rules(R"({"id": "r", "effect": "allow", "match": {"value": )" + cmp + "}}");
+    return E(p, Tx(R"("value": ")" + value + R"(")"));
+  };
+  EXPECT_EQ(eval(R"({"lte": "0.5 ether"})", "0.5 ether"), Effect::kAllow);
+  EXPECT_EQ(eval(R"({"lte": "0.5 ether"})", "500000000000000001"), Effect::kDeny);
+  EXPECT_EQ(eval(R"({"lt": "0.5 ether"})", "0.5 ether"), Effect::kDeny);
+  EXPECT_EQ(eval(R"({"gt": "1 gwei"})", "1000000001"), Effect::kAllow);
+  EXPECT_EQ(eval(R"({"gte": "0x3b9aca00"})", "1 gwei"), Effect::kAllow);
+  EXPECT_EQ(eval(R"({"eq": "0"})", "0"), Effect::kAllow);
+  EXPECT_EQ(eval(R"({"gt": "1 ether", "lt": "2 ether"})", "1.5 ether"), Effect::kAllow);
+  EXPECT_EQ(eval(R"({"gt": "1 ether", "lt": "2 ether"})", "2.5 ether"), Effect::kDeny);
+  EXPECT_EQ(eval(R"({"lte": "115792089237316195423570985008687907853269984665640564039457584007913129639935"})",
+                 "115792089237316195423570985008687907853269984665640564039457584007913129639935"),
+            Effect::kAllow);
+}
+
+TEST(EvaluateTest, GasConditions) {
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "match": {"max_fee_per_gas": {"lte": "200 gwei"},
+                       "max_priority_fee_per_gas": {"lte": "3 gwei"}, "gas_limit": {"lte": 300000}, "nonce": {"lt": 1000}}})");
+  EXPECT_EQ(E(p, Tx(R"("max_fee_per_gas": "150 gwei", "max_priority_fee_per_gas": "2 gwei", "gas_limit": 21000, "nonce": 5)")),
+            Effect::kAllow);
+  EXPECT_EQ(E(p, Tx(R"("max_fee_per_gas": "201 gwei", "max_priority_fee_per_gas": "2 gwei", "gas_limit": 21000, "nonce": 5)")),
+            Effect::kDeny);
+  EXPECT_EQ(E(p, Tx(R"("max_fee_per_gas": "150 gwei", "max_priority_fee_per_gas": "2 gwei", "gas_limit": 500000, "nonce": 5)")),
+            Effect::kDeny);
+  EXPECT_EQ(E(p, Tx(R"("max_fee_per_gas": "150 gwei", "max_priority_fee_per_gas": "2 gwei", "gas_limit": 21000, "nonce": 1000)")),
+            Effect::kDeny);
+  // A legacy transaction's gas price stands in for both fee caps.
+  EXPECT_EQ(E(p, Tx(R"("gas_price": "3 gwei", "gas_limit": 21000, "nonce": 1)")), Effect::kAllow);
+  EXPECT_EQ(E(p, Tx(R"("gas_price": "4 gwei", "gas_limit": 21000, "nonce": 1)")), Effect::kDeny);
+}
+
+TEST(EvaluateTest, MethodAndCalldata) {
+  Policy p = Rules(R"J({"id": "plain", "effect": "allow", "match": {"calldata": false}},
+                       {"id": "transfers", "effect": "allow", "match": {"method": "transfer(address,uint256)"}})J");
+  EXPECT_EQ(p.Evaluate(F(Tx(""))).rule_id, "plain");
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("method": "0xa9059cbb")"))).rule_id, "transfers");
+  EXPECT_EQ(E(p, Tx(R"J("method": "approve(address,uint256)")J")), Effect::kDeny);
+  EXPECT_EQ(E(p, R"({"kind": "eth_message"})"), Effect::kDeny);  // calldata is an eth_tx fact
+}
+
+TEST(EvaluateTest, Erc20) {
+  Policy p = Rules(R"({"id": "usdc", "effect": "allow", "match": {"chain_id": 1, "erc20": {"token": ")" + std::string(kUsdc) +
+                       R"(", "method": ["transfer", "transferFrom"], "to": {"in": "@treasury"}, "amount": {"lte": "1000000000"}}}},
+                      {"id": "no-unlimited", "effect": "deny", "match": {"erc20": {"method": "approve", "unlimited": true}}},
+                      {"id": "approvals", "effect": "require_approval", "match": {"erc20": {"method": "approve"}}})",
+                   R"({"treasury": [")" + std::string(kTreasury) + R"("]})");
+  auto erc20 = [](const std::string& method, const std::string& to, const std::string& amount) {
+    return Tx(R"("erc20": {"token": ")" + std::string(kUsdc) + R"(", "method": ")" + method + R"(", "to": ")" + to +
+              R"(", "amount": ")" + amount + R"("})");
+  };
+  EXPECT_EQ(E(p, erc20("transfer", kTreasury, "1000000000")), Effect::kAllow);
+  EXPECT_EQ(E(p, erc20("transfer", kTreasury, "1000000001")), Effect::kDeny);
+  EXPECT_EQ(E(p, erc20("transfer", kBob, "1")), Effect::kDeny);
+  EXPECT_EQ(E(p, erc20("approve", kBob, "5")), Effect::kRequireApproval);
+  Decision d = p.Evaluate(F(erc20("approve", kBob, "115792089237316195423570985008687907853269984665640564039457584007913129639935")));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "no-unlimited");
+  // A different token with the same call is not USDC.
+  EXPECT_EQ(E(p, Tx(R"("erc20": {"token": ")" + std::string(kBob) + R"(", "method": "transfer", "to": ")" +
+                    std::string(kTreasury) + R"(", "amount": "1"})")),
+            Effect::kDeny);
+}
+
+TEST(EvaluateTest, TypedDataDomainAndPermit) {
+  Policy p = Rules(R"({"id": "offers", "effect": "allow", "match": {"kind": "eth_typed_data", "domain": {"name": "Seaport", "version": ["1.5", "1.6"], "chain_id": 1, "verifying_contract": {"in": "@treasury"}}, "primary_type": "OrderComponents"}},
+                      {"id": "unlimited-permits", "effect": "deny", "match": {"permit": {"unlimited": true}}},
+                      {"id": "short-permits", "effect": "allow", "match": {"typed_data": {"permit": {"kind": ["permit", "permit2"], "spender": {"in": "@treasury"}, "amount": {"lte": "1000"}, "max_deadline_in": "1h"}}}})",
+                   R"({"treasury": [")" + std::string(kTreasury) + R"("]})");
+  const std::string offer = R"({"kind": "eth_typed_data", "typed_data": {"domain": {"name": "Seaport", "version": "1.6", "chain_id": 1, "verifying_contract": ")" +
+                            std::string(kTreasury) + R"("}, "primary_type": "OrderComponents"}})";
+  EXPECT_EQ(E(p, offer), Effect::kAllow);
+  std::string wrong_chain = offer;
+  wrong_chain.replace(wrong_chain.find("\"chain_id\": 1"), 13, "\"chain_id\": 5");
+  EXPECT_EQ(E(p, wrong_chain), Effect::kDeny);
+  std::string wrong_version = offer;
+  wrong_version.replace(wrong_version.find("1.6"), 3, "1.4");
+  EXPECT_EQ(E(p, wrong_version), Effect::kDeny);
+
+  auto permit = [](const std::string& spender, const std::string& amount, uint64_t deadline) {
+    return R"({"kind": "eth_typed_data", "time": 1767614400, "typed_data": {"domain": {"name": "USD Coin", "chain_id": 1, "verifying_contract": ")" +
+           std::string(kUsdc) + R"("}, "primary_type": "Permit", "permit": {"kind": "permit", "spender": ")" + spender +
+           R"(", "amount": ")" + amount + R"(", "deadline": )" + std::to_string(deadline) + "}}}";
+  };
+  EXPECT_EQ(E(p, permit(kTreasury, "1000", 1767614400 + 3600)), Effect::kAllow);
+  EXPECT_EQ(E(p, permit(kTreasury, "1000", 1767614400 + 3601)), Effect::kDeny);
+  EXPECT_EQ(E(p, permit(kTreasury, "1001", 1767614400)), Effect::kDeny);
+  EXPECT_EQ(E(p, permit(kBob, "1", 1767614400)), Effect::kDeny);
+  Decision d = p.Evaluate(F(permit(kTreasury, "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", 1767614400)));
+  EXPECT_EQ(d.rule_id, "unlimited-permits");
+}
+
+TEST(EvaluateTest, NostrKindsAndTags) {
+  Policy p = Rules(R"({"id": "no-spam", "effect": "deny", "match": {"tags": {"t": {"in": ["spam"]}}}},
+                      {"id": "notes", "effect": "allow", "match": {"kind": "nostr_event", "event_kind": [1, 7], "nostr": {"tags": {"p": {"in": "@friends"}}}}})",
+                   R"({"friends": ["aa00000000000000000000000000000000000000000000000000000000000000"]})");
+  auto ev = [](int kind, const std::string& tags) {
+    return R"({"kind": "nostr_event", "nostr": {"event_kind": )" + std::to_string(kind) + R"(, "tags": )" + tags + "}}";
+  };
+  EXPECT_EQ(E(p, ev(1, "[]")), Effect::kAllow);  // no p tags: nothing to check
+  EXPECT_EQ(E(p, ev(1, R"([["p", "AA00000000000000000000000000000000000000000000000000000000000000"]])")), Effect::kAllow);
+  EXPECT_EQ(E(p, ev(7, R"([["p", "aa00000000000000000000000000000000000000000000000000000000000000"], ["p", "bb"]])")),
+            Effect::kDeny);  // every p tag must be a friend
+  EXPECT_EQ(E(p, ev(3, "[]")), Effect::kDeny);
+  EXPECT_EQ(E(p, ev(1, R"([["t", "news"], ["t", "spam"]])")), Effect::kDeny);  // any spam tag denies
+  EXPECT_EQ(E(p, ev(1, R"([["t", "news"]])")), Effect::kAllow);
+}
+
+TEST(EvaluateTest, SolanaProgramsTransfersAndQuantifiers) {
+  Policy p = Rules(R"({"id": "blocked", "effect": "deny", "match": {"solana": {"to": {"in": "@blocked"}}}},
+                      {"id": "pay", "effect": "allow", "match": {"kind": "solana_tx", "solana": {"program": ["system", "spl_token"], "to": {"in": "@payees"}, "amount": {"lte": "1000000000"}}}})",
+                   R"({"payees": ["Payee111111111111111111111111111111111111", "Payee222222222222222222222222222222222222"],
+                       "blocked": ["Evil1111111111111111111111111111111111111"]})");
+  auto tx = [](const std::string& transfers, const std::string& programs = R"(["system"])") {
+    return R"({"kind": "solana_tx", "solana": {"programs": )" + programs + R"(, "transfers": )" + transfers + "}}";
+  };
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 5}])")), Effect::kAllow);
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 5},
+                        {"to": "Stranger11111111111111111111111111111111", "amount": 5}])")),
+            Effect::kDeny);  // every recipient must be a payee
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 5},
+                        {"to": "Evil1111111111111111111111111111111111111", "amount": 5}])")),
+            Effect::kDeny);  // any blocked recipient denies
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 1000000001}])")), Effect::kDeny);
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 5}])", R"(["system", "JUP6LkbZbjS1jKKwapdHNy74zcZ3tLUZoi5QNyVTaV4"])")),
+            Effect::kDeny);  // an unlisted program
+  EXPECT_EQ(E(p, tx("[]")), Effect::kDeny);  // a condition on transfers needs transfers
+}
+
+TEST(EvaluateTest, TimeWindowsInUtc) {
+  Policy p = Rules(R"({"id": "office", "effect": "allow", "match": {"time": {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": {"from": 9, "to": 17}}}},
+                      {"id": "night", "effect": "allow", "keys": ["night"], "match": {"time": {"hours": {"from": 22, "to": 6}}}})");
+  auto at = [](const std::string& time, const std::string& key = "trader") {
+    return R"({"kind": "eth_message", "key": ")" + key + R"(", "time": ")" + time + R"("})";
+  };
+  EXPECT_EQ(E(p, at("2026-01-05T09:00:00Z")), Effect::kAllow);  // Monday
+  EXPECT_EQ(E(p, at("2026-01-05T16:59:59Z")), Effect::kAllow);
+  EXPECT_EQ(E(p, at("2026-01-05T17:00:00Z")), Effect::kDeny);
+  EXPECT_EQ(E(p, at("2026-01-05T08:59:59Z")), Effect::kDeny);
+  EXPECT_EQ(E(p, at("2026-01-10T12:00:00Z")), Effect::kDeny);  // Saturday
+  EXPECT_THAT(p.Evaluate(F(at("2026-01-10T12:00:00Z"))).reason, HasSubstr("Saturday"));
+  EXPECT_EQ(E(p, at("2026-01-10T23:30:00Z", "night")), Effect::kAllow);  // wraps past midnight
+  EXPECT_EQ(E(p, at("2026-01-11T05:59:00Z", "night")), Effect::kAllow);
+  EXPECT_EQ(E(p, at("2026-01-11T06:00:00Z", "night")), Effect::kDeny);
+  // Without a request time, time conditions do not hold.
+  EXPECT_EQ(E(p, R"({"kind": "eth_message"})"), Effect::kDeny);
+}
+
+TEST(EvaluateTest, RiskScore) {
+  Policy p = Rules(R"({"id": "risky", "effect": "require_approval", "match": {"risk_score": {"gte": 60}}},
+                      {"id": "calm", "effect": "allow", "match": {"risk_score": {"lt": 60}}})");
+  EXPECT_EQ(E(p, R"({"kind": "eth_message", "risk_score": 59})"), Effect::kAllow);
+  EXPECT_EQ(E(p, R"({"kind": "eth_message", "risk_score": 60})"), Effect::kRequireApproval);
+  EXPECT_EQ(E(p, R"({"kind": "eth_message"})"), Effect::kDeny);  // no score: neither holds
+}
+
+// ---- budgets ---------------------------------------------------------------
+
+class BudgetEvalTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ledger_ = Ledger::Open(journal_, clock_).value(); }
+  // Records spending as the engine would after signing.
+  void Spend(const Policy& p, const std::string& facts) {
+    Decision d = p.Evaluate(F(facts), ledger_.get());
+    ASSERT_EQ(d.effect, Effect::kAllow) << d.reason;
+    auto r = ledger_->Reserve(d.charges);
+    ASSERT_TRUE(r.ok() && r->id);
+    ASSERT_TRUE(ledger_->Commit(*r->id).ok());
+  }
+  FakeClock clock_;
+  MemoryLedgerJournal journal_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(BudgetEvalTest, ValueBudgetReasonNamesLimitSpentRequestedRemaining) {
+  Policy p = Rules(R"({"id": "small-payments", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "24h", "max_value": "2 ether"}]})");
+  Spend(p, Tx(R"("value": "1 ether")"));
+  Spend(p, Tx(R"("value": "0.9 ether")"));
+  Decision d = p.Evaluate(F(Tx(R"("value": "0.5 ether")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "small-payments");
+  EXPECT_EQ(d.reason,
+            "24h budget exceeded: limit 2 ether, spent 1.9 ether, requested 0.5 ether; at most 0.1 ether remains");
+  ASSERT_EQ(d.budgets.size(), 1u);
+  EXPECT_TRUE(d.budgets[0].exceeded);
+  EXPECT_EQ(d.budgets[0].remaining, Uint256::ParseAmount("0.1 ether").value());
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("value": "0.1 ether")")), ledger_.get()).effect, Effect::kAllow);
+  // A call that moves no value is not stopped by the value budget.
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("value": "0")")), ledger_.get()).effect, Effect::kAllow);
+  // The window rolls.
+  clock_.Advance(absl::Hours(24));
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("value": "2 ether")")), ledger_.get()).effect, Effect::kAllow);
+}
+
+TEST_F(BudgetEvalTest, OnExceedRequireApprovalUsesTheRulesApprovalBlock) {
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "approval": {"quorum": 2, "role": "treasury", "second_factor": "totp", "expires": "30m"},
+                       "budgets": [{"window": "24h", "max_value": "1 ether", "on_exceed": "require_approval"}]})");
+  Spend(p, Tx(R"("value": "1 ether")"));
+  Decision d = p.Evaluate(F(Tx(R"("value": "1 wei")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  ASSERT_TRUE(d.approval);
+  EXPECT_EQ(d.approval->quorum, 2);
+  EXPECT_EQ(d.approval->role, "treasury");
+  EXPECT_EQ(d.approval->second_factor, SecondFactor::kTotp);
+  EXPECT_EQ(d.approval->expires, absl::Minutes(30));
+  EXPECT_THAT(d.reason, HasSubstr("nothing remains"));
+  EXPECT_THAT(d.reason, HasSubstr("needs 2 approvals by role \"treasury\" with TOTP, within 30m"));
+}
+
+TEST_F(BudgetEvalTest, CountBudget) {
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "budgets": [{"window": "1m", "max_count": 2}]})");
+  Spend(p, Tx(""));
+  Spend(p, Tx(""));
+  Decision d = p.Evaluate(F(Tx("")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.reason, "1m request-count budget exceeded: limit 2 requests, spent 2 requests, requested 1 request; "
+                      "nothing remains until earlier spending leaves the 1m window");
+  clock_.Advance(absl::Minutes(1));
+  EXPECT_EQ(p.Evaluate(F(Tx("")), ledger_.get()).effect, Effect::kAllow);
+}
+
+TEST_F(BudgetEvalTest, TokenBudgetsArePerToken) {
+  Policy p = Rules(R"({"id": "tokens", "effect": "allow", "match": {"erc20": {"method": "transfer"}},
+                       "budgets": [{"window": "7d", "max_amount": "100"}]})");
+  auto pay = [](const std::string& token, int amount) {
+    return Tx(R"("erc20": {"token": ")" + token + R"(", "method": "transfer", "to": ")" + std::string(kBob) +
+              R"(", "amount": )" + std::to_string(amount) + "}");
+  };
+  Spend(p, pay(kUsdc, 80));
+  EXPECT_EQ(p.Evaluate(F(pay(kUsdc, 21)), ledger_.get()).effect, Effect::kDeny);
+  EXPECT_EQ(p.Evaluate(F(pay(kUsdc, 20)), ledger_.get()).effect, Effect::kAllow);
+  EXPECT_EQ(p.Evaluate(F(pay(kTreasury, 100)), ledger_.get()).effect, Effect::kAllow);
+  Decision d = p.Evaluate(F(pay(kUsdc, 21)), ledger_.get());
+  EXPECT_THAT(d.reason, HasSubstr("7d budget for token 0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 exceeded: limit 100, "
+                                  "spent 80, requested 21; at most 20 remains"));
+}
+
+TEST_F(BudgetEvalTest, ScopesShareOrSeparateSpending) {
+  Policy p = Rules(R"({"id": "per-rule-key", "effect": "allow", "agents": ["a1", "a2"], "budgets": [{"window": "1h", "max_count": 1}]},
+                      {"id": "per-agent", "effect": "allow", "keys": ["k2"], "budgets": [{"window": "1h", "max_count": 1, "scope": "agent"}]})");
+  auto req = [](const std::string& key, const std::string& agent) {
+    return R"({"kind": "eth_message", "key": ")" + key + R"(", "agent": ")" + agent + R"("})";
+  };
+  Spend(p, req("k1", "a1"));
+  // rule+key scope: the same key is spent for every agent ...
+  EXPECT_EQ(p.Evaluate(F(req("k1", "a2")), ledger_.get()).effect, Effect::kDeny);
+  // ... another key is not.
+  EXPECT_EQ(p.Evaluate(F(req("k2", "a2")), ledger_.get()).effect, Effect::kAllow);
+  Spend(p, req("k2", "a2"));
+  // agent scope: a2 spent its one request (both rules matched and were charged).
+  EXPECT_EQ(p.Evaluate(F(req("k2", "a2")), ledger_.get()).effect, Effect::kDeny);
+}
+
+TEST_F(BudgetEvalTest, EveryMatchingRulesBudgetApplies) {
+  Policy p = Rules(R"({"id": "general", "effect": "allow", "budgets": [{"window": "24h", "max_value": "10 ether"}]},
+                      {"id": "to-bob", "effect": "allow", "match": {"to": ")" + std::string(kBob) + R"("},
+                       "budgets": [{"window": "24h", "max_value": "1 ether"}]})");
+  Spend(p, Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "1 ether")"));
+  Decision d = p.Evaluate(F(Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "1 wei")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "to-bob");
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("to": ")" + std::string(kTreasury) + R"(", "value": "5 ether")")), ledger_.get()).effect,
+            Effect::kAllow);
+}
+
+TEST_F(BudgetEvalTest, ApplySpentRedecidesOnWhatTheLedgerSaw) {
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "budgets": [{"window": "1h", "max_value": "1 ether", "on_exceed": "require_approval"}]})");
+  Decision d = p.Evaluate(F(Tx(R"("value": "0.6 ether")")), ledger_.get());
+  ASSERT_EQ(d.effect, Effect::kAllow);
+  std::vector<Uint256> spent = {Uint256::ParseAmount("0.5 ether").value()};
+  p.ApplySpent(d, spent);
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_THAT(d.reason, HasSubstr("spent 0.5 ether, requested 0.6 ether; at most 0.5 ether remains"));
+}
+
+TEST(DecisionJsonTest, RefusalDataShape) {
+  FakeClock clock;
+  MemoryLedgerJournal journal;
+  auto ledger = Ledger::Open(journal, clock).value();
+  Policy p = Rules(R"({"id": "small-payments", "effect": "allow", "budgets": [{"window": "24h", "max_value": "2 ether"}]})");
+  Decision first = p.Evaluate(F(Tx(R"("value": "1.9 ether")")), ledger.get());
+  ASSERT_TRUE(ledger->Reserve(first.charges)->id);
+  Decision d = p.Evaluate(F(Tx(R"("value": "0.5 ether")")), ledger.get());
+  nlohmann::json j = DecisionToJson(d);
+  EXPECT_EQ(j["decision"], "deny");
+  EXPECT_EQ(j["rule"], "small-payments");
+  EXPECT_EQ(j["budget"]["window"], "24h");
+  EXPECT_EQ(j["budget"]["limit"], "2000000000000000000");
+  EXPECT_EQ(j["budget"]["spent"], "1900000000000000000");
+  EXPECT_EQ(j["budget"]["requested"], "500000000000000000");
+  EXPECT_EQ(j["budget"]["remaining"], "100000000000000000");
+  EXPECT_EQ(j["policy"]["hash"], p.hash_hex());
+}
+
+}  // namespace
+}  // namespace sigil::policy
