@@ -4,6 +4,7 @@
 #include "crypto/random.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "keystore/doc_example_test.h"
 #include "keystore/sign_and_verify_test.h"
 #include "testing/memory_store.h"
 
@@ -272,6 +273,67 @@ TEST_F(BackupTest, NoPrivateKeyInTheClearInFilesOrShares) {
   for (const SecretBytes& share : shared->shares) outputs.emplace_back(share.RevealText(SecretAccess::Get()));
   for (const std::string& out : outputs) {
     for (const std::string& secret : secrets) EXPECT_EQ(out.find(secret), std::string::npos);
+  }
+}
+
+// doc/backup.md: the documented backup files restore the documented key,
+// and the share files decode and re-encode to the documented text.
+TEST(BackupDocTest, DocumentedExamplesRestore) {
+  const Bytes passphrase_file = AnnotatedHex(DocExample("backup.md", "passphrase-backup"));
+  const Bytes shared_file = AnnotatedHex(DocExample("backup.md", "shared-backup"));
+  std::vector<SecretBytes> shares;
+  for (int i = 1; i <= 3; ++i) {
+    std::string text = DocExample("backup.md", "share-" + std::to_string(i)) + "\n";
+    shares.push_back(SecretBytes::CopyFrom(text));
+    auto decoded = DecodeBackupShare(shares.back());
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(decoded->share.index, i);
+    EXPECT_EQ(EncodeBackupShare(*decoded).RevealText(SecretAccess::Get()), text);
+  }
+
+  auto summary = InspectBackup(passphrase_file);
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->protection, BackupProtection::kPassphrase);
+  EXPECT_EQ(summary->key_count, 1u);
+  EXPECT_EQ(summary->created_at, absl::FromUnixSeconds(1767225600));
+  auto shared_summary = InspectBackup(shared_file);
+  ASSERT_TRUE(shared_summary.ok());
+  EXPECT_EQ(shared_summary->threshold, 2);
+  EXPECT_EQ(shared_summary->share_count, 3);
+  EXPECT_EQ(HexEncode(shared_summary->backup_id), "771dc83e46f96f5a6e15a1a790bf8ee3");
+
+  auto expect_example_key = [](SoftwareKeyStore& ks) {
+    auto key = ks.Get("example");
+    ASSERT_TRUE(key.ok()) << key.status();
+    EXPECT_EQ(key->id, "key_j2tw67zkz72gxiwk7pyr7miwl4");
+    crypto::Hash256 h = crypto::Keccak256(std::span<const uint8_t>(key->public_key).subspan(1));
+    EXPECT_EQ(HexEncode0x(std::span<const uint8_t>(h).subspan(12)), "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf");
+    ExpectSignsAndVerifies(ks, *key, KeyPurpose::kSigning);
+  };
+  {
+    store::MemoryStore store;
+    auto ks = SoftwareKeyStore::CreateWithMasterKey(store, crypto::RandomSecret(32), {});
+    ASSERT_TRUE(ks.ok());
+    auto restored = RestoreBackup(passphrase_file, Pass("backup passphrase example"), **ks);
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    expect_example_key(**ks);
+  }
+  {
+    store::MemoryStore store;
+    auto ks = SoftwareKeyStore::CreateWithMasterKey(store, crypto::RandomSecret(32), {});
+    ASSERT_TRUE(ks.ok());
+    std::vector<SecretBytes> one_and_three;
+    one_and_three.push_back(shares[0].Clone());
+    one_and_three.push_back(shares[2].Clone());
+    auto restored = RestoreSharedBackup(shared_file, one_and_three, **ks);
+    ASSERT_TRUE(restored.ok()) << restored.status();
+    expect_example_key(**ks);
+    std::vector<SecretBytes> only_two;
+    only_two.push_back(shares[1].Clone());
+    store::MemoryStore other_store;
+    auto other = SoftwareKeyStore::CreateWithMasterKey(other_store, crypto::RandomSecret(32), {});
+    EXPECT_EQ(RestoreSharedBackup(shared_file, only_two, **other).status().code(),
+              absl::StatusCode::kFailedPrecondition);
   }
 }
 
