@@ -41,7 +41,9 @@
 // Ownership: borrows store, clock and second_factor; they must outlive it.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
