@@ -58,6 +58,7 @@ absl::StatusOr<Uint256> Amount(const json& j, const std::string& path) {
 
 absl::StatusOr<uint64_t> U64(const json& j, const std::string& path) {
   if (j.is_number_unsigned()) return j.get<uint64_t>();
+  if (j.is_number_integer() && j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
   if (j.is_string()) {
     auto v = Uint256::ParseInteger(j.get<std::string>());
     if (v.ok() && v->FitsUint64()) return v->Low64();

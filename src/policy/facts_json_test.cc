@@ -1,0 +1,80 @@
+#include "policy/facts_json.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sigil::policy {
+namespace {
+
+using nlohmann::json;
+
+TEST(MethodSelectorTest, KnownSelectors) {
+  EXPECT_EQ(MethodSelector("transfer(address,uint256)").value(), "0xa9059cbb");
+  EXPECT_EQ(MethodSelector("approve(address,uint256)").value(), "0x095ea7b3");
+  EXPECT_EQ(MethodSelector("transferFrom(address,address,uint256)").value(), "0x23b872dd");
+  EXPECT_EQ(MethodSelector("0xA9059CBB").value(), "0xa9059cbb");
+  EXPECT_FALSE(MethodSelector("transfer(address,uint)").ok());
+  EXPECT_FALSE(MethodSelector("1transfer()").ok());
+}
+
+TEST(FactsJsonTest, RoundTrip) {
+  json in = json::parse(R"({"kind": "eth_tx", "key": "trader", "agent": "bot-1", "chain_id": 1,
+    "from": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "to": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
+    "value": "0", "nonce": 7, "gas_limit": 60000, "max_fee_per_gas": "30 gwei", "max_priority_fee_per_gas": "1 gwei",
+    "erc20": {"token": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48", "method": "transfer",
+              "to": "0x1111111111111111111111111111111111111111", "amount": "1000000"},
+    "risk_score": 12, "time": "2026-01-05T12:00:00Z"})");
+  auto f = FactsFromJson(in, "");
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(*f->to, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+  EXPECT_EQ(*f->method_selector, "0xa9059cbb");  // implied by the ERC-20 call
+  EXPECT_TRUE(f->has_calldata);
+  EXPECT_EQ(*f->max_fee_per_gas, Uint256(30000000000ull));
+  EXPECT_EQ(*f->time, absl::FromUnixSeconds(1767614400));
+  auto back = FactsFromJson(FactsToJson(*f), "");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(FactsToJson(*back), FactsToJson(*f));
+}
+
+TEST(FactsJsonTest, OtherKinds) {
+  auto td = FactsFromJson(json::parse(R"({"kind": "eth_typed_data", "typed_data": {"domain": {"name": "USD Coin", "version": "2",
+      "chain_id": 1, "verifying_contract": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"}, "primary_type": "Permit",
+      "permit": {"spender": "0x1111111111111111111111111111111111111111", "amount": "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", "deadline": 1767618000}}})"), "");
+  ASSERT_TRUE(td.ok()) << td.status();
+  EXPECT_EQ(td->typed_data->permit->token, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+  EXPECT_TRUE(td->typed_data->permit->unlimited);
+  auto nostr = FactsFromJson(json::parse(R"({"kind": "nostr_event", "nostr": {"event_kind": 1, "tags": [["p", "ab"], ["t"]]}})"), "");
+  ASSERT_TRUE(nostr.ok());
+  EXPECT_EQ(nostr->nostr->tags.size(), 2u);
+  auto sol = FactsFromJson(json::parse(R"({"kind": "solana_tx", "solana": {"transfers": [{"to": "Dest1111111111111111111111111111111111111", "amount": 5},
+      {"program": "spl_token", "to": "Dest2", "amount": "7", "mint": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"}]}})"), "");
+  ASSERT_TRUE(sol.ok()) << sol.status();
+  EXPECT_EQ(sol->solana->programs, (std::vector<std::string>{"11111111111111111111111111111111",
+                                                             "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"}));
+}
+
+TEST(FactsJsonTest, Errors) {
+  struct Bad {
+    const char* json;
+    const char* message;
+  };
+  const Bad cases[] = {
+      {R"({})", "kind: missing"},
+      {R"({"kind": "eth_sign"})", "is not a kind"},
+      {R"({"kind": "eth_tx", "valu": "1"})", "valu: unknown field"},
+      {R"({"kind": "eth_tx", "value": 0.5})", "JSON float"},
+      {R"({"kind": "eth_tx", "to": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"})", "EIP-55"},
+      {R"({"kind": "eth_tx", "erc20": {"token": "0x1111111111111111111111111111111111111111", "method": "burn", "to": "0x1111111111111111111111111111111111111111"}})", "burn"},
+      {R"({"kind": "eth_tx", "time": "yesterday"})", "RFC 3339"},
+      {R"({"kind": "eth_tx", "risk_score": 101})", "0..100"},
+      {R"({"kind": "nostr_event", "nostr": {"event_kind": 70000}})", "0..65535"},
+  };
+  for (const Bad& b : cases) {
+    auto f = FactsFromJson(json::parse(b.json), "case");
+    ASSERT_FALSE(f.ok()) << b.json;
+    EXPECT_THAT(std::string(f.status().message()), ::testing::HasSubstr(b.message)) << b.json;
+  }
+}
+
+}  // namespace
+}  // namespace sigil::policy
