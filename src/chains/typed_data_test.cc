@@ -123,6 +123,9 @@ TEST(TypedDataTest, AcceptsDocumentAsJsonString) {
   ASSERT_TRUE(direct.ok() && as_string.ok() && from_json_string.ok());
   EXPECT_EQ(direct->Digest(), as_string->Digest());
   EXPECT_EQ(direct->Digest(), from_json_string->Digest());
+  // One level of wrapping only.
+  EXPECT_FALSE(TypedData::Parse(json(json(doc.dump()).dump()).dump()).ok());
+  EXPECT_FALSE(TypedData::FromJson(json(json(doc.dump()).dump())).ok());
 }
 
 TEST(TypedDataTest, ErrorsNameThePath) {

@@ -532,16 +532,20 @@ struct TypedData::Rep {
 
 absl::StatusOr<TypedData> TypedData::Parse(std::string_view json_text, const TypedDataLimits& limits) {
   ASSIGN_OR_RETURN(json doc, ParseStrictJson(json_text, limits));
-  if (doc.is_string()) {
-    // eth_signTypedData_v4 callers may pass the document as a JSON string.
-    std::string inner = doc.get<std::string>();
-    ASSIGN_OR_RETURN(doc, ParseStrictJson(inner, limits));
-  }
   return FromJson(doc, limits);
 }
 
-absl::StatusOr<TypedData> TypedData::FromJson(const json& document, const TypedDataLimits& limits) {
-  if (document.is_string()) return Parse(document.get_ref<const std::string&>(), limits);
+absl::StatusOr<TypedData> TypedData::FromJson(const json& value, const TypedDataLimits& limits) {
+  json unwrapped;
+  if (value.is_string()) {
+    // eth_signTypedData_v4 callers may pass the document as a JSON string
+    // (one level of wrapping, no more).
+    ASSIGN_OR_RETURN(unwrapped, ParseStrictJson(value.get_ref<const std::string&>(), limits));
+    if (!unwrapped.is_object()) {
+      return absl::InvalidArgumentError("typed data must be a JSON object (or a JSON string holding one)");
+    }
+  }
+  const json& document = value.is_string() ? unwrapped : value;
   if (!document.is_object()) return absl::InvalidArgumentError("typed data must be a JSON object");
   RETURN_IF_ERROR(CheckDepth(document, 0, limits.max_json_depth));
   for (const auto& item : document.items()) {
