@@ -39,24 +39,52 @@ bool ConditionsHold(const Rule& rule, const MatchContext& ctx) {
   return true;
 }
 
-std::vector<std::string> Failures(const Rule& rule, const Facts& f, const MatchContext& ctx) {
-  std::vector<std::string> out;
+// Why a permissive rule did not match, and how close it came: rules that
+// cover the request's kind, key and agent rank before rules that do not;
+// then fewer failed conditions; then rules that name keys or agents (they
+// were written for this caller); then more conditions that held.
+struct Miss {
+  std::vector<std::string> failures;
+  int scope_failures = 0;
+  int targeted = 0;
+  int held = 0;
+  bool CloserThan(const Miss& o) const {
+    if (scope_failures != o.scope_failures) return scope_failures < o.scope_failures;
+    if (failures.size() != o.failures.size()) return failures.size() < o.failures.size();
+    if (targeted != o.targeted) return targeted > o.targeted;
+    return held > o.held;
+  }
+};
+
+Miss Failures(const Rule& rule, const Facts& f, const MatchContext& ctx) {
+  Miss m;
   if (!((rule.kinds >> static_cast<int>(f.kind)) & 1u)) {
-    out.push_back("the rule does not cover kind " + std::string(KindName(f.kind)));
+    m.failures.push_back("the rule does not cover kind " + std::string(KindName(f.kind)));
+    m.scope_failures += 2;
   } else if (f.kind == Kind::kRawDigest && !rule.kinds_named) {
-    out.push_back("raw_digest requests need a rule that names kind raw_digest");
+    m.failures.push_back("raw_digest requests need a rule that names kind raw_digest");
+    m.scope_failures += 2;
   }
-  if (rule.keys && !rule.keys->contains(f.key)) out.push_back("key \"" + f.key + "\" is not in the rule's keys");
+  if (rule.keys && !rule.keys->contains(f.key)) {
+    m.failures.push_back("key \"" + f.key + "\" is not in the rule's keys");
+    ++m.scope_failures;
+  }
   if (rule.agents && !rule.agents->contains(f.agent)) {
-    out.push_back("agent \"" + f.agent + "\" is not in the rule's agents");
+    m.failures.push_back("agent \"" + f.agent + "\" is not in the rule's agents");
+    ++m.scope_failures;
   }
+  m.targeted = (rule.keys != nullptr) + (rule.agents != nullptr);
   if (f.kind == Kind::kEthTx && !f.chain_id && !rule.allow_no_chain_id) {
-    out.push_back("the transaction has no chain id (pre-EIP-155) and the rule does not set allow_no_chain_id");
+    m.failures.push_back("the transaction has no chain id (pre-EIP-155) and the rule does not set allow_no_chain_id");
   }
   for (const auto& c : rule.conditions) {
-    if (!c->Matches(ctx)) out.push_back(c->Mismatch(ctx));
+    if (c->Matches(ctx)) {
+      ++m.held;
+    } else {
+      m.failures.push_back(c->Mismatch(ctx));
+    }
   }
-  return out;
+  return m;
 }
 
 Uint256 NativeValue(const Facts& f) {
@@ -214,20 +242,20 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
     // Point at the permissive rule that came closest, so the caller knows
     // what to change (or that it should not try).
     const Rule* closest = nullptr;
-    std::vector<std::string> closest_failures;
+    Miss closest_miss;
     for (const Rule& rule : rules_) {
       if (rule.effect == Effect::kDeny) continue;
-      std::vector<std::string> failures = Failures(rule, f, all);
-      if (failures.empty()) continue;
-      if (closest == nullptr || failures.size() < closest_failures.size()) {
+      Miss miss = Failures(rule, f, all);
+      if (miss.failures.empty()) continue;
+      if (closest == nullptr || miss.CloserThan(closest_miss)) {
         closest = &rule;
-        closest_failures = std::move(failures);
+        closest_miss = std::move(miss);
       }
     }
     if (closest != nullptr) {
       d.reason += "; the closest rule, " + closest->id + ", does not match: ";
-      for (size_t i = 0; i < closest_failures.size() && i < 3; ++i) {
-        d.reason += (i ? "; " : "") + closest_failures[i];
+      for (size_t i = 0; i < closest_miss.failures.size() && i < 3; ++i) {
+        d.reason += (i ? "; " : "") + closest_miss.failures[i];
       }
     }
     return d;
