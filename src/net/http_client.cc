@@ -41,7 +41,13 @@ SteadyClock::duration ToChrono(absl::Duration d) {
   return std::chrono::duration_cast<SteadyClock::duration>(absl::ToChronoNanoseconds(d));
 }
 
-bool HasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+// Header values: visible characters, space and tab; no CR, LF, NUL.
+bool IsFieldValue(std::string_view s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
 
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
@@ -375,7 +381,7 @@ absl::StatusOr<HttpClientResponse> HttpClient::Impl::Send(const HttpClientReques
   req.target(target);
   req.version(11);
   for (const auto& [name, value] : request.headers.fields()) {
-    if (!IsToken(name) || HasCrLf(value)) {
+    if (!IsToken(name) || !IsFieldValue(value)) {
       return absl::InvalidArgumentError("invalid HTTP header \"" + name.substr(0, 64) + "\"");
     }
     if (EqualsIgnoreAsciiCase(name, "Host") || EqualsIgnoreAsciiCase(name, "Content-Length") ||

@@ -93,7 +93,24 @@ std::string FormatHostPort(const asio::ip::address& addr, uint16_t port) {
   return addr.to_string() + ":" + std::to_string(port);
 }
 
-bool HasCrLf(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+// RFC 9110 token (header names).
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Header values: visible characters, space and tab; no CR, LF, NUL.
+bool IsFieldValue(std::string_view s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
 
 bool IsParseError(const beast::error_code& ec) {
   return &ec.category() == &http::make_error_code(http::error::bad_method).category();
@@ -460,14 +477,17 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   void WriteResponse(HttpResponse r, bool close_after) {
-    if (r.status < 100 || r.status > 999 || HasCrLf(r.content_type)) {
+    // 1xx would need protocol support we do not have (and Beast refuses a
+    // body on them by throwing); 204 and 304 carry no body by definition.
+    if (r.status < 200 || r.status > 999 || !IsFieldValue(r.content_type)) {
       r = HttpResponse::Json(500, JsonErrorBody("internal", "the request handler produced an invalid response"));
     }
+    if (r.status == 204 || r.status == 304) r.body.clear();
     res_ = {};
     res_.version(version_ == 10 ? 10 : 11);
     res_.result(static_cast<unsigned>(r.status));
     for (const auto& [name, value] : r.headers.fields()) {
-      if (name.empty() || HasCrLf(name) || HasCrLf(value)) continue;  // never let a handler split the response
+      if (!IsToken(name) || !IsFieldValue(value)) continue;  // never let a handler split the response
       http::field f = http::string_to_field(name);
       if (f == http::field::content_length || f == http::field::transfer_encoding ||
           f == http::field::connection || beast::iequals(name, "X-Request-Id")) {
@@ -704,7 +724,8 @@ absl::Status HttpServer::Impl::Init() {
   if (opts_.worker_threads == 0) {
     opts_.worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
-  max_in_flight_ = opts_.max_in_flight ? opts_.max_in_flight : 4 * static_cast<size_t>(opts_.worker_threads);
+  max_in_flight_ = opts_.max_in_flight ? opts_.max_in_flight
+                                       : std::max<size_t>(64, 4 * static_cast<size_t>(opts_.worker_threads));
 
   for (const ListenerConfig& cfg : opts_.listeners) {
     switch (cfg.transport) {

@@ -109,7 +109,7 @@ struct HttpServerOptions {
 
   size_t max_connections = 1024;
   // Requests running in or queued for the worker pool; 0 means
-  // 4 * worker_threads.
+  // max(64, 4 * worker_threads).
   size_t max_in_flight = 0;
   int retry_after_seconds = 1;  // Retry-After on overload 503s
 

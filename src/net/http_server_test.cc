@@ -619,6 +619,8 @@ TEST(HttpServerTest, HandlerCannotSplitTheResponseOrOverrideFraming) {
   auto server = StartOrDie(TcpOptions(), [](const HttpRequest&) {
     HttpResponse r = HttpResponse::Text(201, "body");
     r.headers.Add("X-Evil", "a\r\nSet-Cookie: x=1");
+    r.headers.Add("X-Nul", std::string("a\0b", 3));
+    r.headers.Add("Bad Name", "v");
     r.headers.Add("Content-Length", "999");
     r.headers.Add("X-Request-Id", "forged");
     r.headers.Add("X-Fine", "yes");
@@ -632,8 +634,29 @@ TEST(HttpServerTest, HandlerCannotSplitTheResponseOrOverrideFraming) {
   EXPECT_EQ(r.body, "body");
   EXPECT_EQ(r.Header("Set-Cookie"), "");
   EXPECT_EQ(r.Header("X-Evil"), "");
+  EXPECT_EQ(r.Header("X-Nul"), "");
+  EXPECT_EQ(r.Header("Bad Name"), "");
   EXPECT_EQ(r.Header("X-Fine"), "yes");
   EXPECT_NE(r.Header("X-Request-Id"), "forged");
+}
+
+TEST(HttpServerTest, StatusesWithoutBodyAndInvalidStatusesAreSafe) {
+  auto server = StartOrDie(TcpOptions(), [](const HttpRequest& req) {
+    int code = std::atoi(std::string(req.path().substr(1)).c_str());
+    return HttpResponse::Text(code, "ignored body");
+  });
+  ASSERT_TRUE(server);
+  RawConn c = RawConn::Tcp(server->listeners()[0].port);
+  ASSERT_TRUE(c.Send("GET /204 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  RawConn::Response r204 = c.ReadResponse();
+  EXPECT_EQ(r204.status, 204);
+  EXPECT_EQ(r204.body, "");
+  for (const char* bad : {"/101", "/99", "/1000"}) {
+    ASSERT_TRUE(c.Send(std::string("GET ") + bad + " HTTP/1.1\r\nHost: a\r\n\r\n"));
+    EXPECT_EQ(c.ReadResponse().status, 500) << bad;
+  }
+  ASSERT_TRUE(c.Send("GET /200 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().body, "ignored body");
 }
 
 TEST(HttpServerTest, HeadGetsLengthButNoBody) {
