@@ -209,13 +209,13 @@ struct ApprovalBook::Outcome {
 };
 
 ApprovalBook::ApprovalBook(store::Store& store, SecretBytes state_key, const Clock& clock,
-                           SecondFactor* second_factor)
+                           SecondFactorVerifier* second_factor)
     : store_(store), state_key_(std::move(state_key)), clock_(clock), second_factor_(second_factor) {}
 
 ApprovalBook::~ApprovalBook() = default;
 
 absl::StatusOr<std::unique_ptr<ApprovalBook>> ApprovalBook::Open(store::Store& store, SecretBytes state_key,
-                                                                 const Clock& clock, SecondFactor* second_factor) {
+                                                                 const Clock& clock, SecondFactorVerifier* second_factor) {
   if (state_key.size() != crypto::kAeadKeySize) {
     return absl::InvalidArgumentError("approval state key must be 32 bytes");
   }

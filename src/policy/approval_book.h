@@ -6,7 +6,7 @@
 //    holds the request's required role; the approver is not the requesting
 //    agent (names compared exactly); each approver counts once; when the
 //    request requires a second factor, the approver's TOTP code is checked
-//    through SecondFactor (so it is also single use). At quorum the request
+//    through SecondFactorVerifier (so it is also single use). At quorum the request
 //    becomes approved.
 //  * Reject: an approver with the required role ends a pending or approved
 //    (not yet consumed) request.
@@ -37,7 +37,7 @@
 //
 // Thread-safety: thread-safe. Steps that change state are serialised by a
 // mutex and each commits in one Store transaction, re-checking the rules
-// inside it. REQUIRES: the SecondFactor never calls back into this book.
+// inside it. REQUIRES: the SecondFactorVerifier never calls back into this book.
 // Ownership: borrows store, clock and second_factor; they must outlive it.
 #pragma once
 
@@ -70,7 +70,7 @@ class ApprovalBook {
   // fails authentication; Unavailable when the store cannot be read.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<ApprovalBook>> Open(store::Store& store, SecretBytes state_key,
                                                                           const Clock& clock,
-                                                                          SecondFactor* second_factor);
+                                                                          SecondFactorVerifier* second_factor);
   ~ApprovalBook();
   ApprovalBook(const ApprovalBook&) = delete;
   ApprovalBook& operator=(const ApprovalBook&) = delete;
@@ -110,7 +110,7 @@ class ApprovalBook {
 
  private:
   struct Outcome;
-  ApprovalBook(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactor* second_factor);
+  ApprovalBook(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactorVerifier* second_factor);
 
   absl::StatusOr<std::optional<Approval>> Read(store::Transaction* txn, std::string_view id) const;
   absl::StatusOr<std::vector<Approval>> ReadAll() const;
@@ -124,7 +124,7 @@ class ApprovalBook {
   store::Store& store_;
   const SecretBytes state_key_;
   const Clock& clock_;
-  SecondFactor* const second_factor_;
+  SecondFactorVerifier* const second_factor_;
   absl::Mutex mu_;  // serialises state-changing steps within this process
 };
 

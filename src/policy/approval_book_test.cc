@@ -63,7 +63,7 @@ json OpenDocumentedRow(const SecretBytes& key, const std::string& table, const s
 // A real TOTP second factor held in memory: secrets per principal, the last
 // used step per principal (replay), verified with VerifyTotp at the clock's
 // time. Counts calls so tests can see whether a code was spent.
-class MemoryTotp final : public SecondFactor {
+class MemoryTotp final : public SecondFactorVerifier {
  public:
   explicit MemoryTotp(const Clock& clock) : clock_(clock) {}
 

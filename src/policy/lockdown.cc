@@ -102,13 +102,13 @@ std::string_view LockdownStepName(LockdownStep step) {
   return "unknown";
 }
 
-Lockdown::Lockdown(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactor* second_factor)
+Lockdown::Lockdown(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactorVerifier* second_factor)
     : store_(store), state_key_(std::move(state_key)), clock_(clock), second_factor_(second_factor) {}
 
 Lockdown::~Lockdown() = default;
 
 absl::StatusOr<std::unique_ptr<Lockdown>> Lockdown::Open(store::Store& store, SecretBytes state_key,
-                                                         const Clock& clock, SecondFactor* second_factor) {
+                                                         const Clock& clock, SecondFactorVerifier* second_factor) {
   if (state_key.size() != crypto::kAeadKeySize) {
     return absl::InvalidArgumentError("lockdown state key must be 32 bytes");
   }

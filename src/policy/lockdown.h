@@ -21,7 +21,7 @@
 // (DataLoss naming the row) if one was altered. Several nodes sharing a
 // database: each node sees another's change at its next Refresh().
 //
-// Thread-safety: thread-safe. REQUIRES: the SecondFactor never calls back
+// Thread-safety: thread-safe. REQUIRES: the SecondFactorVerifier never calls back
 // into this object.
 // Ownership: borrows store, clock and second_factor; they must outlive it.
 #pragma once
@@ -96,7 +96,7 @@ class Lockdown {
   // admin's TOTP before relying on lockdown. Loads and authenticates the
   // persisted state.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<Lockdown>> Open(store::Store& store, SecretBytes state_key,
-                                                                      const Clock& clock, SecondFactor* second_factor);
+                                                                      const Clock& clock, SecondFactorVerifier* second_factor);
   ~Lockdown();
   Lockdown(const Lockdown&) = delete;
   Lockdown& operator=(const Lockdown&) = delete;
@@ -127,7 +127,7 @@ class Lockdown {
   [[nodiscard]] absl::Status Refresh();
 
  private:
-  Lockdown(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactor* second_factor);
+  Lockdown(store::Store& store, SecretBytes state_key, const Clock& clock, SecondFactorVerifier* second_factor);
 
   absl::Status WriteGlobal(const LockdownStatus& s);
   absl::Status WriteAgent(const std::string& agent, const AgentSuspension* suspension);
@@ -138,7 +138,7 @@ class Lockdown {
   store::Store& store_;
   const SecretBytes state_key_;
   const Clock& clock_;
-  SecondFactor* const second_factor_;
+  SecondFactorVerifier* const second_factor_;
 
   std::atomic<bool> locked_{false};
   std::atomic<size_t> suspended_count_{0};

@@ -62,7 +62,7 @@ json OpenDocumentedRow(const SecretBytes& key, const std::string& table, const s
 }
 
 // TOTP per principal in memory, verified with VerifyTotp (replay included).
-class MemoryTotp final : public SecondFactor {
+class MemoryTotp final : public SecondFactorVerifier {
  public:
   explicit MemoryTotp(const Clock& clock) : clock_(clock) {}
   void Enrol(const std::string& who) {

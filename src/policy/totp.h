@@ -5,7 +5,7 @@
 //  * the algorithm: enrolment (a fresh random secret and its otpauth:// URI),
 //    the code for a time, and verification with a +/- window and replay
 //    protection expressed as "the last time step this user already used";
-//  * SecondFactor, the seam through which approvals and lockdown ask "is this
+//  * SecondFactorVerifier, the seam through which approvals and lockdown ask "is this
 //    code valid for this principal right now?". The token store keeps each
 //    principal's TOTP secret (sealed) and its last used step; the core adapts
 //    it to this interface (doc/approvals.md shows the adapter).
@@ -22,7 +22,7 @@
 //    code (or an older code still inside the window) cannot be used twice.
 //
 // Thread-safety: every function is thread-safe. Implementations of
-// SecondFactor must be thread-safe.
+// SecondFactorVerifier must be thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -90,9 +90,9 @@ absl::StatusOr<int64_t> VerifyTotp(const SecretBytes& secret, std::string_view c
 //  FailedPrecondition  the principal has no second factor enrolled
 //  PermissionDenied    the code is wrong or was already used
 //  InvalidArgument     the code is malformed
-class SecondFactor {
+class SecondFactorVerifier {
  public:
-  virtual ~SecondFactor() = default;
+  virtual ~SecondFactorVerifier() = default;
   virtual absl::Status Verify(std::string_view principal, std::string_view code) = 0;
 };
 

@@ -1,0 +1,471 @@
+#include "cli/commands.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "base/hex.h"
+
+namespace sigil::cli {
+namespace {
+
+void PrintValue(const std::string& indent, const std::string& key, const nlohmann::json& v) {
+  if (v.is_object()) {
+    std::cout << indent << key << ":\n";
+    for (const auto& [k, inner] : v.items()) PrintValue(indent + "  ", k, inner);
+  } else if (v.is_array()) {
+    std::cout << indent << key << ": " << (v.empty() ? "(none)" : "") << "\n";
+    for (const auto& item : v) {
+      if (item.is_object()) {
+        std::string line;
+        for (const auto& [k, inner] : item.items()) {
+          if (!line.empty()) line += "  ";
+          line += k + "=" + (inner.is_string() ? inner.get<std::string>() : inner.dump());
+        }
+        std::cout << indent << "  - " << line << "\n";
+      } else {
+        std::cout << indent << "  - " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
+      }
+    }
+  } else {
+    std::cout << indent << key << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+  }
+}
+
+// Runs one REST call and records the outcome in options.exit_code.
+void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
+  auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
+  if (!client.ok()) {
+    std::cerr << "sigil: " << client.status().message() << "\n";
+    o.exit_code = kExitBadInput;
+    return;
+  }
+  auto response = client->Call(method, path, body);
+  if (!response.ok()) {
+    std::cerr << "sigil: " << response.status().message() << "\n";
+    if (o.json) std::cout << nlohmann::json{{"error", std::string(response.status().message())}}.dump() << "\n";
+    o.exit_code = kExitUnavailable;
+    return;
+  }
+  o.exit_code = ExitCodeForHttpStatus(response->http_status);
+  if (o.exit_code != kExitOk && !o.json) {
+    const auto& b = response->body;
+    std::string msg = b.contains("error") && b["error"].is_string() ? b["error"].get<std::string>() : b.dump();
+    std::cerr << "sigil: " << msg << "\n";
+    if (b.is_object() && b.size() > 1) PrintResponse(b, false);
+    return;
+  }
+  PrintResponse(response->body, o.json);
+}
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof(buf), "%%%02X", static_cast<unsigned char>(c));
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// Parses a document argument that is inline JSON or @file / a file path.
+absl::StatusOr<nlohmann::json> JsonArg(const std::string& arg) {
+  std::string text = arg;
+  if (!arg.empty() && arg[0] == '@') {
+    auto t = ReadFileBounded(arg.substr(1));
+    if (!t.ok()) return t.status();
+    text = *t;
+  } else if (!arg.empty() && arg[0] != '{' && arg[0] != '[' && arg[0] != '"') {
+    auto t = ReadFileBounded(arg);
+    if (!t.ok()) return t.status();
+    text = *t;
+  }
+  auto doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) return absl::InvalidArgumentError("not valid JSON: " + arg.substr(0, 60));
+  return doc;
+}
+
+void BadInput(ClientOptions& o, const absl::Status& st) {
+  std::cerr << "sigil: " << st.message() << "\n";
+  o.exit_code = kExitBadInput;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + path);
+  std::string text;
+  text.resize(max_bytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > max_bytes) return absl::InvalidArgumentError(path + " is larger than " + std::to_string(max_bytes) + " bytes");
+  return text;
+}
+
+void PrintResponse(const nlohmann::json& body, bool json) {
+  if (json) {
+    std::cout << body.dump(2) << "\n";
+    return;
+  }
+  if (body.is_object()) {
+    for (const auto& [k, v] : body.items()) PrintValue("", k, v);
+  } else {
+    PrintValue("", "result", body);
+  }
+}
+
+void AddClientCommands(CLI::App& app, ClientOptions& o) {
+  auto common = [&o](CLI::App* cmd) {
+    cmd->add_option("--url", o.url, "daemon URL (http://, https:// or unix:PATH); default $SIGIL_URL");
+    cmd->add_option("--token", o.token, "bearer token; default $SIGIL_TOKEN or DATA/admin.token");
+    cmd->add_option("--data", o.data_dir, "data directory whose admin.token to use");
+    cmd->add_flag("--json", o.json, "print machine-readable JSON");
+  };
+  // Arguments live as long as the app; CLI11 binds options to them.
+  auto args = std::make_shared<std::map<std::string, std::string>>();
+  auto list_args = std::make_shared<std::map<std::string, std::vector<std::string>>>();
+  auto flags = std::make_shared<std::map<std::string, bool>>();
+  app.callback([args, list_args, flags] {});  // keeps the shared state alive with the app
+
+  // --- keys
+  auto* key = app.add_subcommand("key", "create, list, show and rotate keys")->require_subcommand(1);
+  {
+    auto* c = key->add_subcommand("create", "create a key inside Sigil");
+    c->add_option("name", (*args)["key.name"], "key name")->required();
+    (*args)["key.type"] = "secp256k1";
+    (*args)["key.backend"] = "software";
+    c->add_option("--type", (*args)["key.type"], "secp256k1 | ed25519 | schnorr");
+    c->add_option("--backend", (*args)["key.backend"], "software | pkcs11");
+    common(c);
+    c->callback([&o, args] {
+      Run(o, "POST", "/v1/keys", {{"name", (*args)["key.name"]}, {"type", (*args)["key.type"]}, {"backend", (*args)["key.backend"]}});
+    });
+    auto* l = key->add_subcommand("list", "list keys (and the audit and attestation public keys)");
+    common(l);
+    l->callback([&o] { Run(o, "GET", "/v1/keys"); });
+    auto* s = key->add_subcommand("show", "show one key");
+    s->add_option("name", (*args)["key.show"], "key name, address or public key")->required();
+    common(s);
+    s->callback([&o, args] { Run(o, "GET", "/v1/keys/" + Escape((*args)["key.show"])); });
+    auto* r = key->add_subcommand("rotate", "new version of a key; the old one becomes verify-only");
+    r->add_option("name", (*args)["key.rotate"], "key name")->required();
+    common(r);
+    r->callback([&o, args] { Run(o, "POST", "/v1/keys/" + Escape((*args)["key.rotate"]) + "/rotate", nlohmann::json::object()); });
+    auto* imp = key->add_subcommand("import", "import a raw private key (admin; off unless allow_key_import)");
+    imp->add_option("name", (*args)["import.name"], "key name")->required();
+    (*args)["import.type"] = "secp256k1";
+    imp->add_option("--type", (*args)["import.type"], "secp256k1 | ed25519 | schnorr");
+    imp->add_option("--key-file", (*args)["import.file"], "file holding the hex private key")->required();
+    common(imp);
+    imp->callback([&o, args] {
+      auto text = ReadFileBounded((*args)["import.file"], 4096);
+      if (!text.ok()) return BadInput(o, text.status());
+      std::string hex = *text;
+      while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
+      Run(o, "POST", "/v1/keys/import", {{"name", (*args)["import.name"]}, {"type", (*args)["import.type"]}, {"private_key", hex}});
+      SecureWipe({reinterpret_cast<uint8_t*>(hex.data()), hex.size()});
+      SecureWipe({reinterpret_cast<uint8_t*>(text->data()), text->size()});
+    });
+  }
+
+  // --- policy (apply, show, explain; `policy test` is local and added by the daemon)
+  auto* policy = app.add_subcommand("policy", "apply, show, test and explain policies")->require_subcommand(1);
+  {
+    auto* a = policy->add_subcommand("apply", "apply a policy document (admin)");
+    a->add_option("file", (*args)["policy.file"], "policy JSON file")->required();
+    common(a);
+    a->callback([&o, args] {
+      auto text = ReadFileBounded((*args)["policy.file"]);
+      if (!text.ok()) return BadInput(o, text.status());
+      auto doc = nlohmann::json::parse(*text, nullptr, false);
+      if (doc.is_discarded()) {
+        // Let the daemon report the precise position: send the text as is.
+        return Run(o, "POST", "/v1/policy", {{"document_text", *text}});
+      }
+      Run(o, "POST", "/v1/policy", {{"document_text", *text}});
+    });
+    auto* s = policy->add_subcommand("show", "show the policy in force");
+    common(s);
+    s->callback([&o] { Run(o, "GET", "/v1/policy"); });
+    auto* e = policy->add_subcommand("explain", "dry run: decision, rule, reason and budgets; signs nothing");
+    e->add_option("--key", (*args)["explain.key"], "key name or address")->required();
+    e->add_option("--tx", (*args)["explain.tx"], "transaction JSON (inline, @file or a path)");
+    e->add_option("--message", (*args)["explain.message"], "personal_sign message text");
+    e->add_option("--typed-data", (*args)["explain.typed"], "EIP-712 JSON (inline, @file or a path)");
+    common(e);
+    e->callback([&o, args] {
+      nlohmann::json body = {{"key", (*args)["explain.key"]}};
+      if (!(*args)["explain.tx"].empty()) {
+        auto tx = JsonArg((*args)["explain.tx"]);
+        if (!tx.ok()) return BadInput(o, tx.status());
+        body["kind"] = "eth_tx";
+        body["tx"] = *tx;
+      } else if (!(*args)["explain.message"].empty()) {
+        body["kind"] = "eth_message";
+        body["message"] = (*args)["explain.message"];
+      } else if (!(*args)["explain.typed"].empty()) {
+        auto td = JsonArg((*args)["explain.typed"]);
+        if (!td.ok()) return BadInput(o, td.status());
+        body["kind"] = "eth_typed_data";
+        body["typed_data"] = *td;
+      } else {
+        return BadInput(o, absl::InvalidArgumentError("give one of --tx, --message or --typed-data"));
+      }
+      Run(o, "POST", "/v1/policy/explain", body);
+    });
+    auto* sg = policy->add_subcommand("suggest", "propose a tighter policy from the signing history");
+    common(sg);
+    sg->callback([&o] { Run(o, "GET", "/v1/policy/suggest"); });
+  }
+
+  // --- tokens
+  auto* token = app.add_subcommand("token", "issue, list and revoke bearer tokens")->require_subcommand(1);
+  {
+    auto* c = token->add_subcommand("create", "issue a token (printed once)");
+    c->add_option("--role", (*args)["token.role"], "admin | operator | approver | auditor | agent")->required();
+    c->add_option("--keys", (*args)["token.keys"], "comma-separated key names the token may use");
+    c->add_option("--name", (*args)["token.name"], "principal name (e.g. bot-1)");
+    c->add_option("--expires", (*args)["token.expires"], "lifetime, e.g. 30d or 12h");
+    common(c);
+    c->callback([&o, args] {
+      nlohmann::json body = {{"role", (*args)["token.role"]}};
+      if (!(*args)["token.name"].empty()) body["name"] = (*args)["token.name"];
+      if (!(*args)["token.expires"].empty()) body["expires"] = (*args)["token.expires"];
+      nlohmann::json keys = nlohmann::json::array();
+      std::stringstream ss((*args)["token.keys"]);
+      for (std::string k; std::getline(ss, k, ',');) {
+        if (!k.empty()) keys.push_back(k);
+      }
+      body["keys"] = keys;
+      Run(o, "POST", "/v1/tokens", body);
+    });
+    auto* l = token->add_subcommand("list", "list tokens (never their values)");
+    common(l);
+    l->callback([&o] { Run(o, "GET", "/v1/tokens"); });
+    auto* r = token->add_subcommand("revoke", "revoke a token by principal name");
+    r->add_option("name", (*args)["token.revoke"])->required();
+    common(r);
+    r->callback([&o, args] { Run(o, "DELETE", "/v1/tokens/" + Escape((*args)["token.revoke"])); });
+    auto* t = token->add_subcommand("totp", "enrol a TOTP second factor for a principal; prints an otpauth:// URI");
+    t->add_option("name", (*args)["token.totp"])->required();
+    common(t);
+    t->callback([&o, args] { Run(o, "POST", "/v1/tokens/" + Escape((*args)["token.totp"]) + "/totp", nlohmann::json::object()); });
+  }
+
+  // --- approvals
+  auto* approval = app.add_subcommand("approval", "list, approve and reject held requests")->require_subcommand(1);
+  {
+    auto* l = approval->add_subcommand("list", "pending approvals");
+    common(l);
+    l->callback([&o] { Run(o, "GET", "/v1/approvals"); });
+    auto* s = approval->add_subcommand("show", "one approval");
+    s->add_option("id", (*args)["approval.show"])->required();
+    common(s);
+    s->callback([&o, args] { Run(o, "GET", "/v1/approvals/" + Escape((*args)["approval.show"])); });
+    auto* a = approval->add_subcommand("approve", "approve a held request");
+    a->add_option("id", (*args)["approval.id"])->required();
+    a->add_option("--totp", (*args)["approval.totp"], "current TOTP code");
+    common(a);
+    a->callback([&o, args] {
+      nlohmann::json body = nlohmann::json::object();
+      if (!(*args)["approval.totp"].empty()) body["totp"] = (*args)["approval.totp"];
+      Run(o, "POST", "/v1/approvals/" + Escape((*args)["approval.id"]) + "/approve", body);
+    });
+    auto* r = approval->add_subcommand("reject", "reject a held request");
+    r->add_option("id", (*args)["approval.reject"])->required();
+    r->add_option("--reason", (*args)["approval.reason"]);
+    common(r);
+    r->callback([&o, args] {
+      Run(o, "POST", "/v1/approvals/" + Escape((*args)["approval.reject"]) + "/reject", {{"reason", (*args)["approval.reason"]}});
+    });
+  }
+
+  // --- lockdown
+  auto* lockdown = app.add_subcommand("lockdown", "emergency stop of all signing")->require_subcommand(1);
+  {
+    auto* on = lockdown->add_subcommand("on", "stop all signing now");
+    on->add_option("--reason", (*args)["lockdown.reason"]);
+    common(on);
+    on->callback([&o, args] { Run(o, "POST", "/v1/lockdown", {{"on", true}, {"reason", (*args)["lockdown.reason"]}}); });
+    auto* off = lockdown->add_subcommand("off", "lift lockdown (admin with TOTP)");
+    off->add_option("--totp", (*args)["lockdown.totp"], "admin's current TOTP code")->required();
+    common(off);
+    off->callback([&o, args] { Run(o, "POST", "/v1/lockdown", {{"on", false}, {"totp", (*args)["lockdown.totp"]}}); });
+    auto* st = lockdown->add_subcommand("status", "is lockdown in force");
+    common(st);
+    st->callback([&o] { Run(o, "GET", "/v1/lockdown"); });
+  }
+
+  // --- backup create (restore is local, added by the daemon)
+  auto* backup = app.add_subcommand("backup", "encrypted backups of the software keystore")->require_subcommand(1);
+  {
+    auto* c = backup->add_subcommand("create", "write an encrypted backup");
+    c->add_option("--out", (*args)["backup.out"], "output file (shares: FILE.1, FILE.2, ...)")->required();
+    c->add_option("--shares", (*args)["backup.shares"], "M/N: split into N shares, any M restore");
+    common(c);
+    c->callback([&o, args] {
+      nlohmann::json body = nlohmann::json::object();
+      const std::string& shares = (*args)["backup.shares"];
+      if (!shares.empty()) {
+        auto slash = shares.find('/');
+        if (slash == std::string::npos) return BadInput(o, absl::InvalidArgumentError("--shares takes M/N, e.g. 3/5"));
+        try {
+          body["shares"] = {{"m", std::stoi(shares.substr(0, slash))}, {"n", std::stoi(shares.substr(slash + 1))}};
+        } catch (const std::exception&) {
+          return BadInput(o, absl::InvalidArgumentError("--shares takes M/N, e.g. 3/5"));
+        }
+      } else {
+        const char* pf = std::getenv("SIGIL_BACKUP_PASSPHRASE_FILE");
+        if (pf == nullptr) return BadInput(o, absl::InvalidArgumentError("set SIGIL_BACKUP_PASSPHRASE_FILE (or use --shares M/N)"));
+        auto pass = ReadFileBounded(pf, 4096);
+        if (!pass.ok()) return BadInput(o, pass.status());
+        std::string p = *pass;
+        while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
+        body["passphrase"] = p;
+        SecureWipe({reinterpret_cast<uint8_t*>(p.data()), p.size()});
+        SecureWipe({reinterpret_cast<uint8_t*>(pass->data()), pass->size()});
+      }
+      auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
+      if (!client.ok()) return BadInput(o, client.status());
+      auto response = client->Call("POST", "/v1/backup", body);
+      body.clear();
+      if (!response.ok()) {
+        std::cerr << "sigil: " << response.status().message() << "\n";
+        o.exit_code = kExitUnavailable;
+        return;
+      }
+      o.exit_code = ExitCodeForHttpStatus(response->http_status);
+      if (o.exit_code != kExitOk) {
+        std::cerr << "sigil: " << response->body.value("error", response->body.dump()) << "\n";
+        if (o.json) std::cout << response->body.dump() << "\n";
+        return;
+      }
+      const std::string& out = (*args)["backup.out"];
+      std::vector<std::string> written;
+      auto write = [&](const std::string& path, const std::string& b64) -> bool {
+        // Files are written 0600: a share or backup is sensitive even encrypted.
+        std::string bytes = b64;
+        std::ofstream f(path, std::ios::binary | std::ios::trunc);
+        if (!f) return false;
+        f << bytes;
+        f.close();
+        ::chmod(path.c_str(), 0600);
+        written.push_back(path);
+        return true;
+      };
+      const auto& b = response->body;
+      bool ok = true;
+      if (b.contains("shares")) {
+        int i = 1;
+        for (const auto& s : b["shares"]) ok = ok && write(out + "." + std::to_string(i++), s.get<std::string>());
+      } else {
+        ok = write(out, b.value("file", ""));
+      }
+      if (!ok) {
+        std::cerr << "sigil: cannot write " << out << "\n";
+        o.exit_code = kExitUnavailable;
+        return;
+      }
+      nlohmann::json summary = {{"files", written}, {"keys", b.value("keys", 0)}, {"backup_id", b.value("backup_id", "")}};
+      PrintResponse(summary, o.json);
+    });
+  }
+
+  // --- audit (live); `audit verify --file` is local and handled by the daemon
+  auto* audit = app.add_subcommand("audit", "verify and export the audit log")->require_subcommand(1);
+  {
+    auto* v = audit->add_subcommand("verify", "verify the live log, or an export offline with --file/--pubkey");
+    v->add_option("--file", (*args)["audit.file"], "an exported log to verify offline");
+    v->add_option("--pubkey", (*args)["audit.pubkey"], "the audit public key (hex) to verify against");
+    common(v);
+    v->callback([&o, args] {
+      if (!(*args)["audit.file"].empty()) return;  // handled by the offline verifier (daemon)
+      Run(o, "GET", "/v1/audit/verify");
+    });
+    auto* e = audit->add_subcommand("export", "export the log with its checkpoints");
+    e->add_option("--out", (*args)["audit.out"], "output file")->required();
+    common(e);
+    e->callback([&o, args] {
+      auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
+      if (!client.ok()) return BadInput(o, client.status());
+      auto response = client->Call("GET", "/v1/audit/export");
+      if (!response.ok()) {
+        std::cerr << "sigil: " << response.status().message() << "\n";
+        o.exit_code = kExitUnavailable;
+        return;
+      }
+      o.exit_code = ExitCodeForHttpStatus(response->http_status);
+      if (o.exit_code != kExitOk) return PrintResponse(response->body, o.json);
+      auto bytes = HexDecode(response->body.value("export_hex", ""));
+      std::ofstream f((*args)["audit.out"], std::ios::binary | std::ios::trunc);
+      if (!bytes.ok() || !f) {
+        std::cerr << "sigil: cannot write " << (*args)["audit.out"] << "\n";
+        o.exit_code = kExitUnavailable;
+        return;
+      }
+      f.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+      PrintResponse({{"file", (*args)["audit.out"]}, {"records", response->body.value("records", 0)},
+                     {"pubkey", response->body.value("pubkey", "")}},
+                    o.json);
+    });
+    auto* p = audit->add_subcommand("proof", "inclusion proof for a record, or consistency between two sizes");
+    p->add_option("--seq", (*args)["audit.seq"]);
+    p->add_option("--from", (*args)["audit.from"]);
+    p->add_option("--to", (*args)["audit.to"]);
+    common(p);
+    p->callback([&o, args] {
+      std::string q = !(*args)["audit.seq"].empty() ? "seq=" + Escape((*args)["audit.seq"])
+                                                      : "from=" + Escape((*args)["audit.from"]) + "&to=" + Escape((*args)["audit.to"]);
+      Run(o, "GET", "/v1/audit/proof?" + q);
+    });
+    auto* r = audit->add_subcommand("report", "compliance report per agent and time range");
+    r->add_option("--agent", (*args)["report.agent"]);
+    r->add_option("--since", (*args)["report.since"], "unix seconds");
+    r->add_option("--until", (*args)["report.until"], "unix seconds");
+    (*args)["report.format"] = "json";
+    r->add_option("--format", (*args)["report.format"], "json | csv");
+    common(r);
+    r->callback([&o, args] {
+      Run(o, "GET", "/v1/audit/report?agent=" + Escape((*args)["report.agent"]) + "&since=" + Escape((*args)["report.since"]) +
+                        "&until=" + Escape((*args)["report.until"]) + "&format=" + Escape((*args)["report.format"]));
+    });
+  }
+
+  // --- attestation (get, check; verify is local)
+  auto* attest = app.add_subcommand("attest", "attestation reports")->require_subcommand(1);
+  {
+    auto* g = attest->add_subcommand("get", "fetch a signed attestation report");
+    g->add_option("--nonce", (*args)["attest.nonce"], "hex nonce chosen by the verifier")->required();
+    g->add_option("--out", (*args)["attest.out"], "write the report to FILE");
+    common(g);
+    g->callback([&o, args] {
+      auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
+      if (!client.ok()) return BadInput(o, client.status());
+      auto response = client->Call("POST", "/v1/attest", {{"nonce", (*args)["attest.nonce"]}});
+      if (!response.ok()) {
+        std::cerr << "sigil: " << response.status().message() << "\n";
+        o.exit_code = kExitUnavailable;
+        return;
+      }
+      o.exit_code = ExitCodeForHttpStatus(response->http_status);
+      if (o.exit_code == kExitOk && !(*args)["attest.out"].empty()) {
+        std::ofstream f((*args)["attest.out"], std::ios::trunc);
+        f << response->body.dump(2) << "\n";
+      }
+      PrintResponse(response->body, o.json);
+    });
+    auto* c = attest->add_subcommand("check", "check the environment Sigil runs in");
+    common(c);
+    c->callback([&o] { Run(o, "GET", "/v1/attest/check"); });
+  }
+}
+
+}  // namespace sigil::cli

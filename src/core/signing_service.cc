@@ -1,0 +1,485 @@
+#include "core/signing_service.h"
+
+#include <functional>
+
+#include "base/status.h"
+#include "chains/ethereum/address.h"
+#include "chains/ethereum/transaction.h"
+#include "policy/address_text.h"
+
+namespace sigil::core {
+namespace {
+
+constexpr uint8_t kHeldRequestVersion = 1;
+
+std::string LowerText(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::array<uint8_t, 65> EcdsaWithV(const crypto::RecoverableSignature& sig) {
+  std::array<uint8_t, 65> out{};
+  std::copy(sig.r.begin(), sig.r.end(), out.begin());
+  std::copy(sig.s.begin(), sig.s.end(), out.begin() + 32);
+  out[64] = static_cast<uint8_t>(27 + sig.recovery_id);
+  return out;
+}
+
+Outcome OutcomeForStatus(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kNotFound: return Outcome::kNotFound;
+    case absl::StatusCode::kPermissionDenied: return Outcome::kUnauthorized;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kFailedPrecondition: return Outcome::kInvalid;
+    default: return Outcome::kUnavailable;
+  }
+}
+
+void AddFactsToRecord(const policy::Facts& f, audit::AuditRecord& r) {
+  r.extra["kind"] = std::string(policy::KindName(f.kind));
+  if (f.chain_id) r.extra["chain_id"] = std::to_string(*f.chain_id);
+  if (f.to) r.extra["to"] = *f.to;
+  if (f.value) r.extra["value"] = f.value->ToDecimal();
+  if (f.nonce) r.extra["nonce"] = std::to_string(*f.nonce);
+  if (f.erc20) {
+    r.extra["erc20_token"] = f.erc20->token;
+    r.extra["erc20_method"] = std::string(policy::Erc20MethodName(f.erc20->method));
+    r.extra["erc20_to"] = f.erc20->to;
+    r.extra["erc20_amount"] = f.erc20->amount.ToDecimal();
+  }
+  if (f.typed_data) r.extra["primary_type"] = f.typed_data->primary_type;
+  if (f.nostr) r.extra["event_kind"] = std::to_string(f.nostr->event_kind);
+}
+
+}  // namespace
+
+std::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kSigned: return "signed";
+    case Outcome::kExplained: return "explained";
+    case Outcome::kDenied: return "denied";
+    case Outcome::kPendingApproval: return "pending_approval";
+    case Outcome::kLockdown: return "lockdown";
+    case Outcome::kRateLimited: return "rate_limited";
+    case Outcome::kUnauthorized: return "unauthorized";
+    case Outcome::kInvalid: return "invalid";
+    case Outcome::kNotFound: return "not_found";
+    case Outcome::kUnavailable: return "unavailable";
+  }
+  return "invalid";
+}
+
+Bytes EncodeHeldRequest(const std::string& key_id, policy::Kind kind, std::span<const uint8_t> payload) {
+  Bytes out;
+  out.push_back(kHeldRequestVersion);
+  out.push_back(static_cast<uint8_t>(kind));
+  out.push_back(static_cast<uint8_t>(key_id.size()));
+  out.insert(out.end(), key_id.begin(), key_id.end());
+  out.insert(out.end(), payload.begin(), payload.end());
+  return out;
+}
+
+absl::StatusOr<std::tuple<std::string, policy::Kind, Bytes>> DecodeHeldRequest(std::span<const uint8_t> held) {
+  if (held.size() < 3 || held[0] != kHeldRequestVersion || held[1] >= policy::kKindCount ||
+      held.size() < 3u + held[2]) {
+    return absl::DataLossError("held request is malformed");
+  }
+  std::string key_id(reinterpret_cast<const char*>(held.data()) + 3, held[2]);
+  Bytes payload(held.begin() + 3 + held[2], held.end());
+  return std::make_tuple(std::move(key_id), static_cast<policy::Kind>(held[1]), std::move(payload));
+}
+
+SigningService::SigningService(Deps deps) : d_(std::move(deps)) {}
+
+void SigningService::HandleTrigger(const policy::TriggerEvent& trigger) {
+  // The system acts with operator rights: it may suspend and lock, never lift.
+  static const std::vector<std::string> kSystemRoles = {"operator"};
+  nlohmann::json details = {{"reason", trigger.reason}, {"agent", trigger.agent},
+                            {"action", std::string(policy::TriggerActionName(trigger.action))}};
+  switch (trigger.action) {
+    case policy::TriggerAction::kSuspendAgent: {
+      policy::LockdownEvent ev = d_.lockdown.Suspend("sigil-risk", kSystemRoles, trigger.agent, trigger.reason);
+      details["decision"] = ev.ok() ? "ok" : "error";
+      (void)Record("agent.suspend", "sigil-risk", details, trigger.key);
+      break;
+    }
+    case policy::TriggerAction::kLockdown: {
+      policy::LockdownEvent ev = d_.lockdown.Lock("sigil-risk", kSystemRoles, trigger.reason);
+      details["decision"] = ev.ok() ? "ok" : "error";
+      (void)Record("lockdown.on", "sigil-risk", details, trigger.key);
+      break;
+    }
+    case policy::TriggerAction::kAlert:
+      (void)Record("risk.alert", "sigil-risk", details, trigger.key);
+      break;
+  }
+  if (d_.alert) d_.alert(std::string(policy::TriggerActionName(trigger.action)), details);
+}
+
+SignResponse SigningService::Refuse(Outcome outcome, std::string message) {
+  SignResponse r;
+  r.outcome = outcome;
+  r.message = std::move(message);
+  return r;
+}
+
+absl::Status SigningService::RefreshKeys() {
+  ASSIGN_OR_RETURN(auto all, d_.keys.List());
+  absl::flat_hash_map<std::string, std::string> index;
+  for (const auto& k : all) {
+    if (k.purpose != keystore::KeyPurpose::kSigning) continue;
+    index[LowerText(KeyAddress(k.type, k.public_key))] = k.id;
+    index[LowerText(HexEncode(k.public_key))] = k.id;
+  }
+  absl::MutexLock lock(&keys_mu_);
+  key_by_address_ = std::move(index);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_address) {
+  if (name_or_address.empty() || name_or_address.size() > 200) return absl::InvalidArgumentError("key is missing or too long");
+  std::string lookup = name_or_address;
+  std::string lower = LowerText(name_or_address);
+  if (lower.rfind("0x", 0) == 0) lower = lower.substr(2);
+  {
+    absl::MutexLock lock(&keys_mu_);
+    auto it = key_by_address_.find(LowerText(name_or_address));
+    if (it == key_by_address_.end()) it = key_by_address_.find(lower);
+    if (it == key_by_address_.end()) it = key_by_address_.find("0x" + lower);
+    if (it != key_by_address_.end()) lookup = it->second;
+  }
+  auto info = d_.keys.Get(lookup);
+  if (!info.ok()) {
+    if (info.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError("no key named or with address '" + name_or_address.substr(0, 100) + "'");
+    }
+    return info.status();
+  }
+  KeyView v{*info, KeyAddress(info->type, info->public_key)};
+  return v;
+}
+
+absl::StatusOr<std::vector<KeyView>> SigningService::ListKeys(const tokens::Principal& caller) {
+  ASSIGN_OR_RETURN(auto all, d_.keys.List());
+  std::vector<KeyView> out;
+  for (auto& k : all) {
+    if (caller.role == tokens::Role::kAgent &&
+        (k.purpose != keystore::KeyPurpose::kSigning || k.status != keystore::KeyStatus::kActive ||
+         !caller.MayUseKey(k.name))) {
+      continue;
+    }
+    std::string address = KeyAddress(k.type, k.public_key);
+    out.push_back({std::move(k), std::move(address)});
+  }
+  return out;
+}
+
+absl::StatusOr<DecodedPayload> SigningService::Decode(const KeyView& key, const SignRequest& request) {
+  DecodeOptions options;
+  options.key_type = key.info.type;
+  options.public_key = key.info.public_key;
+  ASSIGN_OR_RETURN(DecodedPayload p, DecodePayload(request.kind, request.payload, options));
+  if (p.scheme != key.info.type) {
+    return absl::InvalidArgumentError("key '" + key.info.name + "' is a " + std::string(keystore::KeyTypeName(key.info.type)) +
+                                      " key and cannot sign a " + std::string(policy::KindName(request.kind)) + " payload");
+  }
+  return p;
+}
+
+absl::StatusOr<nlohmann::json> SigningService::SignDecoded(const KeyView& key, const DecodedPayload& p,
+                                                           crypto::Hash256* signature_hash) {
+  const auto purpose = keystore::KeyPurpose::kSigning;
+  nlohmann::json result;
+  switch (p.scheme) {
+    case keystore::KeyType::kSecp256k1: {
+      ASSIGN_OR_RETURN(auto sig, d_.keys.SignEcdsa(key.info.id, purpose, p.digest));
+      if (p.kind == policy::Kind::kEthTx) {
+        ASSIGN_OR_RETURN(auto signed_tx, eth::SignedTransaction::Create(*p.tx, sig));
+        // Verify before release: the sender must be this key.
+        ASSIGN_OR_RETURN(auto sender, signed_tx.RecoverSender());
+        if (sender.ToChecksumHex() != key.address) return absl::InternalError("signature does not recover to the key");
+        Bytes raw = signed_tx.Encode();
+        result = {{"raw", HexEncode0x(raw)}, {"hash", HexEncode0x(signed_tx.Hash())}, {"from", key.address}};
+        *signature_hash = crypto::Sha256(raw);
+      } else {
+        auto rsv = EcdsaWithV(sig);
+        ASSIGN_OR_RETURN(auto pub, crypto::RecoverPublicKey(p.digest, sig));
+        if (!std::equal(pub.begin(), pub.end(), key.info.public_key.begin(), key.info.public_key.end())) {
+          return absl::InternalError("signature does not recover to the key");
+        }
+        result = {{"signature", HexEncode0x(rsv)}, {"from", key.address}};
+        *signature_hash = crypto::Sha256(rsv);
+      }
+      break;
+    }
+    case keystore::KeyType::kSchnorr: {
+      ASSIGN_OR_RETURN(auto sig, d_.keys.SignSchnorr(key.info.id, purpose, p.digest));
+      *signature_hash = crypto::Sha256(sig);
+      if (p.kind == policy::Kind::kNostrEvent) {
+        const auto& ev = *p.event;
+        nlohmann::json event = {{"id", HexEncode(p.digest)},          {"pubkey", HexEncode(key.info.public_key)},
+                                {"created_at", ev.created_at()},      {"kind", ev.kind()},
+                                {"tags", ev.tags()},                  {"content", ev.content()},
+                                {"sig", HexEncode(sig)}};
+        ASSIGN_OR_RETURN(auto signed_event, nostr::SignedEvent::FromJson(event));
+        RETURN_IF_ERROR(signed_event.Verify());
+        result = signed_event.ToJson();
+      } else {
+        result = {{"signature", HexEncode(sig)}, {"pubkey", HexEncode(key.info.public_key)}};
+      }
+      break;
+    }
+    case keystore::KeyType::kEd25519: {
+      ASSIGN_OR_RETURN(auto sig, d_.keys.SignEd25519(key.info.id, purpose, p.message));
+      *signature_hash = crypto::Sha256(sig);
+      result = {{"signature", SolanaSignatureText(sig)}, {"signature_hex", HexEncode(sig)}, {"pubkey", key.address}};
+      break;
+    }
+  }
+  return result;
+}
+
+absl::StatusOr<audit::AuditReceipt> SigningService::AuditDecision(const tokens::Principal& caller, const KeyView& key,
+                                                                  const DecodedPayload& payload,
+                                                                  const policy::Decision& decision,
+                                                                  const std::string& outcome,
+                                                                  const crypto::Hash256* sig_hash,
+                                                                  const std::string& approval_id) {
+  audit::AuditRecord r;
+  r.type = "sign.request";
+  r.principal = caller.name;
+  r.key = key.info.name;
+  r.decision = outcome;
+  r.rule = decision.rule_id;
+  r.reason = decision.reason.substr(0, 1000);
+  r.payload_hash = HexEncode(payload.payload_hash);
+  if (sig_hash != nullptr) r.signature_hash = HexEncode(*sig_hash);
+  AddFactsToRecord(payload.facts, r);
+  r.extra["key_id"] = key.info.id;
+  r.extra["key_version"] = std::to_string(key.info.version);
+  if (!decision.policy_hash.empty()) r.extra["policy_hash"] = decision.policy_hash;
+  if (!approval_id.empty()) r.extra["approval_id"] = approval_id;
+  if (decision.risk_score) r.extra["risk_score"] = std::to_string(*decision.risk_score);
+  return d_.audit.Append(std::move(r));
+}
+
+absl::StatusOr<audit::AuditReceipt> SigningService::Record(const std::string& type, const std::string& principal,
+                                                          nlohmann::json details, const std::string& key) {
+  audit::AuditRecord r;
+  r.type = type;
+  r.principal = principal;
+  r.key = key;
+  r.decision = "ok";
+  if (details.is_object()) {
+    for (auto& [k, v] : details.items()) {
+      if (k == "decision" && v.is_string()) {
+        r.decision = v.get<std::string>();
+      } else if (k == "reason" && v.is_string()) {
+        r.reason = v.get<std::string>();
+      } else if (k == "rule" && v.is_string()) {
+        r.rule = v.get<std::string>();
+      } else {
+        r.extra[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      }
+    }
+  }
+  return d_.audit.Append(std::move(r));
+}
+
+SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const KeyView& key,
+                                          const DecodedPayload& payload, const policy::Decision& decision,
+                                          policy::ReservationId reservation, const std::string& approval_id) {
+  // Lockdown is checked once more right before the key is used: a lockdown
+  // that lands while the request was being decided stops it here.
+  if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) {
+    (void)d_.engine.Release(reservation);
+    return Refuse(Outcome::kLockdown, std::string(st.message()));
+  }
+  crypto::Hash256 sig_hash{};
+  auto result = SignDecoded(key, payload, &sig_hash);
+  if (!result.ok()) {
+    (void)d_.engine.Release(reservation);
+    SignResponse r = Refuse(OutcomeForStatus(result.status()), "signing failed: " + std::string(result.status().message()));
+    if (r.outcome == Outcome::kInvalid || r.outcome == Outcome::kUnauthorized) (void)AuditDecision(caller, key, payload, decision, "error", nullptr, approval_id);
+    return r;
+  }
+  // Invariant 2: the signature leaves only after its record is durable.
+  auto receipt = AuditDecision(caller, key, payload, decision, "allow", &sig_hash, approval_id);
+  if (!receipt.ok()) {
+    (void)d_.engine.Release(reservation);
+    return Refuse(Outcome::kUnavailable,
+                  "audit log cannot be written; nothing was signed (" + std::string(receipt.status().message()) + ")");
+  }
+  // The reservation already counts as spent; a failed commit only delays
+  // bookkeeping, and a restart keeps it spent.
+  (void)d_.engine.Commit(reservation);
+  SignResponse r;
+  r.outcome = Outcome::kSigned;
+  r.message = "signed";
+  r.decision = decision;
+  r.key = key.info;
+  r.address = key.address;
+  r.result = std::move(*result);
+  r.receipt = *receipt;
+  return r;
+}
+
+SignResponse SigningService::Sign(const tokens::Principal& caller, const SignRequest& request) {
+  if (!caller.Can(tokens::Permission::kSign)) return Refuse(Outcome::kUnauthorized, "this token may not sign");
+  auto key = ResolveKey(request.key);
+  if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
+  if (!caller.MayUseKey(key->info.name)) {
+    return Refuse(Outcome::kUnauthorized, "this token may not use key '" + key->info.name + "'");
+  }
+  if (key->info.purpose != keystore::KeyPurpose::kSigning) {
+    return Refuse(Outcome::kUnauthorized, "key '" + key->info.name + "' is not a signing key");
+  }
+  auto payload = Decode(*key, request);
+  if (!payload.ok()) return Refuse(Outcome::kInvalid, std::string(payload.status().message()));
+  payload->facts.key = key->info.name;
+  payload->facts.agent = caller.name;
+
+  if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) {
+    policy::Decision d;
+    d.reason = std::string(st.message());
+    (void)AuditDecision(caller, *key, *payload, d, "lockdown", nullptr, "");
+    return Refuse(Outcome::kLockdown, std::string(st.message()));
+  }
+
+  auto auth = d_.engine.Authorize(payload->facts);
+  if (!auth.ok()) {
+    return Refuse(Outcome::kUnavailable, "budget ledger cannot be written; nothing was signed (" +
+                                             std::string(auth.status().message()) + ")");
+  }
+  for (const auto& trigger : auth->triggers) HandleTrigger(trigger);
+  const policy::Decision& decision = auth->decision;
+
+  switch (decision.effect) {
+    case policy::Effect::kAllow:
+      return FinishSigned(caller, *key, *payload, decision, *auth->reservation, "");
+    case policy::Effect::kRequireApproval: {
+      const auto& req = *decision.approval;
+      policy::ApprovalRequest held;
+      Bytes canonical = EncodeHeldRequest(key->info.id, request.kind, request.payload);
+      held.payload_hash = crypto::Sha256(canonical);
+      held.key = key->info.name;
+      held.agent = caller.name;
+      held.rule_id = req.rule_id;
+      held.quorum = req.quorum;
+      held.required_role = req.role;
+      held.second_factor = req.second_factor == policy::SecondFactor::kTotp ? policy::SecondFactorRequirement::kTotp
+                                                                            : policy::SecondFactorRequirement::kNone;
+      held.ttl = req.expires;
+      held.canonical_request = std::move(canonical);
+      // Audit first: an approval nobody can account for must not exist.
+      auto receipt = AuditDecision(caller, *key, *payload, decision, "require_approval", nullptr, "");
+      if (!receipt.ok()) {
+        return Refuse(Outcome::kUnavailable, "audit log cannot be written; nothing was held or signed");
+      }
+      policy::ApprovalEvent ev = d_.approvals.Create(held);
+      if (!ev.ok()) return Refuse(OutcomeForStatus(ev.status), "cannot hold the request: " + std::string(ev.status.message()));
+      (void)Record("approval.create", caller.name, {{"approval_id", ev.id}, {"rule", req.rule_id}}, key->info.name);
+      SignResponse r = Refuse(Outcome::kPendingApproval, "approval required by rule " + decision.rule_id + ": " + decision.reason);
+      r.decision = decision;
+      r.approval = ev.approval;
+      r.receipt = *receipt;
+      r.key = key->info;
+      r.address = key->address;
+      return r;
+    }
+    case policy::Effect::kDeny:
+    default: {
+      auto receipt = AuditDecision(caller, *key, *payload, decision, decision.rate_limited ? "rate_limited" : "deny",
+                                   nullptr, "");
+      if (!receipt.ok()) return Refuse(Outcome::kUnavailable, "audit log cannot be written; nothing was signed");
+      SignResponse r = Refuse(decision.rate_limited ? Outcome::kRateLimited : Outcome::kDenied,
+                              decision.rule_id.empty() ? "denied by policy: " + decision.reason
+                                                       : "denied by policy rule " + decision.rule_id + ": " + decision.reason);
+      r.decision = decision;
+      r.receipt = *receipt;
+      r.retry_after_ms = decision.retry_after_ms;
+      r.key = key->info;
+      r.address = key->address;
+      return r;
+    }
+  }
+}
+
+SignResponse SigningService::Explain(const tokens::Principal& caller, const SignRequest& request) {
+  if (!caller.Can(tokens::Permission::kExplain)) return Refuse(Outcome::kUnauthorized, "this token may not explain");
+  auto key = ResolveKey(request.key);
+  if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
+  if (caller.role == tokens::Role::kAgent && !caller.MayUseKey(key->info.name)) {
+    return Refuse(Outcome::kUnauthorized, "this token may not use key '" + key->info.name + "'");
+  }
+  auto payload = Decode(*key, request);
+  if (!payload.ok()) return Refuse(Outcome::kInvalid, std::string(payload.status().message()));
+  payload->facts.key = key->info.name;
+  payload->facts.agent = caller.name;
+  SignResponse r;
+  r.outcome = Outcome::kExplained;
+  r.decision = d_.engine.Explain(payload->facts);
+  if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) {
+    r.message = std::string(st.message());
+  } else {
+    r.message = r.decision->reason;
+  }
+  r.key = key->info;
+  r.address = key->address;
+  r.result = {{"payload_hash", HexEncode(payload->payload_hash)}};
+  return r;
+}
+
+SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, const std::string& approval_id) {
+  auto approval = d_.approvals.Status(approval_id);
+  if (!approval.ok()) return Refuse(OutcomeForStatus(approval.status()), std::string(approval.status().message()));
+  bool is_requester = approval->agent == caller.name;
+  if (!is_requester && !caller.Can(tokens::Permission::kApprovalList)) {
+    return Refuse(Outcome::kUnauthorized, "this approval belongs to another principal");
+  }
+  SignResponse r;
+  r.approval = *approval;
+  r.outcome = Outcome::kPendingApproval;
+  r.message = "approval " + std::string(policy::ApprovalStateName(approval->state));
+  if (approval->state != policy::ApprovalState::kApproved || !is_requester) return r;
+
+  // Approved at quorum: re-decode the held bytes and sign them once.
+  auto held = DecodeHeldRequest(approval->canonical_request);
+  if (!held.ok()) return Refuse(Outcome::kUnavailable, std::string(held.status().message()));
+  auto& [key_id, kind, payload_bytes] = *held;
+  auto key = ResolveKey(key_id);
+  if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
+  SignRequest request{key_id, kind, payload_bytes};
+  auto payload = Decode(*key, request);
+  if (!payload.ok()) return Refuse(Outcome::kInvalid, std::string(payload.status().message()));
+  payload->facts.key = key->info.name;
+  payload->facts.agent = caller.name;
+  if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) return Refuse(Outcome::kLockdown, std::string(st.message()));
+  policy::Decision decision = d_.engine.Explain(payload->facts);
+  if (decision.effect == policy::Effect::kDeny) {
+    // The policy changed since the hold, or a deny rule now matches: approval
+    // never overrides a deny.
+    r.outcome = Outcome::kDenied;
+    r.decision = decision;
+    r.message = "approved, but policy now denies it: " + decision.reason;
+    return r;
+  }
+  if (decision.effect == policy::Effect::kAllow) {
+    // Still charge budgets as a held request would.
+    decision.effect = policy::Effect::kRequireApproval;
+  }
+  auto reservation = d_.engine.ReserveApproved(decision);
+  if (!reservation.ok()) return Refuse(Outcome::kUnavailable, "budget ledger cannot be written; nothing was signed");
+  policy::ApprovalEvent consumed = d_.approvals.Consume(approval_id, crypto::Sha256(approval->canonical_request));
+  if (!consumed.ok()) {
+    (void)d_.engine.Release(*reservation);
+    return Refuse(OutcomeForStatus(consumed.status), std::string(consumed.status.message()));
+  }
+  decision.effect = policy::Effect::kAllow;
+  SignResponse signed_response = FinishSigned(caller, *key, *payload, decision, *reservation, approval_id);
+  signed_response.approval = consumed.approval;
+  return signed_response;
+}
+
+}  // namespace sigil::core

@@ -1,0 +1,147 @@
+// SigningService: the one place where decoding, policy, audit and signing
+// meet (DESIGN.md §3). It is the trusted core: the front hands it canonical
+// bytes and an authenticated principal; it decodes them itself, decides,
+// records, and only then signs.
+//
+// Per request (Sign):
+//   1. resolve the key (name, id, address or public key) and check the
+//      caller may use it; 2. decode the payload into facts (payload.h);
+//   3. lockdown / suspension; 4. PolicyEngine::Authorize (reserves budgets
+//      atomically on allow); 5. allow: sign in memory, append the audit
+//      record and wait until it is durable, commit the reservation, return
+//      the signature with its receipt. Any failure before the signature
+//      leaves releases the reservation (fail closed: if the audit log cannot
+//      be written nothing is returned, error kUnavailable).
+//   require_approval: the exact payload is held in the ApprovalBook; the
+//      agent polls ApprovalStatus and receives the signature once, after
+//      quorum. deny: audited refusal with the rule and reason.
+//
+// Security properties: private keys stay in the KeyStore; no secret reaches
+// a response, an audit record or an error message; every refusal and every
+// signature is audited before the caller learns of it.
+//
+// Thread-safety: all methods are thread-safe. Borrowed dependencies must
+// outlive the service.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "audit/audit_log.h"
+#include "base/clock.h"
+#include "core/payload.h"
+#include "keystore/key_store.h"
+#include "nlohmann/json.hpp"
+#include "policy/approval_book.h"
+#include "policy/lockdown.h"
+#include "policy/policy_engine.h"
+#include "tokens/token_store.h"
+
+namespace sigil::core {
+
+enum class Outcome {
+  kSigned,           // signature returned
+  kExplained,        // dry run: decision only
+  kDenied,           // policy said no
+  kPendingApproval,  // held for approvers
+  kLockdown,         // lockdown or agent suspension in force
+  kRateLimited,
+  kUnauthorized,     // the caller may not use this key / do this
+  kInvalid,          // malformed request or payload
+  kNotFound,         // no such key / approval
+  kUnavailable,      // audit log, store or keystore cannot be used: nothing signed
+};
+
+struct SignRequest {
+  std::string key;  // name, id, address or public key
+  policy::Kind kind = policy::Kind::kEthTx;
+  Bytes payload;    // canonical bytes (payload.h)
+};
+
+struct SignResponse {
+  Outcome outcome = Outcome::kInvalid;
+  std::string message;  // a sentence an agent can act on
+  std::optional<policy::Decision> decision;
+  std::optional<keystore::KeyInfo> key;
+  std::string address;         // the key's display address
+  nlohmann::json result;       // kind-specific signature output (see ResultFor)
+  std::optional<audit::AuditReceipt> receipt;
+  std::optional<policy::Approval> approval;
+  int64_t retry_after_ms = 0;
+};
+
+// Key metadata as the API shows it.
+struct KeyView {
+  keystore::KeyInfo info;
+  std::string address;
+};
+
+class SigningService {
+ public:
+  struct Deps {
+    keystore::KeyStore& keys;
+    audit::AuditLog& audit;
+    policy::PolicyEngine& engine;
+    policy::ApprovalBook& approvals;
+    policy::Lockdown& lockdown;
+    const Clock& clock;
+    // Called for alerts (log, metric, webhook); may be empty.
+    std::function<void(const std::string& kind, const nlohmann::json& details)> alert;
+  };
+  explicit SigningService(Deps deps);
+
+  SignResponse Sign(const tokens::Principal& caller, const SignRequest& request);
+  // The decision only; nothing reserved, signed or held. Not audited.
+  SignResponse Explain(const tokens::Principal& caller, const SignRequest& request);
+  // The agent's poll. Once approved at quorum, the requester receives the
+  // signature exactly once (the approval is consumed).
+  SignResponse ApprovalStatus(const tokens::Principal& caller, const std::string& approval_id);
+
+  // Keys the caller may see (agents: their own; others: all signing keys).
+  absl::StatusOr<std::vector<KeyView>> ListKeys(const tokens::Principal& caller);
+  // Resolves name, id, address or public key to the active key.
+  absl::StatusOr<KeyView> ResolveKey(const std::string& name_or_address);
+  // Refreshes the address index after keys change.
+  absl::Status RefreshKeys();
+
+  // Appends an administrative audit record (key.create, policy.apply, ...).
+  absl::StatusOr<audit::AuditReceipt> Record(const std::string& type, const std::string& principal,
+                                            nlohmann::json details, const std::string& key = "");
+
+ private:
+  SignResponse Refuse(Outcome outcome, std::string message);
+  absl::StatusOr<DecodedPayload> Decode(const KeyView& key, const SignRequest& request);
+  // Produces the signature for a decoded payload with the keystore.
+  absl::StatusOr<nlohmann::json> SignDecoded(const KeyView& key, const DecodedPayload& payload,
+                                             crypto::Hash256* signature_hash);
+  SignResponse FinishSigned(const tokens::Principal& caller, const KeyView& key, const DecodedPayload& payload,
+                            const policy::Decision& decision, policy::ReservationId reservation,
+                            const std::string& approval_id);
+  absl::StatusOr<audit::AuditReceipt> AuditDecision(const tokens::Principal& caller, const KeyView& key,
+                                                    const DecodedPayload& payload, const policy::Decision& decision,
+                                                    const std::string& outcome, const crypto::Hash256* sig_hash,
+                                                    const std::string& approval_id);
+
+  // Acts on what the trigger monitor asked for (suspend, lockdown, alert);
+  // each action is audited.
+  void HandleTrigger(const policy::TriggerEvent& trigger);
+
+  Deps d_;
+  absl::Mutex keys_mu_;
+  absl::flat_hash_map<std::string, std::string> key_by_address_ ABSL_GUARDED_BY(keys_mu_);  // lower-case → key id
+};
+
+// Stable names for the API ("signed", "denied", ...).
+std::string_view OutcomeName(Outcome outcome);
+
+// The canonical bytes held for approval: kind, key id and payload, so the
+// approval binds all three.
+Bytes EncodeHeldRequest(const std::string& key_id, policy::Kind kind, std::span<const uint8_t> payload);
+absl::StatusOr<std::tuple<std::string, policy::Kind, Bytes>> DecodeHeldRequest(std::span<const uint8_t> held);
+
+}  // namespace sigil::core
