@@ -76,9 +76,11 @@ struct BoundListener {
   std::string url;
 };
 
-// Called once for every response the server writes, including the ones it
-// generates itself (400/413/431/503); not called for connections closed
-// without a response (timeouts, resets). Runs on an I/O thread: keep it short
+// Called once for every response the server writes (after the write
+// completes or fails), including the ones it generates itself
+// (400/413/431/503 and overload 503s); not called for connections closed
+// without a response (timeouts, resets) nor for the canned 503 sent to
+// connections beyond max_connections. Runs on an I/O thread: keep it short
 // and thread-safe (e.g. increment a metric, write a log line).
 struct HttpAccessRecord {
   std::string method;  // empty when the request could not be parsed
@@ -143,6 +145,9 @@ class HttpServer {
   // then closes everything, joins the threads and removes Unix socket files.
   // Blocks until done. A handler still running after the grace period is
   // waited for (its response is discarded): handlers must not block forever.
+  // REQUIRES: not called from a handler or from on_response (it joins the
+  // threads those run on); e.g. a shutdown endpoint should signal another
+  // thread that calls Stop().
   void Stop();
 
   // Point-in-time counters (for metrics and tests).
