@@ -153,8 +153,13 @@ absl::StatusOr<Keys> DeriveKeys(const SecretBytes& root, const BackupId& id) {
 }
 
 std::vector<uint8_t> CheckDomain(const BackupId& id) {
-  std::vector<uint8_t> ad(kCheckDomain.begin(), kCheckDomain.end());
-  ad.insert(ad.end(), id.begin(), id.end());
+  BinaryWriter counter;
+  counter.Raw(AsBytes(kCheckDomain));
+  counter.Raw(id);
+  std::vector<uint8_t> ad(counter.size());
+  BinaryWriter w(ad);
+  w.Raw(AsBytes(kCheckDomain));
+  w.Raw(id);
   return ad;
 }
 

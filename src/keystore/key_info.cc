@@ -16,7 +16,14 @@ bool IsNameChar(char c) {
 constexpr std::string_view kBase32 = "abcdefghijklmnopqrstuvwxyz234567";
 constexpr size_t kIdRandomChars = 26;  // 130 bits, from 16 random bytes (128 bits)
 
-std::string Quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+std::string Quoted(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 2);
+  out.push_back('\'');
+  out.append(name);
+  out.push_back('\'');
+  return out;
+}
 
 }  // namespace
 
