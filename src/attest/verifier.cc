@@ -1,0 +1,105 @@
+#include "attest/verifier.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "base/hex.h"
+#include "base/secret.h"
+
+namespace sigil::attest {
+namespace {
+
+void AddError(VerifyResult& result, const char* code, std::string message) {
+  result.errors.push_back(VerifyError{code, std::move(message)});
+}
+
+}  // namespace
+
+bool VerifyResult::HasError(std::string_view code) const {
+  return std::any_of(errors.begin(), errors.end(), [&](const VerifyError& e) { return e.code == code; });
+}
+
+nlohmann::json VerifyResult::ToJson() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (report) {
+    j = report->ToJson();
+    j.erase("signature");
+  }
+  nlohmann::json errs = nlohmann::json::array();
+  for (const VerifyError& e : errors) errs.push_back({{"code", e.code}, {"message", e.message}});
+  j["valid"] = valid;
+  j["errors"] = std::move(errs);
+  j["key_pinned"] = key_pinned;
+  return j;
+}
+
+VerifyResult Verify(std::string_view report_text, const VerifyOptions& options) {
+  absl::StatusOr<AttestationReport> report = ParseReport(report_text);
+  if (!report.ok()) {
+    VerifyResult result;
+    result.key_pinned = options.expected_pubkey.has_value();
+    const bool unsupported = report.status().code() == absl::StatusCode::kFailedPrecondition;
+    AddError(result, unsupported ? kErrorUnsupportedVersion : kErrorMalformed, std::string(report.status().message()));
+    return result;
+  }
+  return Verify(*report, options);
+}
+
+VerifyResult Verify(const AttestationReport& report, const VerifyOptions& options) {
+  VerifyResult result;
+  result.key_pinned = options.expected_pubkey.has_value();
+  if (absl::Status st = ValidateReport(report); !st.ok()) {
+    AddError(result, kErrorMalformed, std::string(st.message()));
+    return result;
+  }
+  result.report = report;
+
+  // With a pinned key, the signature must verify under it. A report naming
+  // another key is reported as such, and its signature is then checked under
+  // the key it names, so that "re-signed by someone else" and "altered" stay
+  // distinguishable.
+  const crypto::Ed25519PublicKey* signing_key = &report.attestation_public_key;
+  if (options.expected_pubkey && *options.expected_pubkey != report.attestation_public_key) {
+    AddError(result, kErrorKeyMismatch,
+             "the report is signed by attestation key " + HexEncode(report.attestation_public_key) +
+                 ", not the expected " + HexEncode(*options.expected_pubkey));
+  } else if (options.expected_pubkey) {
+    signing_key = &*options.expected_pubkey;
+  }
+  if (!VerifyReportSignature(report, *signing_key)) {
+    AddError(result, kErrorBadSignature,
+             "the signature does not match the report's contents under attestation key " + HexEncode(*signing_key) +
+                 ": the report was altered or not signed by that key");
+  }
+
+  if (report.nonce.size() != options.nonce.size() || !ConstantTimeEquals(report.nonce, options.nonce)) {
+    AddError(result, kErrorNonceMismatch,
+             options.nonce.empty()
+                 ? std::string("no nonce was given to check the report against; a report is only fresh for the "
+                               "nonce the verifier chose")
+                 : "the report was made for nonce " + HexEncode(report.nonce) + ", not " + HexEncode(options.nonce) +
+                       ": it is not a fresh answer to this request");
+  }
+  if (options.expected_measurement && *options.expected_measurement != report.measurement) {
+    AddError(result, kErrorMeasurementMismatch,
+             "the daemon binary measures " + HexEncode(report.measurement) + ", expected " +
+                 HexEncode(*options.expected_measurement));
+  }
+  if (report.debug && !options.allow_debug) {
+    AddError(result, kErrorDebugNotAllowed,
+             "the daemon runs in dev (debug) mode; pass --allow-debug to accept it for testing");
+  }
+  if (report.security_version < options.min_security_version) {
+    AddError(result, kErrorSecurityVersionTooLow,
+             "the daemon's security version is " + std::to_string(report.security_version) +
+                 ", below the required minimum " + std::to_string(options.min_security_version) + "; upgrade it");
+  }
+  if (report.platform == kPlatformTpm2) {
+    AddError(result, kErrorTpmQuoteUnverified,
+             "the report carries a TPM 2.0 quote, which this verifier cannot check yet");
+  }
+  result.valid = result.errors.empty();
+  return result;
+}
+
+}  // namespace sigil::attest
