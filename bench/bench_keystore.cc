@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "base/hex.h"
 #include "benchmark/benchmark.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
