@@ -89,6 +89,7 @@ absl::Status AuditLog::Init() {
     ASSIGN_OR_RETURN(bytes, env_.ReadWholeFile(path_));
   }
   auto file = env_.OpenWritable(path_);
+  if (absl::IsFailedPrecondition(file.status())) return file.status();
   if (!file.ok()) return Unwritable(file.status());
   file_ = std::move(file).value();
 

@@ -92,7 +92,7 @@ class AuditLog {
  public:
   // Opens or creates the log at `path`.
   // Errors: InvalidArgument (no signer), FailedPrecondition (the file belongs
-  // to another audit key), DataLoss (damage or tampering found; nothing is
+  // to another audit key, or another writer has it open), DataLoss (damage or tampering found; nothing is
   // repaired), Unavailable (I/O).
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(const std::string& path, AuditLogOptions options);
 

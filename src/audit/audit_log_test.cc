@@ -113,6 +113,14 @@ TEST_F(AuditLogTest, OpenRefusesAnotherAuditKey) {
   EXPECT_TRUE(absl::IsFailedPrecondition(log.status())) << log.status();
 }
 
+TEST_F(AuditLogTest, OneWriterAtATime) {
+  auto log = OpenLog();
+  auto second = AuditLog::Open(path_, Options());
+  EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
+  ASSERT_TRUE(log->Close().ok());
+  EXPECT_TRUE(AuditLog::Open(path_, Options()).ok());
+}
+
 TEST_F(AuditLogTest, OpenRefusesAFileThatIsNotALog) {
   WriteFileBytes(Bytes{'h', 'e', 'l', 'l', 'o'});
   EXPECT_TRUE(absl::IsDataLoss(AuditLog::Open(path_, Options()).status()));

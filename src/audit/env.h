@@ -50,7 +50,9 @@ class Env {
   virtual ~Env() = default;
 
   // Opens `path` for writing, creating it (mode 0600) if absent. Existing
-  // contents are kept; the position is the end of the file.
+  // contents are kept; the position is the end of the file. The file is
+  // held exclusively (PosixEnv: flock) until closed: FailedPrecondition if
+  // another writer holds it.
   [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path) = 0;
   // Reads up to `length` bytes starting at `offset` (fewer at end of file).
   [[nodiscard]] virtual absl::StatusOr<Bytes> ReadFile(const std::string& path, uint64_t offset,

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +92,15 @@ class PosixEnvImpl final : public Env {
       fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     } while (fd < 0 && errno == EINTR);
     if (fd < 0) return PosixError("open", path, errno);
+    // Two writers would interleave frames: refuse a second one.
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        return absl::FailedPreconditionError(path + " is open for writing elsewhere (another sigild?)");
+      }
+      return PosixError("lock", path, err);
+    }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       int err = errno;
