@@ -1,0 +1,128 @@
+#include "mcp/mcp_server.h"
+
+#include "mcp/tool_catalog.h"
+#include "mcp/tool_runner.h"
+
+namespace sigil::mcp {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kInstructions[] =
+    "Sigil holds this agent's keys and signs on its behalf under a policy set by humans. "
+    "Start with list_accounts to learn your addresses and get_policy / get_budget to learn what is allowed. "
+    "Use explain to dry-run a request. A refused tool call returns isError=true with the rule, the reason and what "
+    "to do next: read it instead of retrying blindly. A request held for approval returns an approval_id: call "
+    "approval_status later to collect the signature. Amounts are strings such as \"0.05 ether\" or decimal wei, "
+    "never floating-point numbers.";
+
+bool ValidId(const json& id) { return id.is_string() || id.is_number_integer() || id.is_number_unsigned(); }
+
+json Ok(const json& id, json result) { return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}; }
+
+}  // namespace
+
+const std::vector<std::string>& SupportedProtocolVersions() {
+  static const auto* versions = new std::vector<std::string>{"2025-11-25", "2025-06-18", "2025-03-26"};
+  return *versions;
+}
+
+bool IsSupportedProtocolVersion(std::string_view version) {
+  for (const std::string& v : SupportedProtocolVersions()) {
+    if (v == version) return true;
+  }
+  return false;
+}
+
+McpServer::McpServer(RpcCaller rpc, McpServerInfo info, const Clock& clock, McpSessionState state)
+    : rpc_(std::move(rpc)), info_(std::move(info)), clock_(clock), state_(std::move(state)) {}
+
+nlohmann::json McpServer::ErrorResponse(const nlohmann::json& id, int code, const std::string& message,
+                                        const nlohmann::json& data) {
+  json error = {{"code", code}, {"message", message}};
+  if (!data.is_null()) error["data"] = data;
+  return {{"jsonrpc", "2.0"}, {"id", ValidId(id) ? id : json(nullptr)}, {"error", std::move(error)}};
+}
+
+nlohmann::json McpServer::Handle(const nlohmann::json& message) {
+  try {
+    if (message.is_array()) return ErrorResponse(nullptr, kInvalidRequest, "batches are not supported; send one message at a time");
+    if (!message.is_object()) return ErrorResponse(nullptr, kInvalidRequest, "a message must be a JSON-RPC 2.0 object");
+    const json id = message.contains("id") ? message["id"] : json();
+    const bool has_id = message.contains("id");
+    if (message.value("jsonrpc", json()) != "2.0") {
+      return ErrorResponse(id, kInvalidRequest, "jsonrpc must be \"2.0\"");
+    }
+    auto method_it = message.find("method");
+    if (method_it == message.end()) {
+      // A response (result/error) from the client: we never send requests, so
+      // there is nothing to match it with. Responses get no reply.
+      if (message.contains("result") || message.contains("error")) return nullptr;
+      return ErrorResponse(id, kInvalidRequest, "a request needs a method");
+    }
+    if (!method_it->is_string()) return ErrorResponse(id, kInvalidRequest, "method must be a string");
+    const std::string method = method_it->get<std::string>();
+    const json params = message.contains("params") ? message["params"] : json();
+    if (!params.is_null() && !params.is_object()) {
+      return has_id ? ErrorResponse(id, kInvalidParams, "params must be an object") : json();
+    }
+
+    if (!has_id) {
+      // Notifications never get a reply, not even an error.
+      if (method == "notifications/initialized") state_.initialized = true;
+      return nullptr;
+    }
+    if (!ValidId(id)) return ErrorResponse(nullptr, kInvalidRequest, "id must be a string or an integer");
+    return HandleRequest(id, method, params);
+  } catch (const std::exception& e) {
+    // nlohmann throws on type confusion we failed to anticipate; never let it
+    // escape to the transport.
+    return ErrorResponse(nullptr, kInternalError, std::string("internal error: ") + e.what());
+  }
+}
+
+nlohmann::json McpServer::HandleRequest(const nlohmann::json& id, const std::string& method,
+                                        const nlohmann::json& params) {
+  if (method == "initialize") return Initialize(id, params);
+  if (method == "ping") return Ok(id, json::object());
+  if (method == "tools/list") {
+    json tools = json::array();
+    for (const ToolSpec& t : SigilTools()) tools.push_back(t.ToJson());
+    return Ok(id, {{"tools", std::move(tools)}});
+  }
+  if (method == "tools/call") return CallTool(id, params);
+  return ErrorResponse(id, kMethodNotFound, "Method not found: " + method);
+}
+
+nlohmann::json McpServer::Initialize(const nlohmann::json& id, const nlohmann::json& params) {
+  if (!params.is_object() || !params.contains("protocolVersion") || !params["protocolVersion"].is_string()) {
+    return ErrorResponse(id, kInvalidParams, "initialize needs params.protocolVersion (a string)");
+  }
+  const std::string requested = params["protocolVersion"].get<std::string>();
+  const std::string version = IsSupportedProtocolVersion(requested) ? requested : SupportedProtocolVersions().front();
+  state_.initialize_answered = true;
+  state_.initialized = false;
+  state_.protocol_version = version;
+  if (params.contains("clientInfo") && params["clientInfo"].is_object()) {
+    state_.client_name = params["clientInfo"].value("name", std::string());
+  }
+  json server_info = {{"name", info_.name}, {"version", info_.version}};
+  if (!info_.title.empty()) server_info["title"] = info_.title;
+  return Ok(id, {{"protocolVersion", version},
+                 {"capabilities", {{"tools", {{"listChanged", false}}}}},
+                 {"serverInfo", std::move(server_info)},
+                 {"instructions", info_.instructions.empty() ? std::string(kInstructions) : info_.instructions}});
+}
+
+nlohmann::json McpServer::CallTool(const nlohmann::json& id, const nlohmann::json& params) {
+  if (!params.is_object() || !params.contains("name") || !params["name"].is_string()) {
+    return ErrorResponse(id, kInvalidParams, "tools/call needs params.name (a string)");
+  }
+  const std::string name = params["name"].get<std::string>();
+  const ToolSpec* tool = FindTool(name);
+  if (tool == nullptr) return ErrorResponse(id, kInvalidParams, "Unknown tool: " + name);
+  ToolRunner runner(rpc_, clock_);
+  return Ok(id, runner.Call(*tool, params.contains("arguments") ? params["arguments"] : json()).ToJson());
+}
+
+}  // namespace sigil::mcp
