@@ -96,9 +96,10 @@ absl::Status Check(const json& v, const json& s, const std::string& path) {
     }
   }
 
-  if (auto it = s.find("minLength"); it != s.end() && v.is_string() && it->is_number_unsigned()) {
-    if (v.get_ref<const std::string&>().size() < it->get<size_t>()) {
-      return Fail(path, "must not be shorter than " + std::to_string(it->get<size_t>()) + " characters");
+  if (auto it = s.find("minLength"); it != s.end() && v.is_string() && IsIntegral(*it) && it->get<double>() >= 0) {
+    const auto min = static_cast<size_t>(it->get<double>());
+    if (v.get_ref<const std::string&>().size() < min) {
+      return Fail(path, "must not be shorter than " + std::to_string(min) + " characters");
     }
   }
 

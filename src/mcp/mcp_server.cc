@@ -45,6 +45,7 @@ nlohmann::json McpServer::ErrorResponse(const nlohmann::json& id, int code, cons
 }
 
 nlohmann::json McpServer::Handle(const nlohmann::json& message) {
+  json error_id = nullptr;  // the id to answer with if something throws
   try {
     if (message.is_array()) return ErrorResponse(nullptr, kInvalidRequest, "batches are not supported; send one message at a time");
     if (!message.is_object()) return ErrorResponse(nullptr, kInvalidRequest, "a message must be a JSON-RPC 2.0 object");
@@ -73,11 +74,13 @@ nlohmann::json McpServer::Handle(const nlohmann::json& message) {
       return nullptr;
     }
     if (!ValidId(id)) return ErrorResponse(nullptr, kInvalidRequest, "id must be a string or an integer");
+    error_id = id;
     return HandleRequest(id, method, params);
   } catch (const std::exception& e) {
-    // nlohmann throws on type confusion we failed to anticipate; never let it
-    // escape to the transport.
-    return ErrorResponse(nullptr, kInternalError, std::string("internal error: ") + e.what());
+    // nlohmann throws on type confusion we failed to anticipate, and an
+    // RpcCaller might throw despite its contract; never let either escape to
+    // the transport.
+    return ErrorResponse(error_id, kInternalError, std::string("internal error: ") + e.what());
   }
 }
 

@@ -56,6 +56,16 @@ std::optional<std::string> StringResult(const json& r, std::initializer_list<con
   return std::nullopt;
 }
 
+// "arguments/value: expected string or integer, got number" plus, for a
+// floating-point amount, how to write it instead.
+std::string ArgumentsMessage(const absl::Status& st) {
+  std::string message = "arguments" + std::string(st.message());
+  if (message.find("string or integer, got number") != std::string::npos) {
+    message += " (floating-point numbers are refused for amounts; write a string such as \"0.05 ether\" or decimal wei)";
+  }
+  return message;
+}
+
 }  // namespace
 
 nlohmann::json ToolResult::ToJson() const {
@@ -73,7 +83,7 @@ ToolResult ToolRunner::Call(const ToolSpec& tool, const nlohmann::json& argument
   json args = arguments.is_null() ? json::object() : arguments;
   if (!args.is_object()) return Refused(Invalid("arguments must be a JSON object"));
   if (absl::Status st = CheckAgainstSchema(args, tool.input_schema); !st.ok()) {
-    return Refused(Invalid("arguments" + std::string(st.message())));
+    return Refused(Invalid(ArgumentsMessage(st)));
   }
   ToolResult result = Run(tool, args);
   if (!result.is_error) {
@@ -364,7 +374,7 @@ ToolResult ToolRunner::Explain(const nlohmann::json& args) {
   const ToolSpec* spec = FindTool(tool);
   if (spec == nullptr) return Refused(Invalid("explain cannot dry-run \"" + tool + "\""));
   if (absl::Status st = CheckAgainstSchema(targs, spec->input_schema); !st.ok()) {
-    return Refused(Invalid("arguments" + std::string(st.message())));
+    return Refused(Invalid(ArgumentsMessage(st)));
   }
   auto built = BuildSigningCall(tool, targs);
   if (auto* e = std::get_if<RpcError>(&built)) return Refused(*e);

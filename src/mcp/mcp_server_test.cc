@@ -1,0 +1,161 @@
+#include "mcp/mcp_server.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "mcp/fake_rpc_caller.h"
+#include "mcp/json_schema.h"
+#include "mcp/tool_catalog.h"
+
+namespace sigil::mcp {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+json Request(int id, const std::string& method, json params = nullptr) {
+  json m = {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}};
+  if (!params.is_null()) m["params"] = params;
+  return m;
+}
+
+json Initialize(const std::string& version) {
+  // Exactly what the TypeScript SDK 1.32.2 client sends.
+  return json::parse(R"({"method":"initialize","params":{"protocolVersion":")" + version +
+                     R"(","capabilities":{},"clientInfo":{"name":"probe-client","version":"1.0.0"}},"jsonrpc":"2.0","id":0})");
+}
+
+class McpServerTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+  FakeRpcCaller rpc_;
+  McpServer server_{rpc_.Caller(), McpServerInfo{}, clock_};
+};
+
+TEST_F(McpServerTest, InitializeEchoesEverySupportedVersion) {
+  for (const std::string v : {"2025-11-25", "2025-06-18", "2025-03-26"}) {
+    McpServer s(rpc_.Caller(), McpServerInfo{}, clock_);
+    json r = s.Handle(Initialize(v));
+    EXPECT_EQ(r["jsonrpc"], "2.0");
+    EXPECT_EQ(r["id"], 0);
+    EXPECT_EQ(r["result"]["protocolVersion"], v);
+    EXPECT_EQ(r["result"]["capabilities"], json::parse(R"({"tools":{"listChanged":false}})"));
+    EXPECT_EQ(r["result"]["serverInfo"]["name"], "sigil");
+    EXPECT_EQ(r["result"]["serverInfo"]["version"], "0.1.0");
+    EXPECT_THAT(r["result"]["instructions"].get<std::string>(), HasSubstr("list_accounts"));
+    EXPECT_EQ(s.state().protocol_version, v);
+    EXPECT_EQ(s.state().client_name, "probe-client");
+  }
+}
+
+TEST_F(McpServerTest, InitializeAnswersLatestForUnsupportedVersions) {
+  for (const std::string v : {"2024-11-05", "1999-01-01", "2026-99-99"}) {
+    McpServer s(rpc_.Caller(), McpServerInfo{}, clock_);
+    EXPECT_EQ(s.Handle(Initialize(v))["result"]["protocolVersion"], "2025-11-25") << v;
+  }
+  json missing = server_.Handle(Request(1, "initialize", json::object()));
+  EXPECT_EQ(missing["error"]["code"], kInvalidParams);
+  EXPECT_FALSE(server_.state().initialize_answered);
+}
+
+TEST_F(McpServerTest, NotificationsGetNoReply) {
+  server_.Handle(Initialize("2025-11-25"));
+  EXPECT_FALSE(server_.state().initialized);
+  EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"notifications/initialized","jsonrpc":"2.0"})")).is_null());
+  EXPECT_TRUE(server_.state().initialized);
+  EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"notifications/cancelled","params":{"requestId":3},"jsonrpc":"2.0"})")).is_null());
+  EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"no/such","jsonrpc":"2.0"})")).is_null());
+  // Even a malformed notification (params not an object) gets no reply.
+  EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"x","params":[1],"jsonrpc":"2.0"})")).is_null());
+  // A response sent to us is ignored too.
+  EXPECT_TRUE(server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":5,"result":{}})")).is_null());
+  EXPECT_TRUE(rpc_.calls().empty());
+}
+
+TEST_F(McpServerTest, Ping) {
+  EXPECT_EQ(server_.Handle(Request(7, "ping")), json::parse(R"({"jsonrpc":"2.0","id":7,"result":{}})"));
+  json string_id = server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":"abc","method":"ping"})"));
+  EXPECT_EQ(string_id["id"], "abc");
+}
+
+TEST_F(McpServerTest, ToolsListWithoutParamsDescribesEveryTool) {
+  json r = server_.Handle(json::parse(R"({"method":"tools/list","jsonrpc":"2.0","id":1})"));
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  const json& tools = r["result"]["tools"];
+  std::set<std::string> names;
+  for (const json& t : tools) {
+    names.insert(t["name"].get<std::string>());
+    EXPECT_FALSE(t["title"].get<std::string>().empty());
+    EXPECT_GT(t["description"].get<std::string>().size(), 40u) << t["name"];
+    EXPECT_EQ(t["inputSchema"]["type"], "object");
+    EXPECT_EQ(t["outputSchema"]["type"], "object");
+    EXPECT_TRUE(t["inputSchema"]["properties"].is_object());
+    EXPECT_TRUE(CheckSchemaKeywords(t["inputSchema"]).ok()) << t["name"];
+    EXPECT_TRUE(CheckSchemaKeywords(t["outputSchema"]).ok()) << t["name"];
+    // Every required member is a declared property.
+    for (const json& req : t["inputSchema"].value("required", json::array())) {
+      EXPECT_TRUE(t["inputSchema"]["properties"].contains(req.get<std::string>())) << t["name"] << " " << req;
+    }
+    // A refusal always satisfies the output schema (clients validate it even with isError).
+    EXPECT_TRUE(CheckAgainstSchema({{"code", -32003}, {"message", "denied"}, {"rule", "r"}}, t["outputSchema"]).ok()) << t["name"];
+    EXPECT_FALSE(CheckAgainstSchema({{"something", "else"}}, t["outputSchema"]).ok()) << t["name"];
+    EXPECT_TRUE(t["annotations"].contains("readOnlyHint"));
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"list_accounts", "get_policy", "get_budget", "explain", "sign_transaction",
+                                         "send_transaction", "sign_message", "sign_typed_data", "sign_nostr_event",
+                                         "sign_solana_transaction", "approval_status"}));
+  EXPECT_EQ(tools.size(), names.size());
+  // tools/list with a cursor param (pagination) gives the same single page.
+  json again = server_.Handle(Request(2, "tools/list", {{"cursor", "x"}}));
+  EXPECT_EQ(again["result"]["tools"], tools);
+  EXPECT_FALSE(again["result"].contains("nextCursor"));
+}
+
+TEST_F(McpServerTest, UnknownToolIsInvalidParamsAndUnknownMethodIsNotFound) {
+  json r = server_.Handle(json::parse(R"({"method":"tools/call","params":{"name":"nope","arguments":{}},"jsonrpc":"2.0","id":3})"));
+  EXPECT_EQ(r["id"], 3);
+  EXPECT_EQ(r["error"]["code"], -32602);
+  EXPECT_THAT(r["error"]["message"].get<std::string>(), HasSubstr("Unknown tool"));
+  EXPECT_EQ(server_.Handle(Request(4, "resources/list"))["error"]["code"], -32601);
+  EXPECT_EQ(server_.Handle(Request(5, "tools/call", json::object()))["error"]["code"], -32602);
+  EXPECT_EQ(server_.Handle(Request(6, "tools/call", {{"name", 3}}))["error"]["code"], -32602);
+  EXPECT_TRUE(rpc_.calls().empty());
+}
+
+TEST_F(McpServerTest, MalformedMessages) {
+  EXPECT_EQ(server_.Handle(json::parse(R"({"id":1,"method":"ping"})"))["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(server_.Handle(json::parse(R"({"jsonrpc":"1.0","id":1,"method":"ping"})"))["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(server_.Handle(json::parse(R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])"))["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(server_.Handle(json("ping"))["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":1,"method":7})"))["error"]["code"], kInvalidRequest);
+  json null_id = server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":null,"method":"ping"})"));
+  EXPECT_EQ(null_id["error"]["code"], kInvalidRequest);
+  EXPECT_TRUE(null_id["id"].is_null());
+  json bad_params = server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":9,"method":"tools/list","params":[1]})"));
+  EXPECT_EQ(bad_params["error"]["code"], kInvalidParams);
+  EXPECT_EQ(bad_params["id"], 9);
+}
+
+TEST_F(McpServerTest, ToolCallReturnsContentStructuredContentAndIsError) {
+  rpc_.Succeed("sigil_getBudget", {{"budgets", json::array()}});
+  json r = server_.Handle(Request(8, "tools/call", {{"name", "get_budget"}}));
+  ASSERT_TRUE(r.contains("result")) << r.dump();
+  EXPECT_EQ(r["result"]["isError"], false);
+  EXPECT_EQ(r["result"]["content"][0]["type"], "text");
+  EXPECT_THAT(r["result"]["content"][0]["text"].get<std::string>(), HasSubstr("No budgets apply"));
+  EXPECT_EQ(r["result"]["structuredContent"], json::parse(R"({"budgets":[]})"));
+  EXPECT_EQ(rpc_.LastParams("sigil_getBudget"), json::array());
+}
+
+TEST_F(McpServerTest, ACallerThatThrowsBecomesAnErrorNotACrash) {
+  McpServer s([](const std::string&, const json&) -> RpcResult { throw std::runtime_error("boom"); }, McpServerInfo{},
+              clock_);
+  json r = s.Handle(Request(1, "tools/call", {{"name", "get_policy"}}));
+  EXPECT_EQ(r["error"]["code"], kInternalError);
+  EXPECT_EQ(r["id"], 1);
+}
+
+}  // namespace
+}  // namespace sigil::mcp
