@@ -240,6 +240,17 @@ TEST_F(BackupTest, RefusesBadArguments) {
   EXPECT_EQ(InspectBackup(AsBytes("definitely not a backup")).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(BackupTest, TamperedKeystoreIsNotBackedUp) {
+  KeyInfo trader = *source_->Get("trader");
+  const std::string slot = SoftwareKeyStore::RecordKey(trader.id, trader.version);
+  store::Bytes record = **source_store_.Get(SoftwareKeyStore::kKeysTable, slot);
+  record[record.size() - 40] ^= 0x01;
+  ASSERT_TRUE(source_store_.Put(SoftwareKeyStore::kKeysTable, slot, record).ok());
+  auto file = CreateBackup(*source_, Pass("backup passphrase"), TestOptions(clock_));
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(file.status().message()), HasSubstr("'trader'"));
+}
+
 TEST_F(BackupTest, RestoreNeedsAnEmptyKeystore) {
   auto file = CreateBackup(*source_, Pass("backup passphrase"), TestOptions(clock_));
   ASSERT_TRUE(file.ok());

@@ -477,16 +477,21 @@ absl::Status SoftwareKeyStore::Archive(std::string_view name_or_id) {
 // ---- backup support ----
 
 absl::StatusOr<std::vector<ExportedKey>> SoftwareKeyStore::ExportKeys(BackupAccess) {
-  ASSIGN_OR_RETURN(std::vector<store::Entry> names, store_.Scan(kNamesTable, {}));
+  // One transaction: a consistent snapshot even while keys are rotated.
   std::vector<ExportedKey> out;
-  for (const store::Entry& entry : names) {
-    ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(store_, *sealer_, entry.key));
-    for (const SealedKeyRecord& record : versions.records) {
-      ASSIGN_OR_RETURN(SecretBytes private_key,
-                       sealer_->Unseal(record, Who(record.info.name, record.info.id, record.info.version)));
-      out.push_back(ExportedKey{record.info, std::move(private_key)});
+  RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
+    out.clear();
+    ASSIGN_OR_RETURN(std::vector<store::Entry> names, tx.Scan(kNamesTable, {}));
+    for (const store::Entry& entry : names) {
+      ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(tx, *sealer_, entry.key));
+      for (const SealedKeyRecord& record : versions.records) {
+        ASSIGN_OR_RETURN(SecretBytes private_key,
+                         sealer_->Unseal(record, Who(record.info.name, record.info.id, record.info.version)));
+        out.push_back(ExportedKey{record.info, std::move(private_key)});
+      }
     }
-  }
+    return absl::OkStatus();
+  }));
   return out;
 }
 
