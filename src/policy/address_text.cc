@@ -15,6 +15,15 @@ bool AllHex(std::string_view s) {
   return true;
 }
 
+// Quotes text for a message. (Built with += because GCC 12 warns, wrongly,
+// about "literal" + std::string under -O2: -Wrestrict.)
+std::string Quoted(std::string_view text) {
+  std::string out = "\"";
+  out += text;
+  out += '"';
+  return out;
+}
+
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
@@ -49,7 +58,7 @@ absl::Status CheckAddressText(std::string_view text) {
   if (text.size() >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
     std::string_view digits = text.substr(2);
     if (digits.empty() || !AllHex(digits)) {
-      return absl::InvalidArgumentError("\"" + std::string(text.substr(0, 80)) + "\" is not hex");
+      return absl::InvalidArgumentError(Quoted(text.substr(0, 80)) + " is not hex");
     }
     if (digits.size() == 40) {
       bool has_upper = false, has_lower = false;
@@ -67,7 +76,7 @@ absl::Status CheckAddressText(std::string_view text) {
         }
       }
     } else if (digits.size() > 64) {
-      return absl::InvalidArgumentError("\"" + std::string(text.substr(0, 80)) + "...\" is longer than 32 bytes");
+      return absl::InvalidArgumentError(Quoted(text.substr(0, 80)) + " is longer than 32 bytes");
     }
     return absl::OkStatus();
   }

@@ -14,8 +14,12 @@ struct UnitSpec {
 constexpr UnitSpec kUnits[] = {{'w', 7 * 86400}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
 
 absl::Status Bad(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError("\"" + std::string(text.substr(0, 40)) + "\" is not a duration (" +
-                                    std::string(why) + "); write e.g. \"30s\", \"1m\", \"24h\", \"7d\"");
+  std::string msg = "\"";
+  msg += text.substr(0, 40);
+  msg += "\" is not a duration (";
+  msg += why;
+  msg += "); write e.g. \"30s\", \"1m\", \"24h\", \"7d\"";
+  return absl::InvalidArgumentError(msg);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "policy/history.h"
 
+#include <algorithm>
+
 #include "absl/time/civil_time.h"
 
 namespace sigil::policy {
@@ -116,12 +118,12 @@ RiskInputs History::InputsFor(const Facts& f, absl::Time now) const {
   const int64_t n = absl::ToUnixNanos(now);
   const int64_t minute = absl::ToInt64Nanoseconds(absl::Minutes(1));
   const int64_t hour = absl::ToInt64Nanoseconds(absl::Hours(1));
-  for (auto t = a.request_times.rbegin(); t != a.request_times.rend(); ++t) {
-    if (*t <= n - hour) break;
-    if (*t > n) continue;
-    ++in.last_hour;
-    if (*t > n - minute) ++in.last_minute;
-  }
+  // request_times is in append order, which is time order for a monotonic
+  // clock; binary search keeps this O(log n) for busy agents.
+  const auto& times = a.request_times;
+  const auto end = std::upper_bound(times.begin(), times.end(), n);
+  in.last_hour = static_cast<uint32_t>(end - std::upper_bound(times.begin(), end, n - hour));
+  in.last_minute = static_cast<uint32_t>(end - std::upper_bound(times.begin(), end, n - minute));
   in.same_hour_events = a.hours[UtcHour(now)];
   return in;
 }

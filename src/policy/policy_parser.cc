@@ -1129,16 +1129,17 @@ class PolicyParser {
     if (auto it = j.find("hours"); it != j.end()) {
       const std::string hpath = Key(path, "hours");
       if (Object(*it, hpath, {"from", "to"})) {
-        auto from = it->contains("from") ? Unsigned((*it)["from"], Key(hpath, "from"), 23) : std::nullopt;
-        auto to = it->contains("to") ? Unsigned((*it)["to"], Key(hpath, "to"), 24) : std::nullopt;
+        std::optional<uint64_t> from, to;
+        if (auto f = it->find("from"); f != it->end()) from = Unsigned(*f, Key(hpath, "from"), 23);
+        if (auto t = it->find("to"); t != it->end()) to = Unsigned(*t, Key(hpath, "to"), 24);
         if (!it->contains("from") || !it->contains("to")) Error(hpath, "needs both \"from\" and \"to\" (UTC hours)");
         if (from && to) {
-          if (*from == *to) {
+          if (from.value() == to.value()) {
             Error(hpath, "\"from\" and \"to\" are equal; the window would be empty");
             ok = false;
           } else {
-            w.hour_from = static_cast<int>(*from);
-            w.hour_to = static_cast<int>(*to);
+            w.hour_from = static_cast<int>(from.value());
+            w.hour_to = static_cast<int>(to.value());
           }
         } else {
           ok = false;

@@ -46,7 +46,7 @@ std::pair<Uint256, Uint256> MedianMad(std::vector<Uint256> samples) {
   Uint256 median = Median(samples);
   std::vector<Uint256> dev;
   dev.reserve(samples.size());
-  for (const Uint256& s : samples) dev.push_back(s >= median ? s.Sub(median).value() : median.Sub(s).value());
+  for (const Uint256& s : samples) dev.push_back(s >= median ? s.SaturatingSub(median) : median.SaturatingSub(s));
   return {median, Median(dev)};
 }
 
