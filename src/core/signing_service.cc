@@ -261,7 +261,13 @@ absl::StatusOr<audit::AuditReceipt> SigningService::AuditDecision(const tokens::
   if (!decision.policy_hash.empty()) r.extra["policy_hash"] = decision.policy_hash;
   if (!approval_id.empty()) r.extra["approval_id"] = approval_id;
   if (decision.risk_score) r.extra["risk_score"] = std::to_string(*decision.risk_score);
-  return d_.audit.Append(std::move(r));
+  return Append(std::move(r));
+}
+
+absl::StatusOr<audit::AuditReceipt> SigningService::Append(audit::AuditRecord record) {
+  auto receipt = d_.audit.Append(std::move(record));
+  audit_ok_.store(receipt.ok(), std::memory_order_relaxed);
+  return receipt;
 }
 
 absl::StatusOr<audit::AuditReceipt> SigningService::Record(const std::string& type, const std::string& principal,
@@ -284,7 +290,7 @@ absl::StatusOr<audit::AuditReceipt> SigningService::Record(const std::string& ty
       }
     }
   }
-  return d_.audit.Append(std::move(r));
+  return Append(std::move(r));
 }
 
 SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const KeyView& key,

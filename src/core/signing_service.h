@@ -24,6 +24,8 @@
 // outlive the service.
 #pragma once
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +111,9 @@ class SigningService {
   // Refreshes the address index after keys change.
   absl::Status RefreshKeys();
 
+  // False after an audit append failed, until one succeeds again (/readyz).
+  bool AuditWritable() const { return audit_ok_.load(std::memory_order_relaxed); }
+
   // Appends an administrative audit record (key.create, policy.apply, ...).
   absl::StatusOr<audit::AuditReceipt> Record(const std::string& type, const std::string& principal,
                                             nlohmann::json details, const std::string& key = "");
@@ -131,7 +136,10 @@ class SigningService {
   // each action is audited.
   void HandleTrigger(const policy::TriggerEvent& trigger);
 
+  absl::StatusOr<audit::AuditReceipt> Append(audit::AuditRecord record);
+
   Deps d_;
+  std::atomic<bool> audit_ok_{true};
   absl::Mutex keys_mu_;
   absl::flat_hash_map<std::string, std::string> key_by_address_ ABSL_GUARDED_BY(keys_mu_);  // lower-case → key id
 };

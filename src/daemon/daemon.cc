@@ -1,0 +1,464 @@
+#include "daemon/daemon.h"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/escaping.h"
+#include "audit/audit_log.h"
+#include "base/status.h"
+#include "core/policy_store.h"
+#include "core/signing_service.h"
+#include "crypto/kdf.h"
+#include "crypto/known_answers.h"
+#include "keystore/backup.h"
+#include "keystore/backup_share.h"
+#include "keystore/master_key_file.h"
+#include "keystore/software_key_store.h"
+#include "metrics/metrics.h"
+#include "net/http_server.h"
+#include "policy/approval_book.h"
+#include "policy/file_ledger_journal.h"
+#include "policy/ledger.h"
+#include "policy/lockdown.h"
+#include "policy/policy_engine.h"
+#include "policy/totp.h"
+#include "server/api_server.h"
+#include "spdlog/spdlog.h"
+#include "store/sqlite_store.h"
+#include "tokens/token_store.h"
+
+namespace sigil::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kAuditKeyName[] = "sigil-audit";
+constexpr char kAttestKeyName[] = "sigil-attestation";
+constexpr char kStateKeyName[] = "sigil-state";
+
+// Approvals and lockdown ask for a principal's TOTP through this adapter;
+// the secret stays sealed in the token store.
+class TokenTotpVerifier final : public policy::SecondFactorVerifier {
+ public:
+  TokenTotpVerifier(tokens::TokenStore& tokens, const Clock& clock) : tokens_(tokens), clock_(clock) {}
+  absl::Status Verify(std::string_view principal, std::string_view code) override {
+    absl::Time now = clock_.Now();
+    return tokens_.CheckTotp(principal, [&](const SecretBytes& secret, int64_t last) {
+      return policy::VerifyTotp(secret, code, now, last);
+    });
+  }
+
+ private:
+  tokens::TokenStore& tokens_;
+  const Clock& clock_;
+};
+
+// Audit checkpoints are signed by the audit-purpose key in the keystore.
+class KeystoreCheckpointSigner final : public audit::CheckpointSigner {
+ public:
+  KeystoreCheckpointSigner(keystore::KeyStore& keys, keystore::KeyInfo key) : keys_(keys), key_(std::move(key)) {
+    std::copy(key_.public_key.begin(), key_.public_key.end(), public_key_.begin());
+  }
+  absl::StatusOr<crypto::Ed25519Signature> Sign(std::span<const uint8_t> message) override {
+    return keys_.SignEd25519(key_.id, keystore::KeyPurpose::kAudit, message);
+  }
+  crypto::Ed25519PublicKey PublicKey() const override { return public_key_; }
+
+ private:
+  keystore::KeyStore& keys_;
+  keystore::KeyInfo key_;
+  crypto::Ed25519PublicKey public_key_{};
+};
+
+absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + what + " file " + path);
+  std::string text;
+  text.resize(4097);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > 4096) return absl::InvalidArgumentError(what + " file " + path + " is larger than 4 KiB");
+  size_t len = text.size();
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) --len;
+  SecretBytes secret = SecretBytes::CopyFrom(std::string_view(text.data(), len));
+  SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
+  return secret;
+}
+
+absl::Status WritePrivateFile(const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return absl::UnavailableError("cannot write " + path + ": " + std::strerror(errno));
+  ssize_t n = ::write(fd, content.data(), content.size());
+  bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return absl::UnavailableError("cannot write " + path);
+  return absl::OkStatus();
+}
+
+absl::Status EnsureDataDir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::UnavailableError("cannot create data directory " + dir + ": " + ec.message());
+  if (::chmod(dir.c_str(), 0700) != 0) return absl::UnavailableError("cannot set mode 0700 on " + dir);
+  return absl::OkStatus();
+}
+
+// Opens (or, when `create`, creates) the software keystore in `store`.
+absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::Store& store, const Config& c,
+                                                                         const Clock& clock, bool create) {
+  keystore::SoftwareKeyStoreOptions options;
+  options.clock = &clock;
+  options.allow_import = c.allow_key_import;
+  ASSIGN_OR_RETURN(bool exists, keystore::SoftwareKeyStore::Exists(store));
+  std::string key_file = c.key_file;
+  std::string pass_file = c.passphrase_file;
+  if (pass_file.empty() && key_file.empty()) {
+    if (const char* env = std::getenv("SIGIL_PASSPHRASE_FILE")) pass_file = env;
+  }
+  // Dev mode keeps its master key in a file beside the data (and says so).
+  if (c.dev && key_file.empty() && pass_file.empty()) key_file = c.data_dir + "/master.key";
+  if (!key_file.empty()) {
+    if (!fs::exists(key_file)) {
+      if (exists || !create) return absl::NotFoundError("master key file " + key_file + " is missing");
+      RETURN_IF_ERROR(keystore::CreateMasterKeyFile(key_file));
+    }
+    ASSIGN_OR_RETURN(SecretBytes master, keystore::ReadMasterKeyFile(key_file));
+    if (!exists) {
+      if (!create) return absl::NotFoundError("no keystore in " + c.data_dir + "; run `sigil init --data " + c.data_dir + "` first");
+      return keystore::SoftwareKeyStore::CreateWithMasterKey(store, master, options);
+    }
+    return keystore::SoftwareKeyStore::OpenWithMasterKey(store, master, options);
+  }
+  if (pass_file.empty()) {
+    return absl::InvalidArgumentError("no master key source: set SIGIL_PASSPHRASE_FILE, keystore.passphrase_file or keystore.key_file");
+  }
+  ASSIGN_OR_RETURN(SecretBytes pass, ReadSecretFile(pass_file, "passphrase"));
+  if (!exists) {
+    if (!create) return absl::NotFoundError("no keystore in " + c.data_dir + "; run `sigil init --data " + c.data_dir + "` first");
+    return keystore::SoftwareKeyStore::CreateWithPassphrase(store, pass, crypto::Argon2Params::Moderate(), options);
+  }
+  return keystore::SoftwareKeyStore::OpenWithPassphrase(store, pass, options);
+}
+
+absl::StatusOr<keystore::KeyInfo> EnsureInternalKey(keystore::KeyStore& keys, const std::string& name,
+                                                    keystore::KeyPurpose purpose) {
+  auto k = keys.Get(name);
+  if (k.ok()) return k;
+  if (k.status().code() != absl::StatusCode::kNotFound) return k.status();
+  return keys.Generate(name, keystore::KeyType::kEd25519, purpose);
+}
+
+absl::StatusOr<SecretBytes> DeriveStateKey(keystore::SoftwareKeyStore& keys, const keystore::KeyInfo& state_key) {
+  SecretBytes out;
+  RETURN_IF_ERROR(keys.WithUnsealedKey(state_key.id, keystore::KeyPurpose::kEncryption,
+                                       [&](const keystore::KeyInfo&, const SecretBytes& seed) -> absl::Status {
+                                         ASSIGN_OR_RETURN(out, crypto::HkdfSha256(seed, {}, "sigil-state-v1", 32));
+                                         return absl::OkStatus();
+                                       }));
+  return out;
+}
+
+absl::StatusOr<std::string> IssueAdminToken(tokens::TokenStore& tokens, const std::string& data_dir) {
+  tokens::TokenSpec spec;
+  spec.role = tokens::Role::kAdmin;
+  spec.name = "admin";
+  ASSIGN_OR_RETURN(auto issued, tokens.Create(spec));
+  std::string path = data_dir + "/admin.token";
+  RETURN_IF_ERROR(WritePrivateFile(path, std::string(issued.token.RevealText(SecretAccess::Get())) + "\n"));
+  return path;
+}
+
+volatile std::sig_atomic_t g_signal = 0;
+void OnSignal(int sig) { g_signal = sig; }
+
+}  // namespace
+
+void HardenProcess(bool allow_core_dumps) {
+  if (allow_core_dumps) return;
+  // Secrets live in MADV_DONTDUMP pages already; this also stops ptrace
+  // attach by other unprivileged processes and any core file at all.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  struct rlimit none = {0, 0};
+  ::setrlimit(RLIMIT_CORE, &none);
+}
+
+struct Daemon::Impl {
+  Config config;
+  RealClock& clock = RealClock::Instance();
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<keystore::SoftwareKeyStore> keys;
+  keystore::KeyInfo audit_key, attest_key;
+  std::unique_ptr<KeystoreCheckpointSigner> checkpoint_signer;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<policy::FileLedgerJournal> journal;
+  std::unique_ptr<policy::Ledger> ledger;
+  std::unique_ptr<core::PolicyStore> policies;
+  std::unique_ptr<policy::PolicyEngine> engine;
+  std::unique_ptr<tokens::TokenStore> tokens;
+  std::unique_ptr<TokenTotpVerifier> totp;
+  std::unique_ptr<policy::ApprovalBook> approvals;
+  std::unique_ptr<policy::Lockdown> lockdown;
+  std::unique_ptr<core::SigningService> core;
+  std::unique_ptr<metrics::Metrics> metrics;
+  std::unique_ptr<server::ApiServer> api;
+  std::unique_ptr<net::HttpServer> http;
+  std::thread housekeeping;
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  absl::Status Open();
+  absl::Status Serve();
+  void Housekeeping();
+};
+
+absl::Status Daemon::Impl::Open() {
+  const Config& c = config;
+  RETURN_IF_ERROR(EnsureDataDir(c.data_dir));
+  ASSIGN_OR_RETURN(store, store::SqliteStore::Open(c.data_dir, {}));
+  ASSIGN_OR_RETURN(keys, OpenKeystore(*store, c, clock, /*create=*/c.dev));
+  ASSIGN_OR_RETURN(audit_key, EnsureInternalKey(*keys, kAuditKeyName, keystore::KeyPurpose::kAudit));
+  ASSIGN_OR_RETURN(attest_key, EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation));
+  ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
+  ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
+
+  checkpoint_signer = std::make_unique<KeystoreCheckpointSigner>(*keys, audit_key);
+  audit::AuditLogOptions ao;
+  ao.clock = &clock;
+  ao.signer = checkpoint_signer.get();
+  ao.checkpoint_every_records = c.checkpoint_every;
+  ao.checkpoint_interval = c.checkpoint_interval;
+  ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(c.data_dir + "/audit.log", ao));
+
+  ASSIGN_OR_RETURN(journal, policy::FileLedgerJournal::Open(c.data_dir + "/ledger.journal"));
+  ASSIGN_OR_RETURN(ledger, policy::Ledger::Open(*journal, clock));
+  ASSIGN_OR_RETURN(policies, core::PolicyStore::Open(*store, state_key.Clone(), clock));
+  engine = std::make_unique<policy::PolicyEngine>(policies->Current().policy, *ledger, clock);
+  ASSIGN_OR_RETURN(tokens, tokens::TokenStore::Open(*store, state_key.Clone(), clock));
+  totp = std::make_unique<TokenTotpVerifier>(*tokens, clock);
+  ASSIGN_OR_RETURN(approvals, policy::ApprovalBook::Open(*store, state_key.Clone(), clock, totp.get()));
+  ASSIGN_OR_RETURN(lockdown, policy::Lockdown::Open(*store, std::move(state_key), clock, totp.get()));
+
+  metrics = std::make_unique<metrics::Metrics>();
+  core::SigningService::Deps deps{*keys, *audit, *engine, *approvals, *lockdown, clock, {}};
+  deps.alert = [this](const std::string& kind, const nlohmann::json& details) {
+    spdlog::warn(nlohmann::json{{"event", "risk_alert"}, {"kind", kind}, {"details", details}}.dump());
+  };
+  core = std::make_unique<core::SigningService>(std::move(deps));
+  RETURN_IF_ERROR(core->RefreshKeys());
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::Impl::Serve() {
+  const Config& c = config;
+  server::ApiOptions options;
+  options.dev = c.dev;
+  options.upstream_url = c.upstream_url;
+  options.default_chain_id = c.default_chain_id;
+  options.backup_enabled = c.backup_enabled;
+  options.allow_key_import = c.allow_key_import;
+  options.max_key_age = c.max_key_age;
+  server::ApiHooks hooks;
+  hooks.backup = [this](const nlohmann::json& request) -> absl::StatusOr<nlohmann::json> {
+    keystore::BackupOptions bo;
+    bo.enabled = config.backup_enabled;
+    bo.clock = &clock;
+    if (request.contains("shares") && request["shares"].is_object()) {
+      int m = request["shares"].value("m", 0);
+      int n = request["shares"].value("n", 0);
+      ASSIGN_OR_RETURN(auto shared, keystore::CreateSharedBackup(*keys, m, n, bo));
+      nlohmann::json shares = nlohmann::json::array();
+      for (const auto& s : shared.shares) shares.push_back(std::string(s.RevealText(SecretAccess::Get())));
+      std::string file(shared.file.begin(), shared.file.end());
+      return nlohmann::json{{"file_base64", absl::Base64Escape(file)}, {"shares", shares},
+                            {"keys", shared.summary.key_count}};
+    }
+    if (!request.contains("passphrase") || !request["passphrase"].is_string()) {
+      return absl::InvalidArgumentError("give a backup passphrase or shares {m, n}");
+    }
+    SecretBytes pass = SecretBytes::CopyFrom(std::string_view(request["passphrase"].get_ref<const std::string&>()));
+    ASSIGN_OR_RETURN(auto file, keystore::CreateBackup(*keys, pass, bo));
+    ASSIGN_OR_RETURN(auto summary, keystore::InspectBackup(file));
+    std::string bytes(file.begin(), file.end());
+    return nlohmann::json{{"file_base64", absl::Base64Escape(bytes)}, {"keys", summary.key_count}};
+  };
+  hooks.import_key = [this](const std::string& name, keystore::KeyType type, const SecretBytes& key) {
+    return keys->Import(name, type, keystore::KeyPurpose::kSigning, key);
+  };
+  api = std::make_unique<server::ApiServer>(server::ApiDeps{*core, *policies, *engine, *keys, *tokens, *approvals,
+                                                            *lockdown, *audit, *metrics, clock},
+                                            options, std::move(hooks));
+
+  net::HttpServerOptions ho;
+  for (const auto& l : c.listen) {
+    size_t colon = l.rfind(':');
+    if (colon == std::string::npos) return absl::InvalidArgumentError("listen address '" + l + "' must be HOST:PORT");
+    std::string host = l.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = 0;
+    try {
+      port = std::stoi(l.substr(colon + 1));
+    } catch (const std::exception&) {
+      port = -1;
+    }
+    if (port < 0 || port > 65535) return absl::InvalidArgumentError("listen address '" + l + "' has a bad port");
+    ho.listeners.push_back(c.tls_cert.empty()
+                               ? net::ListenerConfig::Tcp(host, static_cast<uint16_t>(port))
+                               : net::ListenerConfig::Tls(host, static_cast<uint16_t>(port), c.tls_cert, c.tls_key));
+  }
+  if (!c.unix_socket.empty()) ho.listeners.push_back(net::ListenerConfig::Unix(c.unix_socket));
+  ho.worker_threads = c.workers;
+  ho.max_body_bytes = c.max_body_bytes;
+  ho.max_connections = c.max_connections;
+  ho.max_in_flight = c.max_inflight;
+  ho.on_response = [this](const net::HttpAccessRecord& r) { metrics->CountHttpResponse(r.status); };
+  ASSIGN_OR_RETURN(http, net::HttpServer::Start(std::move(ho), [this](const net::HttpRequest& r) { return api->Handle(r); }));
+  (void)core->Record("daemon.start", "sigil", {{"dev", c.dev ? "true" : "false"}, {"version", "0.1.0"}});
+  housekeeping = std::thread([this] { Housekeeping(); });
+  return absl::OkStatus();
+}
+
+void Daemon::Impl::Housekeeping() {
+  std::unique_lock<std::mutex> lock(stop_mu);
+  while (!stopping) {
+    stop_cv.wait_for(lock, std::chrono::seconds(5));
+    if (stopping) break;
+    lock.unlock();
+    auto expired = approvals->ExpireDue();
+    if (expired.ok()) {
+      for (const auto& ev : *expired) (void)core->Record("approval.expire", "sigil", {{"approval_id", ev.id}});
+    }
+    (void)ledger->Compact();
+    lock.lock();
+  }
+}
+
+Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Daemon::~Daemon() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
+  // Known answers first: a broken primitive must never sign anything.
+  RETURN_IF_ERROR(crypto::RunSelfTest());
+  HardenProcess(config.allow_core_dumps);
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  RETURN_IF_ERROR(impl->Open());
+  if (config.dev && !fs::exists(config.data_dir + "/admin.token")) {
+    ASSIGN_OR_RETURN(auto path, IssueAdminToken(*impl->tokens, config.data_dir));
+    (void)impl->core->Record("token.issue", "sigil", {{"name", "admin"}, {"role", "admin"}});
+  }
+  RETURN_IF_ERROR(impl->Serve());
+  return std::unique_ptr<Daemon>(new Daemon(std::move(impl)));
+}
+
+std::vector<std::string> Daemon::urls() const {
+  std::vector<std::string> out;
+  if (impl_->http) {
+    for (const auto& l : impl_->http->listeners()) out.push_back(l.url);
+  }
+  return out;
+}
+
+void Daemon::WaitForSignal() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  while (g_signal == 0) ::usleep(100 * 1000);
+}
+
+void Daemon::Stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  {
+    std::lock_guard<std::mutex> lock(impl_->stop_mu);
+    impl_->stopping = true;
+  }
+  impl_->stop_cv.notify_all();
+  if (impl_->http) impl_->http->Stop();
+  if (impl_->housekeeping.joinable()) impl_->housekeeping.join();
+  if (impl_->core) (void)impl_->core->Record("daemon.stop", "sigil", {});
+  if (impl_->audit) {
+    auto st = impl_->audit->Close();
+    if (!st.ok()) spdlog::error("audit log close: {}", std::string(st.message()));
+  }
+}
+
+absl::Status InitDataDir(const std::string& data_dir, const std::string& key_file) {
+  RETURN_IF_ERROR(crypto::RunSelfTest());
+  RETURN_IF_ERROR(EnsureDataDir(data_dir));
+  Config c;
+  c.data_dir = data_dir;
+  c.key_file = key_file;
+  ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
+  ASSIGN_OR_RETURN(bool exists, keystore::SoftwareKeyStore::Exists(*store));
+  if (exists) return absl::AlreadyExistsError(data_dir + " already holds a keystore");
+  RealClock& clock = RealClock::Instance();
+  ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+  RETURN_IF_ERROR(EnsureInternalKey(*keys, kAuditKeyName, keystore::KeyPurpose::kAudit).status());
+  RETURN_IF_ERROR(EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation).status());
+  ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
+  ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
+  ASSIGN_OR_RETURN(auto tokens, tokens::TokenStore::Open(*store, std::move(state_key), clock));
+  ASSIGN_OR_RETURN(auto path, IssueAdminToken(*tokens, data_dir));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
+                                           const std::string& key_file) {
+  if (files.empty()) return absl::InvalidArgumentError("name the backup file (and, for a shared backup, the share files)");
+  auto read = [](const std::string& path) -> absl::StatusOr<std::vector<uint8_t>> {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::NotFoundError("cannot read " + path);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() > keystore::kMaxBackupFileSize) return absl::InvalidArgumentError(path + " is too large");
+    return bytes;
+  };
+  ASSIGN_OR_RETURN(auto backup, read(files[0]));
+  ASSIGN_OR_RETURN(auto summary, keystore::InspectBackup(backup));
+  RETURN_IF_ERROR(EnsureDataDir(data_dir));
+  ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
+  ASSIGN_OR_RETURN(bool exists, keystore::SoftwareKeyStore::Exists(*store));
+  if (exists) return absl::FailedPreconditionError(data_dir + " already holds a keystore; restore into a fresh directory");
+  Config c;
+  c.data_dir = data_dir;
+  c.key_file = key_file;
+  // Without a passphrase, the restored directory is a dev one (master.key).
+  c.dev = std::getenv("SIGIL_PASSPHRASE_FILE") == nullptr;
+  RealClock& clock = RealClock::Instance();
+  ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+  if (summary.protection == keystore::BackupProtection::kShares) {
+    std::vector<SecretBytes> shares;
+    for (size_t i = 1; i < files.size(); ++i) {
+      ASSIGN_OR_RETURN(auto bytes, read(files[i]));
+      shares.push_back(SecretBytes::CopyFrom(bytes));
+      SecureWipe(bytes);
+    }
+    ASSIGN_OR_RETURN(summary, keystore::RestoreSharedBackup(backup, shares, *keys));
+  } else {
+    const char* pf = std::getenv("SIGIL_BACKUP_PASSPHRASE_FILE");
+    if (pf == nullptr) return absl::InvalidArgumentError("set SIGIL_BACKUP_PASSPHRASE_FILE to the backup passphrase file");
+    ASSIGN_OR_RETURN(SecretBytes pass, ReadSecretFile(pf, "backup passphrase"));
+    ASSIGN_OR_RETURN(summary, keystore::RestoreBackup(backup, pass, *keys));
+  }
+  // A restored directory gets its own admin token: tokens are not in backups.
+  ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
+  ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
+  ASSIGN_OR_RETURN(auto tokens, tokens::TokenStore::Open(*store, std::move(state_key), clock));
+  RETURN_IF_ERROR(IssueAdminToken(*tokens, data_dir).status());
+  return std::to_string(summary.key_count) + " key versions restored into " + data_dir;
+}
+
+}  // namespace sigil::daemon

@@ -1,0 +1,60 @@
+// Daemon: builds every concrete backend from a Config (the only place in the
+// code base that names them), runs the start-up self-test, and serves.
+//
+// Data directory layout (mode 0700):
+//   sigil.db        SQLite store (keystore records, tokens, approvals,
+//                   lockdown, policies)          — doc/keystore.md
+//   audit.log       the Merkle audit log          — doc/audit-log.md
+//   ledger.journal  budget reservations           — doc/policy.md
+//   master.key      dev mode only: the 32-byte master key (0600)
+//   admin.token     dev mode / init: the first admin token (0600)
+//
+// Thread-safety: Start/Stop from one thread; the running server is
+// multi-threaded.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "daemon/config.h"
+
+namespace sigil::daemon {
+
+class Daemon {
+ public:
+  // Runs the self-test, opens (dev: creates) the data directory and starts
+  // listening. Errors say what to fix (wrong passphrase, tampered store row,
+  // port in use, ...).
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const Config& config);
+  ~Daemon();
+
+  // The URLs actually bound (port 0 resolved).
+  std::vector<std::string> urls() const;
+  // Blocks until SIGINT/SIGTERM, then stops gracefully.
+  void WaitForSignal();
+  // Graceful stop: in-flight requests finish, a final checkpoint is written.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit Daemon(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// `sigil init`: creates a data directory with a passphrase-protected keystore
+// (passphrase from SIGIL_PASSPHRASE_FILE) or a master key file, the internal
+// keys and a first admin token (written to DIR/admin.token, mode 0600).
+absl::Status InitDataDir(const std::string& data_dir, const std::string& key_file);
+
+// `sigil backup restore`: restores backup files (a passphrase backup, or the
+// backup file followed by share files) into a fresh data directory.
+absl::StatusOr<std::string> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
+                                           const std::string& key_file);
+
+// Hardens the process: no core dumps (PR_SET_DUMPABLE 0, RLIMIT_CORE 0)
+// unless allowed.
+void HardenProcess(bool allow_core_dumps);
+
+}  // namespace sigil::daemon

@@ -1,0 +1,228 @@
+// The `sigil` binary: the daemon (`sigil server`), local commands that need
+// no daemon (init, restore, offline verifiers, policy test, mcp) and the
+// client commands (src/cli) that talk to a running daemon.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iostream>
+
+#include "absl/strings/escaping.h"
+#include "audit/log_verifier.h"
+#include "base/hex.h"
+#include "cli/api_client.h"
+#include "cli/commands.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "policy/policy.h"
+#include "policy/policy_cases.h"
+
+namespace {
+
+using sigil::cli::kExitBadInput;
+using sigil::cli::kExitOk;
+using sigil::cli::kExitRefused;
+using sigil::cli::kExitUnavailable;
+
+int Fail(int code, const std::string& message) {
+  std::cerr << "sigil: " << message << "\n";
+  return code;
+}
+
+int ExitFor(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange: return kExitBadInput;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated: return kExitRefused;
+    default: return kExitUnavailable;
+  }
+}
+
+int RunServer(const std::string& config_file, bool dev, const std::string& data, const std::string& listen,
+              const std::string& upstream, const std::string& unix_socket, const std::string& pkcs11_module,
+              const std::string& pkcs11_token, const std::string& pkcs11_pin_file, const std::string& tpm_tcti) {
+  sigil::daemon::Config config;
+  if (!config_file.empty()) {
+    auto c = sigil::daemon::LoadConfigFile(config_file);
+    if (!c.ok()) return Fail(kExitBadInput, std::string(c.status().message()));
+    config = *c;
+  } else if (!dev) {
+    return Fail(kExitBadInput, "give --dev (embedded default) or --config FILE");
+  }
+  if (dev) config.dev = true;
+  if (!data.empty()) config.data_dir = data;
+  if (!listen.empty()) config.listen = {listen};
+  if (!upstream.empty()) config.upstream_url = upstream;
+  if (!unix_socket.empty()) config.unix_socket = unix_socket;
+  if (!pkcs11_module.empty()) config.pkcs11_module = pkcs11_module;
+  if (!pkcs11_token.empty()) config.pkcs11_token = pkcs11_token;
+  if (!pkcs11_pin_file.empty()) config.pkcs11_pin_file = pkcs11_pin_file;
+  if (!tpm_tcti.empty()) config.tpm_tcti = tpm_tcti;
+  if (!config.pkcs11_module.empty() || !config.tpm_tcti.empty()) {
+    return Fail(kExitBadInput, "PKCS#11 and TPM backends are not built into this version yet");
+  }
+  auto daemon = sigil::daemon::Daemon::Start(config);
+  if (!daemon.ok()) return Fail(ExitFor(daemon.status()), std::string(daemon.status().message()));
+  auto urls = (*daemon)->urls();
+  std::string url = urls.empty() ? "" : urls[0];
+  if (config.dev) {
+    std::cout << "==============================================================\n"
+              << " SIGIL DEV MODE: master key in " << config.data_dir << "/master.key,\n"
+              << " not for production. Every attestation report says so.\n"
+              << "==============================================================\n";
+  }
+  std::cout << "sigil listening on " << url << "\n";
+  for (size_t i = 1; i < urls.size(); ++i) std::cout << "  also on " << urls[i] << "\n";
+  if (config.dev) {
+    std::cout << "admin token: " << config.data_dir << "/admin.token\n"
+              << "try:  SIGIL_URL=" << url << " ./build/sigil key create trader --data " << config.data_dir << "\n";
+  }
+  std::cout.flush();
+  (*daemon)->WaitForSignal();
+  std::cout << "sigil: stopping\n";
+  (*daemon)->Stop();
+  return kExitOk;
+}
+
+int RunPolicyTest(const std::string& policy_file, const std::string& cases_file, bool json) {
+  auto read = [](const std::string& path) -> absl::StatusOr<std::string> { return sigil::cli::ReadFileBounded(path, 16 << 20); };
+  auto policy_text = read(policy_file);
+  if (!policy_text.ok()) return Fail(kExitBadInput, std::string(policy_text.status().message()));
+  auto cases_text = read(cases_file);
+  if (!cases_text.ok()) return Fail(kExitBadInput, std::string(cases_text.status().message()));
+  std::vector<sigil::policy::PolicyError> errors;
+  auto policy = sigil::policy::Policy::Parse(*policy_text, &errors);
+  if (!policy.ok()) {
+    std::cerr << "sigil: invalid policy " << policy_file << "\n";
+    for (const auto& e : errors) std::cerr << "  " << e.ToString() << "\n";
+    if (errors.empty()) std::cerr << "  " << policy.status().message() << "\n";
+    return kExitBadInput;
+  }
+  auto cases = sigil::policy::ParsePolicyCases(*cases_text);
+  if (!cases.ok()) return Fail(kExitBadInput, std::string(cases.status().message()));
+  auto results = sigil::policy::RunCases(*policy, *cases);
+  size_t failed = 0;
+  for (const auto& r : results) {
+    if (!r.passed) ++failed;
+    if (!json) std::cout << (r.passed ? "PASS " : "FAIL ") << r.name << (r.passed ? "" : ": " + r.failure) << "\n";
+  }
+  if (json) {
+    std::cout << sigil::policy::CaseResultsToJson(results).dump(2) << "\n";
+  } else {
+    std::cout << (results.size() - failed) << " passed, " << failed << " failed\n";
+  }
+  return failed == 0 ? kExitOk : kExitRefused;
+}
+
+int RunAuditVerifyFile(const std::string& file, const std::string& pubkey_hex, bool json) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(kExitBadInput, "cannot read " + file);
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto key = sigil::HexDecode(pubkey_hex);
+  if (!key.ok() || key->size() != 32) return Fail(kExitBadInput, "--pubkey must be the 32-byte audit public key in hex");
+  sigil::crypto::Ed25519PublicKey pk;
+  std::copy(key->begin(), key->end(), pk.begin());
+  sigil::audit::VerifyReport report = sigil::audit::VerifyLogBytes(bytes, pk);
+  if (json) {
+    std::cout << report.ToJson().dump(2) << "\n";
+  } else {
+    std::cout << (report.valid ? "audit log verifies: " : "AUDIT LOG DOES NOT VERIFY: ") << report.records << " records, "
+              << report.checkpoints << " checkpoints\n";
+    for (const auto& e : report.errors) std::cout << "  " << e.ToJson().dump() << "\n";
+  }
+  return report.valid ? kExitOk : kExitRefused;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sigil: key custody and policy-checked signing for AI agents"};
+  app.require_subcommand(1);
+  sigil::cli::ClientOptions client;
+  client.transport = sigil::cli::HttpApiTransport();
+  int exit_code = kExitOk;
+
+  // --- server
+  std::string config_file, data, listen, upstream, unix_socket, p11_module, p11_token, p11_pin, tpm_tcti;
+  bool dev = false;
+  auto* server = app.add_subcommand("server", "run the daemon");
+  server->add_option("--config", config_file, "TOML config file");
+  server->add_flag("--dev", dev, "embedded default: SQLite + software keystore in --data");
+  server->add_option("--data", data, "data directory (default ./.sigil-dev)");
+  server->add_option("--listen", listen, "HOST:PORT (default 127.0.0.1:8700)");
+  server->add_option("--upstream", upstream, "Ethereum node URL for eth_sendTransaction and proxied methods");
+  server->add_option("--unix-socket", unix_socket, "also listen on this Unix socket");
+  server->add_option("--pkcs11-module", p11_module);
+  server->add_option("--pkcs11-token", p11_token);
+  server->add_option("--pkcs11-pin-file", p11_pin);
+  server->add_option("--tpm-tcti", tpm_tcti);
+  server->callback([&] {
+    exit_code = RunServer(config_file, dev, data, listen, upstream, unix_socket, p11_module, p11_token, p11_pin, tpm_tcti);
+  });
+
+  // --- init
+  std::string init_data, init_key_file;
+  auto* init = app.add_subcommand("init", "create a data directory (passphrase from SIGIL_PASSPHRASE_FILE)");
+  init->add_option("--data", init_data, "data directory")->required();
+  init->add_option("--key-file", init_key_file, "use (or create) a 32-byte master key file instead of a passphrase");
+  init->callback([&] {
+    auto st = sigil::daemon::InitDataDir(init_data, init_key_file);
+    if (!st.ok()) {
+      exit_code = Fail(ExitFor(st), std::string(st.message()));
+      return;
+    }
+    std::cout << "initialised " << init_data << "; admin token in " << init_data << "/admin.token\n";
+  });
+
+  // --- client commands (key, policy, token, approval, lockdown, backup, audit, attest)
+  sigil::cli::AddClientCommands(app, client);
+
+  // Local additions to the client command groups.
+  auto* policy_cmd = app.get_subcommand("policy");
+  std::string test_policy, test_cases;
+  bool test_json = false;
+  auto* ptest = policy_cmd->add_subcommand("test", "check a policy offline against cases with expected decisions");
+  ptest->add_option("file", test_policy, "policy JSON")->required();
+  ptest->add_option("--cases", test_cases, "cases JSON")->required();
+  ptest->add_flag("--json", test_json);
+  ptest->callback([&] { exit_code = RunPolicyTest(test_policy, test_cases, test_json); });
+
+  auto* backup_cmd = app.get_subcommand("backup");
+  std::vector<std::string> restore_files;
+  std::string restore_data, restore_key_file;
+  auto* restore = backup_cmd->add_subcommand("restore", "restore backup (and share) files into a fresh data directory");
+  restore->add_option("files", restore_files, "backup file, then share files for a shared backup")->required();
+  restore->add_option("--data", restore_data, "fresh data directory")->required();
+  restore->add_option("--key-file", restore_key_file, "master key file for the restored directory");
+  restore->callback([&] {
+    auto r = sigil::daemon::RestoreDataDir(restore_files, restore_data, restore_key_file);
+    if (!r.ok()) {
+      exit_code = Fail(ExitFor(r.status()), std::string(r.status().message()));
+      return;
+    }
+    std::cout << *r << "\n";
+  });
+
+  // --- mcp (stdio)
+  auto* mcp = app.add_subcommand("mcp", "MCP server on stdio for one agent token (SIGIL_TOKEN)");
+  mcp->callback([&] { exit_code = Fail(kExitUnavailable, "MCP over stdio is not built yet"); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitBadInput;
+  }
+  // `audit verify --file` runs offline.
+  auto* audit_cmd = app.get_subcommand("audit");
+  if (audit_cmd->parsed()) {
+    auto* verify = audit_cmd->get_subcommand("verify");
+    if (verify->parsed() && !verify->get_option("--file")->empty()) {
+      return RunAuditVerifyFile(verify->get_option("--file")->as<std::string>(),
+                                verify->get_option("--pubkey")->as<std::string>(), client.json);
+    }
+  }
+  return exit_code != kExitOk ? exit_code : client.exit_code;
+}

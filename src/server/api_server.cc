@@ -1,0 +1,1112 @@
+#include "server/api_server.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
+#include "absl/synchronization/mutex.h"
+#include "base/json_bounds.h"
+#include "audit/compliance_report.h"
+#include "base/hex.h"
+#include "base/status.h"
+#include "chains/ethereum/message.h"
+#include "chains/ethereum/transaction_request.h"
+#include "chains/ethereum/typed_data.h"
+#include "chains/solana/base58.h"
+#include "crypto/random.h"
+#include "policy/policy_suggester.h"
+#include "policy/totp.h"
+
+namespace sigil::server {
+namespace {
+
+using nlohmann::json;
+using tokens::Permission;
+
+// What the caller of a signing method gets back from a signed result.
+enum class ResultShape { kRawTx, kSendTx, kSignature, kNostrEvent, kBase58Signature };
+
+struct BuiltRequest {
+  core::SignRequest request;
+  ResultShape shape = ResultShape::kSignature;
+};
+
+net::HttpResponse JsonResponse(int status, const json& body) {
+  return net::HttpResponse::Json(status, body.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+net::HttpResponse ErrorResponse(int status, const std::string& message, json extra = json::object()) {
+  extra["error"] = message;
+  return JsonResponse(status, extra);
+}
+
+int HttpStatusForStatus(const absl::Status& st) {
+  switch (st.code()) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists: return 409;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kFailedPrecondition: return 409;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+net::HttpResponse StatusResponse(const absl::Status& st) { return ErrorResponse(HttpStatusForStatus(st), std::string(st.message())); }
+
+std::string TimeText(absl::Time t) { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone()); }
+
+json ApprovalToJson(const policy::Approval& a) {
+  json votes = json::array();
+  for (const auto& v : a.approvals) votes.push_back({{"approver", v.approver}, {"time", TimeText(v.time)}});
+  json j = {{"approval_id", a.id},
+            {"state", std::string(policy::ApprovalStateName(a.state))},
+            {"key", a.key},
+            {"agent", a.agent},
+            {"rule", a.rule_id},
+            {"quorum", a.quorum},
+            {"approvals", a.approvals.size()},
+            {"approvers", votes},
+            {"required_role", a.required_role},
+            {"second_factor", std::string(policy::SecondFactorName(a.second_factor))},
+            {"created_at", TimeText(a.created)},
+            {"expires_at", TimeText(a.expires)},
+            {"payload_hash", HexEncode(a.payload_hash)}};
+  if (!a.rejected_by.empty()) {
+    j["rejected_by"] = a.rejected_by;
+    j["reject_reason"] = a.reject_reason;
+  }
+  return j;
+}
+
+json KeyToJson(const keystore::KeyInfo& k, absl::Time now, absl::Duration max_age) {
+  json j = {{"id", k.id},
+            {"name", k.name},
+            {"type", std::string(keystore::KeyTypeName(k.type))},
+            {"purpose", std::string(keystore::KeyPurposeName(k.purpose))},
+            {"backend", k.backend},
+            {"version", k.version},
+            {"status", std::string(keystore::KeyStatusName(k.status))},
+            {"created_at", TimeText(k.created_at)},
+            {"address", core::KeyAddress(k.type, k.public_key)},
+            {"public_key", HexEncode(k.public_key)}};
+  if (k.retired_at) j["retired_at"] = TimeText(*k.retired_at);
+  if (k.status == keystore::KeyStatus::kActive && now - k.created_at > max_age) {
+    j["warning"] = "key is older than the configured maximum age; rotate it";
+  }
+  return j;
+}
+
+// The `data` of a refused JSON-RPC call (INTERFACE.md "Refusals are structured").
+json RefusalData(const core::SignResponse& r) {
+  json data = r.decision ? policy::DecisionToJson(*r.decision) : json::object();
+  if (!r.decision) {
+    data["decision"] = r.outcome == core::Outcome::kLockdown ? "lockdown" : "deny";
+    data["reason"] = r.message;
+  }
+  if (r.receipt) data["audit_seq"] = r.receipt->seq;
+  if (r.approval) {
+    data["approval_id"] = r.approval->id;
+    data["expires_at"] = TimeText(r.approval->expires);
+    data["quorum"] = r.approval->quorum;
+    data["approvals"] = r.approval->approvals.size();
+    data["state"] = std::string(policy::ApprovalStateName(r.approval->state));
+  }
+  if (r.retry_after_ms > 0) data["retry_after_ms"] = r.retry_after_ms;
+  if (!r.address.empty()) data["key"] = r.address;
+  return data;
+}
+
+RpcError RefusalToRpc(const core::SignResponse& r) {
+  switch (r.outcome) {
+    case core::Outcome::kDenied: return {kDeniedByPolicy, r.message, RefusalData(r)};
+    case core::Outcome::kPendingApproval: return {kApprovalRequired, r.message, RefusalData(r)};
+    case core::Outcome::kLockdown: return {kLockdown, r.message, RefusalData(r)};
+    case core::Outcome::kRateLimited: return {kRateLimited, r.message, RefusalData(r)};
+    case core::Outcome::kUnauthorized: return {kUnauthenticated, r.message, {}};
+    case core::Outcome::kUnavailable: return {kUnavailable, r.message, {{"decision", "unavailable"}, {"reason", r.message}}};
+    case core::Outcome::kNotFound:
+    case core::Outcome::kInvalid:
+    default: return {kInvalidParams, r.message, {}};
+  }
+}
+
+int HttpStatusForOutcome(core::Outcome o) {
+  switch (o) {
+    case core::Outcome::kSigned:
+    case core::Outcome::kExplained: return 200;
+    case core::Outcome::kPendingApproval: return 202;
+    case core::Outcome::kDenied: return 403;
+    case core::Outcome::kLockdown: return 423;
+    case core::Outcome::kRateLimited: return 429;
+    case core::Outcome::kUnauthorized: return 403;
+    case core::Outcome::kNotFound: return 404;
+    case core::Outcome::kInvalid: return 400;
+    case core::Outcome::kUnavailable: return 503;
+  }
+  return 500;
+}
+
+RpcError InvalidParams(const std::string& message) { return {kInvalidParams, message, {}}; }
+
+const json* Param(const json& params, size_t index) {
+  if (params.is_array() && index < params.size() && !params[index].is_null()) return &params[index];
+  return nullptr;
+}
+
+std::string QueryValue(std::string_view query, const std::string& name) {
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string_view part = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    size_t eq = part.find('=');
+    if (part.substr(0, eq) == name) {
+      std::string value(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
+      std::string out;
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (value[i] == '%' && i + 2 < value.size() + 0 && i + 2 <= value.size() - 1 + 1) {
+          auto b = HexDecode(value.substr(i + 1, 2));
+          if (b.ok() && b->size() == 1) {
+            out.push_back(static_cast<char>((*b)[0]));
+            i += 2;
+            continue;
+          }
+        }
+        out.push_back(value[i] == '+' ? ' ' : value[i]);
+      }
+      return out;
+    }
+    if (amp == std::string_view::npos) break;
+    pos = amp + 1;
+  }
+  return "";
+}
+
+std::vector<std::string> SplitPath(std::string_view path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t slash = path.find('/', pos);
+    std::string_view part = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+    if (!part.empty()) {
+      std::string decoded;
+      for (size_t i = 0; i < part.size(); ++i) {
+        if (part[i] == '%' && i + 2 < part.size() + 1 && i + 2 <= part.size()) {
+          auto b = HexDecode(part.substr(i + 1, 2));
+          if (b.ok() && b->size() == 1) {
+            decoded.push_back(static_cast<char>((*b)[0]));
+            i += 2;
+            continue;
+          }
+        }
+        decoded.push_back(part[i]);
+      }
+      parts.push_back(decoded);
+    }
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+class ApiServer::Impl {
+ public:
+  Impl(ApiDeps deps, ApiOptions options, ApiHooks hooks)
+      : d_(deps), o_(std::move(options)), h_(std::move(hooks)), upstream_(o_.upstream_url) {
+    RegisterRpc();
+  }
+
+  net::HttpResponse Handle(const net::HttpRequest& req);
+  RpcOutcome CallRpc(const tokens::Principal& p, const std::string& method, const json& params) {
+    json call = {{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", params}};
+    json response = rpc_.HandleOne(call, RpcContext{p, ""});
+    if (response.contains("error")) {
+      const json& e = response["error"];
+      return RpcError{e.value("code", static_cast<int>(kInternalError)), e.value("message", ""), e.value("data", json())};
+    }
+    return response["result"];
+  }
+
+ private:
+  absl::StatusOr<tokens::Principal> Authenticate(const net::HttpRequest& req);
+  net::HttpResponse Rest(const net::HttpRequest& req, const tokens::Principal& p);
+  std::vector<std::string> Roles(const tokens::Principal& p) { return {std::string(tokens::RoleName(p.role))}; }
+  void RefreshGauges();
+
+  // JSON-RPC
+  void RegisterRpc();
+  absl::StatusOr<BuiltRequest> BuildRequest(const std::string& method, const json& params, const tokens::Principal& p);
+  absl::StatusOr<std::string> DefaultKey(const tokens::Principal& p, keystore::KeyType type);
+  RpcOutcome SignVia(const std::string& method, const json& params, const RpcContext& ctx);
+  RpcOutcome ShapeResult(ResultShape shape, const core::SignResponse& r);
+  json ApprovalStatusJson(const core::SignResponse& r, bool send);
+  uint64_t NextNonce(const std::string& from, uint64_t upstream_nonce);
+
+  ApiDeps d_;
+  ApiOptions o_;
+  ApiHooks h_;
+  UpstreamNode upstream_;
+  JsonRpcDispatcher<RpcContext> rpc_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, uint64_t> next_nonce_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, bool> send_approvals_ ABSL_GUARDED_BY(mu_);  // approval id → broadcast on sign
+};
+
+uint64_t ApiServer::Impl::NextNonce(const std::string& from, uint64_t upstream_nonce) {
+  // Concurrent sends from one key would otherwise read the same pending count.
+  absl::MutexLock lock(&mu_);
+  uint64_t& next = next_nonce_[from];
+  uint64_t nonce = std::max(next, upstream_nonce);
+  next = nonce + 1;
+  return nonce;
+}
+
+absl::StatusOr<std::string> ApiServer::Impl::DefaultKey(const tokens::Principal& p, keystore::KeyType type) {
+  ASSIGN_OR_RETURN(auto keys, d_.core.ListKeys(p));
+  std::string found;
+  for (const auto& k : keys) {
+    if (k.info.type != type || k.info.status != keystore::KeyStatus::kActive) continue;
+    if (!found.empty()) return absl::InvalidArgumentError("several keys match; name the key or address to sign with");
+    found = k.info.name;
+  }
+  if (found.empty()) return absl::InvalidArgumentError("no " + std::string(keystore::KeyTypeName(type)) + " key is available to this token");
+  return found;
+}
+
+absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& method, const json& params,
+                                                           const tokens::Principal& p) {
+  BuiltRequest b;
+  if (method == "eth_signTransaction" || method == "eth_sendTransaction") {
+    const json* tx = Param(params, 0);
+    if (tx == nullptr || !tx->is_object()) return absl::InvalidArgumentError("params[0] must be a transaction object");
+    ASSIGN_OR_RETURN(eth::TransactionRequest r, eth::ParseTransactionRequest(*tx));
+    if (!r.from) {
+      ASSIGN_OR_RETURN(auto name, DefaultKey(p, keystore::KeyType::kSecp256k1));
+      ASSIGN_OR_RETURN(auto key, d_.core.ResolveKey(name));
+      ASSIGN_OR_RETURN(auto from, eth::Address::Parse(key.address));
+      r.from = from;
+    }
+    bool nonce_missing = !r.nonce;
+    if (!r.chain_id && !upstream_.configured()) r.chain_id = o_.default_chain_id;
+    RETURN_IF_ERROR(upstream_.Fill(r));
+    if (nonce_missing && method == "eth_sendTransaction") r.nonce = NextNonce(r.from->ToLowerHex(), *r.nonce);
+    ASSIGN_OR_RETURN(eth::Transaction t, eth::TransactionFromRequest(r));
+    b.request.key = r.from->ToChecksumHex();
+    b.request.kind = policy::Kind::kEthTx;
+    b.request.payload = t.EncodeUnsigned();
+    b.shape = method == "eth_sendTransaction" ? ResultShape::kSendTx : ResultShape::kRawTx;
+    return b;
+  }
+  if (method == "personal_sign" || method == "eth_sign") {
+    const json* a = Param(params, method == "personal_sign" ? 1 : 0);
+    const json* m = Param(params, method == "personal_sign" ? 0 : 1);
+    if (a == nullptr || !a->is_string()) return absl::InvalidArgumentError("the address parameter must be a string");
+    if (m == nullptr || !m->is_string()) return absl::InvalidArgumentError("the message parameter must be a string");
+    b.request.key = a->get<std::string>();
+    b.request.kind = policy::Kind::kEthMessage;
+    b.request.payload = eth::DecodeMessageParam(m->get<std::string>());
+    return b;
+  }
+  if (method == "eth_signTypedData_v4" || method == "eth_signTypedData") {
+    const json* a = Param(params, 0);
+    const json* doc = Param(params, 1);
+    if (a == nullptr || !a->is_string()) return absl::InvalidArgumentError("params[0] must be the signer address");
+    if (doc == nullptr || (!doc->is_object() && !doc->is_string())) {
+      return absl::InvalidArgumentError("params[1] must be the typed data (object or JSON string)");
+    }
+    ASSIGN_OR_RETURN(auto td, eth::TypedData::FromJson(*doc));
+    std::string text = td.ToJson().dump();
+    b.request.key = a->get<std::string>();
+    b.request.kind = policy::Kind::kEthTypedData;
+    b.request.payload.assign(text.begin(), text.end());
+    return b;
+  }
+  if (method == "sigil_signNostrEvent") {
+    const json* k = Param(params, 0);
+    const json* ev = Param(params, 1);
+    if (ev == nullptr || !ev->is_object()) return absl::InvalidArgumentError("params[1] must be the event template object");
+    if (k != nullptr && !k->is_string()) return absl::InvalidArgumentError("params[0] must be the key name or public key");
+    if (k != nullptr) {
+      b.request.key = k->get<std::string>();
+    } else {
+      ASSIGN_OR_RETURN(b.request.key, DefaultKey(p, keystore::KeyType::kSchnorr));
+    }
+    std::string text = ev->dump();
+    b.request.kind = policy::Kind::kNostrEvent;
+    b.request.payload.assign(text.begin(), text.end());
+    b.shape = ResultShape::kNostrEvent;
+    return b;
+  }
+  if (method == "sigil_signSolanaMessage") {
+    const json* k = Param(params, 0);
+    const json* m = Param(params, 1);
+    if (k == nullptr || !k->is_string()) return absl::InvalidArgumentError("params[0] must be the key name or address");
+    if (m == nullptr || !m->is_string()) return absl::InvalidArgumentError("params[1] must be the base64 message");
+    std::string b64 = m->get<std::string>();
+    if (b64.size() > 4 * core::kMaxPayloadBytes / 3 + 4) return absl::InvalidArgumentError("message too large");
+    std::string raw;
+    if (!absl::Base64Unescape(b64, &raw)) return absl::InvalidArgumentError("params[1] is not valid base64");
+    b.request.key = k->get<std::string>();
+    b.request.kind = policy::Kind::kSolanaTx;
+    b.request.payload.assign(raw.begin(), raw.end());
+    b.shape = ResultShape::kBase58Signature;
+    return b;
+  }
+  if (method == "sigil_signDigest") {
+    const json* k = Param(params, 0);
+    const json* h = Param(params, 1);
+    if (k == nullptr || !k->is_string() || h == nullptr || !h->is_string()) {
+      return absl::InvalidArgumentError("params must be [key, 0x-hex 32-byte digest]");
+    }
+    ASSIGN_OR_RETURN(auto digest, HexDecode(h->get<std::string>()));
+    b.request.key = k->get<std::string>();
+    b.request.kind = policy::Kind::kRawDigest;
+    b.request.payload = std::move(digest);
+    return b;
+  }
+  return absl::InvalidArgumentError("method \"" + method.substr(0, 64) + "\" cannot be signed or explained");
+}
+
+RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignResponse& r) {
+  switch (shape) {
+    case ResultShape::kRawTx: return r.result.value("raw", "");
+    case ResultShape::kSendTx: {
+      RpcOutcome sent = upstream_.Forward("eth_sendRawTransaction", json::array({r.result.value("raw", "")}));
+      if (auto* err = std::get_if<RpcError>(&sent)) {
+        // Signed and audited, but the node refused it: say so and hand back
+        // the raw transaction so the caller can retry the broadcast.
+        err->data = {{"raw", r.result.value("raw", "")}, {"hash", r.result.value("hash", "")}, {"upstream_error", err->message}};
+        err->message = "signed, but the upstream node did not accept the transaction: " + err->message;
+        return *err;
+      }
+      return sent;
+    }
+    case ResultShape::kNostrEvent: return r.result;
+    case ResultShape::kBase58Signature: return r.result.value("signature", "");
+    case ResultShape::kSignature:
+    default: return r.result.value("signature", "");
+  }
+}
+
+RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& params, const RpcContext& ctx) {
+  absl::Time start = d_.clock.Now();
+  auto built = BuildRequest(method, params, ctx.principal);
+  if (!built.ok()) {
+    d_.metrics.CountRequest(method, "invalid");
+    int code = built.status().code() == absl::StatusCode::kUnavailable ? kUnavailable : kInvalidParams;
+    return RpcError{code, std::string(built.status().message()), {}};
+  }
+  core::SignResponse r = d_.core.Sign(ctx.principal, built->request);
+  d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));
+  if (r.outcome == core::Outcome::kDenied && r.decision) d_.metrics.CountDenial(r.decision->rule_id);
+  if (r.outcome != core::Outcome::kSigned) {
+    if (r.outcome == core::Outcome::kPendingApproval && r.approval && built->shape == ResultShape::kSendTx) {
+      absl::MutexLock lock(&mu_);
+      send_approvals_[r.approval->id] = true;
+    }
+    return RefusalToRpc(r);
+  }
+  d_.metrics.ObserveSignLatency(d_.clock.Now() - start);
+  return ShapeResult(built->shape, r);
+}
+
+json ApiServer::Impl::ApprovalStatusJson(const core::SignResponse& r, bool send) {
+  json j = r.approval ? ApprovalToJson(*r.approval) : json::object();
+  if (r.outcome == core::Outcome::kSigned) {
+    j["state"] = "consumed";
+    if (r.result.contains("raw")) {
+      j["raw"] = r.result["raw"];
+      j["hash"] = r.result["hash"];
+      if (send) {
+        RpcOutcome sent = upstream_.Forward("eth_sendRawTransaction", json::array({r.result["raw"]}));
+        if (auto* v = std::get_if<json>(&sent)) {
+          j["result"] = *v;
+          j["sent"] = true;
+        } else {
+          j["result"] = r.result["raw"];
+          j["sent"] = false;
+          j["send_error"] = std::get<RpcError>(sent).message;
+        }
+      } else {
+        j["result"] = r.result["raw"];
+      }
+    } else if (r.result.contains("signature") && r.result.size() <= 3) {
+      j["result"] = r.result["signature"];
+    } else {
+      j["result"] = r.result;
+    }
+    if (r.receipt) j["audit_seq"] = r.receipt->seq;
+  } else if (r.outcome == core::Outcome::kDenied || r.outcome == core::Outcome::kLockdown) {
+    j["refused"] = RefusalData(r);
+  }
+  return j;
+}
+
+void ApiServer::Impl::RegisterRpc() {
+  auto sign = [this](const std::string& method, const json& params, const RpcContext& ctx) { return SignVia(method, params, ctx); };
+  for (const char* m : {"eth_signTransaction", "eth_sendTransaction", "eth_sign", "personal_sign", "eth_signTypedData_v4",
+                        "sigil_signNostrEvent", "sigil_signSolanaMessage", "sigil_signDigest"}) {
+    rpc_.Register(m, sign);
+  }
+  rpc_.Register("eth_accounts", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
+    auto keys = d_.core.ListKeys(ctx.principal);
+    if (!keys.ok()) return RpcError{kUnavailable, std::string(keys.status().message()), {}};
+    json out = json::array();
+    for (const auto& k : *keys) {
+      if (k.info.type == keystore::KeyType::kSecp256k1 && k.info.status == keystore::KeyStatus::kActive &&
+          k.info.purpose == keystore::KeyPurpose::kSigning) {
+        out.push_back(k.address);
+      }
+    }
+    return out;
+  });
+  rpc_.Register("eth_requestAccounts", [this](const std::string&, const json& p, const RpcContext& ctx) -> RpcOutcome {
+    return CallRpc(ctx.principal, "eth_accounts", p);
+  });
+  rpc_.Register("eth_chainId", [this](const std::string& m, const json& params, const RpcContext&) -> RpcOutcome {
+    if (upstream_.configured()) return upstream_.Forward(m, params);
+    return Uint256(o_.default_chain_id).ToHexQuantity();
+  });
+  rpc_.Register("sigil_listKeys", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
+    auto keys = d_.core.ListKeys(ctx.principal);
+    if (!keys.ok()) return RpcError{kUnavailable, std::string(keys.status().message()), {}};
+    json out = json::array();
+    for (const auto& k : *keys) {
+      out.push_back({{"name", k.info.name},
+                     {"type", std::string(keystore::KeyTypeName(k.info.type))},
+                     {"address", k.address},
+                     {"public_key", HexEncode(k.info.public_key)},
+                     {"status", std::string(keystore::KeyStatusName(k.info.status))},
+                     {"version", k.info.version}});
+    }
+    return out;
+  });
+  rpc_.Register("sigil_explain", [this](const std::string&, const json& params, const RpcContext& ctx) -> RpcOutcome {
+    if (!params.is_array() || params.empty() || !params[0].is_string()) {
+      return InvalidParams("params must be [method, ...params of that method]");
+    }
+    std::string method = params[0].get<std::string>();
+    json inner = json(params.begin() + 1, params.end());
+    auto built = BuildRequest(method, inner, ctx.principal);
+    if (!built.ok()) return InvalidParams(std::string(built.status().message()));
+    core::SignResponse r = d_.core.Explain(ctx.principal, built->request);
+    if (r.outcome != core::Outcome::kExplained) return RefusalToRpc(r);
+    json out = policy::DecisionToJson(*r.decision);
+    out["key"] = r.address;
+    if (d_.lockdown.IsLocked()) out["lockdown"] = true;
+    return out;
+  });
+  rpc_.Register("sigil_approvalStatus", [this](const std::string&, const json& params, const RpcContext& ctx) -> RpcOutcome {
+    const json* id = Param(params, 0);
+    if (id == nullptr || !id->is_string()) return InvalidParams("params[0] must be the approval id");
+    core::SignResponse r = d_.core.ApprovalStatus(ctx.principal, id->get<std::string>());
+    if (r.outcome == core::Outcome::kNotFound || r.outcome == core::Outcome::kUnauthorized ||
+        r.outcome == core::Outcome::kInvalid || r.outcome == core::Outcome::kUnavailable) {
+      return RefusalToRpc(r);
+    }
+    bool send = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = send_approvals_.find(id->get<std::string>());
+      if (it != send_approvals_.end()) {
+        send = it->second;
+        if (r.outcome == core::Outcome::kSigned) send_approvals_.erase(it);
+      }
+    }
+    return ApprovalStatusJson(r, send);
+  });
+  rpc_.Register("sigil_getPolicy", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
+    core::AppliedPolicy current = d_.policies.Current();
+    json doc = json::parse(current.document, nullptr, false);
+    json rules = json::array();
+    if (doc.is_object() && doc.contains("rules") && doc["rules"].is_array()) {
+      for (const auto& rule : doc["rules"]) {
+        bool applies = true;
+        if (ctx.principal.role == tokens::Role::kAgent) {
+          if (rule.contains("agents") && rule["agents"].is_array()) {
+            applies = std::find(rule["agents"].begin(), rule["agents"].end(), ctx.principal.name) != rule["agents"].end();
+          }
+          if (applies && rule.contains("keys") && rule["keys"].is_array()) {
+            applies = false;
+            for (const auto& k : rule["keys"]) {
+              if (k.is_string() && ctx.principal.MayUseKey(k.get<std::string>())) applies = true;
+            }
+          }
+        }
+        if (applies) rules.push_back(rule);
+      }
+    }
+    std::string summary;
+    for (const auto& rule : rules) {
+      summary += "- rule " + rule.value("id", std::string("?")) + ": " + rule.value("effect", std::string("?"));
+      if (rule.contains("match")) summary += " when " + rule["match"].dump();
+      if (rule.contains("budgets")) summary += "; budgets " + rule["budgets"].dump();
+      summary += "\n";
+    }
+    if (summary.empty()) summary = "No rule applies to you: every request will be denied.\n";
+    summary += "Anything no rule allows is denied; deny beats require_approval beats allow.";
+    return json{{"version", current.version}, {"hash", current.hash_hex}, {"rules", rules}, {"summary", summary},
+                {"lists", doc.is_object() && doc.contains("lists") ? doc["lists"] : json::object()}};
+  });
+  rpc_.Register("sigil_getBudget", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
+    // Budgets as a zero-value probe for each of the caller's keys would see them.
+    auto keys = d_.core.ListKeys(ctx.principal);
+    if (!keys.ok()) return RpcError{kUnavailable, std::string(keys.status().message()), {}};
+    json out = json::array();
+    for (const auto& k : *keys) {
+      policy::Facts f;
+      f.kind = policy::Kind::kEthTx;
+      f.key = k.info.name;
+      f.agent = ctx.principal.name;
+      f.value = Uint256(0);
+      f.chain_id = o_.default_chain_id;
+      policy::Decision d = d_.engine.Explain(f);
+      for (const auto& b : d.budgets) {
+        json bj = policy::BudgetStatusToJson(b);
+        bj["key"] = k.info.name;
+        out.push_back(bj);
+      }
+    }
+    return json{{"budgets", out}};
+  });
+  // Anything else in the Ethereum namespaces goes to the node, so ethers'
+  // JsonRpcProvider can use Sigil as its only URL.
+  rpc_.SetFallback([this](const std::string& method, const json& params, const RpcContext&) -> RpcOutcome {
+    bool proxied = method.rfind("eth_", 0) == 0 || method.rfind("net_", 0) == 0 || method.rfind("web3_", 0) == 0;
+    if (!proxied) return RpcError{kMethodNotFound, "method \"" + method.substr(0, 64) + "\" is not supported", {}};
+    if (method == "eth_sendRawTransaction") {
+      // Broadcasting bytes signed elsewhere is not signing; it is forwarded.
+    }
+    return upstream_.Forward(method, params);
+  });
+}
+
+absl::StatusOr<tokens::Principal> ApiServer::Impl::Authenticate(const net::HttpRequest& req) {
+  std::string header = req.headers.GetOr("Authorization", "");
+  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) {
+    return absl::UnauthenticatedError("missing bearer token (Authorization: Bearer TOKEN)");
+  }
+  std::string_view token = std::string_view(header).substr(7);
+  auto p = d_.tokens.Authenticate(token);
+  SecureWipe({reinterpret_cast<uint8_t*>(header.data()), header.size()});
+  if (!p.ok()) {
+    d_.metrics.CountAuthFailure();
+    // Audit the attempt, never the token.
+    (void)d_.core.Record("auth.failed", "", {{"decision", "deny"}, {"peer", req.peer}, {"path", std::string(req.path())},
+                                             {"reason", std::string(p.status().message())}});
+    return absl::UnauthenticatedError("invalid, expired or revoked token");
+  }
+  return p;
+}
+
+void ApiServer::Impl::RefreshGauges() {
+  auto pending = d_.approvals.ListPending();
+  if (pending.ok()) d_.metrics.SetPendingApprovals(static_cast<int64_t>(pending->size()));
+  auto stats = d_.audit.Stats();
+  d_.metrics.SetAuditRecords(d_.audit.Size());
+  if (stats.last_batch_records > 0) d_.metrics.ObserveAuditFsyncBatchSize(stats.last_batch_records);
+  d_.metrics.SetLockdown(d_.lockdown.IsLocked());
+  auto keys = d_.keys.List();
+  if (keys.ok()) {
+    int64_t over = 0;
+    absl::Time now = d_.clock.Now();
+    for (const auto& k : *keys) {
+      if (k.status != keystore::KeyStatus::kActive) continue;
+      d_.metrics.SetKeyAge(k.name, now - k.created_at);
+      if (now - k.created_at > o_.max_key_age) ++over;
+    }
+    d_.metrics.SetKeysOverMaxAge(over);
+  }
+}
+
+net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
+  std::string path(req.path());
+  if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}});
+  auto principal = Authenticate(req);
+  if (!principal.ok()) {
+    if (path == "/rpc") {
+      return JsonResponse(401, JsonRpcDispatcher<RpcContext>::ErrorResponse(nullptr, {kUnauthenticated, std::string(principal.status().message()), {}}));
+    }
+    net::HttpResponse r = ErrorResponse(401, std::string(principal.status().message()));
+    r.headers.Set("WWW-Authenticate", "Bearer");
+    return r;
+  }
+  if (path == "/readyz") {
+    bool locked = d_.lockdown.IsLocked();
+    bool audit_ok = d_.audit.Stats().failed_batches == 0 || d_.core.AuditWritable();
+    json body = {{"ready", !locked && audit_ok}, {"lockdown", locked}, {"audit_writable", audit_ok}};
+    return JsonResponse(!locked && audit_ok ? 200 : 503, body);
+  }
+  if (path == "/rpc") {
+    if (req.method != "POST") return ErrorResponse(405, "use POST for JSON-RPC");
+    std::string body = rpc_.Handle(req.body, RpcContext{*principal, req.request_id});
+    if (body.empty()) return net::HttpResponse::Json(204, "");
+    return net::HttpResponse::Json(200, std::move(body));
+  }
+  if (path == "/metrics") {
+    if (!principal->Can(Permission::kMetricsRead)) return ErrorResponse(403, "this token may not read metrics");
+    RefreshGauges();
+    net::HttpResponse r;
+    r.status = 200;
+    r.content_type = std::string(metrics::Metrics::kTextContentType);
+    r.body = d_.metrics.SerializeText();
+    return r;
+  }
+  if (path == "/mcp" || path.rfind("/mcp/", 0) == 0) {
+    if (!h_.mcp) return ErrorResponse(501, "MCP over HTTP is not enabled");
+    return h_.mcp(req, *principal);
+  }
+  if (path.rfind("/v1/", 0) == 0) return Rest(req, *principal);
+  return ErrorResponse(404, "no such endpoint: " + path.substr(0, 100));
+}
+
+net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const tokens::Principal& p) {
+  auto parts = SplitPath(req.path());  // "v1", resource, ...
+  const std::string& m = req.method;
+  json body = json::object();
+  if (!req.body.empty()) {
+    if (auto st = CheckJsonBounds(req.body, {1 << 20, 64}); !st.ok()) return ErrorResponse(400, std::string(st.message()));
+    body = json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) return ErrorResponse(400, "request body is not valid JSON");
+    if (!body.is_object()) return ErrorResponse(400, "request body must be a JSON object");
+  }
+  auto deny = [](const std::string& what) { return ErrorResponse(403, "this token may not " + what); };
+  auto str = [&](const char* name) -> std::string {
+    auto it = body.find(name);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string resource = parts.size() > 1 ? parts[1] : "";
+  const std::vector<std::string> roles = Roles(p);
+  absl::Time now = d_.clock.Now();
+
+  // ---- keys
+  if (resource == "keys") {
+    if (parts.size() == 2 && m == "GET") {
+      if (!p.Can(Permission::kKeyList)) return deny("list keys");
+      json keys = json::array();
+      if (p.role == tokens::Role::kAgent) {
+        auto mine = d_.core.ListKeys(p);
+        if (!mine.ok()) return StatusResponse(mine.status());
+        for (const auto& k : *mine) keys.push_back(KeyToJson(k.info, now, o_.max_key_age));
+      } else {
+        auto all = d_.keys.List();
+        if (!all.ok()) return StatusResponse(all.status());
+        for (const auto& k : *all) keys.push_back(KeyToJson(k, now, o_.max_key_age));
+      }
+      return JsonResponse(200, {{"keys", keys}, {"audit_public_key", HexEncode(d_.audit.PublicKey())}});
+    }
+    if (parts.size() == 2 && m == "POST") {
+      if (!p.Can(Permission::kKeyCreate)) return deny("create keys");
+      std::string type_name = str("type").empty() ? "secp256k1" : str("type");
+      auto type = keystore::ParseKeyType(type_name);
+      if (!type.ok()) return ErrorResponse(400, "type must be secp256k1, ed25519 or schnorr");
+      std::string backend = str("backend").empty() ? "software" : str("backend");
+      if (backend != "software" && backend != "pkcs11") return ErrorResponse(400, "backend must be software or pkcs11");
+      absl::StatusOr<keystore::KeyInfo> key;
+      if (backend == "software") {
+        key = d_.keys.Generate(str("name"), *type, keystore::KeyPurpose::kSigning);
+      } else if (h_.generate_key) {
+        key = h_.generate_key(str("name"), *type, backend);
+      } else {
+        return ErrorResponse(400, "no PKCS#11 token is configured (start with --pkcs11-module, --pkcs11-token and --pkcs11-pin-file)");
+      }
+      if (!key.ok()) return StatusResponse(key.status());
+      (void)d_.core.RefreshKeys();
+      (void)d_.core.Record("key.create", p.name, {{"type", type_name}, {"backend", key->backend}, {"key_id", key->id},
+                                                  {"address", core::KeyAddress(key->type, key->public_key)}}, key->name);
+      return JsonResponse(201, KeyToJson(*key, now, o_.max_key_age));
+    }
+    if (parts.size() == 3 && parts[2] == "import" && m == "POST") {
+      if (p.role != tokens::Role::kAdmin) return deny("import keys (admin only)");
+      if (!o_.allow_key_import || !h_.import_key) {
+        return ErrorResponse(403, "key import is disabled; set allow_key_import = true in the config to accept keys that existed outside Sigil");
+      }
+      auto type = keystore::ParseKeyType(str("type").empty() ? "secp256k1" : str("type"));
+      if (!type.ok()) return ErrorResponse(400, "type must be secp256k1, ed25519 or schnorr");
+      std::string hex = str("private_key");
+      auto raw = HexDecode(hex);
+      SecureWipe({reinterpret_cast<uint8_t*>(hex.data()), hex.size()});
+      if (body.contains("private_key")) body["private_key"] = "";
+      if (!raw.ok()) return ErrorResponse(400, "private_key must be hex");
+      SecretBytes secret = SecretBytes::CopyFrom(*raw);
+      SecureWipe(*raw);
+      auto key = h_.import_key(str("name"), *type, secret);
+      if (!key.ok()) return StatusResponse(key.status());
+      (void)d_.core.RefreshKeys();
+      (void)d_.core.Record("key.import", p.name, {{"key_id", key->id}}, key->name);
+      return JsonResponse(201, KeyToJson(*key, now, o_.max_key_age));
+    }
+    if (parts.size() == 3 && m == "GET") {
+      if (!p.Can(Permission::kKeyList)) return deny("list keys");
+      auto k = d_.core.ResolveKey(parts[2]);
+      if (!k.ok()) return StatusResponse(k.status());
+      if (p.role == tokens::Role::kAgent && !p.MayUseKey(k->info.name)) return deny("see this key");
+      auto all = d_.keys.List();
+      json versions = json::array();
+      if (all.ok()) {
+        for (const auto& v : *all) {
+          if (v.id == k->info.id) versions.push_back(KeyToJson(v, now, o_.max_key_age));
+        }
+      }
+      json j = KeyToJson(k->info, now, o_.max_key_age);
+      j["versions"] = versions;
+      return JsonResponse(200, j);
+    }
+    if (parts.size() == 4 && parts[3] == "rotate" && m == "POST") {
+      if (!p.Can(Permission::kKeyRotate)) return deny("rotate keys");
+      auto k = d_.keys.Rotate(parts[2]);
+      if (!k.ok()) return StatusResponse(k.status());
+      (void)d_.core.RefreshKeys();
+      (void)d_.core.Record("key.rotate", p.name, {{"key_id", k->id}, {"version", k->version},
+                                                  {"address", core::KeyAddress(k->type, k->public_key)}}, k->name);
+      return JsonResponse(200, KeyToJson(*k, now, o_.max_key_age));
+    }
+  }
+
+  // ---- policy
+  if (resource == "policy") {
+    if (parts.size() == 2 && m == "GET") {
+      if (!p.Can(Permission::kPolicyRead)) return deny("read the policy");
+      core::AppliedPolicy c = d_.policies.Current();
+      json doc = json::parse(c.document, nullptr, false);
+      return JsonResponse(200, {{"version", c.version}, {"hash", c.hash_hex}, {"applied_by", c.applied_by},
+                                {"applied_at_ms", c.applied_at_ms}, {"policy", doc.is_discarded() ? json(c.document) : doc}});
+    }
+    if (parts.size() == 2 && (m == "POST" || m == "PUT")) {
+      if (!p.Can(Permission::kPolicyApply)) return deny("apply policies (admin only)");
+      std::string text = body.contains("document_text") && body["document_text"].is_string()
+                             ? body["document_text"].get<std::string>()
+                             : (body.contains("policy") ? body["policy"].dump() : req.body);
+      auto applied = d_.policies.Apply(text, p.name);
+      if (!applied.ok()) {
+        std::string msg(applied.status().message());
+        json errors = json::array();
+        size_t pos = msg.find('\n');
+        while (pos != std::string::npos) {
+          size_t next = msg.find('\n', pos + 1);
+          std::string line = msg.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+          while (!line.empty() && line[0] == ' ') line.erase(0, 1);
+          errors.push_back(line);
+          pos = next;
+        }
+        return ErrorResponse(400, msg.substr(0, msg.find('\n')) + "; the policy in force is unchanged", {{"errors", errors}});
+      }
+      d_.engine.SetPolicy(applied->policy);
+      (void)d_.core.Record("policy.apply", p.name, {{"version", applied->version}, {"policy_hash", applied->hash_hex}});
+      return JsonResponse(200, {{"version", applied->version}, {"hash", applied->hash_hex}});
+    }
+    if (parts.size() == 3 && parts[2] == "explain" && m == "POST") {
+      if (!p.Can(Permission::kExplain)) return deny("explain");
+      std::string key = str("key");
+      std::string kind = str("kind").empty() ? "eth_tx" : str("kind");
+      std::string method;
+      json params;
+      if (kind == "eth_tx") {
+        json tx = body.value("tx", json::object());
+        if (tx.is_string()) tx = json::parse(tx.get<std::string>(), nullptr, false);
+        if (!tx.is_object()) return ErrorResponse(400, "tx must be a transaction object");
+        if (!key.empty() && !tx.contains("from")) {
+          auto k = d_.core.ResolveKey(key);
+          if (!k.ok()) return StatusResponse(k.status());
+          tx["from"] = k->address;
+        }
+        method = "eth_signTransaction";
+        params = json::array({tx});
+      } else if (kind == "eth_message") {
+        method = "personal_sign";
+        params = json::array({str("message"), key});
+      } else if (kind == "eth_typed_data") {
+        method = "eth_signTypedData_v4";
+        params = json::array({key, body.value("typed_data", json::object())});
+      } else if (kind == "nostr_event") {
+        method = "sigil_signNostrEvent";
+        params = json::array({key, body.value("event", json::object())});
+      } else if (kind == "solana_tx") {
+        method = "sigil_signSolanaMessage";
+        params = json::array({key, str("message_base64")});
+      } else {
+        return ErrorResponse(400, "kind must be eth_tx, eth_message, eth_typed_data, nostr_event or solana_tx");
+      }
+      auto built = BuildRequest(method, params, p);
+      if (!built.ok()) return StatusResponse(built.status());
+      core::SignResponse r = d_.core.Explain(p, built->request);
+      if (r.outcome != core::Outcome::kExplained) return ErrorResponse(HttpStatusForOutcome(r.outcome), r.message);
+      json out = policy::DecisionToJson(*r.decision);
+      out["key"] = r.address;
+      out["signed"] = false;
+      if (d_.lockdown.IsLocked()) out["lockdown"] = true;
+      return JsonResponse(200, out);
+    }
+    if (parts.size() == 3 && parts[2] == "suggest" && m == "GET") {
+      if (!p.Can(Permission::kPolicyRead)) return deny("read the policy");
+      return JsonResponse(200, policy::SuggestPolicy(d_.engine.history().Events()));
+    }
+  }
+
+  // ---- tokens
+  if (resource == "tokens") {
+    if (parts.size() == 2 && m == "POST") {
+      if (!p.Can(Permission::kTokenCreate)) return deny("issue tokens (admin only)");
+      auto role = tokens::ParseRole(str("role"));
+      if (!role) return ErrorResponse(400, "role must be admin, operator, approver, auditor or agent");
+      tokens::TokenSpec spec;
+      spec.role = *role;
+      spec.name = str("name");
+      if (spec.name.empty()) {
+        std::array<uint8_t, 4> rnd{};
+        crypto::RandomBytes(rnd);
+        spec.name = std::string(tokens::RoleName(*role)) + "-" + HexEncode(rnd);
+      }
+      if (body.contains("keys") && body["keys"].is_array()) {
+        for (const auto& k : body["keys"]) {
+          if (!k.is_string()) return ErrorResponse(400, "keys must be a list of key names");
+          spec.keys.push_back(k.get<std::string>());
+        }
+      }
+      if (!str("expires").empty()) {
+        std::string e = str("expires");
+        int64_t n = 0;
+        char unit = e.back();
+        try {
+          n = std::stoll(e.substr(0, e.size() - 1));
+        } catch (const std::exception&) {
+          return ErrorResponse(400, "expires must look like 30d, 12h or 15m");
+        }
+        absl::Duration d = unit == 'd' ? absl::Hours(24 * n) : unit == 'h' ? absl::Hours(n) : unit == 'm' ? absl::Minutes(n)
+                                                                                                 : unit == 's' ? absl::Seconds(n)
+                                                                                                               : absl::ZeroDuration();
+        if (d <= absl::ZeroDuration()) return ErrorResponse(400, "expires must look like 30d, 12h or 15m");
+        spec.expires = now + d;
+      }
+      auto issued = d_.tokens.Create(spec);
+      if (!issued.ok()) return StatusResponse(issued.status());
+      (void)d_.core.Record("token.issue", p.name, {{"token_id", issued->principal.id}, {"role", std::string(tokens::RoleName(*role))},
+                                                   {"name", issued->principal.name}});
+      json out = {{"id", issued->principal.id},
+                  {"name", issued->principal.name},
+                  {"role", std::string(tokens::RoleName(issued->principal.role))},
+                  {"keys", issued->principal.keys},
+                  {"token", std::string(issued->token.RevealText(SecretAccess::Get()))}};
+      if (issued->principal.expires != absl::InfiniteFuture()) out["expires_at"] = TimeText(issued->principal.expires);
+      return JsonResponse(201, out);
+    }
+    if (parts.size() == 2 && m == "GET") {
+      if (!p.Can(Permission::kTokenCreate)) return deny("list tokens (admin only)");
+      auto list = d_.tokens.List();
+      if (!list.ok()) return StatusResponse(list.status());
+      json out = json::array();
+      for (const auto& t : *list) {
+        json j = {{"id", t.principal.id}, {"name", t.principal.name}, {"role", std::string(tokens::RoleName(t.principal.role))},
+                  {"keys", t.principal.keys}, {"revoked", t.revoked}, {"expired", t.expired}, {"totp", t.totp_enrolled}};
+        if (t.principal.expires != absl::InfiniteFuture()) j["expires_at"] = TimeText(t.principal.expires);
+        out.push_back(j);
+      }
+      return JsonResponse(200, {{"tokens", out}});
+    }
+    if (parts.size() == 3 && m == "DELETE") {
+      if (!p.Can(Permission::kTokenRevoke)) return deny("revoke tokens (admin only)");
+      auto revoked = d_.tokens.Revoke(parts[2]);
+      if (!revoked.ok()) return StatusResponse(revoked.status());
+      (void)d_.core.Record("token.revoke", p.name, {{"name", parts[2]}});
+      return JsonResponse(200, {{"revoked", *revoked}});
+    }
+    if (parts.size() == 4 && parts[3] == "totp" && m == "POST") {
+      const std::string& name = parts[2];
+      bool self = name == p.name;
+      auto has = d_.tokens.HasTotp(name);
+      if (!has.ok()) return StatusResponse(has.status());
+      // An admin enrols anyone; a principal may enrol itself once.
+      if (!(p.role == tokens::Role::kAdmin || (self && !*has))) return deny("enrol a second factor for " + name);
+      SecretBytes secret = policy::NewTotpSecret();
+      auto uri = policy::TotpProvisioningUri(secret, "Sigil", name);
+      if (!uri.ok()) return StatusResponse(uri.status());
+      if (auto st = d_.tokens.EnrolTotp(name, secret); !st.ok()) return StatusResponse(st);
+      (void)d_.core.Record("totp.enrol", p.name, {{"name", name}});
+      return JsonResponse(200, {{"name", name}, {"otpauth_uri", std::string(uri->RevealText(SecretAccess::Get()))}});
+    }
+  }
+
+  // ---- approvals
+  if (resource == "approvals") {
+    if (parts.size() == 2 && m == "GET") {
+      if (!p.Can(Permission::kApprovalList)) return deny("list approvals");
+      auto pending = d_.approvals.ListPending();
+      if (!pending.ok()) return StatusResponse(pending.status());
+      json out = json::array();
+      for (const auto& a : *pending) out.push_back(ApprovalToJson(a));
+      return JsonResponse(200, {{"approvals", out}});
+    }
+    if (parts.size() == 3 && m == "GET") {
+      auto a = d_.approvals.Status(parts[2]);
+      if (!a.ok()) return StatusResponse(a.status());
+      if (!p.Can(Permission::kApprovalList) && a->agent != p.name) return deny("see this approval");
+      return JsonResponse(200, ApprovalToJson(*a));
+    }
+    if (parts.size() == 4 && (parts[3] == "approve" || parts[3] == "reject") && m == "POST") {
+      if (!p.Can(Permission::kApprovalDecide)) return deny("decide approvals");
+      policy::ApprovalEvent ev = parts[3] == "approve" ? d_.approvals.Approve(parts[2], p.name, roles, str("totp"))
+                                                       : d_.approvals.Reject(parts[2], p.name, roles, str("reason"));
+      (void)d_.core.Record("approval." + parts[3], p.name,
+                           {{"approval_id", parts[2]}, {"decision", ev.ok() ? "ok" : "refused"},
+                            {"reason", ev.ok() ? "" : std::string(ev.status.message())}});
+      if (!ev.ok()) return StatusResponse(ev.status);
+      return JsonResponse(200, ev.approval ? ApprovalToJson(*ev.approval) : json::object());
+    }
+  }
+
+  // ---- lockdown and agent suspension
+  if (resource == "lockdown") {
+    if (m == "GET") {
+      policy::LockdownStatus s = d_.lockdown.Status();
+      json susp = json::array();
+      for (const auto& a : d_.lockdown.Suspensions()) susp.push_back({{"agent", a.agent}, {"reason", a.reason}, {"since", TimeText(a.since)}});
+      json out = {{"locked", s.locked}, {"suspended_agents", susp}};
+      if (s.locked) {
+        out["reason"] = s.reason;
+        out["locked_by"] = s.locked_by;
+        out["since"] = TimeText(s.since);
+      }
+      return JsonResponse(200, out);
+    }
+    if (m == "POST") {
+      bool on = body.value("on", true);
+      if (on && !p.Can(Permission::kLockdownOn)) return deny("turn lockdown on");
+      if (!on && !p.Can(Permission::kLockdownOff)) return deny("lift lockdown (admin with TOTP)");
+      policy::LockdownEvent ev = on ? d_.lockdown.Lock(p.name, roles, str("reason")) : d_.lockdown.Unlock(p.name, roles, str("totp"));
+      (void)d_.core.Record(on ? "lockdown.on" : "lockdown.off", p.name,
+                           {{"decision", ev.ok() ? "ok" : "refused"}, {"reason", on ? str("reason") : std::string(ev.status.message())}});
+      d_.metrics.SetLockdown(d_.lockdown.IsLocked());
+      if (!ev.ok()) return StatusResponse(ev.status);
+      return JsonResponse(200, {{"locked", ev.global.locked}});
+    }
+  }
+  if (resource == "agents" && parts.size() == 4 && m == "POST" && (parts[3] == "suspend" || parts[3] == "resume")) {
+    bool suspend = parts[3] == "suspend";
+    policy::LockdownEvent ev = suspend ? d_.lockdown.Suspend(p.name, roles, parts[2], str("reason"))
+                                       : d_.lockdown.Resume(p.name, roles, parts[2], str("totp"));
+    (void)d_.core.Record(suspend ? "agent.suspend" : "agent.resume", p.name,
+                         {{"agent", parts[2]}, {"decision", ev.ok() ? "ok" : "refused"}});
+    if (!ev.ok()) return StatusResponse(ev.status);
+    return JsonResponse(200, {{"agent", parts[2]}, {"suspended", suspend}});
+  }
+
+  // ---- audit
+  if (resource == "audit") {
+    if (!p.Can(Permission::kAuditRead)) return deny("read the audit log");
+    std::string sub = parts.size() > 2 ? parts[2] : "";
+    if (sub == "verify" && m == "GET") {
+      audit::VerifyReport report = d_.audit.Verify();
+      json j = report.ToJson();
+      j["pubkey"] = HexEncode(d_.audit.PublicKey());
+      return JsonResponse(report.valid ? 200 : 409, j);
+    }
+    if (sub == "export" && m == "GET") {
+      std::string tmp = std::filesystem::temp_directory_path().string() + "/sigil-export-" + req.request_id + ".log";
+      if (auto st = d_.audit.Export(tmp); !st.ok()) return StatusResponse(st);
+      std::ifstream in(tmp, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::filesystem::remove(tmp);
+      return JsonResponse(200, {{"export_hex", HexEncode(AsBytes(bytes))}, {"records", d_.audit.Size()},
+                                {"pubkey", HexEncode(d_.audit.PublicKey())}});
+    }
+    if (sub == "proof" && m == "GET") {
+      std::string seq = QueryValue(req.query(), "seq");
+      try {
+        if (!seq.empty()) {
+          uint64_t s = std::stoull(seq);
+          std::string size = QueryValue(req.query(), "size");
+          uint64_t n = size.empty() ? d_.audit.Size() : std::stoull(size);
+          auto proof = d_.audit.ProveInclusion(s, n);
+          if (!proof.ok()) return StatusResponse(proof.status());
+          json j = proof->ToJson();
+          auto cp = d_.audit.LatestCheckpoint();
+          if (cp) j["checkpoint"] = cp->ToJson();
+          return JsonResponse(200, j);
+        }
+        uint64_t from = std::stoull(QueryValue(req.query(), "from"));
+        std::string to_text = QueryValue(req.query(), "to");
+        uint64_t to = to_text.empty() ? d_.audit.Size() : std::stoull(to_text);
+        auto proof = d_.audit.ProveConsistency(from, to);
+        if (!proof.ok()) return StatusResponse(proof.status());
+        return JsonResponse(200, proof->ToJson());
+      } catch (const std::exception&) {
+        return ErrorResponse(400, "give seq=N[&size=M] or from=A&to=B as whole numbers");
+      }
+    }
+    if (sub == "report" && m == "GET") {
+      audit::ComplianceFilter f;
+      if (auto a = QueryValue(req.query(), "agent"); !a.empty()) f.principal = a;
+      try {
+        if (auto s = QueryValue(req.query(), "since"); !s.empty()) f.from_ms = std::stoull(s) * 1000;
+        if (auto u = QueryValue(req.query(), "until"); !u.empty()) f.to_ms = std::stoull(u) * 1000;
+      } catch (const std::exception&) {
+        return ErrorResponse(400, "since/until are unix seconds");
+      }
+      auto records = d_.audit.ReadRecords(0, d_.audit.Size());
+      if (!records.ok()) return StatusResponse(records.status());
+      audit::ComplianceReport report = audit::BuildComplianceReport(*records, f);
+      if (QueryValue(req.query(), "format") == "csv") {
+        net::HttpResponse r;
+        r.status = 200;
+        r.content_type = "text/csv";
+        r.body = report.RecordsCsv() + "\n" + report.TotalsCsv();
+        return r;
+      }
+      return JsonResponse(200, report.ToJson());
+    }
+  }
+
+  // ---- attestation and environment
+  if (resource == "attest") {
+    if (!p.Can(Permission::kAttestGet)) return deny("get attestation reports");
+    if (parts.size() == 2 && m == "POST") {
+      if (!h_.attest) return ErrorResponse(501, "attestation is not available in this build");
+      auto report = h_.attest(str("nonce"));
+      if (!report.ok()) return StatusResponse(report.status());
+      return JsonResponse(200, *report);
+    }
+    if (parts.size() == 3 && parts[2] == "check" && m == "GET") {
+      if (!h_.environment_check) return ErrorResponse(501, "environment check is not available in this build");
+      json check = h_.environment_check();
+      return JsonResponse(200, check);
+    }
+  }
+
+  // ---- backup
+  if (resource == "backup" && parts.size() == 2 && m == "POST") {
+    if (!p.Can(Permission::kBackupCreate)) return deny("create backups (admin only)");
+    if (!o_.backup_enabled) {
+      return ErrorResponse(403, "backups are disabled by configuration ([backup] enabled = false); no key material was exported");
+    }
+    if (!h_.backup) return ErrorResponse(501, "backup is not available for this keystore backend");
+    auto out = h_.backup(body);
+    if (body.contains("passphrase")) {
+      std::string& pass = body["passphrase"].get_ref<std::string&>();
+      SecureWipe({reinterpret_cast<uint8_t*>(pass.data()), pass.size()});
+    }
+    if (!out.ok()) return StatusResponse(out.status());
+    (void)d_.core.Record("backup.create", p.name, {{"keys", out->value("keys", 0)}, {"backup_id", out->value("backup_id", "")},
+                                                   {"shares", out->contains("shares") ? out->at("shares").size() : 0}});
+    return JsonResponse(200, *out);
+  }
+
+  return ErrorResponse(404, "no such endpoint: " + m + " " + std::string(req.path()).substr(0, 100));
+}
+
+ApiServer::ApiServer(ApiDeps deps, ApiOptions options, ApiHooks hooks)
+    : impl_(std::make_unique<Impl>(deps, std::move(options), std::move(hooks))) {}
+ApiServer::~ApiServer() = default;
+net::HttpResponse ApiServer::Handle(const net::HttpRequest& request) { return impl_->Handle(request); }
+RpcOutcome ApiServer::CallRpc(const tokens::Principal& principal, const std::string& method, const nlohmann::json& params) {
+  return impl_->CallRpc(principal, method, params);
+}
+
+}  // namespace sigil::server

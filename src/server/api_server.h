@@ -1,0 +1,99 @@
+// ApiServer: the front (DESIGN.md §2). It authenticates callers, turns
+// JSON-RPC and REST requests into core requests (canonical bytes + the
+// principal), and turns core responses into the external contract
+// (INTERFACE.md): JSON-RPC codes -32001..-32006 with structured `data`, REST
+// JSON bodies, Prometheus text. It holds no key material and cannot sign.
+//
+// Routes: POST /rpc, /v1/..., GET /metrics, /healthz (no auth), /readyz,
+// /mcp (when an MCP handler is installed).
+//
+// Thread-safety: Handle() is thread-safe; the server is immutable after
+// construction.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "audit/audit_log.h"
+#include "base/clock.h"
+#include "core/policy_store.h"
+#include "core/signing_service.h"
+#include "keystore/key_store.h"
+#include "metrics/metrics.h"
+#include "net/http_message.h"
+#include "policy/approval_book.h"
+#include "policy/lockdown.h"
+#include "policy/policy_engine.h"
+#include "server/json_rpc.h"
+#include "server/upstream_node.h"
+#include "tokens/token_store.h"
+
+namespace sigil::server {
+
+struct ApiOptions {
+  bool dev = false;
+  std::string upstream_url;
+  uint64_t default_chain_id = 31337;
+  bool backup_enabled = true;
+  bool allow_key_import = false;
+  absl::Duration max_key_age = absl::Hours(24 * 365);
+  std::string version = "0.1.0";
+};
+
+// Hooks the daemon supplies (each may be empty: the route then answers 501
+// with an explanation).
+struct ApiHooks {
+  // {nonce hex} → signed attestation report JSON.
+  std::function<absl::StatusOr<nlohmann::json>(const std::string& nonce_hex)> attest;
+  // Environment check {valid, errors[], checks[]}.
+  std::function<nlohmann::json()> environment_check;
+  // {passphrase} or {shares: {m, n}} → {file: text} or {shares: [text...]}.
+  std::function<absl::StatusOr<nlohmann::json>(const nlohmann::json& request)> backup;
+  // Raw private key import (admin; only when allowed by configuration).
+  std::function<absl::StatusOr<keystore::KeyInfo>(const std::string& name, keystore::KeyType type,
+                                                  const SecretBytes& private_key)>
+      import_key;
+  // Key generation on a backend other than "software" (e.g. "pkcs11").
+  std::function<absl::StatusOr<keystore::KeyInfo>(const std::string& name, keystore::KeyType type,
+                                                  const std::string& backend)>
+      generate_key;
+  // /mcp: (request, principal) → response.
+  std::function<net::HttpResponse(const net::HttpRequest&, const tokens::Principal&)> mcp;
+};
+
+struct ApiDeps {
+  core::SigningService& core;
+  core::PolicyStore& policies;
+  policy::PolicyEngine& engine;
+  keystore::KeyStore& keys;
+  tokens::TokenStore& tokens;
+  policy::ApprovalBook& approvals;
+  policy::Lockdown& lockdown;
+  audit::AuditLog& audit;
+  metrics::Metrics& metrics;
+  const Clock& clock;
+};
+
+// What a JSON-RPC method handler sees.
+struct RpcContext {
+  tokens::Principal principal;
+  std::string request_id;
+};
+
+class ApiServer {
+ public:
+  ApiServer(ApiDeps deps, ApiOptions options, ApiHooks hooks);
+  ~ApiServer();
+
+  net::HttpResponse Handle(const net::HttpRequest& request);
+
+  // JSON-RPC for an authenticated principal (used by /rpc and by MCP).
+  RpcOutcome CallRpc(const tokens::Principal& principal, const std::string& method, const nlohmann::json& params);
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sigil::server
