@@ -16,7 +16,13 @@ std::string_view Strip(std::string_view s) {
   return s;
 }
 
-std::string Quote(std::string_view s) { return "\"" + std::string(s.substr(0, 80)) + "\""; }
+std::string Quote(std::string_view s) {
+  std::string out;
+  out.push_back('"');
+  out.append(s.substr(0, 80));
+  out.push_back('"');
+  return out;
+}
 
 int HexNibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';

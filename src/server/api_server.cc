@@ -31,6 +31,8 @@ enum class ResultShape { kRawTx, kSendTx, kSignature, kNostrEvent, kBase58Signat
 struct BuiltRequest {
   core::SignRequest request;
   ResultShape shape = ResultShape::kSignature;
+  // Set when Sigil chose the nonce for eth_sendTransaction: {from, nonce}.
+  std::optional<std::pair<std::string, uint64_t>> filled_nonce;
 };
 
 net::HttpResponse JsonResponse(int status, const json& body) {
@@ -249,6 +251,7 @@ class ApiServer::Impl {
   RpcOutcome ShapeResult(ResultShape shape, const core::SignResponse& r);
   json ApprovalStatusJson(const core::SignResponse& r, bool send);
   uint64_t NextNonce(const std::string& from, uint64_t upstream_nonce);
+  void ReleaseNonce(const std::string& from, uint64_t nonce);
 
   ApiDeps d_;
   ApiOptions o_;
@@ -267,6 +270,13 @@ uint64_t ApiServer::Impl::NextNonce(const std::string& from, uint64_t upstream_n
   uint64_t nonce = std::max(next, upstream_nonce);
   next = nonce + 1;
   return nonce;
+}
+
+void ApiServer::Impl::ReleaseNonce(const std::string& from, uint64_t nonce) {
+  // Nothing was signed with this nonce: hand it back if no later one was given out.
+  absl::MutexLock lock(&mu_);
+  auto it = next_nonce_.find(from);
+  if (it != next_nonce_.end() && it->second == nonce + 1) it->second = nonce;
 }
 
 absl::StatusOr<std::string> ApiServer::Impl::DefaultKey(const tokens::Principal& p, keystore::KeyType type) {
@@ -297,7 +307,10 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
     bool nonce_missing = !r.nonce;
     if (!r.chain_id && !upstream_.configured()) r.chain_id = o_.default_chain_id;
     RETURN_IF_ERROR(upstream_.Fill(r));
-    if (nonce_missing && method == "eth_sendTransaction") r.nonce = NextNonce(r.from->ToLowerHex(), *r.nonce);
+    if (nonce_missing && method == "eth_sendTransaction") {
+      r.nonce = NextNonce(r.from->ToLowerHex(), *r.nonce);
+      b.filled_nonce = std::make_pair(r.from->ToLowerHex(), *r.nonce);
+    }
     ASSIGN_OR_RETURN(eth::Transaction t, eth::TransactionFromRequest(r));
     b.request.key = r.from->ToChecksumHex();
     b.request.kind = policy::Kind::kEthTx;
@@ -408,6 +421,9 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));
   if (r.outcome == core::Outcome::kDenied && r.decision) d_.metrics.CountDenial(r.decision->rule_id);
   if (r.outcome != core::Outcome::kSigned) {
+    // A held transaction keeps the nonce it was built with; it is not
+    // reserved meanwhile, so other transfers are not stuck behind it.
+    if (built->filled_nonce) ReleaseNonce(built->filled_nonce->first, built->filled_nonce->second);
     if (r.outcome == core::Outcome::kPendingApproval && r.approval && built->shape == ResultShape::kSendTx) {
       absl::MutexLock lock(&mu_);
       send_approvals_[r.approval->id] = true;

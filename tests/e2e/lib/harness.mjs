@@ -1,7 +1,7 @@
 // Test harness: starts real processes (sigil dev server, hardhat node) on free
 // loopback ports in temp directories, and stops them by process group.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, existsSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, existsSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -137,14 +137,20 @@ function tryJson(s) {
 export class HardhatNode {
   async start() {
     this.port = await freePort();
-    this.dir = mkdtempSync(join(tmpdir(), "sigil-hh-"));
+    // Hardhat insists on a local installation: the project directory must
+    // resolve node_modules/hardhat, so it lives under tests/e2e/.work.
+    mkdirSync(join(E2E_DIR, ".work"), { recursive: true });
+    this.dir = mkdtempSync(join(E2E_DIR, ".work", "hh-"));
     writeFileSync(join(this.dir, "hardhat.config.cjs"), "module.exports = { networks: { hardhat: { chainId: 31337 } } };\n");
     const bootstrap = join(E2E_DIR, "node_modules/hardhat/internal/cli/bootstrap.js");
     this.proc = startGroup(process.execPath, [bootstrap, "node", "--hostname", "127.0.0.1", "--port", String(this.port)], {
       cwd: this.dir,
       env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
     });
-    await waitFor(() => this.proc.output().includes("Started HTTP"), "hardhat node", 60000);
+    await waitFor(() => {
+      if (this.proc.child.exitCode !== null) throw new Error("hardhat exited: " + this.proc.output());
+      return this.proc.output().includes("Started HTTP");
+    }, "hardhat node", 90000);
     return this;
   }
   get url() {
