@@ -187,8 +187,11 @@ function solanaTransferMessage(payer) {
   ]);
 }
 
-function hexToBytes(hex) {
-  return Buffer.from(hex.replace(/^0x/, ""), "hex");
+// An ed25519 public key as the API shows it: hex, or base58 (Solana's form).
+function ed25519PublicKey(key) {
+  const text = key.public_key || key.address;
+  if (/^(0x)?[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text.replace(/^0x/, ""), "hex");
+  return Buffer.from(base58.decode(text));
 }
 
 // ---------------------------------------------------------------- the tool suite, per transport
@@ -285,7 +288,7 @@ function toolSuite(name, connect) {
     });
 
     test("sign_solana_transaction verifies with ed25519", async () => {
-      const pub = hexToBytes(world.keys.sol.public_key);
+      const pub = ed25519PublicKey(world.keys.sol);
       const message = solanaTransferMessage(pub);
       const r = await client.callTool({ name: "sign_solana_transaction",
         arguments: { key: "sol", message: message.toString("base64") } });
