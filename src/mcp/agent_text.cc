@@ -255,13 +255,23 @@ std::string DescribeApprovalStatus(const nlohmann::json& s) {
     if (!expires.empty()) text += ", expires at " + expires;
     return text + ". Nothing has been signed yet; call approval_status again later.";
   }
+  // The requester's first poll after quorum carries the original request's
+  // result; the daemon may report that poll as "approved" or already as
+  // "consumed" (the approval is spent by collecting it).
+  if (s.is_object() && s.contains("result") && !s["result"].is_null() && (state == "approved" || state == "consumed")) {
+    const json& r = s["result"];
+    return name + " was approved and the request has been carried out; result: " +
+           (r.is_string() ? r.get<std::string>() : r.dump(-1, ' ', false, json::error_handler_t::replace)) +
+           ". This result is returned once; keep it.";
+  }
+  if (s.is_object() && s.contains("refused") && s["refused"].is_object()) {
+    const json& d = s["refused"];
+    std::string why = Str(d, "reason");
+    std::string rule = Str(d, "rule");
+    return name + " was approved, but signing it was refused" + (rule.empty() ? "" : " by rule " + rule) +
+           (why.empty() ? "" : ": " + why) + ". Nothing was signed; ask a human.";
+  }
   if (state == "approved") {
-    if (s.is_object() && s.contains("result") && !s["result"].is_null()) {
-      const json& r = s["result"];
-      return name + " was approved and the request has been carried out; result: " +
-             (r.is_string() ? r.get<std::string>() : r.dump()) +
-             ". This result is returned once; keep it.";
-    }
     return name + " has been approved; call approval_status again (as the agent that made the request) to collect "
                   "the signature.";
   }
@@ -270,7 +280,8 @@ std::string DescribeApprovalStatus(const nlohmann::json& s) {
   }
   if (state == "rejected") {
     std::string by = Str(s, "rejected_by");
-    std::string reason = Str(s, "reason");
+    std::string reason = Str(s, "reject_reason");
+    if (reason.empty()) reason = Str(s, "reason");
     return name + " was rejected" + (by.empty() ? "" : " by " + by) + (reason.empty() ? "" : ": " + reason) +
            ". Do not resend the same request; ask a human why.";
   }

@@ -106,6 +106,11 @@ TEST(AgentTextTest, ApprovalStates) {
               HasSubstr("result: 0x02f8"));
   EXPECT_THAT(DescribeApprovalStatus({{"approval_id", "ap_1"}, {"state", "approved"}}), HasSubstr("call approval_status again"));
   EXPECT_THAT(DescribeApprovalStatus({{"state", "consumed"}}), HasSubstr("already been collected"));
+  // The daemon may mark the collecting poll "consumed" already.
+  EXPECT_THAT(DescribeApprovalStatus({{"state", "consumed"}, {"result", "0x02f8"}}), HasSubstr("result: 0x02f8"));
+  EXPECT_THAT(DescribeApprovalStatus({{"state", "approved"}, {"refused", {{"rule", "r"}, {"reason", "lockdown"}}}}),
+              HasSubstr("signing it was refused by rule r: lockdown"));
+  EXPECT_THAT(DescribeApprovalStatus({{"state", "rejected"}, {"reject_reason", "too big"}}), HasSubstr("rejected: too big"));
   EXPECT_THAT(DescribeApprovalStatus({{"state", "rejected"}, {"rejected_by", "alice"}}), HasSubstr("rejected by alice"));
   EXPECT_THAT(DescribeApprovalStatus({{"state", "expired"}}), HasSubstr("expired"));
   EXPECT_THAT(DescribeApprovalStatus({{"approvals", json::array({"a", "b"})}, {"state", "pending"}, {"quorum", 3}}),

@@ -141,7 +141,9 @@ ToolResult ToolRunner::ListAccounts() {
       if (!k.is_object()) continue;
       json a = json::object();
       for (const char* f : {"name", "type", "address", "public_key", "status"}) {
-        if (auto it = k.find(f); it != k.end() && it->is_string()) a[f] = *it;
+        if (auto it = k.find(f); it != k.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {
+          a[f] = *it;
+        }
       }
       if (auto it = k.find("version"); it != k.end() && (it->is_number_integer() || it->is_number_unsigned())) {
         a["version"] = *it;

@@ -40,7 +40,7 @@ class ToolRunnerTest : public ::testing::Test {
 TEST_F(ToolRunnerTest, ListAccountsUsesListKeysAndChainId) {
   rpc_.Succeed("sigil_listKeys", json::parse(R"([
     {"name":"trader","type":"secp256k1","address":"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266","public_key":"02ab","status":"active","version":1},
-    {"name":"notes","type":"schnorr","address":null,"public_key":"79be","status":"active","version":"2"}])"));
+    {"name":"notes","type":"schnorr","address":"","public_key":"79be","status":"active","version":"2"}])"));
   rpc_.Succeed("eth_chainId", "0x7a69");
   ToolResult r = Call("list_accounts", json::object());
   ASSERT_FALSE(r.is_error) << r.text;
@@ -231,7 +231,8 @@ TEST_F(ToolRunnerTest, ApprovalStatusPendingAndApprovedWithResult) {
   EXPECT_EQ(p.structured["approval_id"], "ap_0123456789abcdef");
   EXPECT_THAT(p.text, HasSubstr("is pending: 1 of 2 approvals, expires at 2026-01-01T01:00:00Z"));
 
-  rpc_.Succeed("sigil_approvalStatus", json::parse(R"({"approval_id":"ap_0123456789abcdef","state":"approved","quorum":2,"approvals":2,"result":"0x02f8aa"})"));
+  // What the daemon answers the collecting poll: state "consumed" with the result.
+  rpc_.Succeed("sigil_approvalStatus", json::parse(R"({"approval_id":"ap_0123456789abcdef","state":"consumed","quorum":2,"approvals":2,"approvers":[{"approver":"alice","time":"t"}],"raw":"0x02f8aa","hash":"0x1","result":"0x02f8aa","expires_at":"2026-01-01T01:00:00Z"})"));
   ToolResult a = Call("approval_status", {{"approval_id", "ap_0123456789abcdef"}});
   EXPECT_EQ(a.structured["result"], "0x02f8aa");
   EXPECT_THAT(a.text, HasSubstr("result: 0x02f8aa"));

@@ -1,7 +1,7 @@
 // Drives tests/python/test_e2e_hardhat.py: starts hardhat and `sigil server
 // --dev`, creates key "py", applies a policy, issues an agent token ("py-bot")
 // and two approver tokens with TOTP, funds the key, then runs pytest with
-// SIGIL_E2E=1 SIGIL_URL SIGIL_TOKEN HARDHAT_URL SIGIL_APPROVERS SIGIL_BIN.
+// SIGIL_E2E=1 SIGIL_URL SIGIL_TOKEN HARDHAT_URL SIGIL_APPROVERS SIGIL_ADMIN_TOKEN SIGIL_BIN.
 //
 //   SIGIL_BIN=build/sigil node --test tests/python/e2e_hardhat.test.mjs
 //
@@ -70,7 +70,8 @@ test("python client end to end against hardhat", { skip, timeout: 300_000 }, asy
     const run = spawnSync(py, ["-m", "pytest", "-q", "-p", "no:cacheprovider", join(here, "test_e2e_hardhat.py")], {
       cwd: join(here, "..", ".."),
       env: { ...process.env, SIGIL_E2E: "1", SIGIL_URL: sigil.url, SIGIL_TOKEN: agent, HARDHAT_URL: hardhat.url,
-             SIGIL_APPROVERS: JSON.stringify(approvers), SIGIL_BIN, PYTHONDONTWRITEBYTECODE: "1" },
+             SIGIL_APPROVERS: JSON.stringify(approvers), SIGIL_ADMIN_TOKEN: sigil.adminToken, SIGIL_BIN,
+             PYTHONDONTWRITEBYTECODE: "1" },
       encoding: "utf8", timeout: 240_000,
     });
     assert.equal(run.status, 0, `pytest failed:\n${run.stdout}\n${run.stderr}`);

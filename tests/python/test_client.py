@@ -247,13 +247,22 @@ def test_approvals_approve_reject(sigil, client):
 
 def test_wait_for_approval(sigil, client):
     states = iter([{"state": "pending", "approvals": 0}, {"state": "pending", "approvals": 1},
-                   {"state": "approved", "approvals": 2, "result": "0x02f8raw"}])
+                   {"state": "consumed", "approvals": 2, "result": "0x02f8raw"}])
     sigil.rpc["sigil_approvalStatus"] = lambda params: ("result", dict(next(states), approval_id=params[0]))
     assert client.wait_for_approval("ap_1", timeout=10, interval=0.01) == "0x02f8raw"
     sigil.result("sigil_approvalStatus", {"approval_id": "ap_1", "state": "rejected"})
     with pytest.raises(SigilApprovalFailed) as e:
         client.wait_for_approval("ap_1", timeout=10, interval=0.01)
     assert e.value.state == "rejected"
+    sigil.result("sigil_approvalStatus", {"approval_id": "ap_1", "state": "consumed"})
+    with pytest.raises(SigilApprovalFailed) as gone:
+        client.wait_for_approval("ap_1", timeout=10, interval=0.01)
+    assert gone.value.state == "consumed"
+    sigil.result("sigil_approvalStatus", {"approval_id": "ap_1", "state": "approved",
+                                          "refused": {"rule": "r", "reason": "lockdown in force"}})
+    with pytest.raises(SigilApprovalFailed) as refused:
+        client.wait_for_approval("ap_1", timeout=10, interval=0.01)
+    assert refused.value.state == "refused"
     sigil.result("sigil_approvalStatus", {"approval_id": "ap_1", "state": "pending"})
     with pytest.raises(TimeoutError):
         client.wait_for_approval("ap_1", timeout=0.05, interval=0.01)

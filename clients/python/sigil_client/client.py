@@ -272,7 +272,8 @@ class SigilClient:
     # ------------------------------------------------------------------ approvals
     def approval_status(self, approval_id: str) -> Dict[str, Any]:
         """``{approval_id, state, quorum, approvals, expires_at[, result]}``; the
-        requester's first poll after approval carries ``result`` (once)."""
+        requester's first poll after approval carries ``result`` (once; the
+        daemon reports that poll with state ``consumed``)."""
         return self.call("sigil_approvalStatus", [approval_id])
 
     def wait_for_approval(self, approval_id: str, timeout: float = 3600.0, interval: float = 2.0) -> Any:
@@ -284,8 +285,14 @@ class SigilClient:
         while True:
             status = self.approval_status(approval_id)
             state = status.get("state")
-            if state == "approved" and "result" in status:
+            # The collecting poll carries the result; the daemon may already
+            # report it as "consumed" (collecting spends the approval).
+            if state in ("approved", "consumed") and status.get("result") is not None:
                 return status["result"]
+            if isinstance(status.get("refused"), dict):
+                raise SigilApprovalFailed(f"approval {approval_id} was approved but signing was refused: "
+                                          f"{status['refused'].get('reason', '')}", state="refused",
+                                          data=status["refused"])
             if state in ("rejected", "expired", "consumed"):
                 raise SigilApprovalFailed(f"approval {approval_id} is {state}", state=state, data=status)
             if time.monotonic() >= deadline:
