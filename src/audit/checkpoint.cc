@@ -45,7 +45,7 @@ absl::StatusOr<std::array<uint8_t, N>> ParseFixedHex(std::string_view s, const c
     }
   }
   ASSIGN_OR_RETURN(Bytes bytes, HexDecode(std::string(s)));
-  std::array<uint8_t, N> out;
+  std::array<uint8_t, N> out{};
   std::copy(bytes.begin(), bytes.end(), out.begin());
   return out;
 }

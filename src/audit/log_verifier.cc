@@ -80,7 +80,9 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
 
       out.tree.Reserve(scan.frames.size());
       out.record_offsets.reserve(scan.frames.size());
-      std::optional<uint64_t> prev_seq;
+      // The previous record's seq (GCC mis-warns on std::optional here).
+      bool have_prev = false;
+      uint64_t prev_seq = 0;
       std::vector<SeenCheckpoint> checkpoints;  // valid signature, right log
       for (const Frame& frame : scan.frames) {
         const uint64_t entry = out.tree.Size();
@@ -91,14 +93,14 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
           if (!record.ok()) {
             errors.Add("record " + Str(entry) + " is malformed: " + std::string(record.status().message()),
                        frame.offset, entry);
-            prev_seq.reset();
+            have_prev = false;
             continue;
           }
           const uint64_t seq = record->seq;
-          const uint64_t want = prev_seq ? *prev_seq + 1 : entry;
+          const uint64_t want = have_prev ? prev_seq + 1 : entry;
           if (seq != want) {
-            if (prev_seq && seq <= *prev_seq) {
-              errors.Add("record has seq " + Str(seq) + " after seq " + Str(*prev_seq) +
+            if (have_prev && seq <= prev_seq) {
+              errors.Add("record has seq " + Str(seq) + " after seq " + Str(prev_seq) +
                              ": a duplicated or reordered record",
                          frame.offset, entry);
             } else if (seq > want) {
@@ -112,6 +114,7 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
             }
           }
           prev_seq = seq;
+          have_prev = true;
           if (options.on_record) options.on_record(*record);
           continue;
         }
