@@ -1,10 +1,13 @@
 #include "attest/verifier.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "base/hex.h"
 #include "base/secret.h"
+#include "base/status.h"
 
 namespace sigil::attest {
 namespace {
@@ -13,7 +16,40 @@ void AddError(VerifyResult& result, const char* code, std::string message) {
   result.errors.push_back(VerifyError{code, std::move(message)});
 }
 
+template <size_t N>
+absl::StatusOr<std::array<uint8_t, N>> FixedFromHex(const std::string& hex, const std::string& flag) {
+  absl::StatusOr<Bytes> bytes = HexDecode(hex);
+  if (!bytes.ok() || bytes->size() != N) {
+    return absl::InvalidArgumentError(flag + " must be " + std::to_string(N) + " bytes of hex (" +
+                                      std::to_string(2 * N) + " hex digits)");
+  }
+  std::array<uint8_t, N> out{};
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return out;
+}
+
 }  // namespace
+
+absl::StatusOr<VerifyOptions> VerifyOptionsFromFlags(const VerifyFlags& flags) {
+  VerifyOptions o;
+  absl::StatusOr<Bytes> nonce = HexDecode(flags.nonce_hex);
+  if (!nonce.ok() || nonce->size() < kMinNonceBytes || nonce->size() > kMaxNonceBytes) {
+    return absl::InvalidArgumentError("--nonce must be the hex nonce the report was requested with, " +
+                                      std::to_string(kMinNonceBytes) + ".." + std::to_string(kMaxNonceBytes) +
+                                      " bytes (" + std::to_string(2 * kMinNonceBytes) + ".." +
+                                      std::to_string(2 * kMaxNonceBytes) + " hex digits)");
+  }
+  o.nonce = std::move(*nonce);
+  if (!flags.expected_measurement_hex.empty()) {
+    ASSIGN_OR_RETURN(o.expected_measurement, FixedFromHex<32>(flags.expected_measurement_hex, "--expected-measurement"));
+  }
+  if (!flags.pubkey_hex.empty()) {
+    ASSIGN_OR_RETURN(o.expected_pubkey, FixedFromHex<32>(flags.pubkey_hex, "--pubkey"));
+  }
+  o.allow_debug = flags.allow_debug;
+  o.min_security_version = flags.min_security_version;
+  return o;
+}
 
 bool VerifyResult::HasError(std::string_view code) const {
   return std::any_of(errors.begin(), errors.end(), [&](const VerifyError& e) { return e.code == code; });

@@ -7,8 +7,9 @@
 //   malformed                 not a well-formed version-1 report (nothing else is checked)
 //   unsupported_version       a report format this verifier does not read (nothing else is checked)
 //   key_mismatch              signed by an attestation key other than the pinned one
-//   bad_signature             the signature does not cover these exact fields (altered report),
-//                             checked under the pinned key, or the report's own key if none is pinned
+//   bad_signature             the signature does not cover these exact fields (altered or forged
+//                             report); checked under the pinned key, or under the key the report
+//                             names if none is pinned or the report names another one
 //   nonce_mismatch            not made for this verifier's nonce (a replayed report)
 //   measurement_mismatch      the binary is not the expected one
 //   debug_not_allowed         a dev-mode daemon, and allow_debug is false
@@ -28,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "attest/report.h"
 #include "crypto/ed25519.h"
 #include "crypto/hash.h"
@@ -71,6 +73,18 @@ struct VerifyResult {
   // (platform, security_version, measurement, debug, nonce, time, keys, ...).
   nlohmann::json ToJson() const;
 };
+
+// The command-line form of VerifyOptions (`sigil attest verify`): hex text,
+// with or without 0x; empty optional fields mean "not given".
+struct VerifyFlags {
+  std::string nonce_hex;                 // --nonce, required: 16..64 bytes
+  std::string expected_measurement_hex;  // --expected-measurement: 32 bytes
+  std::string pubkey_hex;                // --pubkey: 32 bytes
+  bool allow_debug = false;              // --allow-debug
+  uint32_t min_security_version = 0;     // --min-security-version
+};
+// InvalidArgument naming the flag if a value is not hex of the right size.
+absl::StatusOr<VerifyOptions> VerifyOptionsFromFlags(const VerifyFlags& flags);
 
 VerifyResult Verify(std::string_view report_text, const VerifyOptions& options);
 // The same for an already parsed report.

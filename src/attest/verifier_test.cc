@@ -258,5 +258,43 @@ TEST_F(VerifierTest, InvalidStructIsMalformed) {
   EXPECT_EQ(Codes(Verify(r, Pinned())), std::vector<std::string>{"malformed"});
 }
 
+TEST(VerifyOptionsFromFlags, ParsesAndChecksEveryFlag) {
+  VerifyFlags f;
+  f.nonce_hex = "0x" + std::string(64, 'A');
+  f.expected_measurement_hex = HexEncode(TestHash("binary"));
+  f.pubkey_hex = HexEncode(TestAttestationKey(0x01).public_key());
+  f.allow_debug = true;
+  f.min_security_version = 3;
+  auto o = VerifyOptionsFromFlags(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->nonce, std::vector<uint8_t>(32, 0xaa));
+  EXPECT_EQ(o->expected_measurement, TestHash("binary"));
+  EXPECT_EQ(o->expected_pubkey, TestAttestationKey(0x01).public_key());
+  EXPECT_TRUE(o->allow_debug);
+  EXPECT_EQ(o->min_security_version, 3u);
+
+  VerifyFlags minimal;
+  minimal.nonce_hex = std::string(32, '1');
+  auto m = VerifyOptionsFromFlags(minimal);
+  ASSERT_TRUE(m.ok());
+  EXPECT_FALSE(m->expected_measurement.has_value());
+  EXPECT_FALSE(m->expected_pubkey.has_value());
+
+  for (const std::string& bad_nonce : {std::string(""), std::string(30, '1'), std::string(130, '1'), std::string("zz")}) {
+    VerifyFlags b = minimal;
+    b.nonce_hex = bad_nonce;
+    auto r = VerifyOptionsFromFlags(b);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(r.status().message()).find("--nonce"), std::string::npos);
+  }
+  VerifyFlags short_measurement = minimal;
+  short_measurement.expected_measurement_hex = "abcd";
+  EXPECT_NE(std::string(VerifyOptionsFromFlags(short_measurement).status().message()).find("--expected-measurement"),
+            std::string::npos);
+  VerifyFlags bad_key = minimal;
+  bad_key.pubkey_hex = std::string(64, 'g');
+  EXPECT_NE(std::string(VerifyOptionsFromFlags(bad_key).status().message()).find("--pubkey"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sigil::attest
