@@ -69,6 +69,11 @@ nlohmann::json TotalsJson(const std::map<std::string, ComplianceTotal>& m) {
 
 }  // namespace
 
+std::string RecipientOf(const AuditRecord& r) {
+  std::string token_recipient = Extra(r, "erc20_to");
+  return token_recipient.empty() ? Extra(r, "to") : token_recipient;
+}
+
 bool ComplianceFilter::Matches(const AuditRecord& r) const {
   if (principal && r.principal != *principal) return false;
   if (from_ms && r.time_ms < *from_ms) return false;
@@ -96,7 +101,7 @@ void ComplianceReportBuilder::Add(const AuditRecord& r) {
   }
   Count(report_.total, value, has_value);
   Count(report_.by_key[r.key], value, has_value);
-  Count(report_.by_recipient[Extra(r, "to")], value, has_value);
+  Count(report_.by_recipient[RecipientOf(r)], value, has_value);
   Count(report_.by_decision[r.decision], value, has_value);
   report_.records.push_back(r);
 }
@@ -111,12 +116,12 @@ ComplianceReport BuildComplianceReport(std::span<const AuditRecord> records, con
 
 std::string ComplianceReport::RecordsCsv() const {
   std::string out;
-  CsvRow(out, {"seq", "time", "time_utc", "type", "principal", "key", "decision", "rule", "reason", "to", "value",
-               "chain_id", "payload_hash", "signature_hash"});
+  CsvRow(out, {"seq", "time", "time_utc", "type", "principal", "key", "decision", "rule", "reason", "recipient",
+               "value", "chain_id", "erc20_token", "erc20_amount", "payload_hash", "signature_hash"});
   for (const AuditRecord& r : records) {
     CsvRow(out, {std::to_string(r.seq), std::to_string(r.time_ms), TimeUtc(r.time_ms), r.type, r.principal, r.key,
-                 r.decision, r.rule, r.reason, Extra(r, "to"), Extra(r, "value"), Extra(r, "chain_id"),
-                 r.payload_hash, r.signature_hash});
+                 r.decision, r.rule, r.reason, RecipientOf(r), Extra(r, "value"), Extra(r, "chain_id"),
+                 Extra(r, "erc20_token"), Extra(r, "erc20_amount"), r.payload_hash, r.signature_hash});
   }
   return out;
 }

@@ -4,8 +4,10 @@
 //
 // Records come from a verified source: feed a ComplianceReportBuilder from
 // VerifyOptions::on_record (an export) or AuditLog::ReadRecords (the live
-// log). Recipient is the record's extra["to"]; value is extra["value"]
-// (decimal or 0x-hex wei / token units), summed exactly as Uint256.
+// log). Recipient is extra["erc20_to"] for a token transfer (as the core
+// records it), otherwise extra["to"]. Value is extra["value"] (native units,
+// decimal or 0x-hex wei), summed exactly as Uint256; token amounts are
+// listed per record (erc20_amount) but not summed with native value.
 //
 // CSV follows RFC 4180 (CRLF line ends, fields quoted when they hold a comma,
 // quote, CR or LF). Cells that a spreadsheet would run as a formula (starting
@@ -53,7 +55,8 @@ struct ComplianceReport {
   std::map<std::string, ComplianceTotal> by_decision;
 
   // One row per record: seq,time,time_utc,type,principal,key,decision,rule,
-  // reason,to,value,chain_id,payload_hash,signature_hash.
+  // reason,recipient,value,chain_id,erc20_token,erc20_amount,payload_hash,
+  // signature_hash.
   std::string RecordsCsv() const;
   // total_by,name,count,value,unparsed_values: rows for "all", then every
   // key, recipient and decision.
@@ -75,6 +78,9 @@ class ComplianceReportBuilder {
 };
 
 ComplianceReport BuildComplianceReport(std::span<const AuditRecord> records, const ComplianceFilter& filter);
+
+// The recipient as the report counts it (see above); "" if none.
+std::string RecipientOf(const AuditRecord& record);
 
 // The record as a JSON object with the canonical keys.
 nlohmann::json AuditRecordToJson(const AuditRecord& record);

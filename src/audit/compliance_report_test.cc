@@ -66,6 +66,17 @@ TEST(ComplianceReport, FiltersByPrincipalAndTimeAndTotalsExactly) {
   EXPECT_EQ(BuildComplianceReport(records, types).records.size(), 0u);
 }
 
+TEST(ComplianceReport, TokenTransfersCountTheTokenRecipient) {
+  AuditRecord r = Rec(0, 1, "bot-1", "trader", "allow", "0xtoken", "0");
+  r.extra["erc20_to"] = "0xtreasury";
+  r.extra["erc20_amount"] = "1000000";
+  ComplianceReport report = BuildComplianceReport(std::vector<AuditRecord>{r}, {});
+  EXPECT_EQ(report.by_recipient.count("0xtoken"), 0u);
+  EXPECT_EQ(report.by_recipient.at("0xtreasury").count, 1u);
+  EXPECT_EQ(report.total.value.ToDecimal(), "0");  // token amounts are not native value
+  EXPECT_NE(report.RecordsCsv().find(",0xtreasury,0,,,1000000,"), std::string::npos) << report.RecordsCsv();
+}
+
 TEST(ComplianceReport, ValueOverflowSaturatesAndIsFlagged) {
   const std::string max = Uint256::Max().ToDecimal();
   std::vector<AuditRecord> records = {Rec(0, 1, "a", "k", "allow", "", max), Rec(1, 2, "a", "k", "allow", "", "1")};
@@ -80,11 +91,12 @@ TEST(ComplianceReport, CsvQuotesAndDefusesFormulas) {
   ComplianceReport report = BuildComplianceReport(std::vector<AuditRecord>{r}, {});
   const std::string csv = report.RecordsCsv();
   EXPECT_EQ(csv.substr(0, csv.find("\r\n")),
-            "seq,time,time_utc,type,principal,key,decision,rule,reason,to,value,chain_id,payload_hash,signature_hash");
+            "seq,time,time_utc,type,principal,key,decision,rule,reason,recipient,value,chain_id,erc20_token,"
+            "erc20_amount,payload_hash,signature_hash");
   const std::string row = csv.substr(csv.find("\r\n") + 2);
   EXPECT_EQ(row,
             "9,1767225600123,2026-01-01T00:00:00.123Z,sign.request,\"bot,1\",\"'=HYPERLINK(\"\"x\"\")\",allow,,"
-            "\"line1\nline2 \"\"quoted\"\"\",0xaa,1,,,\r\n");
+            "\"line1\nline2 \"\"quoted\"\"\",0xaa,1,,,,,\r\n");
   const std::string totals = report.TotalsCsv();
   EXPECT_NE(totals.find("all,,1,1,0\r\n"), std::string::npos) << totals;
   EXPECT_NE(totals.find("recipient,0xaa,1,1,0\r\n"), std::string::npos);
