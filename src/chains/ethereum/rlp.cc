@@ -1,5 +1,6 @@
 #include "chains/ethereum/rlp.h"
 
+#include <array>
 #include <string>
 
 namespace sigil::eth {
@@ -183,6 +184,53 @@ Bytes RlpEncode(const RlpItem& item) {
   RlpEncodeTo(item, out);
   return out;
 }
+
+void RlpAppendString(std::span<const uint8_t> bytes, Bytes& out) {
+  if (bytes.size() == 1 && bytes[0] < 0x80) {
+    out.push_back(bytes[0]);
+    return;
+  }
+  AppendHeader(bytes.size(), 0x80, out);
+  out.insert(out.end(), bytes.begin(), bytes.end());
+}
+
+void RlpAppendUint(uint64_t value, Bytes& out) {
+  uint8_t be[8];
+  size_t n = 0;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    uint8_t b = static_cast<uint8_t>(value >> shift);
+    if (n != 0 || b != 0) be[n++] = b;
+  }
+  RlpAppendString(std::span<const uint8_t>(be, n), out);
+}
+
+void RlpAppendUint(const Uint256& value, Bytes& out) {
+  std::array<uint8_t, 32> be = value.ToBigEndian();
+  size_t first = 0;
+  while (first < be.size() && be[first] == 0) ++first;
+  RlpAppendString(std::span<const uint8_t>(be).subspan(first), out);
+}
+
+void RlpAppendListHeader(size_t payload_size, Bytes& out) { AppendHeader(payload_size, 0xc0, out); }
+
+size_t RlpStringSize(std::span<const uint8_t> bytes) {
+  if (bytes.size() == 1 && bytes[0] < 0x80) return 1;
+  return HeaderSize(bytes.size()) + bytes.size();
+}
+
+size_t RlpUintSize(uint64_t value) {
+  if (value < 0x80) return 1;  // zero is 0x80, 1..0x7f are themselves
+  size_t n = 0;
+  for (uint64_t v = value; v != 0; v >>= 8) ++n;
+  return 1 + n;
+}
+
+size_t RlpUintSize(const Uint256& value) {
+  if (value.FitsUint64()) return RlpUintSize(value.Low64());
+  return 1 + (value.BitLength() + 7) / 8;
+}
+
+size_t RlpListSize(size_t payload_size) { return HeaderSize(payload_size) + payload_size; }
 
 absl::StatusOr<RlpItem> RlpDecode(std::span<const uint8_t> input, const RlpLimits& limits) {
   if (input.size() > limits.max_input_size) {

@@ -72,6 +72,19 @@ void RlpEncodeTo(const RlpItem& item, Bytes& out);
 // Size in bytes of RlpEncode(item), without encoding it.
 size_t RlpEncodedSize(const RlpItem& item);
 
+// Streaming encoder pieces, for hot paths (transaction signing) that write
+// canonical RLP without building an RlpItem tree. A list is written as
+// RlpAppendListHeader(payload size) followed by its items; the *Size
+// functions give the exact encoded sizes needed for that header.
+void RlpAppendString(std::span<const uint8_t> bytes, Bytes& out);
+void RlpAppendUint(uint64_t value, Bytes& out);
+void RlpAppendUint(const Uint256& value, Bytes& out);
+void RlpAppendListHeader(size_t payload_size, Bytes& out);
+size_t RlpStringSize(std::span<const uint8_t> bytes);
+size_t RlpUintSize(uint64_t value);
+size_t RlpUintSize(const Uint256& value);
+size_t RlpListSize(size_t payload_size);
+
 // Strict decoder (see the file comment). Exactly one item, no trailing bytes.
 absl::StatusOr<RlpItem> RlpDecode(std::span<const uint8_t> input, const RlpLimits& limits = {});
 

@@ -40,26 +40,40 @@ absl::Status CheckSignatureRanges(const crypto::RecoverableSignature& sig) {
   return absl::OkStatus();
 }
 
-RlpItem AccessListItem(const AccessList& list) {
-  std::vector<RlpItem> entries;
-  entries.reserve(list.size());
+size_t AccessListPayloadSize(const AccessList& list) {
+  size_t total = 0;
   for (const AccessListEntry& e : list) {
-    std::vector<RlpItem> keys;
-    keys.reserve(e.storage_keys.size());
-    for (const StorageKey& k : e.storage_keys) keys.push_back(RlpItem::FromBytes(k));
-    entries.push_back(RlpItem::List({RlpItem::FromBytes(e.address.bytes()), RlpItem::List(std::move(keys))}));
+    size_t keys = RlpListSize(e.storage_keys.size() * 33);  // each key: 0xa0 + 32 bytes
+    total += RlpListSize(21 + keys);                       // address: 0x94 + 20 bytes
   }
-  return RlpItem::List(std::move(entries));
+  return total;
 }
 
-RlpItem ToItem(const std::optional<Address>& to) {
-  return to ? RlpItem::FromBytes(to->bytes()) : RlpItem();
+void AppendAccessList(const AccessList& list, Bytes& out) {
+  RlpAppendListHeader(AccessListPayloadSize(list), out);
+  for (const AccessListEntry& e : list) {
+    RlpAppendListHeader(21 + RlpListSize(e.storage_keys.size() * 33), out);
+    RlpAppendString(e.address.bytes(), out);
+    RlpAppendListHeader(e.storage_keys.size() * 33, out);
+    for (const StorageKey& k : e.storage_keys) RlpAppendString(k, out);
+  }
 }
 
-RlpItem Scalar32(const std::array<uint8_t, 32>& be) {
+size_t ToSize(const std::optional<Address>& to) { return to ? 21 : 1; }
+
+void AppendTo(const std::optional<Address>& to, Bytes& out) {
+  if (to) {
+    RlpAppendString(to->bytes(), out);
+  } else {
+    out.push_back(0x80);
+  }
+}
+
+// r and s as RLP integers: big-endian without leading zero bytes.
+std::span<const uint8_t> Minimal32(const std::array<uint8_t, 32>& be) {
   size_t first = 0;
   while (first < be.size() && be[first] == 0) ++first;
-  return RlpItem::FromBytes(std::span<const uint8_t>(be).subspan(first));
+  return std::span<const uint8_t>(be).subspan(first);
 }
 
 // --- decoding helpers -------------------------------------------------------
@@ -284,8 +298,9 @@ absl::StatusOr<Transaction> Transaction::Create(TransactionFields f, const Parse
     }
   }
   Transaction tx(std::move(f));
-  // Bounds the whole object (data, access list) like a decoded one.
-  size_t size = RlpEncodedSize(tx.FieldList()) + 1 + 16;
+  // Bounds the whole object (data, access list) like a decoded one; the
+  // slack covers the type byte and the EIP-155 suffix.
+  size_t size = RlpListSize(tx.FieldsPayloadSize()) + 1 + 16;
   if (size > options.limits.max_input_size) {
     return absl::InvalidArgumentError("transaction: encoded size " + std::to_string(size) +
                                       " bytes exceeds the limit of " +
@@ -294,45 +309,60 @@ absl::StatusOr<Transaction> Transaction::Create(TransactionFields f, const Parse
   return tx;
 }
 
-RlpItem Transaction::FieldList() const {
+size_t Transaction::FieldsPayloadSize() const {
   const TransactionFields& f = fields_;
-  std::vector<RlpItem> items;
-  items.reserve(14);
-  if (f.type != TxType::kLegacy) items.push_back(RlpItem::FromUint(*f.chain_id));
-  items.push_back(RlpItem::FromUint(f.nonce));
+  size_t n = 0;
+  if (f.type != TxType::kLegacy) n += RlpUintSize(*f.chain_id);
+  n += RlpUintSize(f.nonce);
   if (f.type == TxType::kLegacy || f.type == TxType::kAccessList) {
-    items.push_back(RlpItem::FromUint(f.gas_price));
+    n += RlpUintSize(f.gas_price);
   } else {
-    items.push_back(RlpItem::FromUint(f.max_priority_fee_per_gas));
-    items.push_back(RlpItem::FromUint(f.max_fee_per_gas));
+    n += RlpUintSize(f.max_priority_fee_per_gas) + RlpUintSize(f.max_fee_per_gas);
   }
-  items.push_back(RlpItem::FromUint(f.gas_limit));
-  items.push_back(ToItem(f.to));
-  items.push_back(RlpItem::FromUint(f.value));
-  items.push_back(RlpItem::FromBytes(f.data));
-  if (f.type != TxType::kLegacy) items.push_back(AccessListItem(f.access_list));
+  n += RlpUintSize(f.gas_limit) + ToSize(f.to) + RlpUintSize(f.value) + RlpStringSize(f.data);
+  if (f.type != TxType::kLegacy) n += RlpListSize(AccessListPayloadSize(f.access_list));
   if (f.type == TxType::kBlob) {
-    items.push_back(RlpItem::FromUint(f.max_fee_per_blob_gas));
-    std::vector<RlpItem> hashes;
-    for (const crypto::Hash256& h : f.blob_versioned_hashes) hashes.push_back(RlpItem::FromBytes(h));
-    items.push_back(RlpItem::List(std::move(hashes)));
+    n += RlpUintSize(f.max_fee_per_blob_gas) + RlpListSize(33 * f.blob_versioned_hashes.size());
   }
-  return RlpItem::List(std::move(items));
+  return n;
+}
+
+void Transaction::AppendFields(Bytes& out) const {
+  const TransactionFields& f = fields_;
+  if (f.type != TxType::kLegacy) RlpAppendUint(*f.chain_id, out);
+  RlpAppendUint(f.nonce, out);
+  if (f.type == TxType::kLegacy || f.type == TxType::kAccessList) {
+    RlpAppendUint(f.gas_price, out);
+  } else {
+    RlpAppendUint(f.max_priority_fee_per_gas, out);
+    RlpAppendUint(f.max_fee_per_gas, out);
+  }
+  RlpAppendUint(f.gas_limit, out);
+  AppendTo(f.to, out);
+  RlpAppendUint(f.value, out);
+  RlpAppendString(f.data, out);
+  if (f.type != TxType::kLegacy) AppendAccessList(f.access_list, out);
+  if (f.type == TxType::kBlob) {
+    RlpAppendUint(f.max_fee_per_blob_gas, out);
+    RlpAppendListHeader(33 * f.blob_versioned_hashes.size(), out);
+    for (const crypto::Hash256& h : f.blob_versioned_hashes) RlpAppendString(h, out);
+  }
 }
 
 Bytes Transaction::EncodeUnsigned() const {
-  RlpItem list = FieldList();
+  size_t payload = FieldsPayloadSize();
+  const bool eip155 = type() == TxType::kLegacy && fields_.chain_id.has_value();
+  if (eip155) payload += RlpUintSize(*fields_.chain_id) + 2;  // [chainId, 0, 0]
   Bytes out;
-  if (type() == TxType::kLegacy) {
-    if (fields_.chain_id) {
-      list.Append(RlpItem::FromUint(*fields_.chain_id));
-      list.Append(RlpItem());
-      list.Append(RlpItem());
-    }
-  } else {
-    out.push_back(static_cast<uint8_t>(type()));
+  out.reserve(1 + RlpListSize(payload));
+  if (type() != TxType::kLegacy) out.push_back(static_cast<uint8_t>(type()));
+  RlpAppendListHeader(payload, out);
+  AppendFields(out);
+  if (eip155) {
+    RlpAppendUint(*fields_.chain_id, out);
+    out.push_back(0x80);
+    out.push_back(0x80);
   }
-  RlpEncodeTo(list, out);
   return out;
 }
 
@@ -430,13 +460,17 @@ uint64_t SignedTransaction::v() const {
 }
 
 Bytes SignedTransaction::Encode() const {
-  RlpItem list = tx_.FieldList();
-  list.Append(RlpItem::FromUint(v()));
-  list.Append(Scalar32(sig_.r));
-  list.Append(Scalar32(sig_.s));
+  std::span<const uint8_t> r = Minimal32(sig_.r);
+  std::span<const uint8_t> s = Minimal32(sig_.s);
+  size_t payload = tx_.FieldsPayloadSize() + RlpUintSize(v()) + RlpStringSize(r) + RlpStringSize(s);
   Bytes out;
+  out.reserve(1 + RlpListSize(payload));
   if (tx_.type() != TxType::kLegacy) out.push_back(static_cast<uint8_t>(tx_.type()));
-  RlpEncodeTo(list, out);
+  RlpAppendListHeader(payload, out);
+  tx_.AppendFields(out);
+  RlpAppendUint(v(), out);
+  RlpAppendString(r, out);
+  RlpAppendString(s, out);
   return out;
 }
 

@@ -150,8 +150,10 @@ class Transaction {
  private:
   friend class SignedTransaction;
   explicit Transaction(TransactionFields fields) : fields_(std::move(fields)) {}
-  // The unsigned field list, without signature and without the EIP-155 suffix.
-  RlpItem FieldList() const;
+  // The unsigned fields (without signature and without the EIP-155 suffix),
+  // written as consecutive RLP items, and the exact size they take.
+  size_t FieldsPayloadSize() const;
+  void AppendFields(Bytes& out) const;
   TransactionFields fields_;
 };
 
