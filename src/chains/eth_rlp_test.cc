@@ -161,6 +161,42 @@ TEST(EthRlp, GarbageNeverCrashesAndAcceptedInputsRoundTrip) {
   EXPECT_GT(accepted, 100u);
 }
 
+TEST(EthRlp, StreamingEncoderMatchesItems) {
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{0x7f}, uint64_t{0x80}, uint64_t{0xff}, uint64_t{0x100},
+                     uint64_t{0xffffffff}, UINT64_MAX}) {
+    Bytes out;
+    RlpAppendUint(v, out);
+    EXPECT_EQ(out, RlpEncode(RlpItem::FromUint(v))) << v;
+    EXPECT_EQ(out.size(), RlpUintSize(v)) << v;
+    Uint256 big(v);
+    Bytes out256;
+    RlpAppendUint(big, out256);
+    EXPECT_EQ(out256, out);
+    EXPECT_EQ(RlpUintSize(big), out.size());
+  }
+  for (const Uint256& v : {Uint256::Max(), *Uint256::ParseHex("0x10000000000000000"),
+                           *Uint256::ParseHex("0x80" + std::string(60, '0'))}) {
+    Bytes out;
+    RlpAppendUint(v, out);
+    EXPECT_EQ(out, RlpEncode(RlpItem::FromUint(v)));
+    EXPECT_EQ(out.size(), RlpUintSize(v));
+  }
+  for (size_t len : {0, 1, 55, 56, 255, 256, 70000}) {
+    for (uint8_t fill : {uint8_t{0x00}, uint8_t{0x80}}) {
+      Bytes s(len, fill);
+      Bytes out;
+      RlpAppendString(s, out);
+      EXPECT_EQ(out, RlpEncode(RlpItem::FromBytes(s))) << len;
+      EXPECT_EQ(out.size(), RlpStringSize(s));
+      Bytes list;
+      RlpAppendListHeader(out.size(), list);
+      list.insert(list.end(), out.begin(), out.end());
+      EXPECT_EQ(list, RlpEncode(RlpItem::List({RlpItem::FromBytes(s)})));
+      EXPECT_EQ(list.size(), RlpListSize(out.size()));
+    }
+  }
+}
+
 TEST(EthRlp, IntegerHelpers) {
   EXPECT_EQ(*RlpToUint64(RlpItem(), "x"), 0u);
   EXPECT_EQ(*RlpToUint64(RlpItem::FromBytes(H("0400")), "x"), 1024u);
