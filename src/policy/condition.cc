@@ -97,6 +97,10 @@ class StringCondition final : public Condition {
     Strings values;
     get_(ctx.facts, values);
     if (values.empty()) return when_empty_ == WhenEmpty::kVacuous && ctx.quantifier == Quantifier::kAll;
+    if (ctx.hashes != nullptr) {
+      return Quantify(values, ctx.quantifier,
+                      [&](std::string_view v) { return match_.Holds(v, ctx.hashes->Hash(v)); });
+    }
     return Quantify(values, ctx.quantifier, [&](std::string_view v) { return match_.Holds(v); });
   }
 
@@ -312,6 +316,35 @@ class NostrTagCondition final : public Condition {
 
 bool AmountBounds::Holds(const Uint256& v) const {
   return (!lt || v < *lt) && (!lte || v <= *lte) && (!gt || v > *gt) && (!gte || v >= *gte) && (!eq || v == *eq);
+}
+
+size_t StringHashCache::Hash(std::string_view v) {
+  for (const Slot& s : slots_) {
+    if (s.data == v.data() && s.size == v.size() && s.data != nullptr) return s.hash;
+  }
+  Slot& slot = slots_[next_++ % slots_.size()];
+  slot.data = v.data();
+  slot.size = v.size();
+  slot.hash = StringSet::hasher{}(absl::string_view(v.data(), v.size()));
+  return slot.hash;
+}
+
+bool StringMatch::Holds(std::string_view v, size_t hash) const {
+  const absl::string_view key(v.data(), v.size());
+  if (!in.empty()) {
+    bool found = false;
+    for (const NamedSet& s : in) {
+      if (s.set->find(key, hash) != s.set->end()) {
+        found = true;
+        break;
+      }
+    }
+    if (!found) return false;
+  }
+  for (const NamedSet& s : not_in) {
+    if (s.set->find(key, hash) != s.set->end()) return false;
+  }
+  return true;
 }
 
 bool StringMatch::Holds(std::string_view v) const {

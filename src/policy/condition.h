@@ -10,6 +10,7 @@
 // rule for ANY value. Both directions are the cautious reading.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,10 +35,29 @@ inline bool SetContains(const StringSet& set, std::string_view v) {
 
 enum class Quantifier : uint8_t { kAll, kAny };
 
+// Remembers the hash of the few fact strings one evaluation looks up in
+// many sets (the same `to` against thousands of rules), keyed by the
+// string's address in the Facts being evaluated. Not thread-safe: one per
+// evaluation.
+class StringHashCache {
+ public:
+  size_t Hash(std::string_view v);
+
+ private:
+  struct Slot {
+    const char* data = nullptr;
+    size_t size = 0;
+    size_t hash = 0;
+  };
+  std::array<Slot, 8> slots_{};
+  size_t next_ = 0;
+};
+
 struct MatchContext {
   const Facts& facts;
   Quantifier quantifier;
   std::optional<absl::Time> time;
+  StringHashCache* hashes = nullptr;  // optional
 };
 
 class Condition {
@@ -89,6 +109,8 @@ struct StringMatch {
   std::vector<NamedSet> in;      // empty: no `in` constraint
   std::vector<NamedSet> not_in;
   bool Holds(std::string_view v) const;
+  // The same, with v's hash (StringSet::hasher) computed once by the caller.
+  bool Holds(std::string_view v, size_t hash) const;
 };
 
 struct TimeWindow {

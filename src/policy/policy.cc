@@ -216,8 +216,9 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
   d.policy_hash = hash_hex_;
   d.risk_score = f.risk_score;
 
-  MatchContext all{f, Quantifier::kAll, f.time};
-  MatchContext any{f, Quantifier::kAny, f.time};
+  StringHashCache hashes;
+  MatchContext all{f, Quantifier::kAll, f.time, &hashes};
+  MatchContext any{f, Quantifier::kAny, f.time, &hashes};
   std::vector<const Rule*> matched;
   const Rule* first_deny = nullptr;
   for (const Rule& rule : rules_) {
