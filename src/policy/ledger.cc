@@ -26,11 +26,15 @@ absl::Status CheckCharge(const BudgetCharge& c) {
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerJournal& journal, const Clock& clock) {
   std::unique_ptr<Ledger> ledger(new Ledger(journal, clock));
-  RETURN_IF_ERROR(ledger->Load());
+  size_t records = 0, live = 0;
+  RETURN_IF_ERROR(ledger->Load(&records, &live));
+  // A journal mostly made of spending that no longer counts is rewritten at
+  // start-up. If that fails the old journal is still complete; carry on.
+  if (records > kCompactAtStartupRecords && records > 2 * live) (void)ledger->Compact();
   return ledger;
 }
 
-absl::Status Ledger::Load() {
+absl::Status Ledger::Load(size_t* record_count, size_t* live_entries) {
   ASSIGN_OR_RETURN(std::vector<LedgerRecord> records, journal_.ReadAll());
   absl::flat_hash_set<ReservationId> released;
   absl::flat_hash_set<ReservationId> seen;
@@ -69,7 +73,12 @@ absl::Status Ledger::Load() {
       account.sum = account.sum.SaturatingAdd(c.amount);
     }
   }
-  for (auto& [key, account] : accounts_) Evict(account, now_ns);
+  *live_entries = 0;
+  for (auto& [key, account] : accounts_) {
+    Evict(account, now_ns);
+    *live_entries += account.entries.size();
+  }
+  *record_count = records.size();
   next_id_ = next;
   return absl::OkStatus();
 }

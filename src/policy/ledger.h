@@ -69,9 +69,10 @@ struct ReserveOutcome {
 
 class Ledger {
  public:
-  // Loads every record of `journal` and rebuilds the accounts. The journal
-  // and clock must outlive the Ledger. DataLoss if the journal is corrupt,
-  // Unavailable if it cannot be read.
+  // Loads every record of `journal` and rebuilds the accounts; compacts the
+  // journal when most of it no longer counts. The journal and clock must
+  // outlive the Ledger. DataLoss if the journal is corrupt, Unavailable if it
+  // cannot be read.
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerJournal& journal, const Clock& clock);
 
   Ledger(const Ledger&) = delete;
@@ -90,7 +91,9 @@ class Ledger {
   std::vector<Uint256> Spent(std::span<const BudgetCharge> charges);
 
   // Rewrites the journal with only what still counts (entries inside their
-  // windows) and drops empty accounts. Safe to run while requests flow.
+  // windows) and drops empty accounts. Safe to run while requests flow; the
+  // owner should call it now and then (e.g. hourly) so the journal stays
+  // about as large as the longest window's traffic.
   [[nodiscard]] absl::Status Compact();
 
   size_t pending_count() const;
@@ -115,7 +118,8 @@ class Ledger {
   };
 
   Ledger(LedgerJournal& journal, const Clock& clock) : journal_(journal), clock_(clock) {}
-  absl::Status Load();
+  static constexpr size_t kCompactAtStartupRecords = 4096;
+  absl::Status Load(size_t* record_count, size_t* live_entries);
   Account& AccountFor(const std::string& name, absl::Duration window) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Account& AccountFor(const std::string& key, const std::string& name, absl::Duration window)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -221,6 +221,23 @@ TEST_F(LedgerTest, CompactionKeepsWhatCountsAndDropsTheRest) {
   EXPECT_GT(*next->id, *pending->id);
 }
 
+TEST_F(LedgerTest, OpenCompactsAJournalOfMostlyExpiredSpending) {
+  std::vector<BudgetCharge> c = {Charge("a", absl::Minutes(1), 1, std::nullopt)};
+  for (int i = 0; i < 3000; ++i) {
+    auto r = ledger_->Reserve(c);
+    ASSERT_TRUE(ledger_->Commit(*r->id).ok());
+  }
+  clock_.Advance(absl::Minutes(2));
+  auto live = ledger_->Reserve(c);
+  ASSERT_EQ(journal_.size(), 6001u);
+  auto restarted = Restart();
+  // The id floor and the live reservation, which after a restart counts as
+  // committed (reserve + commit).
+  EXPECT_EQ(journal_.size(), 3u);
+  EXPECT_EQ(SpentOf(*restarted, "a", absl::Minutes(1)), U(1));
+  EXPECT_GT(*restarted->Reserve(c)->id, *live->id);
+}
+
 TEST_F(LedgerTest, ReplayIgnoresDuplicateReserveRecords) {
   std::vector<BudgetCharge> c = {Charge("a", absl::Hours(1), 5, 100)};
   auto r = ledger_->Reserve(c);
