@@ -26,21 +26,15 @@ using namespace sigil;
 
 const char kKeyHex[] = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
 
-// A typical wallet request: a token transfer with an access list entry.
-const char kRequest[] = R"({
-  "from": "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23",
-  "to": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
-  "value": "0x0",
-  "gas": "0x186a0",
-  "maxFeePerGas": "0x6fc23ac00",
-  "maxPriorityFeePerGas": "0x3b9aca00",
-  "nonce": "0x2a",
-  "chainId": "0x1",
-  "type": "0x2",
-  "data": "0xa9059cbb00000000000000000000000070997970c51812dc3a010c7d01b50e0d17dc79c800000000000000000000000000000000000000000000000000000000000f4240",
-  "accessList": [{"address": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
-                  "storageKeys": ["0x0000000000000000000000000000000000000000000000000000000000000001"]}]
-})";
+// A typical wallet request (a token transfer with an access list entry),
+// compact as JSON.stringify in ethers/viem sends it.
+const char kRequest[] =
+    R"({"from":"0x2c7536E3605D9C16a7a3D7b1898e529396a65c23","to":"0xA0b86991c6218b36c1d19D4a2e9Eb0cE360)"
+    R"(6eB48","value":"0x0","gas":"0x186a0","maxFeePerGas":"0x6fc23ac00","maxPriorityFeePerGas":"0x3b9a)"
+    R"(ca00","nonce":"0x2a","chainId":"0x1","type":"0x2","data":"0xa9059cbb0000000000000000000000007099)"
+    R"(7970c51812dc3a010c7d01b50e0d17dc79c800000000000000000000000000000000000000000000000000000000000f)"
+    R"(4240","accessList":[{"address":"0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48","storageKeys":["0x00)"
+    R"(00000000000000000000000000000000000000000000000000000000000001"]}]})";
 
 void BM_Eip1559SignFromJson(benchmark::State& state) {
   SecretBytes key = SecretBytes::CopyFrom(*HexDecode(kKeyHex));
