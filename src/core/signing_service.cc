@@ -17,6 +17,14 @@ std::string LowerText(std::string s) {
   return s;
 }
 
+// Cuts at most `max` bytes without splitting a UTF-8 sequence.
+std::string TruncateUtf8(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
 std::array<uint8_t, 65> EcdsaWithV(const crypto::RecoverableSignature& sig) {
   std::array<uint8_t, 65> out{};
   std::copy(sig.r.begin(), sig.r.end(), out.begin());
@@ -252,7 +260,7 @@ absl::StatusOr<audit::AuditReceipt> SigningService::AuditDecision(const tokens::
   r.key = key.info.name;
   r.decision = outcome;
   r.rule = decision.rule_id;
-  r.reason = decision.reason.substr(0, 1000);
+  r.reason = TruncateUtf8(decision.reason, 1000);
   r.payload_hash = HexEncode(payload.payload_hash);
   if (sig_hash != nullptr) r.signature_hash = HexEncode(*sig_hash);
   AddFactsToRecord(payload.facts, r);

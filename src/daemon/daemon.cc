@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "attest/environment_check.h"
+#include "attest/reporter.h"
 #include "audit/audit_log.h"
 #include "base/status.h"
 #include "core/policy_store.h"
@@ -26,6 +28,8 @@
 #include "keystore/backup_share.h"
 #include "keystore/master_key_file.h"
 #include "keystore/software_key_store.h"
+#include "mcp/http_transport.h"
+#include "mcp/mcp_session_registry.h"
 #include "metrics/metrics.h"
 #include "net/http_server.h"
 #include "policy/approval_book.h"
@@ -214,6 +218,9 @@ struct Daemon::Impl {
   std::unique_ptr<core::SigningService> core;
   std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<server::ApiServer> api;
+  std::unique_ptr<mcp::McpSessionRegistry> mcp_sessions;
+  std::optional<attest::Reporter> reporter;
+  crypto::Hash256 config_hash{};
   std::unique_ptr<net::HttpServer> http;
   std::thread housekeeping;
   std::mutex stop_mu;
@@ -298,6 +305,84 @@ absl::Status Daemon::Impl::Serve() {
   };
   hooks.import_key = [this](const std::string& name, keystore::KeyType type, const SecretBytes& key) {
     return keys->Import(name, type, keystore::KeyPurpose::kSigning, key);
+  };
+  // Attestation: measured once at start; reports signed by the attestation key.
+  {
+    ASSIGN_OR_RETURN(crypto::Hash256 measurement, attest::MeasureSelf());
+    attest::ReporterOptions ro;
+    ro.signer = [this](std::span<const uint8_t> msg) {
+      return keys->SignEd25519(attest_key.id, keystore::KeyPurpose::kAttestation, msg);
+    };
+    std::copy(attest_key.public_key.begin(), attest_key.public_key.end(), ro.attestation_public_key.begin());
+    ro.measurement = measurement;
+    ro.sigil_version = "0.1.0";
+    ro.debug = c.dev;
+    ro.clock = &clock;
+    ASSIGN_OR_RETURN(auto rep, attest::Reporter::Create(std::move(ro)));
+    reporter.emplace(std::move(rep));
+    nlohmann::json effective = {{"data_dir", c.data_dir}, {"dev", c.dev}, {"listen", c.listen}, {"unix_socket", c.unix_socket},
+                                {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
+                                {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
+                                {"require_environment_check", c.require_environment_check}};
+    std::string text = effective.dump();
+    config_hash = crypto::Sha256(AsBytes(text));
+  }
+  hooks.attest = [this](const std::string& nonce_hex) -> absl::StatusOr<nlohmann::json> {
+    ASSIGN_OR_RETURN(auto nonce, HexDecode(nonce_hex));
+    attest::ReportState st;
+    st.config_hash = config_hash;
+    auto policy_hash = HexDecode(policies->Current().hash_hex);
+    if (policy_hash.ok() && policy_hash->size() == 32) std::copy(policy_hash->begin(), policy_hash->end(), st.policy_hash.begin());
+    st.audit.size = audit->Size();
+    st.audit.root = audit->Root();
+    st.audit_public_key = audit->PublicKey();
+    ASSIGN_OR_RETURN(auto all, keys->List());
+    for (const auto& k : all) {
+      if (k.status != keystore::KeyStatus::kActive || k.purpose != keystore::KeyPurpose::kSigning) continue;
+      std::string address = core::KeyAddress(k.type, k.public_key);
+      if (k.type == keystore::KeyType::kSecp256k1) address = address.substr(2);
+      st.keys.push_back({k.name, std::string(keystore::KeyTypeName(k.type)), k.public_key, address});
+    }
+    ASSIGN_OR_RETURN(auto report, reporter->Build(nonce, st));
+    return report.ToJson();
+  };
+  hooks.environment_check = [this]() {
+    attest::EnvironmentInputs in;
+    in.data_dir = config.data_dir;
+    for (const auto& l : config.listen) {
+      size_t colon = l.rfind(':');
+      in.listeners.push_back({l.substr(0, colon), !config.tls_cert.empty()});
+    }
+    in.dev_mode = config.dev;
+    in.backup_enabled = config.backup_enabled;
+    audit::VerifyReport v = audit->Verify();
+    in.audit_verification = v.valid ? absl::OkStatus() : absl::DataLossError("the audit log does not verify");
+    return attest::CheckEnvironment(attest::GatherEnvironmentFacts(in)).ToJson();
+  };
+  mcp_sessions = std::make_unique<mcp::McpSessionRegistry>(mcp::McpServerInfo{}, clock);
+  hooks.mcp = [this](const net::HttpRequest& r, const tokens::Principal& p) {
+    mcp::McpHttpRequest req;
+    req.method = r.method;
+    req.session_id = r.headers.Get("Mcp-Session-Id");
+    req.protocol_version = r.headers.Get("MCP-Protocol-Version");
+    req.accept = r.headers.Get("Accept");
+    req.content_type = r.headers.Get("Content-Type");
+    req.origin = r.headers.Get("Origin");
+    req.body = r.body;
+    req.principal = p.id;  // sessions are bound to the token that opened them
+    req.rpc = [this, p](const std::string& method, const nlohmann::json& params) {
+      server::RpcOutcome o = api->CallRpc(p, method, params);
+      if (auto* v = std::get_if<nlohmann::json>(&o)) return mcp::RpcResult::Success(*v);
+      const server::RpcError& e = std::get<server::RpcError>(o);
+      return mcp::RpcResult::Failure(e.code, e.message, e.data);
+    };
+    mcp::McpHttpResponse m = mcp::HandleHttp(req, *mcp_sessions);
+    net::HttpResponse out;
+    out.status = m.status;
+    out.content_type = m.content_type;
+    out.body = std::move(m.body);
+    for (const auto& [name, value] : m.headers) out.headers.Add(name, value);
+    return out;
   };
   api = std::make_unique<server::ApiServer>(server::ApiDeps{*core, *policies, *engine, *keys, *tokens, *approvals,
                                                             *lockdown, *audit, *metrics, clock},

@@ -6,12 +6,16 @@
 #include <iostream>
 
 #include "absl/strings/escaping.h"
+#include "attest/verifier.h"
 #include "audit/log_verifier.h"
 #include "base/hex.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
 #include "daemon/config.h"
 #include "daemon/daemon.h"
+#include "mcp/mcp_server.h"
+#include "mcp/stdio_transport.h"
+#include "net/http_client.h"
 #include "policy/policy.h"
 #include "policy/policy_cases.h"
 
@@ -135,6 +139,58 @@ int RunAuditVerifyFile(const std::string& file, const std::string& pubkey_hex, b
   return report.valid ? kExitOk : kExitRefused;
 }
 
+// `sigil mcp`: MCP on stdio, each tool call a JSON-RPC call to the daemon
+// with the agent's token. Logs go to stderr; stdout carries MCP only.
+int RunMcpStdio(const std::string& url_flag, const std::string& token_flag) {
+  std::string url = url_flag;
+  if (url.empty()) {
+    if (const char* env = std::getenv("SIGIL_URL")) url = env;
+  }
+  if (url.empty()) url = "http://127.0.0.1:8700";
+  std::string token = token_flag;
+  if (token.empty()) {
+    if (const char* env = std::getenv("SIGIL_TOKEN")) token = env;
+  }
+  if (token.empty()) return Fail(kExitBadInput, "sigil mcp needs the agent's token in SIGIL_TOKEN");
+  auto client = sigil::net::HttpClient::Create(url);
+  if (!client.ok()) return Fail(kExitBadInput, std::string(client.status().message()));
+  uint64_t next_id = 1;
+  sigil::mcp::RpcCaller caller = [&](const std::string& method, const nlohmann::json& params) {
+    nlohmann::json call = {{"jsonrpc", "2.0"}, {"id", next_id++}, {"method", method}, {"params", params}};
+    sigil::net::HttpHeaders headers;
+    headers.Set("Authorization", "Bearer " + token);
+    auto response = (*client)->Post("/rpc", call.dump(), "application/json", headers);
+    if (!response.ok()) return sigil::mcp::RpcResult::Failure(-32006, std::string(response.status().message()));
+    auto doc = nlohmann::json::parse(response->body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return sigil::mcp::RpcResult::Failure(-32006, "the daemon answered HTTP " + std::to_string(response->status) + " without JSON-RPC");
+    }
+    if (doc.contains("error")) {
+      const auto& e = doc["error"];
+      return sigil::mcp::RpcResult::Failure(e.value("code", -32603), e.value("message", std::string("error")),
+                                            e.contains("data") ? e["data"] : nlohmann::json());
+    }
+    return sigil::mcp::RpcResult::Success(doc.value("result", nlohmann::json()));
+  };
+  sigil::mcp::McpServer server(std::move(caller), sigil::mcp::McpServerInfo{});
+  return sigil::mcp::RunStdio(std::cin, std::cout, server);
+}
+
+int RunAttestVerify(const std::string& file, const sigil::attest::VerifyFlags& flags, bool json) {
+  auto text = sigil::cli::ReadFileBounded(file, 1 << 20);
+  if (!text.ok()) return Fail(kExitBadInput, std::string(text.status().message()));
+  auto options = sigil::attest::VerifyOptionsFromFlags(flags);
+  if (!options.ok()) return Fail(kExitBadInput, std::string(options.status().message()));
+  sigil::attest::VerifyResult result = sigil::attest::Verify(*text, *options);
+  if (json) {
+    std::cout << result.ToJson().dump(2) << "\n";
+  } else {
+    std::cout << (result.valid ? "attestation report is valid" : "ATTESTATION REPORT IS NOT VALID") << "\n";
+    for (const auto& e : result.ToJson().value("errors", nlohmann::json::array())) std::cout << "  " << e.dump() << "\n";
+  }
+  return result.valid ? kExitOk : kExitRefused;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -205,9 +261,26 @@ int main(int argc, char** argv) {
     std::cout << *r << "\n";
   });
 
+  auto* attest_cmd = app.get_subcommand("attest");
+  std::string att_file;
+  sigil::attest::VerifyFlags att_flags;
+  bool att_json = false;
+  auto* att_verify = attest_cmd->add_subcommand("verify", "verify an attestation report offline");
+  att_verify->add_option("file", att_file, "report JSON")->required();
+  att_verify->add_option("--nonce", att_flags.nonce_hex, "the nonce you asked for (hex)")->required();
+  att_verify->add_option("--expected-measurement", att_flags.expected_measurement_hex, "SHA-256 of the binary you expect");
+  att_verify->add_option("--pubkey", att_flags.pubkey_hex, "pin the attestation public key (hex)");
+  att_verify->add_flag("--allow-debug", att_flags.allow_debug, "accept dev-mode (debug) reports");
+  att_verify->add_option("--min-security-version", att_flags.min_security_version);
+  att_verify->add_flag("--json", att_json);
+  att_verify->callback([&] { exit_code = RunAttestVerify(att_file, att_flags, att_json); });
+
   // --- mcp (stdio)
+  std::string mcp_url, mcp_token;
   auto* mcp = app.add_subcommand("mcp", "MCP server on stdio for one agent token (SIGIL_TOKEN)");
-  mcp->callback([&] { exit_code = Fail(kExitUnavailable, "MCP over stdio is not built yet"); });
+  mcp->add_option("--url", mcp_url, "daemon URL; default $SIGIL_URL");
+  mcp->add_option("--token", mcp_token, "agent token; default $SIGIL_TOKEN");
+  mcp->callback([&] { exit_code = RunMcpStdio(mcp_url, mcp_token); });
 
   try {
     app.parse(argc, argv);

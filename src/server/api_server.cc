@@ -245,7 +245,8 @@ class ApiServer::Impl {
 
   // JSON-RPC
   void RegisterRpc();
-  absl::StatusOr<BuiltRequest> BuildRequest(const std::string& method, const json& params, const tokens::Principal& p);
+  absl::StatusOr<BuiltRequest> BuildRequest(const std::string& method, const json& params, const tokens::Principal& p,
+                                            bool reserve_nonce = true);
   absl::StatusOr<std::string> DefaultKey(const tokens::Principal& p, keystore::KeyType type);
   RpcOutcome SignVia(const std::string& method, const json& params, const RpcContext& ctx);
   RpcOutcome ShapeResult(ResultShape shape, const core::SignResponse& r);
@@ -292,7 +293,7 @@ absl::StatusOr<std::string> ApiServer::Impl::DefaultKey(const tokens::Principal&
 }
 
 absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& method, const json& params,
-                                                           const tokens::Principal& p) {
+                                                           const tokens::Principal& p, bool reserve_nonce) {
   BuiltRequest b;
   if (method == "eth_signTransaction" || method == "eth_sendTransaction") {
     const json* tx = Param(params, 0);
@@ -307,7 +308,7 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
     bool nonce_missing = !r.nonce;
     if (!r.chain_id && !upstream_.configured()) r.chain_id = o_.default_chain_id;
     RETURN_IF_ERROR(upstream_.Fill(r));
-    if (nonce_missing && method == "eth_sendTransaction") {
+    if (nonce_missing && method == "eth_sendTransaction" && reserve_nonce) {
       r.nonce = NextNonce(r.from->ToLowerHex(), *r.nonce);
       b.filled_nonce = std::make_pair(r.from->ToLowerHex(), *r.nonce);
     }
@@ -511,7 +512,7 @@ void ApiServer::Impl::RegisterRpc() {
     }
     std::string method = params[0].get<std::string>();
     json inner = json(params.begin() + 1, params.end());
-    auto built = BuildRequest(method, inner, ctx.principal);
+    auto built = BuildRequest(method, inner, ctx.principal, /*reserve_nonce=*/false);
     if (!built.ok()) return InvalidParams(std::string(built.status().message()));
     core::SignResponse r = d_.core.Explain(ctx.principal, built->request);
     if (r.outcome != core::Outcome::kExplained) return RefusalToRpc(r);
@@ -851,7 +852,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       } else {
         return ErrorResponse(400, "kind must be eth_tx, eth_message, eth_typed_data, nostr_event or solana_tx");
       }
-      auto built = BuildRequest(method, params, p);
+      auto built = BuildRequest(method, params, p, /*reserve_nonce=*/false);
       if (!built.ok()) return StatusResponse(built.status());
       core::SignResponse r = d_.core.Explain(p, built->request);
       if (r.outcome != core::Outcome::kExplained) return ErrorResponse(HttpStatusForOutcome(r.outcome), r.message);

@@ -1,0 +1,166 @@
+#include "core/signing_service.h"
+
+#include <gtest/gtest.h>
+
+#include "audit/checkpoint_signer.h"
+#include "audit/fault_injecting_env.h"
+#include "chains/ethereum/transaction.h"
+#include "chains/ethereum/transaction_request.h"
+#include "crypto/random.h"
+#include "policy/ledger_journal.h"
+#include "testing/memory_key_store.h"
+#include "testing/memory_store.h"
+#include "testing/scoped_temp_dir.h"
+
+namespace sigil::core {
+namespace {
+
+constexpr char kPolicy[] = R"({"version":1,"rules":[
+  {"id":"small","effect":"allow","keys":["trader"],"match":{"kind":"eth_tx","value":{"lte":"1 ether"}},
+   "budgets":[{"window":"24h","max_value":"2 ether","on_exceed":"deny"}]},
+  {"id":"big","effect":"require_approval","match":{"kind":"eth_tx","value":{"gt":"1 ether"}},
+   "approval":{"quorum":1,"role":"approver","second_factor":"none","expires":"1h"}}]})";
+
+class NoSecondFactor final : public policy::SecondFactorVerifier {
+ public:
+  absl::Status Verify(std::string_view, std::string_view) override { return absl::PermissionDeniedError("no"); }
+};
+
+class SigningServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fault_env_ = std::make_unique<audit::FaultInjectingEnv>(audit::PosixEnv());
+    signer_ = *audit::Ed25519SeedSigner::Create(crypto::RandomSecret(32));
+    audit::AuditLogOptions ao;
+    ao.env = fault_env_.get();
+    ao.clock = &clock_;
+    ao.signer = signer_.get();
+    ao.background_checkpoints = false;
+    log_ = *audit::AuditLog::Open(dir_.path() + "/audit.log", ao);
+    ledger_ = *policy::Ledger::Open(journal_, clock_);
+    auto parsed = policy::Policy::Parse(kPolicy);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    engine_ = std::make_unique<policy::PolicyEngine>(std::make_shared<const policy::Policy>(std::move(*parsed)), *ledger_, clock_);
+    approvals_ = *policy::ApprovalBook::Open(store_, crypto::RandomSecret(32), clock_, &second_factor_);
+    lockdown_ = *policy::Lockdown::Open(store_, crypto::RandomSecret(32), clock_, &second_factor_);
+    service_ = std::make_unique<SigningService>(SigningService::Deps{keys_, *log_, *engine_, *approvals_, *lockdown_, clock_, {}});
+    key_ = *keys_.Generate("trader", keystore::KeyType::kSecp256k1, keystore::KeyPurpose::kSigning);
+    ASSERT_TRUE(service_->RefreshKeys().ok());
+    agent_.name = "bot-1";
+    agent_.role = tokens::Role::kAgent;
+    agent_.keys = {"trader"};
+  }
+
+  SignRequest Tx(const std::string& value_wei, uint64_t nonce) {
+    eth::TransactionFields f;
+    f.type = eth::TxType::kDynamicFee;
+    f.chain_id = 31337;
+    f.nonce = nonce;
+    f.gas_limit = 21000;
+    f.max_fee_per_gas = Uint256(1000000000);
+    f.max_priority_fee_per_gas = Uint256(1);
+    f.to = *eth::Address::Parse("0x1111111111111111111111111111111111111111");
+    f.value = *Uint256::ParseAmount(value_wei);
+    auto tx = eth::Transaction::Create(f);
+    EXPECT_TRUE(tx.ok()) << tx.status();
+    return SignRequest{"trader", policy::Kind::kEthTx, tx->EncodeUnsigned()};
+  }
+
+  FakeClock clock_;
+  ScopedTempDir dir_;
+  std::unique_ptr<audit::FaultInjectingEnv> fault_env_;
+  std::unique_ptr<audit::Ed25519SeedSigner> signer_;
+  std::unique_ptr<audit::AuditLog> log_;
+  policy::MemoryLedgerJournal journal_;
+  std::unique_ptr<policy::Ledger> ledger_;
+  std::unique_ptr<policy::PolicyEngine> engine_;
+  store::MemoryStore store_;
+  NoSecondFactor second_factor_;
+  std::unique_ptr<policy::ApprovalBook> approvals_;
+  std::unique_ptr<policy::Lockdown> lockdown_;
+  keystore::MemoryKeyStore keys_{nullptr};
+  std::unique_ptr<SigningService> service_;
+  keystore::KeyInfo key_;
+  tokens::Principal agent_;
+};
+
+TEST_F(SigningServiceTest, SignsWhatPolicyAllowsAndTheSenderIsTheKey) {
+  SignResponse r = service_->Sign(agent_, Tx("0.5 ether", 0));
+  ASSERT_EQ(r.outcome, Outcome::kSigned) << r.message;
+  auto raw = HexDecode(r.result["raw"].get<std::string>());
+  auto signed_tx = eth::SignedTransaction::Parse(*raw);
+  ASSERT_TRUE(signed_tx.ok());
+  EXPECT_EQ(signed_tx->RecoverSender()->ToChecksumHex(), r.address);
+  ASSERT_TRUE(r.receipt.has_value());
+  EXPECT_EQ(log_->Size(), r.receipt->seq + 1);  // the record is durable before the answer
+}
+
+TEST_F(SigningServiceTest, BudgetHoldsAndRefusalNamesTheRule) {
+  for (uint64_t n = 0; n < 4; ++n) EXPECT_EQ(service_->Sign(agent_, Tx("0.5 ether", n)).outcome, Outcome::kSigned);
+  SignResponse r = service_->Sign(agent_, Tx("0.5 ether", 4));
+  EXPECT_EQ(r.outcome, Outcome::kDenied);
+  ASSERT_TRUE(r.decision.has_value());
+  EXPECT_EQ(r.decision->rule_id, "small");
+  EXPECT_NE(r.message.find("budget"), std::string::npos);
+}
+
+TEST_F(SigningServiceTest, FailsClosedWhenTheAuditLogCannotBeWrittenAndResumes) {
+  fault_env_->InjectFault(audit::FaultInjectingEnv::Op::kSync, {});
+  SignResponse r = service_->Sign(agent_, Tx("0.5 ether", 0));
+  EXPECT_EQ(r.outcome, Outcome::kUnavailable);
+  EXPECT_TRUE(r.result.is_null());  // no signature leaves
+  EXPECT_FALSE(service_->AuditWritable());
+  // The reservation was released: the whole budget is still there.
+  fault_env_->ClearAllFaults();
+  for (uint64_t n = 0; n < 4; ++n) {
+    SignResponse ok = service_->Sign(agent_, Tx("0.5 ether", n));
+    EXPECT_EQ(ok.outcome, Outcome::kSigned) << ok.message;
+  }
+  EXPECT_TRUE(service_->AuditWritable());
+  EXPECT_TRUE(log_->Verify().valid);
+}
+
+TEST_F(SigningServiceTest, HeldRequestIsSignedOnceForTheRequesterOnly) {
+  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+  const std::string id = held.approval->id;
+  // Not approved yet: no signature.
+  EXPECT_TRUE(service_->ApprovalStatus(agent_, id).result.is_null());
+  std::vector<std::string> roles = {"approver"};
+  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  tokens::Principal other = agent_;
+  other.name = "bot-2";
+  EXPECT_EQ(service_->ApprovalStatus(other, id).outcome, Outcome::kUnauthorized);
+  SignResponse done = service_->ApprovalStatus(agent_, id);
+  ASSERT_EQ(done.outcome, Outcome::kSigned) << done.message;
+  auto raw = HexDecode(done.result["raw"].get<std::string>());
+  auto signed_tx = eth::SignedTransaction::Parse(*raw);
+  ASSERT_TRUE(signed_tx.ok());
+  EXPECT_EQ(signed_tx->tx().value(), *Uint256::ParseAmount("5 ether"));
+  // One-time: a second poll does not sign again.
+  EXPECT_NE(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
+}
+
+TEST_F(SigningServiceTest, LockdownRefusesAndAgentsSeeOnlyTheirKeys) {
+  std::vector<std::string> roles = {"operator"};
+  ASSERT_TRUE(lockdown_->Lock("ops", roles, "drill").ok());
+  EXPECT_EQ(service_->Sign(agent_, Tx("0.1 ether", 0)).outcome, Outcome::kLockdown);
+  tokens::Principal stranger = agent_;
+  stranger.keys = {};
+  EXPECT_EQ(service_->Sign(stranger, Tx("0.1 ether", 0)).outcome, Outcome::kUnauthorized);
+  EXPECT_TRUE(service_->ListKeys(stranger)->empty());
+}
+
+TEST_F(SigningServiceTest, MalformedPayloadsAreInvalidNotFatal) {
+  SignRequest bad{"trader", policy::Kind::kEthTx, {0x02, 0xff, 0x00}};
+  EXPECT_EQ(service_->Sign(agent_, bad).outcome, Outcome::kInvalid);
+  SignRequest digest{"trader", policy::Kind::kRawDigest, Bytes(31, 1)};
+  EXPECT_EQ(service_->Sign(agent_, digest).outcome, Outcome::kInvalid);
+  SignRequest nostr{"trader", policy::Kind::kNostrEvent, Bytes{'{', '}'}};
+  EXPECT_EQ(service_->Sign(agent_, nostr).outcome, Outcome::kInvalid);  // wrong key type
+  SignRequest unknown{"nobody", policy::Kind::kEthTx, Tx("1 wei", 0).payload};
+  EXPECT_EQ(service_->Sign(agent_, unknown).outcome, Outcome::kNotFound);
+}
+
+}  // namespace
+}  // namespace sigil::core
