@@ -96,6 +96,15 @@ export class SigilServer {
   kill9() {
     if (this.proc) killGroup(this.proc.child, "SIGKILL");
   }
+  // SIGKILL, then wait until the process is gone (its port and locks free).
+  async kill9AndWait() {
+    if (!this.proc) return;
+    const child = this.proc.child;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    killGroup(child, "SIGKILL");
+    await exited;
+  }
   // Runs the CLI against this server; returns {code, stdout, stderr, json}.
   cli(args, { token, env = {}, input } = {}) {
     const fullEnv = { ...process.env, SIGIL_URL: this.url, SIGIL_TOKEN: token || this.adminToken, ...env };
