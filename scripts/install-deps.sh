@@ -12,8 +12,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  nodejs npm python3 python3-pytest gdb
-  softhsm2 opensc swtpm swtpm-tools tpm2-tools postgresql
+  nodejs npm python3 python3-pytest valgrind
 )
 
 want=("${build_pkgs[@]}")
