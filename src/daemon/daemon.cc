@@ -220,6 +220,10 @@ struct Daemon::Impl {
   std::unique_ptr<server::ApiServer> api;
   std::unique_ptr<mcp::McpSessionRegistry> mcp_sessions;
   std::optional<attest::Reporter> reporter;
+  // require_environment_check: the last check's verdict, refreshed by housekeeping.
+  std::mutex env_mu;
+  absl::Status env_status;
+  void RefreshEnvironmentCheck();
   crypto::Hash256 config_hash{};
   std::unique_ptr<net::HttpServer> http;
   std::thread housekeeping;
@@ -359,6 +363,12 @@ absl::Status Daemon::Impl::Serve() {
     in.audit_verification = v.valid ? absl::OkStatus() : absl::DataLossError("the audit log does not verify");
     return attest::CheckEnvironment(attest::GatherEnvironmentFacts(in)).ToJson();
   };
+  if (c.require_environment_check) {
+    hooks.signing_precondition = [this]() {
+      std::lock_guard<std::mutex> lock(env_mu);
+      return env_status;
+    };
+  }
   mcp_sessions = std::make_unique<mcp::McpSessionRegistry>(mcp::McpServerInfo{}, clock);
   hooks.mcp = [this](const net::HttpRequest& r, const tokens::Principal& p) {
     mcp::McpHttpRequest req;
@@ -411,10 +421,35 @@ absl::Status Daemon::Impl::Serve() {
   ho.max_connections = c.max_connections;
   ho.max_in_flight = c.max_inflight;
   ho.on_response = [this](const net::HttpAccessRecord& r) { metrics->CountHttpResponse(r.status); };
+  // The first verdict exists before the first request can arrive.
+  RefreshEnvironmentCheck();
   ASSIGN_OR_RETURN(http, net::HttpServer::Start(std::move(ho), [this](const net::HttpRequest& r) { return api->Handle(r); }));
   (void)core->Record("daemon.start", "sigil", {{"dev", c.dev ? "true" : "false"}, {"version", "0.1.0"}});
   housekeeping = std::thread([this] { Housekeeping(); });
   return absl::OkStatus();
+}
+
+void Daemon::Impl::RefreshEnvironmentCheck() {
+  if (!config.require_environment_check) return;
+  attest::EnvironmentInputs in;
+  in.data_dir = config.data_dir;
+  for (const auto& l : config.listen) in.listeners.push_back({l.substr(0, l.rfind(':')), !config.tls_cert.empty()});
+  in.dev_mode = config.dev;
+  in.backup_enabled = config.backup_enabled;
+  in.audit_verification = audit->Verify().valid ? absl::OkStatus() : absl::DataLossError("the audit log does not verify");
+  nlohmann::json report = attest::CheckEnvironment(attest::GatherEnvironmentFacts(in)).ToJson();
+  absl::Status st;
+  if (!report.value("valid", false)) {
+    std::string why;
+    for (const auto& e : report.value("errors", nlohmann::json::array())) {
+      if (!why.empty()) why += "; ";
+      why += e.value("code", std::string("?"));
+    }
+    st = absl::UnavailableError("environment check failed (" + why +
+                                "); require_environment_check = true refuses to sign until it passes");
+  }
+  std::lock_guard<std::mutex> lock(env_mu);
+  env_status = st;
 }
 
 void Daemon::Impl::Housekeeping() {
@@ -428,6 +463,7 @@ void Daemon::Impl::Housekeeping() {
       for (const auto& ev : *expired) (void)core->Record("approval.expire", "sigil", {{"approval_id", ev.id}});
     }
     (void)ledger->Compact();
+    RefreshEnvironmentCheck();
     lock.lock();
   }
 }

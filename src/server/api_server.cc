@@ -412,6 +412,12 @@ RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignRespo
 
 RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& params, const RpcContext& ctx) {
   absl::Time start = d_.clock.Now();
+  if (h_.signing_precondition) {
+    if (auto st = h_.signing_precondition(); !st.ok()) {
+      d_.metrics.CountRequest(method, "unavailable");
+      return RpcError{kUnavailable, std::string(st.message()), {{"decision", "unavailable"}, {"reason", std::string(st.message())}}};
+    }
+  }
   auto built = BuildRequest(method, params, ctx.principal);
   if (!built.ok()) {
     d_.metrics.CountRequest(method, "invalid");
@@ -524,6 +530,11 @@ void ApiServer::Impl::RegisterRpc() {
   rpc_.Register("sigil_approvalStatus", [this](const std::string&, const json& params, const RpcContext& ctx) -> RpcOutcome {
     const json* id = Param(params, 0);
     if (id == nullptr || !id->is_string()) return InvalidParams("params[0] must be the approval id");
+    if (h_.signing_precondition) {
+      if (auto st = h_.signing_precondition(); !st.ok()) {
+        return RpcError{kUnavailable, std::string(st.message()), {{"decision", "unavailable"}, {"reason", std::string(st.message())}}};
+      }
+    }
     core::SignResponse r = d_.core.ApprovalStatus(ctx.principal, id->get<std::string>());
     if (r.outcome == core::Outcome::kNotFound || r.outcome == core::Outcome::kUnauthorized ||
         r.outcome == core::Outcome::kInvalid || r.outcome == core::Outcome::kUnavailable) {

@@ -58,6 +58,10 @@ struct ApiHooks {
   std::function<absl::StatusOr<keystore::KeyInfo>(const std::string& name, keystore::KeyType type,
                                                   const std::string& backend)>
       generate_key;
+  // OK when signing may proceed; otherwise why not (e.g. the environment
+  // check failed with require_environment_check = true). Checked before
+  // every signature; nothing is signed while it fails.
+  std::function<absl::Status()> signing_precondition;
   // /mcp: (request, principal) → response.
   std::function<net::HttpResponse(const net::HttpRequest&, const tokens::Principal&)> mcp;
 };
