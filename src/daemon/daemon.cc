@@ -224,6 +224,8 @@ struct Daemon::Impl {
   std::mutex env_mu;
   absl::Status env_status;
   void RefreshEnvironmentCheck();
+  // The environment check over the live process and the current audit log.
+  nlohmann::json CheckEnvironment();
   crypto::Hash256 config_hash{};
   std::unique_ptr<net::HttpServer> http;
   std::thread housekeeping;
@@ -350,19 +352,7 @@ absl::Status Daemon::Impl::Serve() {
     ASSIGN_OR_RETURN(auto report, reporter->Build(nonce, st));
     return report.ToJson();
   };
-  hooks.environment_check = [this]() {
-    attest::EnvironmentInputs in;
-    in.data_dir = config.data_dir;
-    for (const auto& l : config.listen) {
-      size_t colon = l.rfind(':');
-      in.listeners.push_back({l.substr(0, colon), !config.tls_cert.empty()});
-    }
-    in.dev_mode = config.dev;
-    in.backup_enabled = config.backup_enabled;
-    audit::VerifyReport v = audit->Verify();
-    in.audit_verification = v.valid ? absl::OkStatus() : absl::DataLossError("the audit log does not verify");
-    return attest::CheckEnvironment(attest::GatherEnvironmentFacts(in)).ToJson();
-  };
+  hooks.environment_check = [this]() { return CheckEnvironment(); };
   if (c.require_environment_check) {
     hooks.signing_precondition = [this]() {
       std::lock_guard<std::mutex> lock(env_mu);
@@ -429,15 +419,19 @@ absl::Status Daemon::Impl::Serve() {
   return absl::OkStatus();
 }
 
-void Daemon::Impl::RefreshEnvironmentCheck() {
-  if (!config.require_environment_check) return;
+nlohmann::json Daemon::Impl::CheckEnvironment() {
   attest::EnvironmentInputs in;
   in.data_dir = config.data_dir;
   for (const auto& l : config.listen) in.listeners.push_back({l.substr(0, l.rfind(':')), !config.tls_cert.empty()});
   in.dev_mode = config.dev;
   in.backup_enabled = config.backup_enabled;
   in.audit_verification = audit->Verify().valid ? absl::OkStatus() : absl::DataLossError("the audit log does not verify");
-  nlohmann::json report = attest::CheckEnvironment(attest::GatherEnvironmentFacts(in)).ToJson();
+  return attest::CheckEnvironment(attest::GatherEnvironmentFacts(in)).ToJson();
+}
+
+void Daemon::Impl::RefreshEnvironmentCheck() {
+  if (!config.require_environment_check) return;
+  nlohmann::json report = CheckEnvironment();
   absl::Status st;
   if (!report.value("valid", false)) {
     std::string why;

@@ -162,6 +162,23 @@ const json* Param(const json& params, size_t index) {
   return nullptr;
 }
 
+// %XX escapes decoded; a '%' not followed by two hex digits stays as is.
+std::string PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size()) {
+      auto b = HexDecode(text.substr(i + 1, 2));
+      if (b.ok() && b->size() == 1) {
+        out.push_back(static_cast<char>((*b)[0]));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(plus_is_space && text[i] == '+' ? ' ' : text[i]);
+  }
+  return out;
+}
+
 std::string QueryValue(std::string_view query, const std::string& name) {
   size_t pos = 0;
   while (pos <= query.size()) {
@@ -169,20 +186,7 @@ std::string QueryValue(std::string_view query, const std::string& name) {
     std::string_view part = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     size_t eq = part.find('=');
     if (part.substr(0, eq) == name) {
-      std::string value(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1));
-      std::string out;
-      for (size_t i = 0; i < value.size(); ++i) {
-        if (value[i] == '%' && i + 2 < value.size() + 0 && i + 2 <= value.size() - 1 + 1) {
-          auto b = HexDecode(value.substr(i + 1, 2));
-          if (b.ok() && b->size() == 1) {
-            out.push_back(static_cast<char>((*b)[0]));
-            i += 2;
-            continue;
-          }
-        }
-        out.push_back(value[i] == '+' ? ' ' : value[i]);
-      }
-      return out;
+      return PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), /*plus_is_space=*/true);
     }
     if (amp == std::string_view::npos) break;
     pos = amp + 1;
@@ -196,21 +200,7 @@ std::vector<std::string> SplitPath(std::string_view path) {
   while (pos < path.size()) {
     size_t slash = path.find('/', pos);
     std::string_view part = path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
-    if (!part.empty()) {
-      std::string decoded;
-      for (size_t i = 0; i < part.size(); ++i) {
-        if (part[i] == '%' && i + 2 < part.size() + 1 && i + 2 <= part.size()) {
-          auto b = HexDecode(part.substr(i + 1, 2));
-          if (b.ok() && b->size() == 1) {
-            decoded.push_back(static_cast<char>((*b)[0]));
-            i += 2;
-            continue;
-          }
-        }
-        decoded.push_back(part[i]);
-      }
-      parts.push_back(decoded);
-    }
+    if (!part.empty()) parts.push_back(PercentDecode(part, /*plus_is_space=*/false));
     if (slash == std::string_view::npos) break;
     pos = slash + 1;
   }
@@ -249,6 +239,8 @@ class ApiServer::Impl {
                                             bool reserve_nonce = true);
   absl::StatusOr<std::string> DefaultKey(const tokens::Principal& p, keystore::KeyType type);
   RpcOutcome SignVia(const std::string& method, const json& params, const RpcContext& ctx);
+  // The daemon's signing precondition as an RPC error, or nullopt when signing may proceed.
+  std::optional<RpcError> SigningBlocked();
   RpcOutcome ShapeResult(ResultShape shape, const core::SignResponse& r);
   json ApprovalStatusJson(const core::SignResponse& r, bool send);
   uint64_t NextNonce(const std::string& from, uint64_t upstream_nonce);
@@ -410,13 +402,18 @@ RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignRespo
   }
 }
 
+std::optional<RpcError> ApiServer::Impl::SigningBlocked() {
+  if (!h_.signing_precondition) return std::nullopt;
+  absl::Status st = h_.signing_precondition();
+  if (st.ok()) return std::nullopt;
+  return RpcError{kUnavailable, std::string(st.message()), {{"decision", "unavailable"}, {"reason", std::string(st.message())}}};
+}
+
 RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& params, const RpcContext& ctx) {
   absl::Time start = d_.clock.Now();
-  if (h_.signing_precondition) {
-    if (auto st = h_.signing_precondition(); !st.ok()) {
-      d_.metrics.CountRequest(method, "unavailable");
-      return RpcError{kUnavailable, std::string(st.message()), {{"decision", "unavailable"}, {"reason", std::string(st.message())}}};
-    }
+  if (auto blocked = SigningBlocked()) {
+    d_.metrics.CountRequest(method, "unavailable");
+    return *blocked;
   }
   auto built = BuildRequest(method, params, ctx.principal);
   if (!built.ok()) {
@@ -530,11 +527,7 @@ void ApiServer::Impl::RegisterRpc() {
   rpc_.Register("sigil_approvalStatus", [this](const std::string&, const json& params, const RpcContext& ctx) -> RpcOutcome {
     const json* id = Param(params, 0);
     if (id == nullptr || !id->is_string()) return InvalidParams("params[0] must be the approval id");
-    if (h_.signing_precondition) {
-      if (auto st = h_.signing_precondition(); !st.ok()) {
-        return RpcError{kUnavailable, std::string(st.message()), {{"decision", "unavailable"}, {"reason", std::string(st.message())}}};
-      }
-    }
+    if (auto blocked = SigningBlocked()) return *blocked;
     core::SignResponse r = d_.core.ApprovalStatus(ctx.principal, id->get<std::string>());
     if (r.outcome == core::Outcome::kNotFound || r.outcome == core::Outcome::kUnauthorized ||
         r.outcome == core::Outcome::kInvalid || r.outcome == core::Outcome::kUnavailable) {

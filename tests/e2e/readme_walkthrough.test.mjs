@@ -2,7 +2,7 @@
 // server, with the outcomes the README promises.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SigilServer, SIGIL_BIN, E2E_DIR } from "./lib/harness.mjs";
@@ -107,7 +107,7 @@ test("explain, audit verify, export and offline verify, lockdown", { skip }, () 
   const bytes = readFileSync(out);
   bytes[Math.floor(bytes.length / 2)] ^= 0x01;
   const tampered = join(mkdtempSync(join(tmpdir(), "sigil-exp-")), "bad.sigil");
-  require_write(tampered, bytes);
+  writeFileSync(tampered, bytes);
   const bad = sigil.cli(["audit", "verify", "--file", tampered, "--pubkey", pubkey, "--json"]);
   assert.equal(bad.code, 1);
   assert.equal(bad.json.valid, false);
@@ -127,8 +127,3 @@ test("lockdown stops signing at once and survives a restart", { skip }, async ()
   const off = sigil.cli(["lockdown", "off", "--totp", "123456"]);
   assert.notEqual(off.code, 0, "lifting needs an admin TOTP");
 });
-
-import { writeFileSync } from "node:fs";
-function require_write(path, bytes) {
-  writeFileSync(path, bytes);
-}
