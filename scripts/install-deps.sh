@@ -12,7 +12,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
-  nodejs npm python3 python3-pytest valgrind
+  nodejs npm python3 python3-pytest valgrind gdb
+  softhsm2 opensc swtpm swtpm-tools tpm2-tools
 )
 
 want=("${build_pkgs[@]}")
