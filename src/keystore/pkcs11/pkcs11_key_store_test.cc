@@ -1,0 +1,428 @@
+#include "keystore/pkcs11/pkcs11_key_store.h"
+
+#include <atomic>
+#include <thread>
+
+#include "base/hex.h"
+#include "crypto/ed25519.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "keystore/pkcs11/pkcs11_error.h"
+#include "keystore/sign_and_verify_test.h"
+#include "testing/memory_store.h"
+#include "testing/softhsm_token.h"
+
+namespace sigil::keystore::pkcs11 {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A forwarding CK_FUNCTION_LIST that answers CKR_DEVICE_REMOVED (and shows
+// no token in any slot) while g_removed is set: an HSM unplugged.
+std::atomic<bool> g_removed{false};
+CK_FUNCTION_LIST* g_real = nullptr;
+CK_FUNCTION_LIST g_faulty;
+
+CK_RV FaultyGetSlotList(CK_BBOOL present, CK_SLOT_ID* slots, CK_ULONG* count) {
+  if (g_removed) {
+    *count = 0;
+    return CKR_OK;
+  }
+  return g_real->C_GetSlotList(present, slots, count);
+}
+CK_RV FaultySignInit(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_OBJECT_HANDLE k) {
+  return g_removed ? CKR_DEVICE_REMOVED : g_real->C_SignInit(s, m, k);
+}
+CK_RV FaultySign(CK_SESSION_HANDLE s, CK_BYTE* d, CK_ULONG dl, CK_BYTE* sig, CK_ULONG* sl) {
+  return g_removed ? CKR_DEVICE_REMOVED : g_real->C_Sign(s, d, dl, sig, sl);
+}
+CK_RV FaultyFindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE* t, CK_ULONG n) {
+  return g_removed ? CKR_DEVICE_REMOVED : g_real->C_FindObjectsInit(s, t, n);
+}
+CK_RV FaultyOpenSession(CK_SLOT_ID slot, CK_FLAGS flags, void* app, CK_NOTIFY notify, CK_SESSION_HANDLE* s) {
+  return g_removed ? CKR_TOKEN_NOT_PRESENT : g_real->C_OpenSession(slot, flags, app, notify, s);
+}
+
+class Pkcs11KeyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!SoftHsmToken::Installed()) GTEST_SKIP() << "softhsm2 is not installed";
+    auto token = SoftHsmToken::Create("sigil-unit");
+    ASSERT_TRUE(token.ok()) << token.status();
+    token_ = std::move(*token);
+    auto module = Pkcs11Module::Load(token_->module_path());
+    ASSERT_TRUE(module.ok()) << module.status();
+    module_ = *module;
+    ks_ = OpenStore(module_);
+    ASSERT_NE(ks_, nullptr);
+  }
+  void TearDown() override {
+    ks_.reset();
+    module_.reset();
+    g_removed = false;
+  }
+
+  std::unique_ptr<Pkcs11KeyStore> OpenStore(std::shared_ptr<Pkcs11Module> module, size_t max_sessions = 4) {
+    SessionPoolOptions po;
+    po.max_sessions = max_sessions;
+    auto pool = SessionPool::Open(std::move(module), token_->label(), SecretBytes::CopyFrom(token_->pin()), po);
+    EXPECT_TRUE(pool.ok()) << pool.status();
+    if (!pool.ok()) return nullptr;
+    Pkcs11KeyStoreOptions options;
+    options.clock = &clock_;
+    auto ks = Pkcs11KeyStore::Open(store_, std::move(*pool), options);
+    EXPECT_TRUE(ks.ok()) << ks.status();
+    return ks.ok() ? std::move(*ks) : nullptr;
+  }
+
+  // A raw logged-in session of the test itself, as another application
+  // (or an attacker with the PIN) would have.
+  CK_SESSION_HANDLE RawSession() {
+    CK_FUNCTION_LIST& f = module_->functions();
+    CK_ULONG count = 8;
+    CK_SLOT_ID slots[8];
+    EXPECT_EQ(f.C_GetSlotList(CK_TRUE, slots, &count), CKR_OK);
+    for (CK_ULONG i = 0; i < count; ++i) {
+      CK_TOKEN_INFO info{};
+      if (f.C_GetTokenInfo(slots[i], &info) != CKR_OK) continue;
+      if (std::string(reinterpret_cast<char*>(info.label), token_->label().size()) != token_->label()) continue;
+      slot_ = slots[i];
+      CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+      EXPECT_EQ(f.C_OpenSession(slots[i], CKF_SERIAL_SESSION | CKF_RW_SESSION, nullptr, nullptr, &s), CKR_OK);
+      std::string pin = token_->pin();
+      CK_RV rv = f.C_Login(s, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin.data()), pin.size());
+      EXPECT_TRUE(rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN) << ReturnCodeName(rv);
+      return s;
+    }
+    ADD_FAILURE() << "token not found";
+    return CK_INVALID_HANDLE;
+  }
+
+  CK_OBJECT_HANDLE FindPrivate(CK_SESSION_HANDLE s, const std::vector<uint8_t>& id) {
+    CK_FUNCTION_LIST& f = module_->functions();
+    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+    CK_ATTRIBUTE q[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, const_cast<uint8_t*>(id.data()), id.size()}};
+    EXPECT_EQ(f.C_FindObjectsInit(s, q, 2), CKR_OK);
+    CK_OBJECT_HANDLE h = CK_INVALID_HANDLE;
+    CK_ULONG n = 0;
+    EXPECT_EQ(f.C_FindObjects(s, &h, 1, &n), CKR_OK);
+    EXPECT_EQ(f.C_FindObjectsFinal(s), CKR_OK);
+    EXPECT_EQ(n, 1u);
+    return h;
+  }
+
+  std::vector<uint8_t> CkaId(const KeyInfo& key) {
+    auto hex = ks_->TokenObjectId(key.id, key.version);
+    EXPECT_TRUE(hex.ok());
+    return *HexDecode(*hex);
+  }
+
+  FakeClock clock_;
+  store::MemoryStore store_;
+  std::unique_ptr<SoftHsmToken> token_;
+  std::shared_ptr<Pkcs11Module> module_;
+  std::unique_ptr<Pkcs11KeyStore> ks_;
+  CK_SLOT_ID slot_ = 0;
+};
+
+TEST_F(Pkcs11KeyStoreTest, Secp256k1AndEd25519KeysSignAndVerify) {
+  for (KeyType type : {KeyType::kSecp256k1, KeyType::kEd25519}) {
+    auto key = ks_->Generate("k-" + std::string(KeyTypeName(type)), type, KeyPurpose::kSigning);
+    ASSERT_TRUE(key.ok()) << key.status();
+    EXPECT_EQ(key->backend, "pkcs11");
+    EXPECT_EQ(key->version, 1u);
+    EXPECT_EQ(key->created_at, clock_.Now());
+    EXPECT_EQ(key->public_key.size(), PublicKeySize(type));
+    ExpectSignsAndVerifies(*ks_, *key, KeyPurpose::kSigning);
+  }
+}
+
+// CKM_ECDSA returns high-s about half the time; every signature Sigil
+// returns must be low-s with the right recovery id (VerifyEcdsa rejects
+// high-s; recovery must give the key back).
+TEST_F(Pkcs11KeyStoreTest, EcdsaSignaturesAreLowSWithRecoveryId) {
+  auto key = ks_->Generate("eth", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  auto pub = crypto::ParseSecp256k1PublicKey(key->public_key);
+  ASSERT_TRUE(pub.ok());
+  int recid_one = 0;
+  for (int i = 0; i < 24; ++i) {
+    const crypto::Hash256 digest = crypto::Keccak256(AsBytes("tx " + std::to_string(i)));
+    auto sig = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, digest);
+    ASSERT_TRUE(sig.ok()) << sig.status();
+    std::array<uint8_t, 64> rs{};
+    std::copy(sig->r.begin(), sig->r.end(), rs.begin());
+    std::copy(sig->s.begin(), sig->s.end(), rs.begin() + 32);
+    EXPECT_TRUE(crypto::VerifyEcdsa(*pub, digest, rs)) << "low-s, valid";
+    EXPECT_EQ(*crypto::RecoverPublicKey(digest, *sig), *pub);
+    recid_one += sig->recovery_id;
+  }
+  EXPECT_GT(recid_one, 0) << "both recovery ids occur";
+  EXPECT_LT(recid_one, 24);
+}
+
+TEST_F(Pkcs11KeyStoreTest, Ed25519SignatureVerifiesWithLibsodium) {
+  auto key = ks_->Generate("sol", KeyType::kEd25519, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  const std::string message = "solana message bytes";
+  auto sig = ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes(message));
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  crypto::Ed25519PublicKey pub{};
+  std::copy(key->public_key.begin(), key->public_key.end(), pub.begin());
+  EXPECT_TRUE(crypto::Ed25519Verify(pub, AsBytes(message), *sig));  // libsodium crypto_sign_verify_detached
+  (*sig)[0] ^= 1;
+  EXPECT_FALSE(crypto::Ed25519Verify(pub, AsBytes(message), *sig));
+}
+
+TEST_F(Pkcs11KeyStoreTest, PrivateKeyValueCannotBeRead) {
+  auto key = ks_->Generate("secret", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  CK_SESSION_HANDLE s = RawSession();
+  CK_OBJECT_HANDLE priv = FindPrivate(s, CkaId(*key));
+  CK_FUNCTION_LIST& f = module_->functions();
+  uint8_t value[64];
+  CK_ATTRIBUTE attr{CKA_VALUE, value, sizeof value};
+  EXPECT_EQ(f.C_GetAttributeValue(s, priv, &attr, 1), static_cast<CK_RV>(CKR_ATTRIBUTE_SENSITIVE));
+  CK_BBOOL sensitive = CK_FALSE, extractable = CK_TRUE, priv_flag = CK_FALSE, token_flag = CK_FALSE, sign = CK_FALSE;
+  CK_ATTRIBUTE attrs[] = {{CKA_SENSITIVE, &sensitive, 1}, {CKA_EXTRACTABLE, &extractable, 1},
+                          {CKA_PRIVATE, &priv_flag, 1},   {CKA_TOKEN, &token_flag, 1},
+                          {CKA_SIGN, &sign, 1}};
+  ASSERT_EQ(f.C_GetAttributeValue(s, priv, attrs, 5), CKR_OK);
+  EXPECT_EQ(sensitive, CK_TRUE);
+  EXPECT_EQ(extractable, CK_FALSE);
+  EXPECT_EQ(priv_flag, CK_TRUE);
+  EXPECT_EQ(token_flag, CK_TRUE);
+  EXPECT_EQ(sign, CK_TRUE);
+  (void)f.C_CloseSession(s);
+}
+
+TEST_F(Pkcs11KeyStoreTest, SchnorrIsRefusedWithAClearError) {
+  auto key = ks_->Generate("nostr", KeyType::kSchnorr, KeyPurpose::kSigning);
+  EXPECT_EQ(key.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("BIP-340"));
+  auto ecdsa = ks_->Generate("ecdsa", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(ecdsa.ok());
+  auto sig = ks_->SignSchnorr(ecdsa->id, KeyPurpose::kSigning, DigestOf("x"));
+  EXPECT_EQ(sig.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(sig.status().message()), HasSubstr("BIP-340"));
+}
+
+TEST_F(Pkcs11KeyStoreTest, KeyStoreContractWhereItApplies) {
+  auto a = ks_->Generate("alpha", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  auto b = ks_->Generate("beta", KeyType::kEd25519, KeyPurpose::kAudit);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*ks_->Get("alpha"), *a);
+  EXPECT_EQ(*ks_->Get(b->id), *b);
+  EXPECT_THAT(*ks_->List(), ::testing::ElementsAre(*a, *b));
+  EXPECT_EQ(ks_->Get("gamma").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(ks_->Generate("alpha", KeyType::kEd25519, KeyPurpose::kSigning).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  for (const char* bad : {"", "has space", "key_x", "0xabc"}) {
+    EXPECT_EQ(ks_->Generate(bad, KeyType::kSecp256k1, KeyPurpose::kSigning).status().code(),
+              absl::StatusCode::kInvalidArgument);
+  }
+  // Scheme, purpose and id checks.
+  EXPECT_EQ(ks_->SignEd25519(a->id, KeyPurpose::kSigning, AsBytes("x")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ks_->SignEcdsa("alpha", KeyPurpose::kSigning, DigestOf("x")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ks_->SignEd25519(b->id, KeyPurpose::kSigning, AsBytes("x")).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ExpectSignsAndVerifies(*ks_, *b, KeyPurpose::kAudit);
+
+  // Rotation: new key pair in the token, old version verify-only.
+  const crypto::Hash256 digest = DigestOf("before rotation");
+  clock_.Advance(absl::Hours(1));
+  auto v2 = ks_->Rotate("alpha");
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(v2->id, a->id);
+  EXPECT_EQ(v2->version, 2u);
+  EXPECT_NE(v2->public_key, a->public_key);
+  auto list = ks_->List();
+  ASSERT_EQ(list->size(), 3u);
+  EXPECT_EQ((*list)[0].status, KeyStatus::kRetired);
+  EXPECT_EQ((*list)[0].retired_at, clock_.Now());
+  auto sig = ks_->SignEcdsa(a->id, KeyPurpose::kSigning, digest);
+  ASSERT_TRUE(sig.ok());
+  EXPECT_EQ(*crypto::RecoverPublicKey(digest, *sig), *crypto::ParseSecp256k1PublicKey(v2->public_key));
+
+  // Archive.
+  ASSERT_TRUE(ks_->Archive("alpha").ok());
+  auto refused = ks_->SignEcdsa(a->id, KeyPurpose::kSigning, digest);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("archived"));
+  EXPECT_EQ(ks_->Rotate("alpha").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ks_->Archive("alpha").ok());
+}
+
+TEST_F(Pkcs11KeyStoreTest, ConcurrentSigningUsesSeveralSessionsAndRotationIsSafe) {
+  auto key = ks_->Generate("busy", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok());
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 30; ++i) {
+        if (!ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf(std::to_string(t * 100 + i))).ok()) failures++;
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 2; ++i) {
+      if (!ks_->Rotate("busy").ok()) failures++;
+    }
+  });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(ks_->Get("busy")->version, 3u);
+  EXPECT_GE(ks_->pool().open_sessions(), 1u);
+  EXPECT_LE(ks_->pool().open_sessions(), 4u);
+}
+
+// A key whose token object became extractable (here: replaced by another
+// application with an extractable key under the same CKA_ID) is refused and
+// reported, by a running keystore and at the next start.
+TEST_F(Pkcs11KeyStoreTest, KeyThatBecameExtractableIsRefusedAndReported) {
+  auto key = ks_->Generate("victim", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  auto other = ks_->Generate("fine", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok() && other.ok());
+  ASSERT_TRUE(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("a")).ok());
+
+  CK_SESSION_HANDLE s = RawSession();
+  CK_FUNCTION_LIST& f = module_->functions();
+  std::vector<uint8_t> id = CkaId(*key);
+  ASSERT_EQ(f.C_DestroyObject(s, FindPrivate(s, id)), CKR_OK);
+  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+  uint8_t oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
+  CK_ATTRIBUTE pub_t[] = {{CKA_TOKEN, &no, 1}, {CKA_EC_PARAMS, oid, sizeof oid}};
+  CK_ATTRIBUTE priv_t[] = {{CKA_TOKEN, &yes, 1}, {CKA_PRIVATE, &yes, 1}, {CKA_SIGN, &yes, 1},
+                           {CKA_SENSITIVE, &no, 1}, {CKA_EXTRACTABLE, &yes, 1}, {CKA_ID, id.data(), id.size()}};
+  CK_MECHANISM gen{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+  CK_OBJECT_HANDLE pub = 0, priv = 0;
+  ASSERT_EQ(f.C_GenerateKeyPair(s, &gen, pub_t, 2, priv_t, 6, &pub, &priv), CKR_OK);
+  (void)f.C_CloseSession(s);
+
+  // The running keystore: its cached handle is gone, the lookup finds the
+  // replacement and refuses it.
+  auto sig = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("b"));
+  EXPECT_EQ(sig.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(sig.status().message()), HasSubstr("CKA_EXTRACTABLE"));
+  EXPECT_THAT(std::string(sig.status().message()), HasSubstr("victim"));
+
+  // A fresh start reports it and still signs with the healthy key.
+  ks_.reset();
+  ks_ = OpenStore(module_);
+  ASSERT_NE(ks_, nullptr);
+  auto problems = ks_->Problems();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].name, "victim");
+  EXPECT_THAT(problems[0].reason, HasSubstr("CKA_EXTRACTABLE is true"));
+  EXPECT_EQ(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("c")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ks_->SignEcdsa(other->id, KeyPurpose::kSigning, DigestOf("c")).ok());
+}
+
+TEST_F(Pkcs11KeyStoreTest, WrongPinAndUnknownTokenAreClearErrors) {
+  ks_.reset();  // closing every session logs the application out; the PIN is checked again
+  auto bad = SessionPool::Open(module_, token_->label(), SecretBytes::CopyFrom(std::string_view("9999")), {});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("CKR_PIN_INCORRECT"));
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::Not(HasSubstr("9999")));
+  auto missing = SessionPool::Open(module_, "no-such-token", SecretBytes::CopyFrom(token_->pin()), {});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("no-such-token"));
+  auto no_module = Pkcs11Module::Load("/nonexistent/libpkcs11.so");
+  EXPECT_EQ(no_module.status().code(), absl::StatusCode::kNotFound);
+}
+
+// Real token resets from outside: every session closed, or the user logged
+// out. The next signature reopens, logs in again and succeeds.
+TEST_F(Pkcs11KeyStoreTest, RecoversAfterSessionsClosedOrLoggedOutFromOutside) {
+  auto key = ks_->Generate("steady", KeyType::kEd25519, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("1")).ok());
+  CK_FUNCTION_LIST& f = module_->functions();
+  uint64_t gen = ks_->pool().generation();
+
+  CK_SESSION_HANDLE s = RawSession();
+  ASSERT_EQ(f.C_CloseAllSessions(slot_), CKR_OK);  // closes Sigil's sessions and s
+  auto after_close = ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("2"));
+  EXPECT_TRUE(after_close.ok()) << after_close.status();
+  EXPECT_GT(ks_->pool().generation(), gen);
+
+  gen = ks_->pool().generation();
+  s = RawSession();
+  ASSERT_EQ(f.C_Logout(s), CKR_OK);  // login state is per application: Sigil's sessions are logged out too
+  auto after_logout = ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("3"));
+  EXPECT_TRUE(after_logout.ok()) << after_logout.status();
+  EXPECT_GT(ks_->pool().generation(), gen);
+  (void)f.C_CloseSession(s);
+}
+
+TEST_F(Pkcs11KeyStoreTest, RemovedTokenMakesSigningUnavailableUntilItReturns) {
+  g_real = &module_->functions();
+  g_faulty = *g_real;
+  g_faulty.C_GetSlotList = FaultyGetSlotList;
+  g_faulty.C_SignInit = FaultySignInit;
+  g_faulty.C_Sign = FaultySign;
+  g_faulty.C_FindObjectsInit = FaultyFindObjectsInit;
+  g_faulty.C_OpenSession = FaultyOpenSession;
+  ks_.reset();
+  ks_ = OpenStore(Pkcs11Module::Interpose(module_, &g_faulty));
+  ASSERT_NE(ks_, nullptr);
+  auto key = ks_->Generate("hsm", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_TRUE(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("before")).ok());
+
+  g_removed = true;
+  for (int i = 0; i < 3; ++i) {
+    auto sig = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("during"));
+    EXPECT_EQ(sig.status().code(), absl::StatusCode::kUnavailable);
+    EXPECT_THAT(std::string(sig.status().message()), HasSubstr("not present"));
+  }
+  EXPECT_EQ(ks_->Get("hsm")->name, "hsm") << "metadata stays readable";
+
+  g_removed = false;
+  auto back = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("after"));
+  EXPECT_TRUE(back.ok()) << back.status();
+}
+
+TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {
+  auto key = ks_->Generate("durable", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok());
+  ks_.reset();
+  ks_ = OpenStore(module_);
+  ASSERT_NE(ks_, nullptr);
+  EXPECT_TRUE(ks_->Problems().empty());
+  EXPECT_EQ(*ks_->Get("durable"), *key);
+  ExpectSignsAndVerifies(*ks_, *key, KeyPurpose::kSigning);
+}
+
+TEST(Pkcs11ErrorTest, EveryCodeHasANameASentenceAndACategory) {
+  EXPECT_EQ(ReturnCodeName(CKR_PIN_INCORRECT), "CKR_PIN_INCORRECT");
+  EXPECT_EQ(ReturnCodeSentence(CKR_PIN_INCORRECT), "the PIN is wrong");
+  absl::Status st = Pkcs11Error(CKR_DEVICE_REMOVED, "C_Sign");
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(std::string(st.message()), "C_Sign failed: CKR_DEVICE_REMOVED (0x00000032): the token was removed");
+  EXPECT_EQ(Pkcs11Error(CKR_TOKEN_NOT_PRESENT, "x").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(Pkcs11Error(CKR_PIN_LOCKED, "x").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Pkcs11Error(CKR_ATTRIBUTE_SENSITIVE, "x").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Pkcs11Error(CKR_MECHANISM_INVALID, "x").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Pkcs11Error(CKR_TOKEN_WRITE_PROTECTED, "x").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Pkcs11Error(CKR_OK, "x").ok());
+  EXPECT_EQ(ReturnCodeName(CKR_VENDOR_DEFINED + 0x12), "CKR_VENDOR_DEFINED+0x12");
+  EXPECT_EQ(ReturnCodeName(0x777), "CKR_0x00000777");
+  EXPECT_EQ(ReturnCodeStatus(0x777), absl::StatusCode::kInternal);
+  // Every defined code below the vendor range that the header names is known.
+  for (CK_RV rv : {CKR_CANCEL, CKR_HOST_MEMORY, CKR_SESSION_HANDLE_INVALID, CKR_USER_NOT_LOGGED_IN, CKR_SESSION_CLOSED,
+                   CKR_CRYPTOKI_NOT_INITIALIZED, CKR_FUNCTION_REJECTED, CKR_CURVE_NOT_SUPPORTED}) {
+    EXPECT_EQ(ReturnCodeName(rv).rfind("CKR_0x", 0), std::string::npos) << rv;
+  }
+  EXPECT_TRUE(IsSessionLost(CKR_SESSION_HANDLE_INVALID));
+  EXPECT_TRUE(IsSessionLost(CKR_USER_NOT_LOGGED_IN));
+  EXPECT_TRUE(IsSessionLost(CKR_SESSION_CLOSED));
+  EXPECT_FALSE(IsSessionLost(CKR_PIN_INCORRECT));
+}
+
+}  // namespace
+}  // namespace sigil::keystore::pkcs11
