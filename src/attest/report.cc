@@ -109,7 +109,7 @@ absl::StatusOr<ServedKey> ParseServedKey(const json& j, const std::string& where
 }
 
 absl::StatusOr<TpmQuote> ParseTpmQuote(const json& j) {
-  RETURN_IF_ERROR(CheckKeys(j, "tpm_quote", {"ak_public", "attest", "pcrs", "signature"}));
+  RETURN_IF_ERROR(CheckKeys(j, "tpm_quote", {"ak_public", "attest", "measured_pcr", "pcr_values", "pcrs", "signature"}));
   TpmQuote q;
   ASSIGN_OR_RETURN(q.ak_public, ParseHex(j["ak_public"], "tpm_quote.ak_public", kMaxTpmBlobBytes));
   ASSIGN_OR_RETURN(q.attest, ParseHex(j["attest"], "tpm_quote.attest", kMaxTpmBlobBytes));
@@ -120,6 +120,16 @@ absl::StatusOr<TpmQuote> ParseTpmQuote(const json& j) {
     ASSIGN_OR_RETURN(uint64_t index, ParseUint(p, "tpm_quote.pcrs[]", 23));
     q.pcrs.push_back(static_cast<uint32_t>(index));
   }
+  const json& values = j["pcr_values"];
+  if (!values.is_array() || values.size() > 24) {
+    return Invalid("tpm_quote.pcr_values", "must be an array of at most 24 hex digests");
+  }
+  for (const json& v : values) {
+    ASSIGN_OR_RETURN(crypto::Hash256 value, ParseFixedHex<32>(v, "tpm_quote.pcr_values[]"));
+    q.pcr_values.push_back(value);
+  }
+  ASSIGN_OR_RETURN(uint64_t measured, ParseUint(j["measured_pcr"], "tpm_quote.measured_pcr", 23));
+  q.measured_pcr = static_cast<uint32_t>(measured);
   return q;
 }
 
@@ -147,6 +157,13 @@ absl::Status ValidateTpmQuote(const TpmQuote& q) {
       return Invalid("tpm_quote.pcrs", "must be strictly ascending PCR indices 0..23");
     }
   }
+  if (q.pcrs.empty()) return Invalid("tpm_quote.pcrs", "must name at least one PCR");
+  if (q.pcr_values.size() != q.pcrs.size()) {
+    return Invalid("tpm_quote.pcr_values", "must hold one value per quoted PCR, in the order of tpm_quote.pcrs");
+  }
+  if (std::find(q.pcrs.begin(), q.pcrs.end(), q.measured_pcr) == q.pcrs.end()) {
+    return Invalid("tpm_quote.measured_pcr", "must be one of the quoted PCRs");
+  }
   return absl::OkStatus();
 }
 
@@ -155,8 +172,12 @@ json ServedKeyToJson(const ServedKey& k) {
 }
 
 json TpmQuoteToJson(const TpmQuote& q) {
+  json values = json::array();
+  for (const crypto::Hash256& v : q.pcr_values) values.push_back(HexEncode(v));
   return json{{"ak_public", HexEncode(q.ak_public)},
               {"attest", HexEncode(q.attest)},
+              {"measured_pcr", q.measured_pcr},
+              {"pcr_values", values},
               {"pcrs", q.pcrs},
               {"signature", HexEncode(q.signature)}};
 }
@@ -273,6 +294,13 @@ absl::StatusOr<AttestationReport> AttestationReport::FromJson(const json& j) {
 
 std::string CanonicalReportBytes(const AttestationReport& report) {
   return std::string(kReportDomain) + "\n" + Dump(UnsignedJson(report), -1);
+}
+
+crypto::Hash256 TpmQuoteQualifyingData(const AttestationReport& report) {
+  json j = UnsignedJson(report);
+  j.erase("tpm_quote");
+  const std::string bytes = std::string(kTpmQuoteDomain) + "\n" + Dump(j, -1);
+  return crypto::Sha256(AsBytes(bytes));
 }
 
 absl::StatusOr<AttestationReport> ParseReport(std::string_view text) {

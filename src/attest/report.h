@@ -43,7 +43,7 @@ inline constexpr uint32_t kReportFormatVersion = 1;
 inline constexpr uint32_t kSecurityVersion = 1;
 
 // Platforms: "software" (a signature by the daemon's attestation key only),
-// "tpm2" (reserved: a TPM 2.0 quote attached in `tpm_quote`).
+// "tpm2" (a TPM 2.0 quote attached in `tpm_quote`, attest/tpm2_quote.h).
 inline constexpr char kPlatformSoftware[] = "software";
 inline constexpr char kPlatformTpm2[] = "tpm2";
 
@@ -70,13 +70,18 @@ struct ServedKey {
   friend bool operator==(const ServedKey&, const ServedKey&) = default;
 };
 
-// Reserved for platform "tpm2": the outputs of TPM2_Quote over the report.
-// Format version 1 carries and signs it but no verifier checks it yet.
+// Platform "tpm2": the outputs of TPM2_Quote over the report
+// (doc/attestation.md §7, attest/tpm2_quote.h). The quote's qualifyingData
+// is TpmQuoteQualifyingData(report), so it binds the nonce and every other
+// field; the PCR values are carried so a verifier can recompute the quoted
+// pcrDigest and compare each PCR with what it expects.
 struct TpmQuote {
   std::vector<uint8_t> attest;     // TPM2B_ATTEST contents (TPMS_ATTEST), 1..4096 bytes
   std::vector<uint8_t> signature;  // TPMT_SIGNATURE, 1..4096 bytes
   std::vector<uint8_t> ak_public;  // TPM2B_PUBLIC of the attestation key, 1..4096 bytes
-  std::vector<uint32_t> pcrs;      // quoted SHA-256 PCR indices, ascending, each 0..23
+  std::vector<uint32_t> pcrs;      // quoted SHA-256 PCR indices, ascending, each 0..23, at least one
+  std::vector<crypto::Hash256> pcr_values;  // the value of each of `pcrs`, same order
+  uint32_t measured_pcr = 16;      // the PCR Sigil extends its measurement into; one of `pcrs`
   friend bool operator==(const TpmQuote&, const TpmQuote&) = default;
 };
 
@@ -117,6 +122,13 @@ absl::Status ValidateReport(const AttestationReport& report);
 // REQUIRES: ValidateReport(report).ok() (otherwise the bytes are still
 // deterministic but may not be parseable back).
 std::string CanonicalReportBytes(const AttestationReport& report);
+
+// The TPM quote's qualifyingData for a report: SHA-256 of kTpmQuoteDomain
+// + "\n" + the canonical JSON of every field except `signature` and
+// `tpm_quote` (which cannot cover itself). The Ed25519 signature then
+// covers the quote too.
+inline constexpr char kTpmQuoteDomain[] = "sigil-attestation-tpm-quote/v1";
+crypto::Hash256 TpmQuoteQualifyingData(const AttestationReport& report);
 
 // Parses report text as received from a daemon or a file: enforces
 // kMaxReportBytes and a nesting bound before parsing, rejects duplicate

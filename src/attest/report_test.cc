@@ -15,11 +15,11 @@ using nlohmann::json;
 AttestationReport SignedSample(bool with_quote = false) {
   TestAttestationKey key(0x01);
   FakeClock clock;
-  Reporter reporter = Reporter::Create({key.Signer(), key.public_key(), TestHash("binary"), "0.1.0", false, &clock}).value();
+  Reporter reporter = Reporter::Create({key.Signer(), key.public_key(), TestHash("binary"), "0.1.0", false, &clock, {}}).value();
   AttestationReport r = reporter.Build(TestNonce(), SampleState()).value();
   if (with_quote) {
     r.platform = kPlatformTpm2;
-    r.tpm_quote = TpmQuote{{0xff, 0x54}, {0x00, 0x14}, {0x00, 0x01}, {0, 7, 23}};
+    r.tpm_quote = TpmQuote{{0xff, 0x54}, {0x00, 0x14}, {0x00, 0x01}, {0, 7, 23}, {TestHash("p0"), TestHash("p7"), TestHash("p23")}, 23};
     key.Sign(r);
   }
   return r;
@@ -92,7 +92,7 @@ TEST(Report, EveryFieldIsSigned) {
       [](auto& r) { r.debug = !r.debug; },
       [](auto& r) {
         r.platform = kPlatformTpm2;
-        r.tpm_quote = TpmQuote{{1}, {2}, {3}, {}};
+        r.tpm_quote = TpmQuote{{1}, {2}, {3}, {16}, {TestHash("p16")}, 16};
       },
   };
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -177,6 +177,11 @@ TEST(Report, TpmQuoteRules) {
       {"oversize blob", [](json& j) { j["tpm_quote"]["signature"] = std::string(2 * kMaxTpmBlobBytes + 2, 'a'); }},
       {"unknown quote field", [](json& j) { j["tpm_quote"]["nonce"] = "00"; }},
       {"quote not an object", [](json& j) { j["tpm_quote"] = "00"; }},
+      {"no pcrs", [](json& j) { j["tpm_quote"]["pcrs"] = json::array(); j["tpm_quote"]["pcr_values"] = json::array(); }},
+      {"value count differs", [](json& j) { j["tpm_quote"]["pcr_values"].erase(0); }},
+      {"value not 32 bytes", [](json& j) { j["tpm_quote"]["pcr_values"][0] = "00"; }},
+      {"measured pcr not quoted", [](json& j) { j["tpm_quote"]["measured_pcr"] = 16; }},
+      {"measured pcr missing", [](json& j) { j["tpm_quote"].erase("measured_pcr"); }},
   };
   for (const BadCase& c : cases) {
     json j = good;

@@ -81,6 +81,11 @@ absl::StatusOr<AttestationReport> Reporter::Build(std::span<const uint8_t> nonce
   report.security_version = kSecurityVersion;
   report.sigil_version = options_.sigil_version;
   report.debug = options_.debug;
+  if (options_.tpm_quoter) {
+    report.platform = kPlatformTpm2;
+    ASSIGN_OR_RETURN(TpmQuote quote, options_.tpm_quoter(TpmQuoteQualifyingData(report)));
+    report.tpm_quote = std::move(quote);
+  }
   RETURN_IF_ERROR(ValidateReport(report));
 
   const std::string message = CanonicalReportBytes(report);

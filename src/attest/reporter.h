@@ -30,6 +30,12 @@ namespace sigil::attest {
 // Signs `message` (the canonical report bytes) with the attestation key.
 using ReportSigner = std::function<absl::StatusOr<crypto::Ed25519Signature>(std::span<const uint8_t> message)>;
 
+// Platform "tpm2": makes a TPM quote whose qualifyingData is
+// `qualifying_data` (TpmQuoteQualifyingData of the report being built). The
+// daemon lends one backed by keystore/tpm2/tpm2_device.h; attest itself
+// never talks to a TPM.
+using TpmQuoter = std::function<absl::StatusOr<TpmQuote>(const crypto::Hash256& qualifying_data)>;
+
 // What stays fixed for the life of the process.
 struct ReporterOptions {
   ReportSigner signer;                                // required
@@ -38,6 +44,7 @@ struct ReporterOptions {
   std::string sigil_version;                          // e.g. "0.1.0"
   bool debug = false;                                 // true in dev mode
   const Clock* clock = nullptr;                       // required; borrowed
+  TpmQuoter tpm_quoter;                               // set: platform "tpm2" reports with a quote
 };
 
 // What the daemon states at the moment of a report.
@@ -55,7 +62,8 @@ class Reporter {
   // not 1..64 characters from [A-Za-z0-9.+_-].
   static absl::StatusOr<Reporter> Create(ReporterOptions options);
 
-  // A signed report for platform "software" with security_version
+  // A signed report for platform "software" (or "tpm2" with a quote from
+  // options.tpm_quoter, whose error is returned as is) with security_version
   // kSecurityVersion, bound to `nonce` and stamped with the clock's time.
   // InvalidArgument: nonce not kMinNonceBytes..kMaxNonceBytes bytes, or a
   // served key that the format cannot carry (ValidateReport). The signer's

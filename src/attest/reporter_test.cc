@@ -149,7 +149,7 @@ TEST(Reporter, ConcurrentBuildsAreIndependent) {
       for (int i = 0; i < 25; ++i) {
         const auto nonce = TestNonce(static_cast<uint8_t>(t * 32 + i));
         auto r = reporter.Build(nonce, SampleState());
-        if (r.ok() && Verify(SerializeReport(*r), VerifyOptions{nonce, {}, false, 0, key.public_key()}).valid) ++good;
+        if (r.ok() && Verify(SerializeReport(*r), VerifyOptions{nonce, {}, false, 0, key.public_key(), {}, {}}).valid) ++good;
       }
     });
   }

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "attest/tpm2_quote.h"
 #include "base/hex.h"
 #include "base/secret.h"
 #include "base/status.h"
@@ -46,6 +47,26 @@ absl::StatusOr<VerifyOptions> VerifyOptionsFromFlags(const VerifyFlags& flags) {
   if (!flags.pubkey_hex.empty()) {
     ASSIGN_OR_RETURN(o.expected_pubkey, FixedFromHex<32>(flags.pubkey_hex, "--pubkey"));
   }
+  for (const std::string& flag : flags.expected_pcrs) {
+    const size_t colon = flag.find(':');
+    const std::string index = colon == std::string::npos ? "" : flag.substr(0, colon);
+    const bool digits = !index.empty() && index.size() <= 2 &&
+                        std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoi(index) > 23) {
+      return absl::InvalidArgumentError("--expected-pcr must be N:HEX with N a PCR index 0..23, got \"" +
+                                        flag.substr(0, 80) + "\"");
+    }
+    ASSIGN_OR_RETURN(o.expected_pcrs[static_cast<uint32_t>(std::stoi(index))],
+                     FixedFromHex<32>(flag.substr(colon + 1), "--expected-pcr " + index + ":HEX"));
+  }
+  if (!flags.tpm_ak_hex.empty()) {
+    absl::StatusOr<Bytes> ak = HexDecode(flags.tpm_ak_hex);
+    if (!ak.ok() || ak->empty() || ak->size() > kMaxTpmBlobBytes) {
+      return absl::InvalidArgumentError("--tpm-ak must be the hex TPM2B_PUBLIC of the TPM attestation key "
+                                        "(tpm_quote.ak_public of a report you trust)");
+    }
+    o.expected_tpm_ak_public = std::move(*ak);
+  }
   o.allow_debug = flags.allow_debug;
   o.min_security_version = flags.min_security_version;
   return o;
@@ -66,6 +87,7 @@ nlohmann::json VerifyResult::ToJson() const {
   j["valid"] = valid;
   j["errors"] = std::move(errs);
   j["key_pinned"] = key_pinned;
+  if (report && report->platform == kPlatformTpm2) j["tpm_ak_pinned"] = tpm_ak_pinned;
   return j;
 }
 
@@ -131,8 +153,12 @@ VerifyResult Verify(const AttestationReport& report, const VerifyOptions& option
                  ", below the required minimum " + std::to_string(options.min_security_version) + "; upgrade it");
   }
   if (report.platform == kPlatformTpm2) {
-    AddError(result, kErrorTpmQuoteUnverified,
-             "the report carries a TPM 2.0 quote, which this verifier cannot check yet");
+    result.tpm_ak_pinned = options.expected_tpm_ak_public.has_value();
+    CheckTpmQuote(report, options, result.errors);
+  } else if (!options.expected_pcrs.empty() || options.expected_tpm_ak_public) {
+    AddError(result, kErrorPcrMismatch,
+             "PCR values or a TPM attestation key are expected, but the report is on platform " + report.platform +
+                 " and carries no TPM quote");
   }
   result.valid = result.errors.empty();
   return result;

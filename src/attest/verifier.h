@@ -14,7 +14,8 @@
 //   measurement_mismatch      the binary is not the expected one
 //   debug_not_allowed         a dev-mode daemon, and allow_debug is false
 //   security_version_too_low  security_version below min_security_version
-//   tpm_quote_unverified      platform "tpm2": this verifier cannot check TPM quotes yet
+//   tpm_*, pcr_mismatch       platform "tpm2": the TPM quote checks of attest/tpm2_quote.h
+//                             (signature, nonce binding, PCR digest, measured PCR, expected PCRs)
 //
 // Without a pinned key (expected_pubkey) a valid result proves only that the
 // report is intact and fresh under the key it names; the caller must still
@@ -24,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,7 +47,6 @@ inline constexpr char kErrorNonceMismatch[] = "nonce_mismatch";
 inline constexpr char kErrorMeasurementMismatch[] = "measurement_mismatch";
 inline constexpr char kErrorDebugNotAllowed[] = "debug_not_allowed";
 inline constexpr char kErrorSecurityVersionTooLow[] = "security_version_too_low";
-inline constexpr char kErrorTpmQuoteUnverified[] = "tpm_quote_unverified";
 
 struct VerifyOptions {
   std::vector<uint8_t> nonce;                                 // the nonce this verifier sent; required
@@ -53,6 +54,9 @@ struct VerifyOptions {
   bool allow_debug = false;                                   // --allow-debug
   uint32_t min_security_version = 0;                          // --min-security-version
   std::optional<crypto::Ed25519PublicKey> expected_pubkey;    // --pubkey, or a pinned key
+  // Platform "tpm2" only:
+  std::map<uint32_t, crypto::Hash256> expected_pcrs;          // --expected-pcr N:HEX (repeatable)
+  std::optional<std::vector<uint8_t>> expected_tpm_ak_public; // --tpm-ak: pin the TPM attestation key
 };
 
 struct VerifyError {
@@ -65,10 +69,12 @@ struct VerifyResult {
   bool valid = false;
   std::vector<VerifyError> errors;
   bool key_pinned = false;                  // an expected_pubkey was given
+  bool tpm_ak_pinned = false;               // an expected_tpm_ak_public was given
   std::optional<AttestationReport> report;  // set once the report parsed, valid or not
 
   bool HasError(std::string_view code) const;
-  // {"valid", "errors": [{"code","message"}], "key_pinned"} plus, if the
+  // {"valid", "errors": [{"code","message"}], "key_pinned"} (and
+  // "tpm_ak_pinned" on platform tpm2) plus, if the
   // report parsed, every report field but `signature` at the top level
   // (platform, security_version, measurement, debug, nonce, time, keys, ...).
   nlohmann::json ToJson() const;
@@ -82,6 +88,8 @@ struct VerifyFlags {
   std::string pubkey_hex;                // --pubkey: 32 bytes
   bool allow_debug = false;              // --allow-debug
   uint32_t min_security_version = 0;     // --min-security-version
+  std::vector<std::string> expected_pcrs;  // --expected-pcr N:HEX, each a SHA-256 PCR value (32 bytes)
+  std::string tpm_ak_hex;                // --tpm-ak: the TPM2B_PUBLIC of the TPM attestation key
 };
 // InvalidArgument naming the flag if a value is not hex of the right size.
 absl::StatusOr<VerifyOptions> VerifyOptionsFromFlags(const VerifyFlags& flags);

@@ -16,7 +16,7 @@ class VerifierTest : public ::testing::Test {
  protected:
   AttestationReport Make(bool debug = false) {
     Reporter reporter =
-        Reporter::Create({key_.Signer(), key_.public_key(), TestHash("binary"), "0.1.0", debug, &clock_}).value();
+        Reporter::Create({key_.Signer(), key_.public_key(), TestHash("binary"), "0.1.0", debug, &clock_, {}}).value();
     return reporter.Build(nonce_, SampleState()).value();
   }
   VerifyOptions Pinned() const {
@@ -108,8 +108,9 @@ TEST_F(VerifierTest, EveryAlteredFieldBreaksTheSignature) {
       {"nonce", [&](json& j) { flip_hex(j["nonce"]); }, {"nonce_mismatch"}},
       {"platform", [](json& j) {
          j["platform"] = "tpm2";
-         j["tpm_quote"] = {{"ak_public", "01"}, {"attest", "02"}, {"pcrs", json::array()}, {"signature", "03"}};
-       }, {"tpm_quote_unverified"}},
+         j["tpm_quote"] = {{"ak_public", "01"}, {"attest", "02"}, {"pcrs", {16}}, {"signature", "03"},
+                           {"pcr_values", {std::string(64, '0')}}, {"measured_pcr", 16}};
+       }, {"tpm_quote_invalid"}},
       {"policy_hash", [&](json& j) { flip_hex(j["policy_hash"]); }, {}},
       {"security_version", [](json& j) { j["security_version"] = kSecurityVersion + 1; }, {}},
       {"sigil_version", [](json& j) { j["sigil_version"] = "9.9.9"; }, {}},
@@ -159,7 +160,7 @@ TEST_F(VerifierTest, ReportResignedByAnotherKeyIsAKeyMismatch) {
   // A whole, self-consistent report from an impostor's key.
   TestAttestationKey impostor(0x66);
   Reporter other =
-      Reporter::Create({impostor.Signer(), impostor.public_key(), TestHash("binary"), "0.1.0", false, &clock_}).value();
+      Reporter::Create({impostor.Signer(), impostor.public_key(), TestHash("binary"), "0.1.0", false, &clock_, {}}).value();
   const std::string text = SerializeReport(other.Build(nonce_, SampleState()).value());
   VerifyResult r = Verify(text, Pinned());
   EXPECT_FALSE(r.valid);
@@ -244,12 +245,34 @@ TEST_F(VerifierTest, FutureVersionIsUnsupported) {
   EXPECT_EQ(Codes(Verify(j.dump(), Pinned())), std::vector<std::string>{"unsupported_version"});
 }
 
-TEST_F(VerifierTest, Tpm2ReportsAreNotAcceptedUntilQuotesAreChecked) {
+TEST_F(VerifierTest, Tpm2ReportWithGarbageQuoteIsRejected) {
+  // Real quotes are tested against swtpm in tpm2_quote_test.cc.
   AttestationReport r = Make();
   r.platform = kPlatformTpm2;
-  r.tpm_quote = TpmQuote{{1, 2}, {3, 4}, {5, 6}, {0, 7}};
+  r.tpm_quote = TpmQuote{{1, 2}, {3, 4}, {5, 6}, {0, 7}, {TestHash("p0"), TestHash("p7")}, 7};
   key_.Sign(r);
-  EXPECT_EQ(Codes(Verify(SerializeReport(r), Pinned())), std::vector<std::string>{"tpm_quote_unverified"});
+  EXPECT_EQ(Codes(Verify(SerializeReport(r), Pinned())), std::vector<std::string>{"tpm_quote_invalid"});
+}
+
+TEST_F(VerifierTest, ExpectedPcrsOnASoftwareReportAreAnError) {
+  VerifyOptions o = Pinned();
+  o.expected_pcrs[16] = TestHash("p16");
+  EXPECT_EQ(Codes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
+}
+
+TEST(VerifyFlags, ExpectedPcrAndTpmAk) {
+  VerifyFlags f;
+  f.nonce_hex = std::string(64, 'a');
+  f.expected_pcrs = {"16:" + std::string(64, 'b')};
+  f.tpm_ak_hex = "0011";
+  auto o = VerifyOptionsFromFlags(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->expected_pcrs.at(16)[0], 0xbb);
+  EXPECT_EQ(*o->expected_tpm_ak_public, (std::vector<uint8_t>{0x00, 0x11}));
+  for (std::string bad : {std::string("16"), "24:" + std::string(64, 'b'), "x:" + std::string(64, 'b'), std::string("16:00")}) {
+    f.expected_pcrs = {bad};
+    EXPECT_FALSE(VerifyOptionsFromFlags(f).ok()) << bad;
+  }
 }
 
 TEST_F(VerifierTest, InvalidStructIsMalformed) {
