@@ -1,6 +1,8 @@
 #include "audit/audit_log.h"
 
 #include <algorithm>
+#include <limits>
+#include <optional>
 
 #include "audit/log_format.h"
 #include "base/hex.h"
@@ -84,9 +86,18 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
 
 absl::Status AuditLog::Init() {
   ASSIGN_OR_RETURN(bool exists, env_.FileExists(path_));
+  // Only the header is read here; an existing log is replayed frame by frame
+  // in bounded chunks (ReplayLogFile), never held in memory whole.
   Bytes bytes;
   if (exists) {
-    ASSIGN_OR_RETURN(bytes, env_.ReadWholeFile(path_));
+    ASSIGN_OR_RETURN(bytes, env_.ReadFile(path_, 0, kLogHeaderSize));
+  }
+  std::optional<LogReplay> replay;
+  if (bytes.size() >= kLogHeaderSize) {
+    VerifyOptions vo;
+    vo.require_final_checkpoint = false;
+    vo.allow_torn_tail = true;
+    replay = ReplayLogFile(env_, path_, std::numeric_limits<uint64_t>::max(), audit_key_, vo);
   }
   auto file = env_.OpenWritable(path_);
   if (absl::IsFailedPrecondition(file.status())) return file.status();
@@ -116,50 +127,47 @@ absl::Status AuditLog::Init() {
     log_id_ = header.log_id;
     durable_end_ = kLogHeaderSize;
   } else {
-    VerifyOptions vo;
-    vo.require_final_checkpoint = false;
-    vo.allow_torn_tail = true;
-    LogReplay replay = ReplayLog(bytes, audit_key_, vo);
-    if (!replay.header_ok) {
-      return absl::DataLossError("audit log " + path_ + ": " + replay.report.errors.front().what);
+    if (!replay->read_status.ok()) return replay->read_status;
+    if (!replay->header_ok) {
+      return absl::DataLossError("audit log " + path_ + ": " + replay->report.errors.front().what);
     }
-    if (replay.header.audit_key != audit_key_) {
+    if (replay->header.audit_key != audit_key_) {
       return absl::FailedPreconditionError("audit log " + path_ + " is kept for audit key " +
-                                           HexEncode(replay.header.audit_key) + " but the configured signer has " +
+                                           HexEncode(replay->header.audit_key) + " but the configured signer has " +
                                            HexEncode(audit_key_));
     }
-    if (!replay.report.valid) {
+    if (!replay->report.valid) {
       std::string message = "audit log " + path_ + " failed verification and was not opened:";
-      for (size_t i = 0; i < replay.report.errors.size() && i < 3; ++i) {
-        const VerifyError& e = replay.report.errors[i];
+      for (size_t i = 0; i < replay->report.errors.size() && i < 3; ++i) {
+        const VerifyError& e = replay->report.errors[i];
         message += " [offset " + std::to_string(e.offset) + "] " + e.what + ";";
       }
-      if (replay.report.errors.size() > 3) {
-        message += " and " + std::to_string(replay.report.errors.size() - 3) + " more";
+      if (replay->report.errors.size() > 3) {
+        message += " and " + std::to_string(replay->report.errors.size() - 3) + " more";
       }
       return absl::DataLossError(message);
     }
     absl::Status repaired = [&]() -> absl::Status {
-      if (replay.tail == LogScan::Tail::kTorn) {
+      if (replay->tail == LogScan::Tail::kTorn) {
         // Only an incomplete final frame (or zero fill) is cut: ScanLog has
         // established that no complete frame lies beyond valid_end.
-        RETURN_IF_ERROR(file_->Truncate(replay.valid_end));
-        stats_.torn_tail_bytes_truncated = bytes.size() - replay.valid_end;
+        RETURN_IF_ERROR(file_->Truncate(replay->valid_end));
+        stats_.torn_tail_bytes_truncated = replay->report.torn_tail_bytes;
       }
       // What we read may have been only in the page cache (a process crash
       // before its fsync): make it durable before calling it durable.
       return file_->Sync();
     }();
     if (!repaired.ok()) return Unwritable(repaired);
-    log_id_ = replay.header.log_id;
-    durable_end_ = replay.valid_end;
-    committed_ = replay.tree.Size();
-    tree_ = std::move(replay.tree);
-    record_offsets_ = std::move(replay.record_offsets);
-    latest_checkpoint_ = replay.latest_checkpoint;
+    log_id_ = replay->header.log_id;
+    durable_end_ = replay->valid_end;
+    committed_ = replay->tree.Size();
+    tree_ = std::move(replay->tree);
+    record_offsets_ = std::move(replay->record_offsets);
+    latest_checkpoint_ = replay->latest_checkpoint;
     if (latest_checkpoint_ && latest_checkpoint_->checkpoint.tree_size == committed_) {
       // Checkpoints follow the records they cover, so the last frame is one.
-      latest_checkpoint_end_ = replay.valid_end;
+      latest_checkpoint_end_ = replay->valid_end;
     }
   }
   last_checkpoint_time_ = clock_.Now();
@@ -506,21 +514,17 @@ VerifyReport AuditLog::Verify() const {
     root = tree_.RootAt(committed_).value();
     latest = latest_checkpoint_;
   }
-  auto bytes = env_.ReadFile(path_, 0, end);
-  if (!bytes.ok()) {
-    VerifyReport report;
-    report.errors.push_back(
-        VerifyError{"cannot read " + path_ + ": " + std::string(bytes.status().message()), 0, std::nullopt});
-    return report;
-  }
   VerifyOptions vo;
   vo.require_final_checkpoint = false;
   vo.trusted_checkpoint = latest;
-  VerifyReport report = VerifyLogBytes(*bytes, audit_key_, vo);
-  if (bytes->size() != end) {
-    report.errors.push_back(VerifyError{"the file is shorter (" + std::to_string(bytes->size()) +
-                                            " bytes) than its durable length " + std::to_string(end),
-                                        bytes->size(), std::nullopt});
+  // Streamed in bounded chunks, up to the durable end (later bytes may be a
+  // batch being written).
+  LogReplay replay = ReplayLogFile(env_, path_, end, audit_key_, vo);
+  VerifyReport report = std::move(replay.report);
+  if (replay.header_ok && replay.valid_end != end) {
+    report.errors.push_back(VerifyError{"the file's valid frames end at " + std::to_string(replay.valid_end) +
+                                            " bytes, before its durable length " + std::to_string(end),
+                                        replay.valid_end, std::nullopt});
   } else if (report.records != size || report.root != root) {
     report.errors.push_back(VerifyError{"the file differs from the log in memory (" + std::to_string(report.records) +
                                             " records on disk, " + std::to_string(size) + " in memory)",

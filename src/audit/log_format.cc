@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "audit/crc32c.h"
+#include "base/status.h"
 
 namespace sigil::audit {
 namespace {
@@ -156,6 +157,97 @@ absl::StatusOr<LogScan> ScanLog(std::span<const uint8_t> bytes) {
   }
   scan.valid_end = pos;  // where damage starts, if any; nothing after it is read
   return scan;
+}
+
+LogFrameStream::LogFrameStream(ReadFn read, size_t chunk_bytes)
+    : read_(std::move(read)), chunk_(std::max<size_t>(chunk_bytes, kFrameHeaderSize)) {}
+
+absl::StatusOr<std::span<const uint8_t>> LogFrameStream::Window(uint64_t at, uint64_t n) {
+  if (at < buf_offset_) {
+    // Going back (the tail search after the zero check): start over from `at`.
+    buf_.clear();
+    buf_offset_ = at;
+    eof_ = false;
+  }
+  const uint64_t have_end = buf_offset_ + buf_.size();
+  if (at + n > have_end && !eof_) {
+    // Drop what lies before `at`, then read whole chunks until [at, at + n) is in.
+    const uint64_t drop = std::min<uint64_t>(at - buf_offset_, buf_.size());
+    buf_.erase(buf_.begin(), buf_.begin() + static_cast<ptrdiff_t>(drop));
+    buf_offset_ += drop;
+    while (buf_offset_ + buf_.size() < at + n && !eof_) {
+      const uint64_t want = std::max<uint64_t>(chunk_, at + n - (buf_offset_ + buf_.size()));
+      ASSIGN_OR_RETURN(Bytes more, read_(buf_offset_ + buf_.size(), want));
+      if (more.size() < want) eof_ = true;
+      buf_.insert(buf_.end(), more.begin(), more.end());
+    }
+  }
+  const uint64_t rel = at - buf_offset_;
+  if (rel >= buf_.size()) return std::span<const uint8_t>();
+  return std::span<const uint8_t>(buf_).subspan(rel, std::min<uint64_t>(n, buf_.size() - rel));
+}
+
+absl::StatusOr<LogHeader> LogFrameStream::ReadHeader() {
+  ASSIGN_OR_RETURN(auto window, Window(0, kLogHeaderSize));
+  ASSIGN_OR_RETURN(LogHeader header, ParseLogHeader(window));
+  pos_ = kLogHeaderSize;
+  return header;
+}
+
+absl::StatusOr<std::optional<Frame>> LogFrameStream::Next() {
+  if (done_) return std::optional<Frame>();
+  ASSIGN_OR_RETURN(auto head, Window(pos_, kFrameHeaderSize));
+  if (head.empty()) {
+    done_ = true;
+    total_size_ = pos_;
+    return std::optional<Frame>();
+  }
+  uint64_t need = kFrameHeaderSize;
+  if (head.size() >= kFrameHeaderSize) need += std::min<uint64_t>(GetU32(head.data()), kMaxFramePayload);
+  ASSIGN_OR_RETURN(auto window, Window(pos_, need));
+  std::string why;
+  FrameCheck check = CheckFrame(window, 0, &why);
+  if (check != FrameCheck::kValid) {
+    RETURN_IF_ERROR(ClassifyTail(std::move(why), check == FrameCheck::kIncomplete));
+    done_ = true;
+    return std::optional<Frame>();
+  }
+  const uint32_t length = GetU32(window.data());
+  Frame frame{static_cast<FrameType>(window[4]), pos_, window.subspan(kFrameHeaderSize, length)};
+  pos_ += kFrameHeaderSize + length;
+  return std::optional<Frame>(frame);
+}
+
+// Mirrors ScanLog's classification, reading the rest of the data in windows.
+absl::Status LogFrameStream::ClassifyTail(std::string why, bool incomplete) {
+  bool zeros = true;
+  uint64_t end = pos_;
+  for (;;) {
+    ASSIGN_OR_RETURN(auto w, Window(end, chunk_));
+    if (w.empty()) break;
+    if (zeros && !std::all_of(w.begin(), w.end(), [](uint8_t b) { return b == 0; })) zeros = false;
+    end += w.size();
+  }
+  total_size_ = end;
+  bool torn = zeros || incomplete;
+  if (torn && !zeros) {
+    // A crash cuts the end of an append; it never leaves a complete frame
+    // behind a broken one. If one is there, this is damage, not a tear.
+    for (uint64_t q = pos_ + 1; q + kFrameHeaderSize < total_size_; ++q) {
+      ASSIGN_OR_RETURN(auto head, Window(q, kFrameHeaderSize));
+      const uint64_t need = kFrameHeaderSize + std::min<uint64_t>(GetU32(head.data()), kMaxFramePayload);
+      ASSIGN_OR_RETURN(auto w, Window(q, need));
+      if (CheckFrame(w, 0, nullptr) == FrameCheck::kValid) {
+        torn = false;
+        why += "; a valid frame follows at offset " + std::to_string(q);
+        break;
+      }
+    }
+  }
+  if (zeros) why = "zero bytes after the last frame (" + std::to_string(total_size_ - pos_) + " bytes)";
+  tail_ = torn ? LogScan::Tail::kTorn : LogScan::Tail::kCorrupt;
+  tail_problem_ = std::move(why);
+  return absl::OkStatus();
 }
 
 }  // namespace sigil::audit

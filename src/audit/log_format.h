@@ -23,6 +23,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -78,5 +80,50 @@ absl::StatusOr<Frame> ParseFrameAt(std::span<const uint8_t> bytes, uint64_t pos)
 // Errors (DataLoss) only for a missing or invalid header; damage after the
 // header is described in the result.
 absl::StatusOr<LogScan> ScanLog(std::span<const uint8_t> bytes);
+
+// The streaming form of ScanLog: reads a log through `read` in bounded chunks
+// (about `chunk_bytes` plus one maximal frame held at a time), so a log of
+// any length is scanned in constant memory. It classifies the end exactly as
+// ScanLog does (kClean / kTorn / kCorrupt, same tail_problem text).
+//
+// Usage: ReadHeader() once, then Next() until it returns nullopt; then tail(),
+// tail_problem(), valid_end() and total_size() describe the end.
+// Not thread-safe; the source must not change while it is read.
+class LogFrameStream {
+ public:
+  // Returns up to `length` bytes at `offset`; fewer only at the end of the data.
+  using ReadFn = std::function<absl::StatusOr<Bytes>(uint64_t offset, uint64_t length)>;
+  static constexpr size_t kDefaultChunkBytes = 1 << 20;
+
+  explicit LogFrameStream(ReadFn read, size_t chunk_bytes = kDefaultChunkBytes);
+  // DataLoss for a missing or invalid header; a read error as returned by `read`.
+  absl::StatusOr<LogHeader> ReadHeader();
+  // The next valid frame, or nullopt at the end of the frames. The payload
+  // points into an internal buffer and is valid until the next call.
+  absl::StatusOr<std::optional<Frame>> Next();
+
+  LogScan::Tail tail() const { return tail_; }
+  const std::string& tail_problem() const { return tail_problem_; }
+  uint64_t valid_end() const { return pos_; }
+  // Known once Next() has returned nullopt.
+  uint64_t total_size() const { return total_size_; }
+
+ private:
+  // Makes [at, at + n) resident (or up to the end of the data); returns the
+  // bytes resident from `at` (possibly fewer than n at the end).
+  absl::StatusOr<std::span<const uint8_t>> Window(uint64_t at, uint64_t n);
+  absl::Status ClassifyTail(std::string why, bool incomplete);
+
+  ReadFn read_;
+  size_t chunk_;
+  Bytes buf_;
+  uint64_t buf_offset_ = 0;  // file offset of buf_[0]
+  bool eof_ = false;         // buf_ reaches the end of the data
+  uint64_t pos_ = 0;
+  bool done_ = false;
+  LogScan::Tail tail_ = LogScan::Tail::kClean;
+  std::string tail_problem_;
+  uint64_t total_size_ = 0;
+};
 
 }  // namespace sigil::audit

@@ -1,5 +1,7 @@
 #include "audit/log_verifier.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 #include "base/hex.h"
@@ -56,35 +58,48 @@ nlohmann::json VerifyReport::ToJson() const {
   return j;
 }
 
-LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
-                    const VerifyOptions& options) {
+namespace {
+
+// Verifies the frames of `stream` one at a time: memory use is the Merkle
+// tree, the record offsets and the checkpoints, never the file.
+LogReplay ReplayStream(LogFrameStream& stream, const crypto::Ed25519PublicKey& audit_key,
+                       const VerifyOptions& options) {
   LogReplay out;
   VerifyReport& report = out.report;
   {
     ErrorList errors(report.errors);
-    auto scan_or = ScanLog(bytes);
-    if (!scan_or.ok()) {
-      errors.Add(std::string(scan_or.status().message()), 0);
+    auto header_or = stream.ReadHeader();
+    if (!header_or.ok()) {
+      if (!absl::IsDataLoss(header_or.status())) out.read_status = header_or.status();
+      errors.Add(std::string(header_or.status().message()), 0);
     } else {
-      const LogScan& scan = *scan_or;
+      const LogHeader& header = *header_or;
       out.header_ok = true;
-      out.header = scan.header;
-      out.valid_end = scan.valid_end;
-      out.tail = scan.tail;
-      report.log_id = scan.header.log_id;
-      if (scan.header.audit_key != audit_key) {
-        errors.Add("the log header names audit key " + HexEncode(scan.header.audit_key) +
+      out.header = header;
+      report.log_id = header.log_id;
+      if (header.audit_key != audit_key) {
+        errors.Add("the log header names audit key " + HexEncode(header.audit_key) +
                        " but it is being verified against " + HexEncode(audit_key),
                    28);
       }
 
-      out.tree.Reserve(scan.frames.size());
-      out.record_offsets.reserve(scan.frames.size());
       // The previous record's seq (GCC mis-warns on std::optional here).
       bool have_prev = false;
       uint64_t prev_seq = 0;
       std::vector<SeenCheckpoint> checkpoints;  // valid signature, right log
-      for (const Frame& frame : scan.frames) {
+      bool read_failed = false;
+      for (;;) {
+        auto next = stream.Next();
+        if (!next.ok()) {
+          errors.Add("cannot read the log at offset " + Str(stream.valid_end()) + ": " +
+                         std::string(next.status().message()),
+                     stream.valid_end());
+          read_failed = true;
+          out.read_status = next.status();
+          break;
+        }
+        if (!next->has_value()) break;
+        const Frame& frame = **next;
         const uint64_t entry = out.tree.Size();
         if (frame.type == FrameType::kRecord) {
           out.tree.Append(HashLeaf(frame.payload));
@@ -127,7 +142,7 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
         }
         const Checkpoint& c = parsed->checkpoint;
         const std::string where = "checkpoint (size " + Str(c.tree_size) + ")";
-        if (c.log_id != scan.header.log_id) {
+        if (c.log_id != header.log_id) {
           errors.Add(where + " belongs to another log (" + HexEncode(c.log_id) + ")", frame.offset);
           continue;
         }
@@ -148,6 +163,8 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
         checkpoints.push_back(SeenCheckpoint{*parsed, frame.offset});
         out.latest_checkpoint = *parsed;
       }
+      out.valid_end = stream.valid_end();
+      out.tail = stream.tail();
       report.records = out.tree.Size();
       report.root = out.tree.Root();
       report.latest_checkpoint = out.latest_checkpoint;
@@ -213,20 +230,20 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
         }
       }
 
-      switch (scan.tail) {
+      switch (read_failed ? LogScan::Tail::kClean : stream.tail()) {
         case LogScan::Tail::kClean:
           break;
         case LogScan::Tail::kTorn:
-          report.torn_tail_bytes = bytes.size() - scan.valid_end;
+          report.torn_tail_bytes = stream.total_size() - stream.valid_end();
           if (!options.allow_torn_tail) {
-            errors.Add("the file ends in the middle of a frame (" + scan.tail_problem + "): it was truncated",
-                       scan.valid_end);
+            errors.Add("the file ends in the middle of a frame (" + stream.tail_problem() + "): it was truncated",
+                       stream.valid_end());
           }
           break;
         case LogScan::Tail::kCorrupt:
-          errors.Add("damaged frame (" + scan.tail_problem + "); the " + Str(bytes.size() - scan.valid_end) +
-                         " bytes from here on were not read",
-                     scan.valid_end, report.records);
+          errors.Add("damaged frame (" + stream.tail_problem() + "); the " +
+                         Str(stream.total_size() - stream.valid_end()) + " bytes from here on were not read",
+                     stream.valid_end(), report.records);
           break;
       }
 
@@ -246,7 +263,7 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
         const uint64_t size = t.checkpoint.tree_size;
         if (!VerifyCheckpointSignature(t, audit_key)) {
           errors.Add("the trusted checkpoint is not signed by the audit key", 0);
-        } else if (t.checkpoint.log_id != scan.header.log_id) {
+        } else if (t.checkpoint.log_id != header.log_id) {
           errors.Add("the trusted checkpoint belongs to another log (" + HexEncode(t.checkpoint.log_id) + ")", 0);
         } else if (size > report.records) {
           errors.Add("the log was truncated: a trusted checkpoint covers " + Str(size) + " records, the log holds " +
@@ -258,10 +275,61 @@ LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicK
                      size < out.record_offsets.size() ? out.record_offsets[size] : out.valid_end);
         }
       }
+      if (options.trusted_head) {
+        const uint64_t size = options.trusted_head->size;
+        if (size > report.records) {
+          errors.Add("the log was truncated: the trusted tree head covers " + Str(size) + " records, the log holds " +
+                         Str(report.records),
+                     out.valid_end, report.records);
+        } else if (out.tree.RootAt(size).value() != options.trusted_head->root) {
+          errors.Add("the log is not consistent with the trusted tree head (size " + Str(size) + ", root " +
+                         HexEncode(options.trusted_head->root) + "): its history was rewritten",
+                     size < out.record_offsets.size() ? out.record_offsets[size] : out.valid_end);
+        }
+      }
     }
   }
   report.valid = report.errors.empty();
   return out;
+}
+
+}  // namespace
+
+LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
+                    const VerifyOptions& options) {
+  LogFrameStream stream([bytes](uint64_t offset, uint64_t length) -> absl::StatusOr<Bytes> {
+    if (offset >= bytes.size()) return Bytes();
+    auto part = bytes.subspan(offset, std::min<uint64_t>(length, bytes.size() - offset));
+    return Bytes(part.begin(), part.end());
+  });
+  return ReplayStream(stream, audit_key, options);
+}
+
+LogReplay ReplayLogFile(Env& env, const std::string& path, uint64_t limit, const crypto::Ed25519PublicKey& audit_key,
+                        const VerifyOptions& options) {
+  LogFrameStream stream([&env, &path, limit](uint64_t offset, uint64_t length) -> absl::StatusOr<Bytes> {
+    if (offset >= limit) return Bytes();
+    return env.ReadFile(path, offset, std::min(length, limit - offset));
+  });
+  return ReplayStream(stream, audit_key, options);
+}
+
+absl::StatusOr<SignedCheckpoint> ParseTrustedCheckpoint(std::string_view text) {
+  if (text.size() > 64 * 1024) return absl::InvalidArgumentError("a checkpoint file is at most 64 KiB");
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    auto stored = ParseSignedCheckpoint(AsBytes(text));
+    if (stored.ok()) return stored;
+    return absl::InvalidArgumentError(
+        "the checkpoint is neither JSON (a checkpoint, or a report with latest_checkpoint) nor the stored text form");
+  }
+  if (doc.is_object() && doc.contains("latest_checkpoint")) doc = doc["latest_checkpoint"];
+  if (!doc.is_object() || !doc.contains("tree_size")) {
+    return absl::InvalidArgumentError("the checkpoint JSON has no tree_size (a report without latest_checkpoint?)");
+  }
+  auto parsed = SignedCheckpoint::FromJson(doc);
+  if (!parsed.ok()) return absl::InvalidArgumentError("invalid checkpoint: " + std::string(parsed.status().message()));
+  return parsed;
 }
 
 VerifyReport VerifyLogBytes(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
@@ -271,14 +339,15 @@ VerifyReport VerifyLogBytes(std::span<const uint8_t> bytes, const crypto::Ed2551
 
 VerifyReport VerifyExportFile(Env& env, const std::string& path, const crypto::Ed25519PublicKey& audit_key,
                               const VerifyOptions& options) {
-  auto bytes = env.ReadWholeFile(path);
-  if (!bytes.ok()) {
+  auto exists = env.FileExists(path);
+  if (!exists.ok() || !*exists) {
     VerifyReport report;
-    report.errors.push_back(VerifyError{"cannot read " + path + ": " + std::string(bytes.status().message()), 0,
-                                        std::nullopt});
+    report.errors.push_back(VerifyError{
+        "cannot read " + path + ": " + (exists.ok() ? std::string("no such file") : std::string(exists.status().message())),
+        0, std::nullopt});
     return report;
   }
-  return VerifyLogBytes(*bytes, audit_key, options);
+  return ReplayLogFile(env, path, std::numeric_limits<uint64_t>::max(), audit_key, options).report;
 }
 
 }  // namespace sigil::audit

@@ -9,8 +9,8 @@
 //    (every record's seq is the previous seq + 1, starting at 0), checkpoint
 //    sizes that disagree with their position, roots that do not match;
 //  * truncation: an incomplete final frame; records after the last
-//    checkpoint (require_final_checkpoint); a trusted checkpoint larger than
-//    the log. Truncation exactly at a checkpoint boundary can only be seen
+//    checkpoint (require_final_checkpoint); a trusted checkpoint or tree
+//    head larger than the log, or not a prefix of it. Truncation exactly at a checkpoint boundary can only be seen
 //    against a checkpoint obtained earlier (trusted_checkpoint): that is the
 //    auditor's job of remembering the latest checkpoint it saw;
 //  * checkpoints signed by another key, belonging to another log, or not
@@ -25,8 +25,10 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "audit/checkpoint.h"
 #include "audit/env.h"
 #include "audit/log_format.h"
@@ -47,6 +49,16 @@ struct VerifyOptions {
   // A checkpoint the verifier obtained earlier (e.g. the last one it saw); the
   // log must contain its tree as a prefix.
   std::optional<SignedCheckpoint> trusted_checkpoint;
+  // A tree head the verifier trusts without a signature: a size and root it
+  // recorded itself earlier (e.g. from a previous `sigil audit verify`). The
+  // log must hold at least `size` records, and its first `size` records must
+  // have this root. This catches an export whose trailing checkpoints were
+  // stripped along with the records they covered.
+  struct TreeHead {
+    uint64_t size = 0;
+    Hash root{};
+  };
+  std::optional<TreeHead> trusted_head;
   // Called with every record that parses, in file order (e.g. to build a
   // compliance report from an export after verifying it).
   std::function<void(const AuditRecord&)> on_record;
@@ -74,10 +86,19 @@ struct VerifyReport {
 
 VerifyReport VerifyLogBytes(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
                             const VerifyOptions& options = {});
-// Reads `path` through `env` and verifies it; an unreadable file is an
-// invalid report whose error says why.
+// Reads `path` through `env` in bounded chunks (constant memory beyond the
+// Merkle tree) and verifies it; an unreadable file is an invalid report whose
+// error says why.
 VerifyReport VerifyExportFile(Env& env, const std::string& path, const crypto::Ed25519PublicKey& audit_key,
                               const VerifyOptions& options = {});
+
+// Reads a checkpoint the auditor saved earlier, for
+// VerifyOptions::trusted_checkpoint. Accepts the checkpoint JSON
+// (SignedCheckpoint::ToJson), a verify report JSON (its "latest_checkpoint",
+// as `sigil audit verify --json` prints it) or the stored text form
+// (EncodeSignedCheckpoint). InvalidArgument naming what is wrong otherwise.
+// The signature is checked by the verifier, not here.
+absl::StatusOr<SignedCheckpoint> ParseTrustedCheckpoint(std::string_view text);
 
 // The verifier's full result, for AuditLog::Open to rebuild its state from.
 struct LogReplay {
@@ -89,8 +110,15 @@ struct LogReplay {
   MerkleTree tree;
   std::vector<uint64_t> record_offsets;  // file offset of each entry's frame
   std::optional<SignedCheckpoint> latest_checkpoint;
+  // Not OK if reading failed (an I/O error, not damage); the report then
+  // says where.
+  absl::Status read_status;
 };
 LogReplay ReplayLog(std::span<const uint8_t> bytes, const crypto::Ed25519PublicKey& audit_key,
                     const VerifyOptions& options);
+// The same over the first `limit` bytes of `path`, read through `env` in
+// bounded chunks (LogFrameStream): the file is never held in memory whole.
+LogReplay ReplayLogFile(Env& env, const std::string& path, uint64_t limit, const crypto::Ed25519PublicKey& audit_key,
+                        const VerifyOptions& options);
 
 }  // namespace sigil::audit
