@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "absl/strings/escaping.h"
 #include "base/hex.h"
 
 namespace sigil::cli {
@@ -234,11 +235,13 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     c->add_option("--keys", (*args)["token.keys"], "comma-separated key names the token may use");
     c->add_option("--name", (*args)["token.name"], "principal name (e.g. bot-1)");
     c->add_option("--expires", (*args)["token.expires"], "lifetime, e.g. 30d or 12h");
+    c->add_option("--rate", (*args)["token.rate"], "request rate limit, e.g. 10/s, 600/m or 20/10s");
     common(c);
     c->callback([&o, args] {
       nlohmann::json body = {{"role", (*args)["token.role"]}};
       if (!(*args)["token.name"].empty()) body["name"] = (*args)["token.name"];
       if (!(*args)["token.expires"].empty()) body["expires"] = (*args)["token.expires"];
+      if (!(*args)["token.rate"].empty()) body["rate"] = (*args)["token.rate"];
       nlohmann::json keys = nlohmann::json::array();
       std::stringstream ss((*args)["token.keys"]);
       for (std::string k; std::getline(ss, k, ',');) {
@@ -367,7 +370,9 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         int i = 1;
         for (const auto& s : b["shares"]) ok = ok && write(out + "." + std::to_string(i++), s.get<std::string>());
       } else {
-        ok = write(out, b.value("file", ""));
+        // The daemon sends the backup file base64-encoded (it is binary).
+        std::string file;
+        ok = absl::Base64Unescape(b.value("file_base64", std::string()), &file) && !file.empty() && write(out, file);
       }
       if (!ok) {
         std::cerr << "sigil: cannot write " << out << "\n";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "net/wiping_allocator.h"
+
 namespace sigil::net {
 
 namespace {
@@ -27,6 +29,10 @@ void HttpHeaders::Set(std::string_view name, std::string_view value) {
 
 void HttpHeaders::Remove(std::string_view name) {
   std::erase_if(fields_, [&](const Field& f) { return EqualsIgnoreAsciiCase(f.first, name); });
+}
+
+void HttpHeaders::WipeValues() {
+  for (Field& f : fields_) WipeString(f.second);
 }
 
 std::optional<std::string> HttpHeaders::Get(std::string_view name) const {

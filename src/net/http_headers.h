@@ -27,6 +27,9 @@ class HttpHeaders {
   void Set(std::string_view name, std::string_view value);
   // Removes every field named `name` (any case).
   void Remove(std::string_view name);
+  // Overwrites every value's memory with zeros and empties it (names stay):
+  // for requests whose headers carried a bearer token.
+  void WipeValues();
 
   // The first value for `name` (any case), or nullopt.
   std::optional<std::string> Get(std::string_view name) const;

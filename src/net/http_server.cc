@@ -28,6 +28,9 @@
 #include "absl/synchronization/mutex.h"
 #include "base/status.h"
 #include "net/request_id.h"
+#include "net/wiping_allocator.h"
+#include "nlohmann/json.hpp"
+#include "spdlog/spdlog.h"
 
 namespace sigil::net {
 
@@ -41,6 +44,10 @@ using unix_proto = asio::local::stream_protocol;
 using TcpStream = beast::tcp_stream;
 using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 using UnixStream = beast::basic_stream<unix_proto>;
+// Request bytes may carry secrets (a key import, a bearer token): the read
+// buffer and the parsed body give their memory back wiped.
+using WipingFlatBuffer = beast::basic_flat_buffer<WipingAllocator<char>>;
+using WipingBody = http::basic_string_body<char, std::char_traits<char>, WipingAllocator<char>>;
 
 // ---------------------------------------------------------------------------
 // ListenerConfig factories
@@ -108,6 +115,18 @@ bool IsToken(std::string_view s) {
 bool IsFieldValue(std::string_view s) {
   for (unsigned char c : s) {
     if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
+  }
+  return true;
+}
+
+// A client's X-Request-Id is used when it is 1..64 of [A-Za-z0-9._:-];
+// anything else (too long, spaces, control bytes) is replaced by a fresh id.
+bool IsClientRequestId(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (unsigned char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == ':' || c == '-';
+    if (!ok) return false;
   }
   return true;
 }
@@ -355,6 +374,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     method_.clear();
     target_.clear();
     request_id_.clear();
+    generated_error_.clear();
     request_body_bytes_ = 0;
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(srv_.opts().max_header_bytes, UINT32_MAX)));
@@ -367,6 +387,10 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   // Maps a read failure to a response or to a silent close. Returns true if
   // a response was started.
   bool RespondToReadError(beast::error_code ec) {
+    if (parser_ && parser_->is_header_done() && method_.empty()) {
+      method_ = ToStd(parser_->get().method_string());
+      target_ = ToStd(parser_->get().target());
+    }
     if (ec == http::error::body_limit) {
       WriteError(413, "payload_too_large",
                  "request body exceeds the limit of " + std::to_string(srv_.opts().max_body_bytes) + " bytes");
@@ -425,11 +449,17 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
   void Dispatch() {
     Lowest().expires_never();
-    http::request<http::string_body> msg = parser_->release();
+    auto msg = parser_->release();
     parser_.reset();
+    // The bytes just parsed stay in the buffer's consumed region until it is
+    // reallocated: give that memory back wiped now (pipelined bytes are kept).
+    buffer_.shrink_to_fit();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
-    request_id_ = NewRequestId();
+    auto rid = msg.find("X-Request-Id");
+    request_id_ = rid != msg.end() && IsClientRequestId(std::string_view(rid->value().data(), rid->value().size()))
+                      ? ToStd(rid->value())
+                      : NewRequestId();
     is_head_ = msg.method() == http::verb::head;
 
     if (srv_.stopping()) {
@@ -440,6 +470,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       HttpResponse r = HttpResponse::Json(
           503, JsonErrorBody("overloaded", "the server is at its limit of concurrent requests; retry later"));
       r.headers.Set("Retry-After", std::to_string(srv_.opts().retry_after_seconds));
+      generated_error_ = "overloaded";
       WriteResponse(std::move(r), /*close_after=*/false);
       return;
     }
@@ -451,7 +482,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     req->target = target_;
     for (const auto& f : msg) req->headers.Add(ToStd(f.name_string()), ToStd(f.value()));
     request_body_bytes_ = msg.body().size();
-    req->body = std::move(msg.body());
+    req->body.reserve(msg.body().size());  // exact: no reallocation leaves a copy behind
+    req->body.assign(msg.body().data(), msg.body().size());
     req->peer = peer_;
     req->transport = transport_;
     req->peer_uid = peer_uid_;
@@ -465,6 +497,10 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       } catch (...) {
         resp = HttpResponse::Json(500, JsonErrorBody("internal", "the request handler failed unexpectedly"));
       }
+      // The request may have carried a secret (a key import, the bearer
+      // token): nothing of it outlives the handler.
+      WipeString(req->body);
+      req->headers.WipeValues();
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
         self->WriteResponse(std::move(resp), /*close_after=*/false);
       });
@@ -473,6 +509,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
   void WriteError(int status, std::string_view code, std::string_view message) {
     if (request_id_.empty()) request_id_ = NewRequestId();
+    generated_error_ = std::string(code);
     WriteResponse(HttpResponse::Json(status, JsonErrorBody(code, message)), /*close_after=*/true);
   }
 
@@ -527,11 +564,29 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     rec.request_body_bytes = request_body_bytes_;
     rec.response_body_bytes = response_body_bytes_;
     srv_.Observe(rec);
+    if (!generated_error_.empty()) LogGenerated(rec);
 
     if (ec) return Lowest().close();
     if (!res_.keep_alive()) return CloseGracefully();
     res_ = {};
     WaitForNextRequest();
+  }
+
+  // Responses the transport produced itself (the handler never saw the
+  // request) get their access-log line here. Path only: a query string may
+  // carry anything.
+  void LogGenerated(const HttpAccessRecord& rec) {
+    if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
+    std::string path = rec.target.substr(0, std::min<size_t>(rec.target.find('?'), 128));
+    nlohmann::json j = {{"event", "request"},
+                        {"request_id", rec.request_id},
+                        {"method", rec.method.substr(0, 16)},
+                        {"path", path},
+                        {"status", rec.status},
+                        {"error", generated_error_},
+                        {"peer", rec.peer},
+                        {"latency_us", absl::ToInt64Microseconds(rec.duration)}};
+    spdlog::info(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   }
 
   // After a final response: stop sending, then read and drop whatever the
@@ -562,8 +617,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   std::string peer_;
   std::optional<uint32_t> peer_uid_;
   State state_ = State::kReadingHeader;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  WipingFlatBuffer buffer_;
+  std::optional<http::request_parser<WipingBody, WipingAllocator<char>>> parser_;
   http::response<http::string_body> res_;
   bool keep_alive_ = true;
   bool holds_in_flight_ = false;
@@ -571,6 +626,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   unsigned version_ = 11;
   int status_ = 0;
   std::string method_, target_, request_id_;
+  std::string generated_error_;  // non-empty: the transport wrote this response itself
   size_t request_body_bytes_ = 0, response_body_bytes_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::array<char, 4096> drain_buf_{};

@@ -369,6 +369,24 @@ TEST(HttpServerTest, OversizedHeaderGets431) {
   EXPECT_THAT(r.body, HasSubstr("header_too_large"));
 }
 
+TEST(HttpServerTest, ClientRequestIdIsUsedWhenValidAndReplacedOtherwise) {
+  auto server = StartOrDie(TcpOptions(), Echo);
+  ASSERT_TRUE(server);
+  auto client = HttpClient::Create(server->listeners().at(0).url);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto mine = (*client)->Get("/x", {{"X-Request-Id", "trace-42.a:b_C"}});
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_EQ(mine->headers.GetOr("X-Request-Id", ""), "trace-42.a:b_C");
+  EXPECT_EQ(mine->headers.GetOr("X-Seen-Request-Id", ""), "trace-42.a:b_C");  // the handler sees it too
+  for (std::string bad : {std::string(65, 'a'), std::string("has space"), std::string("semi;colon"), std::string("")}) {
+    auto r = (*client)->Get("/x", {{"X-Request-Id", bad}});
+    ASSERT_TRUE(r.ok()) << r.status();
+    std::string rid = r->headers.GetOr("X-Request-Id", "");
+    EXPECT_EQ(rid.size(), 32u) << bad;
+    EXPECT_EQ(rid.find_first_not_of("0123456789abcdef"), std::string::npos) << bad;
+  }
+}
+
 TEST(HttpServerTest, MalformedRequestGets400AndServerStaysUp) {
   std::vector<int> statuses;
   absl::Mutex mu;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -18,6 +19,10 @@
 #include "crypto/random.h"
 #include "policy/policy_suggester.h"
 #include "policy/totp.h"
+#include "server/json_log.h"
+#include "server/token_rate_limiter.h"
+#include "net/request_id.h"
+#include "net/wiping_allocator.h"
 
 namespace sigil::server {
 namespace {
@@ -212,11 +217,13 @@ std::vector<std::string> SplitPath(std::string_view path) {
 class ApiServer::Impl {
  public:
   Impl(ApiDeps deps, ApiOptions options, ApiHooks hooks)
-      : d_(deps), o_(std::move(options)), h_(std::move(hooks)), upstream_(o_.upstream_url) {
+      : d_(deps), o_(std::move(options)), h_(std::move(hooks)), upstream_(o_.upstream_url), limiter_(d_.clock) {
     RegisterRpc();
   }
 
+  // Handle with its access-log line.
   net::HttpResponse Handle(const net::HttpRequest& req);
+  net::HttpResponse Route(const net::HttpRequest& req, AccessLogEntry& log, RpcCallLog& calls);
   RpcOutcome CallRpc(const tokens::Principal& p, const std::string& method, const json& params) {
     json call = {{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", params}};
     json response = rpc_.HandleOne(call, RpcContext{p, ""});
@@ -229,6 +236,12 @@ class ApiServer::Impl {
 
  private:
   absl::StatusOr<tokens::Principal> Authenticate(const net::HttpRequest& req);
+  // The token's own rate, else the role's default; nullopt = unlimited.
+  std::optional<tokens::TokenRate> RateFor(const tokens::Principal& p) const;
+  TokenRateLimiter::Result ChargeRate(const tokens::Principal& p);
+  // POST /v1/keys/import, parsed apart from other bodies so that no copy of
+  // the private key is left in freed memory.
+  net::HttpResponse ImportKey(const net::HttpRequest& req, const tokens::Principal& p);
   net::HttpResponse Rest(const net::HttpRequest& req, const tokens::Principal& p);
   std::vector<std::string> Roles(const tokens::Principal& p) { return {std::string(tokens::RoleName(p.role))}; }
   void RefreshGauges();
@@ -251,6 +264,7 @@ class ApiServer::Impl {
   ApiHooks h_;
   UpstreamNode upstream_;
   JsonRpcDispatcher<RpcContext> rpc_;
+  TokenRateLimiter limiter_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, uint64_t> next_nonce_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, bool> send_approvals_ ABSL_GUARDED_BY(mu_);  // approval id → broadcast on sign
@@ -423,6 +437,10 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   }
   core::SignResponse r = d_.core.Sign(ctx.principal, built->request);
   d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));
+  if (ctx.log != nullptr && ctx.log->decision.empty()) {
+    ctx.log->decision = std::string(core::OutcomeName(r.outcome));
+    if (r.decision) ctx.log->rule = r.decision->rule_id;
+  }
   if (r.outcome == core::Outcome::kDenied && r.decision) d_.metrics.CountDenial(r.decision->rule_id);
   if (r.outcome != core::Outcome::kSigned) {
     // A held transaction keeps the nonce it was built with; it is not
@@ -471,6 +489,23 @@ json ApiServer::Impl::ApprovalStatusJson(const core::SignResponse& r, bool send)
 }
 
 void ApiServer::Impl::RegisterRpc() {
+  rpc_.SetGate([this](const std::string&, const RpcContext& ctx) -> std::optional<RpcError> {
+    TokenRateLimiter::Result rate = ChargeRate(ctx.principal);
+    if (rate.allowed) return std::nullopt;
+    int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(rate.retry_after, absl::Milliseconds(1))));
+    if (ctx.log != nullptr && ctx.log->decision.empty()) ctx.log->decision = "rate_limited";
+    return RpcError{kRateLimited, "rate limited: this token's request rate is exceeded; retry after " + std::to_string(ms) + " ms",
+                    {{"decision", "rate_limited"}, {"reason", "token rate limit"}, {"retry_after_ms", ms}}};
+  });
+  rpc_.SetObserver([](const std::string& method, const RpcContext& ctx, const RpcOutcome& outcome) {
+    if (ctx.log == nullptr) return;
+    if (ctx.log->calls++ == 0) {
+      ctx.log->method = method.substr(0, 64);
+      if (auto* e = std::get_if<RpcError>(&outcome)) ctx.log->first_code = e->code;
+    } else {
+      ctx.log->method = "batch";
+    }
+  });
   auto sign = [this](const std::string& method, const json& params, const RpcContext& ctx) { return SignVia(method, params, ctx); };
   for (const char* m : {"eth_signTransaction", "eth_sendTransaction", "eth_sign", "personal_sign", "eth_signTypedData_v4",
                         "sigil_signNostrEvent", "sigil_signSolanaMessage", "sigil_signDigest"}) {
@@ -648,7 +683,41 @@ void ApiServer::Impl::RefreshGauges() {
   }
 }
 
+std::optional<tokens::TokenRate> ApiServer::Impl::RateFor(const tokens::Principal& p) const {
+  if (p.rate) return p.rate;
+  auto it = o_.default_token_rates.find(p.role);
+  if (it != o_.default_token_rates.end()) return it->second;
+  return std::nullopt;
+}
+
+TokenRateLimiter::Result ApiServer::Impl::ChargeRate(const tokens::Principal& p) {
+  auto rate = RateFor(p);
+  if (!rate) return {};
+  TokenRateLimiter::Result r = limiter_.Acquire(p.id, *rate);
+  if (!r.allowed) d_.metrics.CountRequest("token_rate", "rate_limited");
+  return r;
+}
+
 net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
+  const absl::Time start = absl::Now();  // latency for the log only, never for logic
+  AccessLogEntry log;
+  RpcCallLog calls;
+  net::HttpResponse r = Route(req, log, calls);
+  log.request_id = req.request_id;
+  log.method = req.method;
+  log.path = std::string(req.path());
+  log.status = r.status;
+  log.rpc_method = calls.method;
+  log.rpc_calls = calls.calls;
+  log.rpc_code = calls.first_code;
+  if (log.decision.empty()) log.decision = calls.decision;
+  log.rule = calls.rule;
+  log.latency_us = absl::ToInt64Microseconds(absl::Now() - start);
+  LogAccess(log);
+  return r;
+}
+
+net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogEntry& log, RpcCallLog& calls) {
   std::string path(req.path());
   if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}});
   auto principal = Authenticate(req);
@@ -660,6 +729,22 @@ net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
     r.headers.Set("WWW-Authenticate", "Bearer");
     return r;
   }
+  log.principal = principal->name;
+  log.role = std::string(tokens::RoleName(principal->role));
+  // JSON-RPC calls are charged one by one (the dispatcher's gate; MCP tool
+  // calls go through it too); every other route once here.
+  if (path != "/rpc" && path != "/mcp" && path.rfind("/mcp/", 0) != 0) {
+    TokenRateLimiter::Result rate = ChargeRate(*principal);
+    if (!rate.allowed) {
+      int64_t ms = std::max<int64_t>(1, absl::ToInt64Milliseconds(absl::Ceil(rate.retry_after, absl::Milliseconds(1))));
+      log.decision = "rate_limited";
+      net::HttpResponse r = ErrorResponse(429, "rate limited: this token's request rate is exceeded; retry after " +
+                                                   std::to_string(ms) + " ms",
+                                          {{"retry_after_ms", ms}});
+      r.headers.Set("Retry-After", std::to_string((ms + 999) / 1000));
+      return r;
+    }
+  }
   if (path == "/readyz") {
     bool locked = d_.lockdown.IsLocked();
     bool audit_ok = d_.audit.Stats().failed_batches == 0 || d_.core.AuditWritable();
@@ -668,7 +753,7 @@ net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
   }
   if (path == "/rpc") {
     if (req.method != "POST") return ErrorResponse(405, "use POST for JSON-RPC");
-    std::string body = rpc_.Handle(req.body, RpcContext{*principal, req.request_id});
+    std::string body = rpc_.Handle(req.body, RpcContext{*principal, req.request_id, &calls});
     if (body.empty()) return net::HttpResponse::Json(204, "");
     return net::HttpResponse::Json(200, std::move(body));
   }
@@ -689,9 +774,70 @@ net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
   return ErrorResponse(404, "no such endpoint: " + path.substr(0, 100));
 }
 
+namespace {
+
+// JSON whose every string (object keys, values, and the parser's own token
+// buffer) lives in wiped-on-free memory: a private key parsed from a request
+// body leaves no copy in the heap.
+using WipingJson = nlohmann::basic_json<std::map, std::vector, net::WipingString, bool, std::int64_t, std::uint64_t,
+                                        double, net::WipingAllocator>;
+
+int HexNibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Hex (optional 0x) straight into locked memory; nothing else holds the bytes.
+absl::StatusOr<SecretBytes> SecretFromHex(std::string_view hex) {
+  if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
+  if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 256) return absl::InvalidArgumentError("private_key must be hex");
+  SecretBytes out = SecretBytes::Zeroed(hex.size() / 2);
+  auto bytes = out.RevealMutable(SecretAccess::Get());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    int hi = HexNibble(hex[2 * i]);
+    int lo = HexNibble(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return absl::InvalidArgumentError("private_key must be hex");
+    bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+  }
+  return out;
+}
+
+}  // namespace
+
+net::HttpResponse ApiServer::Impl::ImportKey(const net::HttpRequest& req, const tokens::Principal& p) {
+  if (p.role != tokens::Role::kAdmin) return ErrorResponse(403, "this token may not import keys (admin only)");
+  if (!o_.allow_key_import || !h_.import_key) {
+    return ErrorResponse(403, "key import is disabled; set allow_key_import = true in the config to accept keys that existed outside Sigil");
+  }
+  if (auto st = CheckJsonBounds(req.body, {64 << 10, 8}); !st.ok()) return ErrorResponse(400, std::string(st.message()));
+  WipingJson body = WipingJson::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) return ErrorResponse(400, "request body must be a JSON object");
+  auto text = [&](const char* name) -> std::string {
+    auto it = body.find(name);
+    return it != body.end() && it->is_string() ? std::string(it->get_ref<const net::WipingString&>()) : std::string();
+  };
+  auto type = keystore::ParseKeyType(text("type").empty() ? "secp256k1" : text("type"));
+  if (!type.ok()) return ErrorResponse(400, "type must be secp256k1, ed25519 or schnorr");
+  auto pk = body.find("private_key");
+  if (pk == body.end() || !pk->is_string()) return ErrorResponse(400, "private_key must be a hex string");
+  const std::string name = text("name");
+  const net::WipingString& hex = pk->get_ref<const net::WipingString&>();
+  auto secret = SecretFromHex(std::string_view(hex.data(), hex.size()));
+  body = nullptr;  // every string node freed (wiped) now
+  if (!secret.ok()) return ErrorResponse(400, std::string(secret.status().message()));
+  auto key = h_.import_key(name, *type, *secret);
+  if (!key.ok()) return StatusResponse(key.status());
+  (void)d_.core.RefreshKeys();
+  (void)d_.core.Record("key.import", p.name, {{"key_id", key->id}}, key->name);
+  return JsonResponse(201, KeyToJson(*key, d_.clock.Now(), o_.max_key_age));
+}
+
 net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const tokens::Principal& p) {
   auto parts = SplitPath(req.path());  // "v1", resource, ...
   const std::string& m = req.method;
+  if (parts.size() == 3 && parts[1] == "keys" && parts[2] == "import" && m == "POST") return ImportKey(req, p);
   json body = json::object();
   if (!req.body.empty()) {
     if (auto st = CheckJsonBounds(req.body, {1 << 20, 64}); !st.ok()) return ErrorResponse(400, std::string(st.message()));
@@ -743,26 +889,6 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       (void)d_.core.RefreshKeys();
       (void)d_.core.Record("key.create", p.name, {{"type", type_name}, {"backend", key->backend}, {"key_id", key->id},
                                                   {"address", core::KeyAddress(key->type, key->public_key)}}, key->name);
-      return JsonResponse(201, KeyToJson(*key, now, o_.max_key_age));
-    }
-    if (parts.size() == 3 && parts[2] == "import" && m == "POST") {
-      if (p.role != tokens::Role::kAdmin) return deny("import keys (admin only)");
-      if (!o_.allow_key_import || !h_.import_key) {
-        return ErrorResponse(403, "key import is disabled; set allow_key_import = true in the config to accept keys that existed outside Sigil");
-      }
-      auto type = keystore::ParseKeyType(str("type").empty() ? "secp256k1" : str("type"));
-      if (!type.ok()) return ErrorResponse(400, "type must be secp256k1, ed25519 or schnorr");
-      std::string hex = str("private_key");
-      auto raw = HexDecode(hex);
-      SecureWipe({reinterpret_cast<uint8_t*>(hex.data()), hex.size()});
-      if (body.contains("private_key")) body["private_key"] = "";
-      if (!raw.ok()) return ErrorResponse(400, "private_key must be hex");
-      SecretBytes secret = SecretBytes::CopyFrom(*raw);
-      SecureWipe(*raw);
-      auto key = h_.import_key(str("name"), *type, secret);
-      if (!key.ok()) return StatusResponse(key.status());
-      (void)d_.core.RefreshKeys();
-      (void)d_.core.Record("key.import", p.name, {{"key_id", key->id}}, key->name);
       return JsonResponse(201, KeyToJson(*key, now, o_.max_key_age));
     }
     if (parts.size() == 3 && m == "GET") {
@@ -907,6 +1033,12 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
         if (d <= absl::ZeroDuration()) return ErrorResponse(400, "expires must look like 30d, 12h or 15m");
         spec.expires = now + d;
       }
+      if (body.contains("rate") && !body["rate"].is_null()) {
+        if (!body["rate"].is_string()) return ErrorResponse(400, "rate must be a string like \"10/s\"");
+        auto rate = tokens::ParseTokenRate(body["rate"].get<std::string>());
+        if (!rate.ok()) return StatusResponse(rate.status());
+        spec.rate = *rate;
+      }
       auto issued = d_.tokens.Create(spec);
       if (!issued.ok()) return StatusResponse(issued.status());
       (void)d_.core.Record("token.issue", p.name, {{"token_id", issued->principal.id}, {"role", std::string(tokens::RoleName(*role))},
@@ -917,6 +1049,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
                   {"keys", issued->principal.keys},
                   {"token", std::string(issued->token.RevealText(SecretAccess::Get()))}};
       if (issued->principal.expires != absl::InfiniteFuture()) out["expires_at"] = TimeText(issued->principal.expires);
+      if (issued->principal.rate) out["rate"] = tokens::TokenRateText(*issued->principal.rate);
       return JsonResponse(201, out);
     }
     if (parts.size() == 2 && m == "GET") {
@@ -928,6 +1061,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
         json j = {{"id", t.principal.id}, {"name", t.principal.name}, {"role", std::string(tokens::RoleName(t.principal.role))},
                   {"keys", t.principal.keys}, {"revoked", t.revoked}, {"expired", t.expired}, {"totp", t.totp_enrolled}};
         if (t.principal.expires != absl::InfiniteFuture()) j["expires_at"] = TimeText(t.principal.expires);
+        if (t.principal.rate) j["rate"] = tokens::TokenRateText(*t.principal.rate);
         out.push_back(j);
       }
       return JsonResponse(200, {{"tokens", out}});
@@ -1030,7 +1164,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       return JsonResponse(report.valid ? 200 : 409, j);
     }
     if (sub == "export" && m == "GET") {
-      std::string tmp = std::filesystem::temp_directory_path().string() + "/sigil-export-" + req.request_id + ".log";
+      std::string tmp = std::filesystem::temp_directory_path().string() + "/sigil-export-" + net::NewRequestId() + ".log";
       if (auto st = d_.audit.Export(tmp); !st.ok()) return StatusResponse(st);
       std::ifstream in(tmp, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,7 @@
 #include "policy/policy_engine.h"
 #include "server/json_rpc.h"
 #include "server/upstream_node.h"
+#include "tokens/token_rate.h"
 #include "tokens/token_store.h"
 
 namespace sigil::server {
@@ -39,6 +41,11 @@ struct ApiOptions {
   bool allow_key_import = false;
   absl::Duration max_key_age = absl::Hours(24 * 365);
   std::string version = "0.1.0";
+  // Request rate of tokens that carry none of their own, by role; a role not
+  // listed is unlimited. Exceeded: JSON-RPC -32005 with data.retry_after_ms,
+  // REST 429 with Retry-After. JSON-RPC calls count one each (a batch of n
+  // counts n); other routes one per request; /healthz never.
+  std::map<tokens::Role, tokens::TokenRate> default_token_rates;
 };
 
 // Hooks the daemon supplies (each may be empty: the route then answers 501
@@ -79,10 +86,21 @@ struct ApiDeps {
   const Clock& clock;
 };
 
+// What the access log learns about a request's JSON-RPC calls (filled by the
+// dispatcher's observer and the signing path; never secrets).
+struct RpcCallLog {
+  std::string method;  // the first call's method; "batch" when several
+  size_t calls = 0;
+  int first_code = 0;  // the first call's error code, 0 = success
+  std::string decision;
+  std::string rule;
+};
+
 // What a JSON-RPC method handler sees.
 struct RpcContext {
   tokens::Principal principal;
   std::string request_id;
+  RpcCallLog* log = nullptr;  // may be null (e.g. MCP calls)
 };
 
 class ApiServer {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -61,6 +62,14 @@ class JsonRpcDispatcher {
   void Register(const std::string& name, Method method) { methods_[name] = std::move(method); }
   // Called for methods not registered; absent → -32601.
   void SetFallback(Method method) { fallback_ = std::move(method); }
+  // Called before every well-formed call; an error refuses that call (e.g.
+  // a rate limit) without running it.
+  using Gate = std::function<std::optional<RpcError>(const std::string& method, const Context&)>;
+  void SetGate(Gate gate) { gate_ = std::move(gate); }
+  // Called after every well-formed call with its outcome (e.g. for the
+  // access log).
+  using Observer = std::function<void(const std::string& method, const Context&, const RpcOutcome&)>;
+  void SetObserver(Observer observer) { observer_ = std::move(observer); }
   bool Has(const std::string& name) const { return methods_.contains(name); }
 
   // Returns the response body; empty when nothing is to be sent back.
@@ -75,6 +84,8 @@ class JsonRpcDispatcher {
   RpcLimits limits_;
   absl::flat_hash_map<std::string, Method> methods_;
   Method fallback_;
+  Gate gate_;
+  Observer observer_;
 };
 
 }  // namespace sigil::server

@@ -42,7 +42,10 @@ nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call,
   }
   RpcOutcome outcome;
   try {
-    if (auto m = methods_.find(method); m != methods_.end()) {
+    std::optional<RpcError> refused = gate_ ? gate_(method, ctx) : std::nullopt;
+    if (refused) {
+      outcome = std::move(*refused);
+    } else if (auto m = methods_.find(method); m != methods_.end()) {
       outcome = m->second(method, params, ctx);
     } else if (fallback_) {
       outcome = fallback_(method, params, ctx);
@@ -53,6 +56,7 @@ nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call,
     // Handlers should not throw; if one does, the caller learns nothing internal.
     outcome = RpcError{kInternalError, "internal error", {}};
   }
+  if (observer_) observer_(method, ctx, outcome);
   if (notification) return nullptr;
   if (auto* err = std::get_if<RpcError>(&outcome)) return ErrorResponse(id, *err);
   return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(std::get<nlohmann::json>(outcome))}};

@@ -178,6 +178,11 @@ absl::StatusOr<TokenStore::Row> TokenStore::ParseRow(std::string_view id, std::s
     row.p.keys = j.at("keys").get<std::vector<std::string>>();
     row.p.created = absl::FromUnixMillis(j.at("created_ms").get<int64_t>());
     row.p.expires = TimeFromJson(j.at("expires_ms"), absl::InfiniteFuture());
+    if (auto r = j.find("rate"); r != j.end() && !r->is_null()) {
+      TokenRate rate{r->at("count").get<uint64_t>(), absl::Milliseconds(r->at("per_ms").get<int64_t>())};
+      if (rate.count == 0 || rate.per <= absl::ZeroDuration()) return absl::DataLossError(what + " has a bad rate");
+      row.p.rate = rate;
+    }
     ASSIGN_OR_RETURN(Bytes hash, HexDecode(j.at("hash").get<std::string>()));
     if (hash.size() != row.hash.size()) return absl::DataLossError(what + " has a bad token hash");
     std::copy(hash.begin(), hash.end(), row.hash.begin());
@@ -208,6 +213,7 @@ absl::Status TokenStore::WriteRow(store::Transaction& txn, const Row& row) const
       {"revoked_ms", TimeJson(row.revoked_at)},
       {"totp", nullptr},
   };
+  if (row.p.rate) j["rate"] = {{"count", row.p.rate->count}, {"per_ms", absl::ToInt64Milliseconds(row.p.rate->per)}};
   if (!row.totp_sealed.empty()) {
     j["totp"] = {{"sealed", HexEncode(row.totp_sealed)},
                  {"last_step", row.totp_last_step},
@@ -253,6 +259,13 @@ absl::StatusOr<IssuedToken> TokenStore::Create(const TokenSpec& spec) {
   if (!spec.name.empty()) RETURN_IF_ERROR(ValidateName(spec.name));
   RETURN_IF_ERROR(ValidateKeys(spec));
   if (spec.expires <= now) return absl::InvalidArgumentError("token expiry must be in the future");
+  if (spec.rate) {
+    // Round-trip through the text form: the one place the bounds live.
+    auto checked = ParseTokenRate(TokenRateText(*spec.rate));
+    if (!checked.ok() || !(*checked == *spec.rate)) {
+      return absl::InvalidArgumentError("token rate must be 1..1000000 requests per 1s..1d in whole seconds");
+    }
+  }
 
   // The token: "sgl_" + hex(id 8 bytes) + hex(secret 32 bytes), built in
   // locked memory. The id is public; only the 32 secret bytes matter.
@@ -278,6 +291,7 @@ absl::StatusOr<IssuedToken> TokenStore::Create(const TokenSpec& spec) {
   row.p.name = spec.name.empty() ? std::string(RoleName(spec.role)) + "-" + id_hex.substr(0, 8) : spec.name;
   row.p.role = spec.role;
   row.p.keys = spec.keys;
+  row.p.rate = spec.rate;
   row.p.created = absl::FromUnixMillis(absl::ToUnixMillis(now));  // stored at millisecond precision
   row.p.expires = spec.expires == absl::InfiniteFuture() ? spec.expires
                                                          : absl::FromUnixMillis(absl::ToUnixMillis(spec.expires));

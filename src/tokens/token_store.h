@@ -33,6 +33,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +48,7 @@
 #include "base/secret.h"
 #include "store/store.h"
 #include "tokens/role.h"
+#include "tokens/token_rate.h"
 
 namespace sigil::tokens {
 
@@ -67,6 +69,8 @@ struct Principal {
   std::vector<std::string> keys;  // key names this principal may use (see MayUseKey)
   absl::Time created;
   absl::Time expires = absl::InfiniteFuture();
+  // This token's own request rate; nullopt = the daemon's default for the role.
+  std::optional<TokenRate> rate;
 
   // agent: `key` is in keys. admin: keys is empty (all keys) or contains
   // `key`. Other roles never use keys to sign.
@@ -85,6 +89,8 @@ struct TokenSpec {
   std::vector<std::string> keys;
   // absl::InfiniteFuture() = never expires. Must be in the future.
   absl::Time expires = absl::InfiniteFuture();
+  // Optional request rate (see tokens/token_rate.h); validated by Create.
+  std::optional<TokenRate> rate;
 };
 
 struct IssuedToken {

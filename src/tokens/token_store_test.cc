@@ -413,3 +413,37 @@ TEST_F(TokenStoreTest, ConcurrentAuthenticateAndCreate) {
 
 }  // namespace
 }  // namespace sigil::tokens
+
+namespace sigil::tokens {
+namespace {
+
+TEST_F(TokenStoreTest, RateIsSealedInTheRowAndSurvivesReopen) {
+  TokenSpec spec;
+  spec.role = Role::kAgent;
+  spec.name = "limited";
+  spec.rate = TokenRate{10, absl::Seconds(1)};
+  auto issued = tokens_->Create(spec);
+  ASSERT_TRUE(issued.ok()) << issued.status();
+  IssuedToken plain = MustCreate(Role::kAgent, "unlimited");
+  OpenStore();
+  auto p = tokens_->Authenticate(Text(issued->token));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(p->rate.has_value());
+  EXPECT_EQ(*p->rate, (TokenRate{10, absl::Seconds(1)}));
+  auto q = tokens_->Authenticate(Text(plain.token));
+  ASSERT_TRUE(q.ok());
+  EXPECT_FALSE(q->rate.has_value());
+}
+
+TEST_F(TokenStoreTest, OutOfRangeRateRefused) {
+  TokenSpec spec;
+  spec.role = Role::kAgent;
+  spec.name = "bad-rate";
+  spec.rate = TokenRate{0, absl::Seconds(1)};
+  EXPECT_EQ(tokens_->Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
+  spec.rate = TokenRate{5, absl::Milliseconds(1500)};
+  EXPECT_EQ(tokens_->Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace sigil::tokens

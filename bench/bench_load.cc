@@ -1,0 +1,448 @@
+// `make bench` load generator (issue #6): a real dev daemon (src/daemon, in
+// this process: SQLite store, software keystore, durable audit log with
+// fsync, a realistic policy with budgets and a deny list), driven over
+// loopback HTTP/1.1 keep-alive by its own asynchronous Beast client on one
+// thread. Prints:
+//   * the raw two-thread secp256k1_ecdsa_sign_recoverable rate (same run),
+//   * signed eth_signTransaction (EIP-1559) requests/s at 64 connections,
+//     and its ratio to the raw rate (goal >= 50%),
+//   * p50/p99 latency at 1 connection (goal p99 < 1.5 ms) and, open-loop
+//     paced, at 50% of the peak rate (latency counted from the scheduled
+//     send time, so a stall is not hidden by the client waiting),
+//   * an overload phase: far more concurrent requests than the server admits
+//     (max_inflight); the share answered 503/429 and how fast.
+// Each phase runs SIGIL_BENCH_SECONDS (default 3) seconds. The figures are
+// checked, not just printed: the process exits 1 if a signed request was
+// refused, a response was malformed, or the overload phase saw no fast
+// rejection; so a smoke run (SIGIL_BENCH_SECONDS=0.5) is a test.
+//
+// Client and server share the machine's cores; the client is one thread.
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/hex.h"
+#include "crypto/hash.h"
+#include "daemon/config.h"
+#include "daemon/daemon.h"
+#include "net/http_client.h"
+#include "nlohmann/json.hpp"
+#include "server/json_log.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+[[noreturn]] void Die(const std::string& why) {
+  std::fprintf(stderr, "bench_load: %s\n", why.c_str());
+  std::exit(1);
+}
+
+double PhaseSeconds() {
+  const char* v = std::getenv("SIGIL_BENCH_SECONDS");
+  double s = v ? std::atof(v) : 3.0;
+  return s > 0 ? s : 3.0;
+}
+
+double Percentile(std::vector<int64_t> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
+  return static_cast<double>(v[i]) / 1000.0;  // ns -> us
+}
+
+// --- raw signing rate -------------------------------------------------------
+
+double RawSignRate(int threads, double seconds) {
+  std::atomic<uint64_t> total{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      secp256k1_context* ctx = secp256k1_context_create(SECP256K1_CONTEXT_SIGN);
+      std::array<uint8_t, 32> seed{};
+      seed[0] = static_cast<uint8_t>(t + 1);
+      (void)secp256k1_context_randomize(ctx, seed.data());
+      std::array<uint8_t, 32> key{};
+      key.fill(0x42);
+      sigil::crypto::Hash256 digest = sigil::crypto::Keccak256(sigil::AsBytes("a fixed 1559 signing hash stand-in"));
+      secp256k1_ecdsa_recoverable_signature sig;
+      uint64_t n = 0;
+      auto end = Clock::now() + std::chrono::duration<double>(seconds);
+      while (Clock::now() < end) {
+        for (int i = 0; i < 16; ++i) {
+          digest[0] = static_cast<uint8_t>(n);
+          if (!secp256k1_ecdsa_sign_recoverable(ctx, &sig, digest.data(), key.data(), nullptr, nullptr)) std::abort();
+          ++n;
+        }
+      }
+      total += n;
+      secp256k1_context_destroy(ctx);
+    });
+  }
+  for (auto& th : pool) th.join();
+  return static_cast<double>(total.load()) / seconds;
+}
+
+// --- the asynchronous client ------------------------------------------------
+
+struct Sample {
+  int64_t latency_ns;
+  int status;
+  bool signed_ok;  // 200 with a JSON-RPC result
+};
+
+class Load;
+
+// One keep-alive connection issuing one request at a time.
+class Conn : public std::enable_shared_from_this<Conn> {
+ public:
+  Conn(asio::io_context& ioc, Load& load) : socket_(ioc), load_(load) {}
+  void Connect(const tcp::endpoint& ep);
+  void Send(Clock::time_point counted_from);
+  bool busy() const { return busy_; }
+  bool open() const { return open_; }
+
+ private:
+  void OnRead(beast::error_code ec);
+
+  tcp::socket socket_;
+  Load& load_;
+  beast::flat_buffer buf_;
+  std::string request_;
+  http::response<http::string_body> res_;
+  Clock::time_point from_;
+  bool busy_ = false;
+  bool open_ = false;
+};
+
+class Load {
+ public:
+  Load(uint16_t port, std::string token, std::string from) : port_(port), token_(std::move(token)), from_(std::move(from)) {}
+
+  // Closed loop: `conns` connections, each sends its next request as soon as
+  // the previous answer arrived.
+  std::vector<Sample> ClosedLoop(int conns, double seconds) { return Run(conns, seconds, 0); }
+  // Open loop: requests scheduled every 1/rate s regardless of answers, on a
+  // pool of `conns` connections (a request waits for a free connection).
+  std::vector<Sample> OpenLoop(int conns, double seconds, double rate) { return Run(conns, seconds, rate); }
+
+  std::string NextRequest() {
+    ++nonce_;
+    json tx = {{"from", from_},
+               {"to", "0x" + std::string(38, '0') + (nonce_ % 2 ? "a1" : "b2")},
+               {"value", "0x2386f26fc10000"},  // 0.01 ether
+               {"gas", "0x5208"},
+               {"maxFeePerGas", "0x77359400"},
+               {"maxPriorityFeePerGas", "0x3b9aca00"},
+               {"nonce", "0x" + HexOf(nonce_)},
+               {"chainId", "0x7a69"},
+               {"type", "0x2"}};
+    std::string body = json{{"jsonrpc", "2.0"}, {"id", nonce_}, {"method", "eth_signTransaction"}, {"params", {tx}}}.dump();
+    return "POST /rpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nAuthorization: Bearer " + token_ +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+
+  void Done(Conn& c, Sample s) {
+    if (!stop_) samples_.push_back(s);
+    if (stop_) return;
+    if (rate_ == 0) {
+      c.Send(Clock::now());
+    } else if (!backlog_.empty()) {
+      auto t = backlog_.front();
+      backlog_.pop_front();
+      c.Send(t);
+    }
+  }
+  void Failed() { ++failed_; }
+  uint64_t failed() const { return failed_; }
+
+ private:
+  static std::string HexOf(uint64_t v) {
+    char b[24];
+    std::snprintf(b, sizeof b, "%llx", static_cast<unsigned long long>(v));
+    return b;
+  }
+
+  std::vector<Sample> Run(int conns, double seconds, double rate) {
+    asio::io_context ioc;
+    samples_.clear();
+    backlog_.clear();
+    stop_ = false;
+    rate_ = rate;
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port_);
+    std::vector<std::shared_ptr<Conn>> pool;
+    for (int i = 0; i < conns; ++i) {
+      pool.push_back(std::make_shared<Conn>(ioc, *this));
+      pool.back()->Connect(ep);
+    }
+    // Connect all first (not measured).
+    while (std::any_of(pool.begin(), pool.end(), [](auto& c) { return !c->open(); })) {
+      if (ioc.run_one_for(std::chrono::seconds(5)) == 0) Die("cannot connect to the daemon");
+    }
+    const auto start = Clock::now();
+    const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    asio::steady_timer stopper(ioc);
+    stopper.expires_at(end);
+    stopper.async_wait([&](beast::error_code) { stop_ = true; });
+    asio::steady_timer pacer(ioc);
+    std::function<void()> tick;
+    if (rate == 0) {
+      for (auto& c : pool) c->Send(Clock::now());
+    } else {
+      const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / rate));
+      auto next = std::make_shared<Clock::time_point>(start);
+      tick = [&, next, interval] {
+        auto now = Clock::now();
+        while (*next <= now && *next < end) {
+          auto it = std::find_if(pool.begin(), pool.end(), [](auto& c) { return c->open() && !c->busy(); });
+          if (it != pool.end()) {
+            (*it)->Send(*next);
+          } else {
+            backlog_.push_back(*next);
+          }
+          *next += interval;
+        }
+        if (*next >= end) return;
+        pacer.expires_at(*next);
+        pacer.async_wait([&tick](beast::error_code ec) {
+          if (!ec) tick();
+        });
+      };
+      tick();
+    }
+    // Let in-flight requests finish (they are not counted after stop_).
+    ioc.run_for(std::chrono::duration_cast<Clock::duration>(end - Clock::now()) + std::chrono::seconds(10));
+    return std::move(samples_);
+  }
+
+  uint16_t port_;
+  std::string token_, from_;
+  uint64_t nonce_ = 0;
+  uint64_t failed_ = 0;
+  std::vector<Sample> samples_;
+  std::deque<Clock::time_point> backlog_;
+  bool stop_ = false;
+  double rate_ = 0;
+};
+
+void Conn::Connect(const tcp::endpoint& ep) {
+  socket_.async_connect(ep, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) Die("connect: " + ec.message());
+    self->socket_.set_option(tcp::no_delay(true));
+    self->open_ = true;
+  });
+}
+
+void Conn::Send(Clock::time_point counted_from) {
+  if (!open_) return;
+  busy_ = true;
+  from_ = counted_from;
+  request_ = load_.NextRequest();
+  asio::async_write(socket_, asio::buffer(request_), [self = shared_from_this()](beast::error_code ec, size_t) {
+    if (ec) {
+      self->open_ = self->busy_ = false;
+      self->load_.Failed();
+      return;
+    }
+    self->res_ = {};
+    http::async_read(self->socket_, self->buf_, self->res_,
+                     [self](beast::error_code rec, size_t) { self->OnRead(rec); });
+  });
+}
+
+void Conn::OnRead(beast::error_code ec) {
+  busy_ = false;
+  if (ec) {
+    open_ = false;
+    load_.Failed();
+    return;
+  }
+  int status = static_cast<int>(res_.result_int());
+  bool ok = status == 200 && res_.body().find("\"result\":\"0x02") != std::string::npos;
+  if (!res_.keep_alive()) open_ = false;
+  load_.Done(*this, Sample{std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - from_).count(), status, ok});
+}
+
+// --- setup ------------------------------------------------------------------
+
+json Call(sigil::net::HttpClient& client, const std::string& token, const std::string& method, const std::string& path,
+          const json& body) {
+  sigil::net::HttpClientRequest req;
+  req.method = method;
+  req.target = path;
+  req.headers.Set("Authorization", "Bearer " + token);
+  req.headers.Set("Content-Type", "application/json");
+  req.body = body.dump();
+  auto r = client.Send(req);
+  if (!r.ok()) Die(path + ": " + std::string(r.status().message()));
+  json j = json::parse(r->body, nullptr, false);
+  if (r->status >= 300) Die(path + " answered " + std::to_string(r->status) + ": " + r->body);
+  return j;
+}
+
+}  // namespace
+
+int main() {
+  const double seconds = PhaseSeconds();
+  namespace fs = std::filesystem;
+  std::string tmpl = (fs::temp_directory_path() / "sigil-bench-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) Die("mkdtemp failed");
+  const fs::path dir = tmpl;
+
+  // The daemon's logs (one JSON line per request) go to a file: their cost
+  // is part of the measurement, their volume is not for the terminal.
+  if (auto st = sigil::server::InstallJsonLogger({(dir / "sigil.log").string(), "info"}); !st.ok()) {
+    Die(std::string(st.message()));
+  }
+  sigil::daemon::Config config;
+  config.dev = true;
+  config.data_dir = (dir / "data").string();
+  config.listen = {"127.0.0.1:0"};
+  auto daemon = sigil::daemon::Daemon::Start(config);
+  if (!daemon.ok()) Die("daemon: " + std::string(daemon.status().message()));
+  std::string url = (*daemon)->urls().at(0);
+  uint16_t port = static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
+  std::ifstream tf(dir / "data" / "admin.token");
+  std::string admin;
+  std::getline(tf, admin);
+
+  auto client = sigil::net::HttpClient::Create(url, {});
+  if (!client.ok()) Die(std::string(client.status().message()));
+  json key = Call(**client, admin, "POST", "/v1/keys", {{"name", "trader"}, {"type", "secp256k1"}});
+  const std::string from = key.at("address").get<std::string>();
+  json blocked = json::array();
+  for (int i = 1; i <= 50; ++i) {
+    char b[48];
+    std::snprintf(b, sizeof b, "0x%040x", 0xdead0000 + i);
+    blocked.push_back(b);
+  }
+  json policy = {
+      {"version", 1},
+      {"lists", {{"blocked", blocked}}},
+      {"rules",
+       {{{"id", "no-blocked"}, {"effect", "deny"}, {"match", {{"kind", "eth_tx"}, {"to", {{"in", "@blocked"}}}}},
+         {"reason", "recipient is blocked"}},
+        {{"id", "agent-payments"},
+         {"effect", "allow"},
+         {"keys", {"trader"}},
+         {"agents", {"bot-1"}},
+         {"match",
+          {{"kind", "eth_tx"}, {"chain_id", {1, 31337}}, {"value", {{"lte", "0.5 ether"}}},
+           {"max_fee_per_gas", {{"lte", "200 gwei"}}}}},
+         {"budgets",
+          {{{"window", "24h"}, {"max_value", "10000000 ether"}, {"on_exceed", "deny"}},
+           {{"window", "1m"}, {"max_count", 100000000}, {"on_exceed", "deny"}}}}},
+        {{"id", "large-needs-approval"},
+         {"effect", "require_approval"},
+         {"match", {{"kind", "eth_tx"}, {"value", {{"gt", "0.5 ether"}}}}},
+         {"approval", {{"quorum", 2}, {"role", "approver"}, {"expires", "1h"}}}}}}};
+  Call(**client, admin, "POST", "/v1/policy", {{"policy", policy}});
+  json tok = Call(**client, admin, "POST", "/v1/tokens", {{"role", "agent"}, {"name", "bot-1"}, {"keys", {"trader"}}});
+  const std::string agent = tok.at("token").get<std::string>();
+
+  // Sanity: one allowed, one denied (the deny list), before measuring.
+  {
+    json tx = {{"from", from}, {"to", blocked[3]}, {"value", "0x1"}, {"gas", "0x5208"}, {"maxFeePerGas", "0x77359400"},
+               {"maxPriorityFeePerGas", "0x1"}, {"nonce", "0x0"}, {"chainId", "0x7a69"}};
+    json r = Call(**client, agent, "POST", "/rpc", {{"jsonrpc", "2.0"}, {"id", 1}, {"method", "eth_signTransaction"}, {"params", {tx}}});
+    if (!r.contains("error") || r["error"].value("code", 0) != -32003) Die("the deny list did not deny: " + r.dump());
+  }
+
+  std::printf("bench_load: dev daemon at %s, durable audit (fsync), policy: deny list of 50 + allow rule with 2 budgets\n",
+              url.c_str());
+  std::printf("phase length: %.1f s (SIGIL_BENCH_SECONDS)\n", seconds);
+  std::fflush(stdout);
+
+  bool failed = false;
+  auto check_all_signed = [&](const char* phase, const std::vector<Sample>& s) {
+    size_t bad = std::count_if(s.begin(), s.end(), [](const Sample& x) { return !x.signed_ok; });
+    if (bad > 0 || s.empty()) {
+      std::printf("  FAIL %s: %zu of %zu responses were not signatures\n", phase, bad, s.size());
+      failed = true;
+    }
+  };
+
+  const double raw = RawSignRate(2, seconds);
+  std::printf("raw secp256k1_ecdsa_sign_recoverable, 2 threads: %.0f signatures/s\n", raw);
+
+  Load load(port, agent, from);
+  (void)load.ClosedLoop(8, std::min(0.5, seconds));  // warm up
+  auto peak = load.ClosedLoop(64, seconds);
+  check_all_signed("64 connections", peak);
+  const double rps = static_cast<double>(peak.size()) / seconds;
+  std::vector<int64_t> lat;
+  for (auto& s : peak) lat.push_back(s.latency_ns);
+  std::printf("64 connections: %.0f signed requests/s (p50 %.0f us, p99 %.0f us)\n", rps, Percentile(lat, 0.5),
+              Percentile(lat, 0.99));
+  std::printf("ratio end-to-end / raw two-core signing: %.1f%% (goal >= 50%%)\n", 100.0 * rps / raw);
+
+  auto one = load.ClosedLoop(1, seconds);
+  check_all_signed("1 connection", one);
+  lat.clear();
+  for (auto& s : one) lat.push_back(s.latency_ns);
+  std::printf("1 connection: %.0f requests/s, p50 %.0f us, p99 %.0f us (goal p99 < 1500 us)\n",
+              static_cast<double>(one.size()) / seconds, Percentile(lat, 0.5), Percentile(lat, 0.99));
+
+  const double half = rps / 2;
+  auto paced = load.OpenLoop(64, seconds, half);
+  check_all_signed("50% of peak", paced);
+  lat.clear();
+  for (auto& s : paced) lat.push_back(s.latency_ns);
+  std::printf("open loop at 50%% of peak (%.0f/s offered): %.0f/s done, p50 %.0f us, p99 %.0f us\n", half,
+              static_cast<double>(paced.size()) / seconds, Percentile(lat, 0.5), Percentile(lat, 0.99));
+
+  // Overload: many more concurrent requests than max_inflight admits.
+  const int over_conns = 900;
+  auto over = load.ClosedLoop(over_conns, seconds);
+  std::vector<int64_t> rej, ok;
+  for (auto& s : over) {
+    if (s.status == 503 || s.status == 429) {
+      rej.push_back(s.latency_ns);
+    } else if (s.signed_ok) {
+      ok.push_back(s.latency_ns);
+    } else {
+      std::printf("  FAIL overload: unexpected status %d\n", s.status);
+      failed = true;
+    }
+  }
+  const double frac = over.empty() ? 0 : static_cast<double>(rej.size()) / static_cast<double>(over.size());
+  std::printf("overload, %d concurrent requests (server admits %zu): %zu answers in %.1f s; %.1f%% rejected "
+              "(503 Retry-After) with p50 %.0f us, p99 %.0f us; admitted ones signed at %.0f/s, p50 %.0f us, p99 %.0f us\n",
+              over_conns, config.max_inflight, over.size(), seconds, 100.0 * frac, Percentile(rej, 0.5),
+              Percentile(rej, 0.99), static_cast<double>(ok.size()) / seconds, Percentile(ok, 0.5), Percentile(ok, 0.99));
+  if (rej.empty() || Percentile(rej, 0.5) > 50'000) {
+    std::printf("  FAIL overload: no fast rejections\n");
+    failed = true;
+  }
+  if (load.failed() > 0) {
+    std::printf("  FAIL %llu connections dropped by the server\n", static_cast<unsigned long long>(load.failed()));
+    failed = true;
+  }
+  std::fflush(stdout);
+  (*daemon)->Stop();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return failed ? 1 : 0;
+}

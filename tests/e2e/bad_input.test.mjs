@@ -1,0 +1,211 @@
+// Bad input against a real daemon (issue #6, DESIGN.md invariant 7):
+// malformed JSON, oversized bodies, wrong types, unknown methods, huge
+// batches, deep nesting, invalid UTF-8, garbage, slowloris connections
+// (headers trickled, body never completed). Each gets a clear error, the
+// daemon stays up and keeps serving others, and nothing is signed.
+// Also: the daemon's stderr is one JSON object per line with request ids
+// (a client's X-Request-Id is echoed), and never holds a token or an
+// imported private key.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import net from "node:net";
+import { SigilServer, SIGIL_BIN, sleep } from "./lib/harness.mjs";
+
+const skip = !existsSync(SIGIL_BIN) && `sigil binary not built at ${SIGIL_BIN}`;
+
+// Sends raw bytes on a fresh connection; resolves with what the server sent
+// back and when it closed (ms after the last write).
+function raw(port, chunks, { gapMs = 0, waitMs = 8000 } = {}) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, "127.0.0.1");
+    let data = "";
+    let lastWrite = Date.now();
+    let closedAfter = null;
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ data, closedAfter });
+    }, waitMs);
+    sock.on("data", (d) => (data += d));
+    sock.on("error", () => {});
+    sock.on("close", () => {
+      closedAfter = Date.now() - lastWrite;
+      clearTimeout(timer);
+      resolve({ data, closedAfter });
+    });
+    sock.on("connect", async () => {
+      for (const c of chunks) {
+        if (sock.destroyed) break;
+        sock.write(c);
+        lastWrite = Date.now();
+        if (gapMs) await sleep(gapMs);
+      }
+    });
+  });
+}
+
+async function signedCount(sigil) {
+  const text = await fetch(sigil.url + "/metrics", { headers: { authorization: `Bearer ${sigil.adminToken}` } }).then((r) => r.text());
+  let n = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("sigil_requests_total{") && line.includes('decision="signed"')) n += Number(line.split(" ").pop());
+  }
+  return n;
+}
+
+test("bad input gets clear errors, nothing is signed, the daemon keeps serving; logs are JSON without secrets", { skip, timeout: 120000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sigil-bad-"));
+  const config = join(dir, "sigil.toml");
+  writeFileSync(config, `allow_key_import = true\n[server]\nheader_timeout = "2s"\nbody_timeout = "2s"\n`);
+  const sigil = await new SigilServer({ extraArgs: ["--config", config] }).start();
+  try {
+    const admin = sigil.adminToken;
+    // A planted private key, imported over REST: it must never reach the log.
+    const planted = "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318";
+    const imp = await sigil.rest("POST", "/v1/keys/import", { name: "trader", type: "secp256k1", private_key: "0x" + planted });
+    assert.equal(imp.status, 201, imp.text);
+    const trader = imp.json.address;
+    const policy = { version: 1, rules: [{ id: "all", effect: "allow", match: { kind: "eth_tx", chain_id: [31337] } },
+                                         { id: "msg", effect: "allow", match: { kind: "eth_message" } }] };
+    assert.equal((await sigil.rest("POST", "/v1/policy", { policy })).status, 200);
+    const agent = (await sigil.rest("POST", "/v1/tokens", { role: "agent", name: "bot-1", keys: ["trader"] })).json.token;
+    const before = await signedCount(sigil);
+
+    const post = async (body, headers = {}) => {
+      const r = await fetch(sigil.url + "/rpc", {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${agent}`, ...headers },
+        body,
+      });
+      const text = await r.text();
+      let json;
+      try { json = JSON.parse(text); } catch {}
+      return { status: r.status, text, json, headers: r.headers };
+    };
+    const call = (method, params) => post(JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }));
+
+    // Malformed JSON, empty body, not an object.
+    for (const body of ['{"jsonrpc":"2.0",', "", "nul", '{"jsonrpc":"2.0","id":1,"method":"personal_sign","params":["0x00", "' + trader + '"]} trailing']) {
+      const r = await post(body);
+      assert.equal(r.json?.error?.code, -32700, `${JSON.stringify(body)} -> ${r.text}`);
+    }
+    assert.equal((await post("42")).json.error.code, -32600);
+    // Invalid UTF-8 inside a string.
+    const bad8 = Buffer.concat([Buffer.from('{"jsonrpc":"2.0","id":1,"method":"personal_sign","params":["'), Buffer.from([0xff, 0xfe, 0xc3]),
+                                Buffer.from(`","${trader}"]}`)]);
+    assert.equal((await post(bad8)).json.error.code, -32700);
+    // Wrong types: -32602 naming the field.
+    let r = await call("eth_signTransaction", ["not an object"]);
+    assert.equal(r.json.error.code, -32602);
+    assert.match(r.json.error.message, /params\[0\]/);
+    r = await call("eth_signTransaction", [{ from: trader, to: "0x" + "11".repeat(20), value: { much: "money" }, gas: "0x5208", maxFeePerGas: "0x1", maxPriorityFeePerGas: "0x1", nonce: "0x0", chainId: "0x7a69" }]);
+    assert.equal(r.json.error.code, -32602, r.text);
+    assert.match(r.json.error.message, /value/);
+    r = await call("eth_signTransaction", [{ from: trader, to: "0x1234", value: "0x1", gas: "0x5208", maxFeePerGas: "0x1", maxPriorityFeePerGas: "0x1", nonce: "0x0", chainId: "0x7a69" }]);
+    assert.equal(r.json.error.code, -32602, r.text);
+    assert.match(r.json.error.message, /to/);
+    r = await call("personal_sign", [12345, trader]);
+    assert.equal(r.json.error.code, -32602);
+    assert.match(r.json.error.message, /message/);
+    r = await call("eth_signTransaction", [{ from: trader, value: "1e18", nonce: "0x0", chainId: "0x7a69", gas: "0x5208", maxFeePerGas: "0x1", maxPriorityFeePerGas: "0x1" }]);
+    assert.equal(r.json.error.code, -32602, r.text);
+    // Unknown methods.
+    for (const m of ["sigil_doesNotExist", "foo", "x".repeat(5000)]) {
+      r = await call(m, []);
+      assert.equal(r.json.error.code, -32601, r.text);
+      assert.ok(r.text.length < 1000, "the error does not echo a huge method name");
+    }
+    // Huge batch: bounded with a clear error; nothing in it runs.
+    const batch = Array.from({ length: 101 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "personal_sign", params: ["0x68656c6c6f", trader] }));
+    r = await post(JSON.stringify(batch));
+    assert.equal(r.json.error.code, -32600);
+    assert.match(r.json.error.message, /limit of 100/);
+    // Deep nesting, on /rpc and on REST.
+    r = await post("[".repeat(100000) + "]".repeat(100000));
+    assert.equal(r.json.error.code, -32600, r.text.slice(0, 200));
+    assert.match(r.json.error.message, /deep|depth|nest/i);
+    const deep = await sigil.rest("POST", "/v1/policy/explain", undefined);
+    assert.ok(deep.status >= 400);
+    const deepRest = await fetch(sigil.url + "/v1/policy/explain", {
+      method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: '{"tx":' + "[".repeat(5000) + "]".repeat(5000) + "}",
+    });
+    assert.equal(deepRest.status, 400);
+    // Oversized body: refused from Content-Length before any body byte is read.
+    const big = await raw(sigil.port, [`POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${agent}\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n`]);
+    assert.match(big.data, /^HTTP\/1\.1 413/);
+    const bigChunked = await raw(sigil.port, [`POST /rpc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      ...Array.from({ length: 20 }, () => "10000\r\n" + "a".repeat(0x10000) + "\r\n")]);
+    assert.match(bigChunked.data, /^HTTP\/1\.1 413/);
+    // Oversized header, garbage, a bare LF request line.
+    const hdr = await raw(sigil.port, [`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(64 * 1024)}\r\n\r\n`]);
+    assert.match(hdr.data, /^HTTP\/1\.1 431/);
+    const garbage = await raw(sigil.port, ["\x00\x01GARBAGE \xff\xfe\r\n\r\n"]);
+    assert.match(garbage.data, /^HTTP\/1\.1 400/);
+
+    // Slowloris: 40 connections trickle headers, 40 never finish their body.
+    const t0 = Date.now();
+    const slow = [];
+    for (let i = 0; i < 40; i++) {
+      slow.push(raw(sigil.port, ["POST /rpc HTTP/1.1\r\n", ...Array.from({ length: 30 }, (_, j) => `X-Slow-${j}: x\r\n`)], { gapMs: 300, waitMs: 15000 }));
+      slow.push(raw(sigil.port, [`POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${agent}\r\nContent-Length: 100\r\n\r\n{"jsonrpc"`], { waitMs: 15000 }));
+    }
+    // Meanwhile others are served promptly.
+    await sleep(500);
+    for (let i = 0; i < 5; i++) {
+      const s = Date.now();
+      assert.equal((await fetch(sigil.url + "/healthz")).status, 200);
+      const ok = await call("personal_sign", ["0x68656c6c6f", trader]);
+      assert.ok(ok.json.result, ok.text);
+      assert.ok(Date.now() - s < 1000, "served while slow clients hang on");
+    }
+    const slowResults = await Promise.all(slow);
+    for (const s of slowResults) {
+      assert.notEqual(s.closedAfter, null, "the server closed the slow connection");
+    }
+    assert.ok(Date.now() - t0 < 14000, `slow connections closed by the timeouts (${Date.now() - t0} ms)`);
+    const signedBySlowTest = 5;
+
+    // Still up; nothing from the bad input was signed.
+    assert.equal((await fetch(sigil.url + "/healthz")).status, 200);
+    assert.equal(await signedCount(sigil), before + signedBySlowTest);
+    const verify = await sigil.rest("GET", "/v1/audit/verify");
+    assert.equal(verify.status, 200, verify.text);
+
+    // Request ids: a valid client id is echoed and logged; a bad one replaced.
+    const mine = await fetch(sigil.url + "/healthz", { headers: { "x-request-id": "trace-42.a:b_c" } });
+    assert.equal(mine.headers.get("x-request-id"), "trace-42.a:b_c");
+    const tooLong = await fetch(sigil.url + "/healthz", { headers: { "x-request-id": "z".repeat(65) } });
+    assert.match(tooLong.headers.get("x-request-id"), /^[0-9a-f]{32}$/);
+    const spaced = await post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId" }), { "x-request-id": "rpc-trace-7" });
+    assert.equal(spaced.headers.get("x-request-id"), "rpc-trace-7");
+    await sleep(300);
+
+    // The log: JSON lines, request ids, principals by name, no secrets.
+    const out = sigil.output();
+    const lines = out.split("\n").filter((l) => l.startsWith("{"));
+    assert.ok(lines.length > 50, `JSON log lines on stderr (${lines.length})`);
+    const entries = lines.map((l) => JSON.parse(l));
+    const rpcLine = entries.find((e) => e.request_id === "rpc-trace-7");
+    assert.ok(rpcLine, "the client's request id is logged");
+    assert.equal(rpcLine.rpc_method, "eth_chainId");
+    assert.equal(rpcLine.principal, "bot-1");
+    assert.equal(rpcLine.role, "agent");
+    assert.equal(rpcLine.status, 200);
+    assert.equal(typeof rpcLine.latency_us, "number");
+    const signLine = entries.find((e) => e.rpc_method === "personal_sign" && e.decision === "signed");
+    assert.ok(signLine && signLine.rule === "msg", JSON.stringify(signLine));
+    assert.ok(entries.some((e) => e.status === 413 && e.error === "payload_too_large"), "transport errors are logged too");
+    const lower = out.toLowerCase();
+    assert.ok(!lower.includes(planted), "the imported private key is not in the log");
+    assert.ok(!lower.includes(Buffer.from(planted, "hex").toString("base64").toLowerCase()), "nor its base64");
+    for (const t of [admin, agent]) {
+      assert.ok(!out.includes(t), "no bearer token in the log");
+      assert.ok(!out.includes(t.slice(20)), "not even the secret half of one");
+    }
+  } finally {
+    await sigil.stop();
+  }
+});
