@@ -28,6 +28,12 @@
 #include "keystore/backup_share.h"
 #include "keystore/master_key_file.h"
 #include "keystore/software_key_store.h"
+#include "keystore/tpm2/rollback_counter.h"
+#include "keystore/tpm2/sealed_master_key.h"
+#include "keystore/tpm2/tpm2_device.h"
+#include "attest/tpm2_quote.h"
+#include "keystore/pkcs11/pkcs11_settings.h"
+#include "keystore/routing_key_store.h"
 #include "mcp/http_transport.h"
 #include "mcp/mcp_session_registry.h"
 #include "metrics/metrics.h"
@@ -120,6 +126,31 @@ absl::Status EnsureDataDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
+// SHA-256 of the daemon's effective configuration: the report's
+// config_hash, and half of the TPM measurement.
+crypto::Hash256 EffectiveConfigHash(const Config& c) {
+  nlohmann::json effective = {{"data_dir", c.data_dir}, {"dev", c.dev}, {"listen", c.listen}, {"unix_socket", c.unix_socket},
+                              {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
+                              {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
+                              {"require_environment_check", c.require_environment_check}};
+  std::string text = effective.dump();
+  return crypto::Sha256(AsBytes(text));
+}
+
+// TPM: the master key sealed to this binary + configuration (doc/tpm.md).
+absl::StatusOr<SecretBytes> TpmMasterKey(const Config& c, bool exists, bool create) {
+  ASSIGN_OR_RETURN(crypto::Hash256 binary, attest::MeasureSelf());
+  const crypto::Hash256 event = attest::MeasurementEvent(binary, EffectiveConfigHash(c));
+  ASSIGN_OR_RETURN(auto tpm, keystore::tpm2::Tpm2Device::Open(c.tpm_tcti));
+  const std::string path = c.data_dir + "/" + keystore::tpm2::kSealedMasterKeyFile;
+  if (c.tpm_reseal && exists) RETURN_IF_ERROR(keystore::tpm2::ResealMasterKey(*tpm, path, event));
+  if (!exists) {
+    if (!create) return absl::NotFoundError("no keystore in " + c.data_dir + "; run `sigil init --data " + c.data_dir + "` first");
+    return keystore::tpm2::CreateSealedMasterKey(*tpm, path, c.tpm_pcr, event);
+  }
+  return keystore::tpm2::UnsealMasterKey(*tpm, path, event);
+}
+
 // Opens (or, when `create`, creates) the software keystore in `store`.
 absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::Store& store, const Config& c,
                                                                          const Clock& clock, bool create) {
@@ -127,6 +158,11 @@ absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::
   options.clock = &clock;
   options.allow_import = c.allow_key_import;
   ASSIGN_OR_RETURN(bool exists, keystore::SoftwareKeyStore::Exists(store));
+  if (!c.tpm_tcti.empty()) {
+    ASSIGN_OR_RETURN(SecretBytes master, TpmMasterKey(c, exists, create));
+    if (!exists) return keystore::SoftwareKeyStore::CreateWithMasterKey(store, master, options);
+    return keystore::SoftwareKeyStore::OpenWithMasterKey(store, master, options);
+  }
   std::string key_file = c.key_file;
   std::string pass_file = c.passphrase_file;
   if (pass_file.empty() && key_file.empty()) {
@@ -204,6 +240,9 @@ struct Daemon::Impl {
   RealClock& clock = RealClock::Instance();
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<keystore::SoftwareKeyStore> keys;
+  std::unique_ptr<keystore::pkcs11::Pkcs11KeyStore> hsm;  // null unless a PKCS#11 module is configured
+  std::unique_ptr<keystore::RoutingKeyStore> router;      // software + pkcs11: what signing and the API use
+  std::unique_ptr<keystore::tpm2::Tpm2Device> tpm;        // null unless [tpm] tcti: quotes, rollback counter
   keystore::KeyInfo audit_key, attest_key;
   std::unique_ptr<KeystoreCheckpointSigner> checkpoint_signer;
   std::unique_ptr<audit::AuditLog> audit;
@@ -248,6 +287,14 @@ absl::Status Daemon::Impl::Open() {
   ASSIGN_OR_RETURN(attest_key, EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation));
   ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
   ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
+  if (!c.tpm_tcti.empty()) {
+    ASSIGN_OR_RETURN(tpm, keystore::tpm2::Tpm2Device::Open(c.tpm_tcti));
+    if (c.tpm_nv_counter) {
+      ASSIGN_OR_RETURN(SecretBytes rollback_key, DeriveStateKey(*keys, state_info));
+      ASSIGN_OR_RETURN(uint64_t n, keystore::tpm2::RollbackCounter::CheckAndAdvance(*tpm, *store, c.tpm_nv_index, rollback_key));
+      spdlog::info(nlohmann::json{{"event", "tpm_rollback_counter"}, {"value", n}}.dump());
+    }
+  }
 
   checkpoint_signer = std::make_unique<KeystoreCheckpointSigner>(*keys, audit_key);
   audit::AuditLogOptions ao;
@@ -267,7 +314,16 @@ absl::Status Daemon::Impl::Open() {
   ASSIGN_OR_RETURN(lockdown, policy::Lockdown::Open(*store, std::move(state_key), clock, totp.get()));
 
   metrics = std::make_unique<metrics::Metrics>();
-  core::SigningService::Deps deps{*keys, *audit, *engine, *approvals, *lockdown, clock, {}};
+  router = std::make_unique<keystore::RoutingKeyStore>(std::string(keystore::SoftwareKeyStore::kBackendName), *keys);
+  if (!c.pkcs11_module.empty()) {
+    ASSIGN_OR_RETURN(hsm, keystore::pkcs11::OpenPkcs11KeyStore(*store, {c.pkcs11_module, c.pkcs11_token, c.pkcs11_pin_file}, clock));
+    for (const auto& p : hsm->Problems()) {
+      spdlog::error(nlohmann::json{{"event", "pkcs11_key_refused"}, {"key", p.name}, {"key_id", p.key_id},
+                                   {"version", p.version}, {"reason", p.reason}}.dump());
+    }
+    router->AddBackend(std::string(keystore::pkcs11::Pkcs11KeyStore::kBackendName), *hsm);
+  }
+  core::SigningService::Deps deps{*router, *audit, *engine, *approvals, *lockdown, clock, {}};
   deps.alert = [this](const std::string& kind, const nlohmann::json& details) {
     spdlog::warn(nlohmann::json{{"event", "risk_alert"}, {"kind", kind}, {"details", details}}.dump());
   };
@@ -285,8 +341,19 @@ absl::Status Daemon::Impl::Serve() {
   options.backup_enabled = c.backup_enabled;
   options.allow_key_import = c.allow_key_import;
   options.max_key_age = c.max_key_age;
+  for (const auto& [role, text] : c.token_rates) {
+    auto r = tokens::ParseRole(role);
+    auto rate = tokens::ParseTokenRate(text);
+    if (r && rate.ok()) options.default_token_rates[*r] = *rate;  // both validated by the config parser
+  }
   server::ApiHooks hooks;
   hooks.backup = [this](const nlohmann::json& request) -> absl::StatusOr<nlohmann::json> {
+    // PKCS#11 keys never leave their token, so a backup cannot carry them.
+    size_t hsm_keys = 0;
+    if (hsm) {
+      ASSIGN_OR_RETURN(auto held, hsm->List());
+      hsm_keys = held.size();
+    }
     keystore::BackupOptions bo;
     bo.enabled = config.backup_enabled;
     bo.clock = &clock;
@@ -298,7 +365,7 @@ absl::Status Daemon::Impl::Serve() {
       for (const auto& s : shared.shares) shares.push_back(std::string(s.RevealText(SecretAccess::Get())));
       std::string file(shared.file.begin(), shared.file.end());
       return nlohmann::json{{"file_base64", absl::Base64Escape(file)}, {"shares", shares},
-                            {"keys", shared.summary.key_count}};
+                            {"keys", shared.summary.key_count}, {"pkcs11_keys_not_included", hsm_keys}};
     }
     if (!request.contains("passphrase") || !request["passphrase"].is_string()) {
       return absl::InvalidArgumentError("give a backup passphrase or shares {m, n}");
@@ -307,8 +374,14 @@ absl::Status Daemon::Impl::Serve() {
     ASSIGN_OR_RETURN(auto file, keystore::CreateBackup(*keys, pass, bo));
     ASSIGN_OR_RETURN(auto summary, keystore::InspectBackup(file));
     std::string bytes(file.begin(), file.end());
-    return nlohmann::json{{"file_base64", absl::Base64Escape(bytes)}, {"keys", summary.key_count}};
+    return nlohmann::json{{"file_base64", absl::Base64Escape(bytes)}, {"keys", summary.key_count},
+                          {"pkcs11_keys_not_included", hsm_keys}};
   };
+  if (hsm) {
+    hooks.generate_key = [this](const std::string& name, keystore::KeyType type, const std::string& backend) {
+      return router->GenerateOn(backend, name, type, keystore::KeyPurpose::kSigning);
+    };
+  }
   hooks.import_key = [this](const std::string& name, keystore::KeyType type, const SecretBytes& key) {
     return keys->Import(name, type, keystore::KeyPurpose::kSigning, key);
   };
@@ -324,14 +397,16 @@ absl::Status Daemon::Impl::Serve() {
     ro.sigil_version = "0.1.0";
     ro.debug = c.dev;
     ro.clock = &clock;
+    if (tpm) {
+      ro.tpm_quoter = [this](const crypto::Hash256& qd) -> absl::StatusOr<attest::TpmQuote> {
+        std::vector<uint32_t> pcrs = {config.tpm_pcr};
+        ASSIGN_OR_RETURN(auto q, tpm->MakeQuote(pcrs, qd));
+        return attest::TpmQuote{q.attest, q.signature, q.ak_public, q.pcrs, q.pcr_values, config.tpm_pcr};
+      };
+    }
     ASSIGN_OR_RETURN(auto rep, attest::Reporter::Create(std::move(ro)));
     reporter.emplace(std::move(rep));
-    nlohmann::json effective = {{"data_dir", c.data_dir}, {"dev", c.dev}, {"listen", c.listen}, {"unix_socket", c.unix_socket},
-                                {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
-                                {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
-                                {"require_environment_check", c.require_environment_check}};
-    std::string text = effective.dump();
-    config_hash = crypto::Sha256(AsBytes(text));
+    config_hash = EffectiveConfigHash(c);
   }
   hooks.attest = [this](const std::string& nonce_hex) -> absl::StatusOr<nlohmann::json> {
     ASSIGN_OR_RETURN(auto nonce, HexDecode(nonce_hex));
@@ -342,7 +417,7 @@ absl::Status Daemon::Impl::Serve() {
     st.audit.size = audit->Size();
     st.audit.root = audit->Root();
     st.audit_public_key = audit->PublicKey();
-    ASSIGN_OR_RETURN(auto all, keys->List());
+    ASSIGN_OR_RETURN(auto all, router->List());
     for (const auto& k : all) {
       if (k.status != keystore::KeyStatus::kActive || k.purpose != keystore::KeyPurpose::kSigning) continue;
       std::string address = core::KeyAddress(k.type, k.public_key);
@@ -384,7 +459,7 @@ absl::Status Daemon::Impl::Serve() {
     for (const auto& [name, value] : m.headers) out.headers.Add(name, value);
     return out;
   };
-  api = std::make_unique<server::ApiServer>(server::ApiDeps{*core, *policies, *engine, *keys, *tokens, *approvals,
+  api = std::make_unique<server::ApiServer>(server::ApiDeps{*core, *policies, *engine, *router, *tokens, *approvals,
                                                             *lockdown, *audit, *metrics, clock},
                                             options, std::move(hooks));
 
@@ -410,6 +485,8 @@ absl::Status Daemon::Impl::Serve() {
   ho.max_body_bytes = c.max_body_bytes;
   ho.max_connections = c.max_connections;
   ho.max_in_flight = c.max_inflight;
+  ho.header_timeout = c.header_timeout;
+  ho.body_timeout = c.body_timeout;
   ho.on_response = [this](const net::HttpAccessRecord& r) { metrics->CountHttpResponse(r.status); };
   // The first verdict exists before the first request can arrive.
   RefreshEnvironmentCheck();

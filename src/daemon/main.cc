@@ -7,6 +7,7 @@
 
 #include "absl/strings/escaping.h"
 #include "attest/verifier.h"
+#include "audit/env.h"
 #include "audit/log_verifier.h"
 #include "base/hex.h"
 #include "cli/api_client.h"
@@ -18,6 +19,7 @@
 #include "net/http_client.h"
 #include "policy/policy.h"
 #include "policy/policy_cases.h"
+#include "server/json_log.h"
 
 namespace {
 
@@ -44,6 +46,10 @@ int ExitFor(const absl::Status& st) {
   }
 }
 
+// `sigil server --tpm-reseal` (doc/tpm.md): re-seal the TPM master key to
+// this binary and configuration before starting.
+bool g_tpm_reseal = false;
+
 int RunServer(const std::string& config_file, bool dev, const std::string& data, const std::string& listen,
               const std::string& upstream, const std::string& unix_socket, const std::string& pkcs11_module,
               const std::string& pkcs11_token, const std::string& pkcs11_pin_file, const std::string& tpm_tcti) {
@@ -64,9 +70,10 @@ int RunServer(const std::string& config_file, bool dev, const std::string& data,
   if (!pkcs11_token.empty()) config.pkcs11_token = pkcs11_token;
   if (!pkcs11_pin_file.empty()) config.pkcs11_pin_file = pkcs11_pin_file;
   if (!tpm_tcti.empty()) config.tpm_tcti = tpm_tcti;
-  if (!config.pkcs11_module.empty() || !config.tpm_tcti.empty()) {
-    return Fail(kExitBadInput, "PKCS#11 and TPM backends are not built into this version yet");
-  }
+  config.tpm_reseal = g_tpm_reseal;
+  if (config.tpm_reseal && config.tpm_tcti.empty()) return Fail(kExitBadInput, "--tpm-reseal needs --tpm-tcti (or [tpm] tcti)");
+  // One JSON object per log line on stderr (request ids, never secrets).
+  if (auto st = sigil::server::InstallJsonLogger(); !st.ok()) return Fail(kExitUnavailable, std::string(st.message()));
   auto daemon = sigil::daemon::Daemon::Start(config);
   if (!daemon.ok()) return Fail(ExitFor(daemon.status()), std::string(daemon.status().message()));
   auto urls = (*daemon)->urls();
@@ -120,15 +127,41 @@ int RunPolicyTest(const std::string& policy_file, const std::string& cases_file,
   return failed == 0 ? kExitOk : kExitRefused;
 }
 
-int RunAuditVerifyFile(const std::string& file, const std::string& pubkey_hex, bool json) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Fail(kExitBadInput, "cannot read " + file);
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Trusted state for `audit verify --file`: a checkpoint saved earlier, or a
+// tree size and root recorded earlier, so that an export cut behind it (with
+// its trailing checkpoints stripped) is refused.
+struct AuditTrust {
+  std::string checkpoint_file;
+  uint64_t min_size = 0;
+  std::string root_hex;
+};
+
+int RunAuditVerifyFile(const std::string& file, const std::string& pubkey_hex, const AuditTrust& trust, bool json) {
+  if (!std::ifstream(file, std::ios::binary)) return Fail(kExitBadInput, "cannot read " + file);
   auto key = sigil::HexDecode(pubkey_hex);
   if (!key.ok() || key->size() != 32) return Fail(kExitBadInput, "--pubkey must be the 32-byte audit public key in hex");
   sigil::crypto::Ed25519PublicKey pk;
   std::copy(key->begin(), key->end(), pk.begin());
-  sigil::audit::VerifyReport report = sigil::audit::VerifyLogBytes(bytes, pk);
+  sigil::audit::VerifyOptions options;
+  if (!trust.checkpoint_file.empty()) {
+    auto text = sigil::cli::ReadFileBounded(trust.checkpoint_file, 64 * 1024);
+    if (!text.ok()) return Fail(kExitBadInput, std::string(text.status().message()));
+    auto checkpoint = sigil::audit::ParseTrustedCheckpoint(*text);
+    if (!checkpoint.ok()) return Fail(kExitBadInput, trust.checkpoint_file + ": " + std::string(checkpoint.status().message()));
+    options.trusted_checkpoint = *checkpoint;
+  }
+  if (!trust.root_hex.empty()) {
+    auto root = sigil::HexDecode(trust.root_hex);
+    if (!root.ok() || root->size() != 32) return Fail(kExitBadInput, "--root must be a 32-byte Merkle root in hex");
+    sigil::audit::VerifyOptions::TreeHead head;
+    head.size = trust.min_size;
+    std::copy(root->begin(), root->end(), head.root.begin());
+    options.trusted_head = head;
+  } else if (trust.min_size > 0) {
+    return Fail(kExitBadInput, "--min-size needs --root (the Merkle root at that size), so the prefix is checked too");
+  }
+  // Streamed in bounded chunks: an export of any size verifies in constant memory.
+  sigil::audit::VerifyReport report = sigil::audit::VerifyExportFile(sigil::audit::PosixEnv(), file, pk, options);
   if (json) {
     std::cout << report.ToJson().dump(2) << "\n";
   } else {
@@ -213,7 +246,8 @@ int main(int argc, char** argv) {
   server->add_option("--pkcs11-module", p11_module);
   server->add_option("--pkcs11-token", p11_token);
   server->add_option("--pkcs11-pin-file", p11_pin);
-  server->add_option("--tpm-tcti", tpm_tcti);
+  server->add_option("--tpm-tcti", tpm_tcti, "seal the master key to this TPM (swtpm:host=H,port=P or device:/dev/tpmrm0)");
+  server->add_flag("--tpm-reseal", g_tpm_reseal, "upgrade: re-seal the TPM master key to this binary + configuration (doc/tpm.md)");
   server->callback([&] {
     exit_code = RunServer(config_file, dev, data, listen, upstream, unix_socket, p11_module, p11_token, p11_pin, tpm_tcti);
   });
@@ -271,9 +305,19 @@ int main(int argc, char** argv) {
   att_verify->add_option("--expected-measurement", att_flags.expected_measurement_hex, "SHA-256 of the binary you expect");
   att_verify->add_option("--pubkey", att_flags.pubkey_hex, "pin the attestation public key (hex)");
   att_verify->add_flag("--allow-debug", att_flags.allow_debug, "accept dev-mode (debug) reports");
+  att_verify->add_option("--expected-pcr", att_flags.expected_pcrs, "tpm2: N:HEX, the SHA-256 value PCR N must hold (repeatable)");
+  att_verify->add_option("--tpm-ak", att_flags.tpm_ak_hex, "tpm2: pin the TPM attestation key (tpm_quote.ak_public hex)");
   att_verify->add_option("--min-security-version", att_flags.min_security_version);
   att_verify->add_flag("--json", att_json);
   att_verify->callback([&] { exit_code = RunAttestVerify(att_file, att_flags, att_json); });
+
+  AuditTrust audit_trust;
+  auto* audit_verify = app.get_subcommand("audit")->get_subcommand("verify");
+  audit_verify->add_option("--checkpoint", audit_trust.checkpoint_file,
+                           "with --file: a checkpoint saved earlier (JSON, or a `verify --json` report); "
+                           "the export must contain it");
+  audit_verify->add_option("--min-size", audit_trust.min_size, "with --file and --root: the log held at least N records");
+  audit_verify->add_option("--root", audit_trust.root_hex, "with --file: the Merkle root (hex) at --min-size");
 
   // --- mcp (stdio)
   std::string mcp_url, mcp_token;
@@ -294,7 +338,11 @@ int main(int argc, char** argv) {
     auto* verify = audit_cmd->get_subcommand("verify");
     if (verify->parsed() && !verify->get_option("--file")->empty()) {
       return RunAuditVerifyFile(verify->get_option("--file")->as<std::string>(),
-                                verify->get_option("--pubkey")->as<std::string>(), client.json);
+                                verify->get_option("--pubkey")->as<std::string>(), audit_trust, client.json);
+    }
+    if (verify->parsed() && (!audit_trust.checkpoint_file.empty() || !audit_trust.root_hex.empty())) {
+      return Fail(kExitBadInput, "--checkpoint, --min-size and --root apply to an export (--file); the live log "
+                                 "is checked against the daemon's latest checkpoint");
     }
   }
   return exit_code != kExitOk ? exit_code : client.exit_code;
