@@ -21,9 +21,18 @@ json Base1559() {
           {"chainId", "0x7a69"}};
 }
 
+std::string Message(const absl::StatusOr<Transaction>& r) { return r.ok() ? "OK" : std::string(r.status().message()); }
+
+// The outcome for `j`, checked to be the same from the parsed object and
+// from its text (the two entry points use different JSON parsers).
 std::string Error(const json& j, const ParseOptions& o = {}) {
-  auto r = TransactionFromJson(j, o);
-  return r.ok() ? "OK" : std::string(r.status().message());
+  auto from_object = TransactionFromJson(j, o);
+  auto from_text = TransactionFromJson(std::string_view(j.dump()), o);
+  EXPECT_EQ(Message(from_object), Message(from_text)) << j.dump();
+  if (from_object.ok() && from_text.ok()) {
+    EXPECT_EQ(*from_object, *from_text) << j.dump();
+  }
+  return Message(from_object);
 }
 
 TEST(EthTransactionRequest, ParsesWalletShape) {
@@ -44,6 +53,19 @@ TEST(EthTransactionRequest, ParsesWalletShape) {
   auto from_text = TransactionFromJson(std::string_view(Base1559().dump()));
   ASSERT_TRUE(from_text.ok());
   EXPECT_EQ(*from_text, *tx);
+}
+
+TEST(EthTransactionRequest, TextIsStrict) {
+  std::string text = Base1559().dump();
+  EXPECT_EQ(Message(TransactionFromJson(std::string_view(text))), "OK");
+  // A repeated key is refused: the sender's intent is ambiguous.
+  std::string twice = text.substr(0, text.size() - 1) + R"(,"value":"0x1"})";
+  EXPECT_EQ(Message(TransactionFromJson(std::string_view(twice))), "field 'value': appears twice");
+  EXPECT_NE(Message(TransactionFromJson(std::string_view(text.substr(0, 40)))).find("not valid JSON"), std::string::npos);
+  EXPECT_NE(Message(TransactionFromJson(std::string_view("[1,2]"))).find("must be a JSON object"), std::string::npos);
+  // A number beyond 64 bits is refused, never rounded.
+  std::string big = text.substr(0, text.size() - 1) + R"(,"gasLimit":123456789012345678901234567890})";
+  EXPECT_NE(Message(TransactionFromJson(std::string_view(big))), "OK");
 }
 
 TEST(EthTransactionRequest, TypeInference) {

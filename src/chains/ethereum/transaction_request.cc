@@ -1,7 +1,12 @@
 #include "chains/ethereum/transaction_request.h"
 
+#include <optional>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "simdjson.h"
 
 #include "base/json_bounds.h"
 #include "base/status.h"
@@ -22,29 +27,78 @@ absl::Status FieldError(std::string_view name, std::string_view what) {
 
 std::string Message(const absl::Status& st) { return std::string(st.message()); }
 
-// A key that is missing or null.
-const json* Find(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
-}
+// The field parsers below read a JSON value through a small view, so one set
+// of checks serves both entry points: an nlohmann object (the RPC layer has
+// parsed the request already) and raw text, parsed with simdjson on the hot
+// path. A view answers only what the parsers ask.
+class NlohmannView {
+ public:
+  explicit NlohmannView(const json& v) : v_(&v) {}
+  bool IsObject() const { return v_->is_object(); }
+  bool IsArray() const { return v_->is_array(); }
+  bool IsString() const { return v_->is_string(); }
+  bool IsFloat() const { return v_->is_number_float(); }
+  bool IsInteger() const { return v_->is_number_integer(); }  // signed or unsigned
+  bool IsNegative() const { return v_->is_number_integer() && !v_->is_number_unsigned() && v_->get<int64_t>() < 0; }
+  uint64_t U64() const { return v_->get<uint64_t>(); }
+  std::string_view String() const { return v_->get_ref<const std::string&>(); }
+  // The member `key` unless it is missing or null.
+  std::optional<NlohmannView> Find(const char* key) const {
+    auto it = v_->find(key);
+    if (it == v_->end() || it->is_null()) return std::nullopt;
+    return NlohmannView(*it);
+  }
+  std::vector<NlohmannView> Elements() const {
+    std::vector<NlohmannView> out;
+    for (const json& e : *v_) out.emplace_back(e);
+    return out;
+  }
 
-absl::StatusOr<Uint256> Quantity(const json& v, std::string_view name) {
-  if (v.is_number_float()) {
+ private:
+  const json* v_;
+};
+
+class SimdjsonView {
+ public:
+  explicit SimdjsonView(simdjson::dom::element v) : v_(v) {}
+  bool IsObject() const { return v_.is_object(); }
+  bool IsArray() const { return v_.is_array(); }
+  bool IsString() const { return v_.is_string(); }
+  bool IsFloat() const { return v_.type() == simdjson::dom::element_type::DOUBLE; }
+  bool IsInteger() const { return v_.is_int64() || v_.is_uint64(); }
+  bool IsNegative() const { return v_.is_int64() && int64_t(v_.get_int64()) < 0; }
+  uint64_t U64() const { return v_.is_uint64() ? uint64_t(v_.get_uint64()) : uint64_t(int64_t(v_.get_int64())); }
+  std::string_view String() const { return std::string_view(v_.get_string()); }
+  std::optional<SimdjsonView> Find(const char* key) const {
+    simdjson::dom::element e;
+    if (v_.get_object().at_key(key).get(e) != simdjson::SUCCESS || e.is_null()) return std::nullopt;
+    return SimdjsonView(e);
+  }
+  std::vector<SimdjsonView> Elements() const {
+    std::vector<SimdjsonView> out;
+    for (simdjson::dom::element e : v_.get_array()) out.emplace_back(e);
+    return out;
+  }
+
+ private:
+  simdjson::dom::element v_;
+};
+
+template <typename View>
+absl::StatusOr<Uint256> Quantity(const View& v, std::string_view name) {
+  if (v.IsFloat()) {
     return FieldError(name, "floating-point numbers are not accepted; use a decimal or 0x-hex string");
   }
-  if (v.is_number_unsigned() || v.is_number_integer()) {
-    if (v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0) {
-      return FieldError(name, "must not be negative");
-    }
-    uint64_t n = v.get<uint64_t>();
+  if (v.IsInteger()) {
+    if (v.IsNegative()) return FieldError(name, "must not be negative");
+    uint64_t n = v.U64();
     if (n > kMaxSafeInteger) {
       return FieldError(name, "JSON number above 2^53-1 may have lost precision; use a decimal or 0x-hex string");
     }
     return Uint256(n);
   }
-  if (!v.is_string()) return FieldError(name, "expected a 0x-hex or decimal string");
-  const std::string& s = v.get_ref<const std::string&>();
+  if (!v.IsString()) return FieldError(name, "expected a 0x-hex or decimal string");
+  std::string_view s = v.String();
   if (s.empty()) return FieldError(name, "empty string");
   if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
     auto r = Uint256::ParseHex(s);
@@ -57,15 +111,17 @@ absl::StatusOr<Uint256> Quantity(const json& v, std::string_view name) {
   return r;
 }
 
-absl::StatusOr<uint64_t> Quantity64(const json& v, std::string_view name) {
+template <typename View>
+absl::StatusOr<uint64_t> Quantity64(const View& v, std::string_view name) {
   ASSIGN_OR_RETURN(Uint256 n, Quantity(v, name));
   if (!n.FitsUint64()) return FieldError(name, "does not fit 64 bits (maximum 2^64-1)");
   return n.Low64();
 }
 
-absl::StatusOr<Bytes> HexBytes(const json& v, std::string_view name) {
-  if (!v.is_string()) return FieldError(name, "expected a 0x-prefixed hex string");
-  const std::string& s = v.get_ref<const std::string&>();
+template <typename View>
+absl::StatusOr<Bytes> HexBytes(const View& v, std::string_view name) {
+  if (!v.IsString()) return FieldError(name, "expected a 0x-prefixed hex string");
+  std::string_view s = v.String();
   if (s.size() < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) {
     return FieldError(name, "expected a 0x-prefixed hex string");
   }
@@ -74,29 +130,32 @@ absl::StatusOr<Bytes> HexBytes(const json& v, std::string_view name) {
   return b;
 }
 
-absl::StatusOr<Address> AddressField(const json& v, std::string_view name) {
-  if (!v.is_string()) return FieldError(name, "expected an address string");
-  auto a = Address::Parse(v.get_ref<const std::string&>());
+template <typename View>
+absl::StatusOr<Address> AddressField(const View& v, std::string_view name) {
+  if (!v.IsString()) return FieldError(name, "expected an address string");
+  auto a = Address::Parse(v.String());
   if (!a.ok()) return FieldError(name, Message(a.status()));
   return a;
 }
 
-absl::StatusOr<AccessList> AccessListField(const json& v) {
-  if (!v.is_array()) return FieldError("accessList", "expected an array of {address, storageKeys}");
+template <typename View>
+absl::StatusOr<AccessList> AccessListField(const View& v) {
+  if (!v.IsArray()) return FieldError("accessList", "expected an array of {address, storageKeys}");
   AccessList out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    std::string where = "accessList[" + std::to_string(i) + "]";
-    const json& e = v[i];
-    if (!e.is_object()) return FieldError(where, "expected an object {address, storageKeys}");
-    const json* addr = Find(e, "address");
+  size_t i = 0;
+  for (const View& e : v.Elements()) {
+    std::string where = "accessList[" + std::to_string(i++) + "]";
+    if (!e.IsObject()) return FieldError(where, "expected an object {address, storageKeys}");
+    auto addr = e.Find("address");
     if (!addr) return FieldError(where + ".address", "missing");
     AccessListEntry entry;
     ASSIGN_OR_RETURN(entry.address, AddressField(*addr, where + ".address"));
-    if (const json* keys = Find(e, "storageKeys")) {
-      if (!keys->is_array()) return FieldError(where + ".storageKeys", "expected an array");
-      for (size_t k = 0; k < keys->size(); ++k) {
-        std::string kw = where + ".storageKeys[" + std::to_string(k) + "]";
-        ASSIGN_OR_RETURN(Bytes key, HexBytes((*keys)[k], kw));
+    if (auto keys = e.Find("storageKeys")) {
+      if (!keys->IsArray()) return FieldError(where + ".storageKeys", "expected an array");
+      size_t k = 0;
+      for (const View& key_value : keys->Elements()) {
+        std::string kw = where + ".storageKeys[" + std::to_string(k++) + "]";
+        ASSIGN_OR_RETURN(Bytes key, HexBytes(key_value, kw));
         if (key.size() != 32) return FieldError(kw, "must be 32 bytes, got " + std::to_string(key.size()));
         StorageKey sk;
         std::copy(key.begin(), key.end(), sk.begin());
@@ -120,24 +179,16 @@ json AccessListJson(const AccessList& list) {
   return out;
 }
 
-}  // namespace
-
-TxType TransactionRequest::InferType() const {
-  if (type) return *type;
-  if (max_fee_per_gas || max_priority_fee_per_gas) return TxType::kDynamicFee;
-  if (gas_price) return access_list ? TxType::kAccessList : TxType::kLegacy;
-  return TxType::kDynamicFee;
-}
-
-absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
-  if (!object.is_object()) return absl::InvalidArgumentError("transaction must be a JSON object");
+template <typename View>
+absl::StatusOr<TransactionRequest> ParseRequest(const View& object) {
+  if (!object.IsObject()) return absl::InvalidArgumentError("transaction must be a JSON object");
   for (const char* blob_key : {"maxFeePerBlobGas", "blobVersionedHashes", "blobs", "sidecars"}) {
-    if (Find(object, blob_key)) {
+    if (object.Find(blob_key)) {
       return FieldError(blob_key, "blob (EIP-4844) transactions cannot be signed");
     }
   }
   TransactionRequest r;
-  if (const json* v = Find(object, "type")) {
+  if (auto v = object.Find("type")) {
     ASSIGN_OR_RETURN(Uint256 t, Quantity(*v, "type"));
     if (t == Uint256(3)) return FieldError("type", "blob (EIP-4844) transactions cannot be signed");
     if (t > Uint256(2)) {
@@ -146,17 +197,17 @@ absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
     }
     r.type = static_cast<TxType>(t.Low64());
   }
-  if (const json* v = Find(object, "from")) {
+  if (auto v = object.Find("from")) {
     ASSIGN_OR_RETURN(r.from, AddressField(*v, "from"));
   }
-  if (const json* v = Find(object, "to")) {
+  if (auto v = object.Find("to")) {
     ASSIGN_OR_RETURN(r.to, AddressField(*v, "to"));
   }
-  if (const json* v = Find(object, "nonce")) {
+  if (auto v = object.Find("nonce")) {
     ASSIGN_OR_RETURN(r.nonce, Quantity64(*v, "nonce"));
   }
-  const json* gas = Find(object, "gas");
-  const json* gas_limit = Find(object, "gasLimit");
+  auto gas = object.Find("gas");
+  auto gas_limit = object.Find("gasLimit");
   if (gas) {
     ASSIGN_OR_RETURN(r.gas_limit, Quantity64(*gas, "gas"));
   }
@@ -165,20 +216,20 @@ absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
     if (r.gas_limit && *r.gas_limit != g) return FieldError("gasLimit", "differs from 'gas'");
     r.gas_limit = g;
   }
-  if (const json* v = Find(object, "gasPrice")) {
+  if (auto v = object.Find("gasPrice")) {
     ASSIGN_OR_RETURN(r.gas_price, Quantity(*v, "gasPrice"));
   }
-  if (const json* v = Find(object, "maxFeePerGas")) {
+  if (auto v = object.Find("maxFeePerGas")) {
     ASSIGN_OR_RETURN(r.max_fee_per_gas, Quantity(*v, "maxFeePerGas"));
   }
-  if (const json* v = Find(object, "maxPriorityFeePerGas")) {
+  if (auto v = object.Find("maxPriorityFeePerGas")) {
     ASSIGN_OR_RETURN(r.max_priority_fee_per_gas, Quantity(*v, "maxPriorityFeePerGas"));
   }
-  if (const json* v = Find(object, "value")) {
+  if (auto v = object.Find("value")) {
     ASSIGN_OR_RETURN(r.value, Quantity(*v, "value"));
   }
-  const json* data = Find(object, "data");
-  const json* input = Find(object, "input");
+  auto data = object.Find("data");
+  auto input = object.Find("input");
   if (data) {
     ASSIGN_OR_RETURN(r.data, HexBytes(*data, "data"));
   }
@@ -187,13 +238,13 @@ absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
     if (r.data && *r.data != in) return FieldError("input", "differs from 'data'");
     r.data = std::move(in);
   }
-  if (const json* v = Find(object, "chainId")) {
+  if (auto v = object.Find("chainId")) {
     ASSIGN_OR_RETURN(Uint256 c, Quantity(*v, "chainId"));
     if (c.IsZero()) return FieldError("chainId", "must not be 0");
     if (c > Uint256(kMaxChainId)) return FieldError("chainId", "too large (maximum " + std::to_string(kMaxChainId) + ")");
     r.chain_id = c.Low64();
   }
-  if (const json* v = Find(object, "accessList")) {
+  if (auto v = object.Find("accessList")) {
     ASSIGN_OR_RETURN(r.access_list, AccessListField(*v));
   }
 
@@ -217,11 +268,37 @@ absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
   return r;
 }
 
+}  // namespace
+
+TxType TransactionRequest::InferType() const {
+  if (type) return *type;
+  if (max_fee_per_gas || max_priority_fee_per_gas) return TxType::kDynamicFee;
+  if (gas_price) return access_list ? TxType::kAccessList : TxType::kLegacy;
+  return TxType::kDynamicFee;
+}
+
+absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
+  return ParseRequest(NlohmannView(object));
+}
+
 absl::StatusOr<TransactionRequest> ParseTransactionRequest(std::string_view json_text) {
   RETURN_IF_ERROR(CheckJsonBounds(json_text));
-  json object = json::parse(json_text.begin(), json_text.end(), nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) return absl::InvalidArgumentError("transaction: not valid JSON");
-  return ParseTransactionRequest(object);
+  // One parser per thread: it keeps its buffers between calls, which is most
+  // of simdjson's speed. CheckJsonBounds has bounded the size it can grow to.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto error = parser.parse(json_text.data(), json_text.size()).get(root); error != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(std::string("transaction: not valid JSON (") + simdjson::error_message(error) + ")");
+  }
+  if (root.is_object()) {
+    // nlohmann keeps the last of two equal keys and simdjson the first; a
+    // signer must not guess which one the sender meant.
+    absl::flat_hash_set<std::string_view> seen;
+    for (auto field : root.get_object()) {
+      if (!seen.insert(field.key).second) return FieldError(field.key, "appears twice");
+    }
+  }
+  return ParseRequest(SimdjsonView(root));
 }
 
 absl::StatusOr<Transaction> TransactionFromRequest(const TransactionRequest& r, const ParseOptions& options) {
