@@ -332,6 +332,11 @@ int main() {
   if (!client.ok()) Die(std::string(client.status().message()));
   json key = Call(**client, admin, "POST", "/v1/keys", {{"name", "trader"}, {"type", "secp256k1"}});
   const std::string from = key.at("address").get<std::string>();
+  // A second key under a rule without budgets: the same path minus the
+  // budget ledger (its journal is fsync'ed per reservation), to show where
+  // the time goes.
+  json key2 = Call(**client, admin, "POST", "/v1/keys", {{"name", "trader2"}, {"type", "secp256k1"}});
+  const std::string from2 = key2.at("address").get<std::string>();
   json blocked = json::array();
   for (int i = 1; i <= 50; ++i) {
     char b[48];
@@ -354,12 +359,17 @@ int main() {
          {"budgets",
           {{{"window", "24h"}, {"max_value", "10000000 ether"}, {"on_exceed", "deny"}},
            {{"window", "1m"}, {"max_count", 100000000}, {"on_exceed", "deny"}}}}},
+        {{"id", "unbudgeted"},
+         {"effect", "allow"},
+         {"keys", {"trader2"}},
+         {"agents", {"bot-1"}},
+         {"match", {{"kind", "eth_tx"}, {"chain_id", {31337}}, {"value", {{"lte", "0.5 ether"}}}}}},
         {{"id", "large-needs-approval"},
          {"effect", "require_approval"},
          {"match", {{"kind", "eth_tx"}, {"value", {{"gt", "0.5 ether"}}}}},
          {"approval", {{"quorum", 2}, {"role", "approver"}, {"expires", "1h"}}}}}}};
   Call(**client, admin, "POST", "/v1/policy", {{"policy", policy}});
-  json tok = Call(**client, admin, "POST", "/v1/tokens", {{"role", "agent"}, {"name", "bot-1"}, {"keys", {"trader"}}});
+  json tok = Call(**client, admin, "POST", "/v1/tokens", {{"role", "agent"}, {"name", "bot-1"}, {"keys", {"trader", "trader2"}}});
   const std::string agent = tok.at("token").get<std::string>();
 
   // Sanity: one allowed, one denied (the deny list), before measuring.
@@ -397,6 +407,16 @@ int main() {
   std::printf("64 connections: %.0f signed requests/s (p50 %.0f us, p99 %.0f us)\n", rps, Percentile(lat, 0.5),
               Percentile(lat, 0.99));
   std::printf("ratio end-to-end / raw two-core signing: %.1f%% (goal >= 50%%)\n", 100.0 * rps / raw);
+  {
+    Load nobudget(port, agent, from2);
+    auto s2 = nobudget.ClosedLoop(64, seconds);
+    check_all_signed("64 connections, no budgets", s2);
+    std::vector<int64_t> l2;
+    for (auto& x : s2) l2.push_back(x.latency_ns);
+    const double rps2 = static_cast<double>(s2.size()) / seconds;
+    std::printf("  same, rule without budgets (no ledger journal): %.0f signed requests/s (p50 %.0f us, p99 %.0f us), "
+                "%.1f%% of raw\n", rps2, Percentile(l2, 0.5), Percentile(l2, 0.99), 100.0 * rps2 / raw);
+  }
 
   auto one = load.ClosedLoop(1, seconds);
   check_all_signed("1 connection", one);

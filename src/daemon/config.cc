@@ -7,6 +7,7 @@
 #include <toml.hpp>
 
 #include "base/status.h"
+#include "tokens/token_rate.h"
 
 namespace sigil::daemon {
 namespace {
@@ -15,16 +16,17 @@ namespace {
 const std::map<std::string, std::set<std::string>>& KnownKeys() {
   static const auto* known = new std::map<std::string, std::set<std::string>>{
       {"", {"data_dir", "dev", "require_environment_check", "allow_key_import", "allow_core_dumps", "server",
-            "keystore", "pkcs11", "tpm", "upstream", "backup", "audit", "webhook"}},
+            "keystore", "pkcs11", "tpm", "upstream", "backup", "audit", "webhook", "rate_limits"}},
       {"server", {"listen", "unix_socket", "tls_cert", "tls_key", "workers", "max_body_bytes", "max_connections",
-                  "max_inflight"}},
+                  "max_inflight", "header_timeout", "body_timeout"}},
       {"keystore", {"backend", "passphrase_file", "key_file", "max_key_age"}},
       {"pkcs11", {"module", "token", "pin_file"}},
-      {"tpm", {"tcti"}},
+      {"tpm", {"tcti", "pcr", "nv_counter", "nv_index"}},
       {"upstream", {"url", "chain_id"}},
       {"backup", {"enabled"}},
       {"audit", {"checkpoint_every", "checkpoint_interval"}},
       {"webhook", {"alert_url"}},
+      {"rate_limits", {"admin", "operator", "approver", "auditor", "agent"}},
   };
   return *known;
 }
@@ -102,6 +104,12 @@ absl::StatusOr<Config> ParseConfig(const std::string& toml_text, const std::stri
       c.max_body_bytes = Get<size_t>(*s, "max_body_bytes", c.max_body_bytes);
       c.max_connections = Get<size_t>(*s, "max_connections", c.max_connections);
       c.max_inflight = Get<size_t>(*s, "max_inflight", c.max_inflight);
+      if (s->contains("header_timeout")) {
+        ASSIGN_OR_RETURN(c.header_timeout, ParseDuration(toml::find<std::string>(*s, "header_timeout")));
+      }
+      if (s->contains("body_timeout")) {
+        ASSIGN_OR_RETURN(c.body_timeout, ParseDuration(toml::find<std::string>(*s, "body_timeout")));
+      }
     }
     if (auto k = table("keystore")) {
       RETURN_IF_ERROR(CheckKeys(*k, "keystore", origin));
@@ -121,6 +129,13 @@ absl::StatusOr<Config> ParseConfig(const std::string& toml_text, const std::stri
     if (auto t = table("tpm")) {
       RETURN_IF_ERROR(CheckKeys(*t, "tpm", origin));
       c.tpm_tcti = Get<std::string>(*t, "tcti", c.tpm_tcti);
+      const int64_t pcr = Get<int64_t>(*t, "pcr", c.tpm_pcr);
+      if (pcr < 0 || pcr > 23) return absl::InvalidArgumentError(origin + ": tpm.pcr must be 0..23");
+      c.tpm_pcr = static_cast<uint32_t>(pcr);
+      c.tpm_nv_counter = Get<bool>(*t, "nv_counter", c.tpm_nv_counter);
+      const int64_t nv = Get<int64_t>(*t, "nv_index", c.tpm_nv_index);
+      if ((nv >> 24) != 0x01) return absl::InvalidArgumentError(origin + ": tpm.nv_index must be an NV index 0x01xxxxxx");
+      c.tpm_nv_index = static_cast<uint32_t>(nv);
     }
     if (auto u = table("upstream")) {
       RETURN_IF_ERROR(CheckKeys(*u, "upstream", origin));
@@ -136,6 +151,15 @@ absl::StatusOr<Config> ParseConfig(const std::string& toml_text, const std::stri
       c.checkpoint_every = Get<uint64_t>(*a, "checkpoint_every", c.checkpoint_every);
       if (a->contains("checkpoint_interval")) {
         ASSIGN_OR_RETURN(c.checkpoint_interval, ParseDuration(toml::find<std::string>(*a, "checkpoint_interval")));
+      }
+    }
+    if (auto r = table("rate_limits")) {
+      RETURN_IF_ERROR(CheckKeys(*r, "rate_limits", origin));
+      for (const auto& [role, value] : r->as_table()) {
+        std::string text = toml::get<std::string>(value);
+        auto rate = tokens::ParseTokenRate(text);
+        if (!rate.ok()) return absl::InvalidArgumentError(origin + ": rate_limits." + role + ": " + std::string(rate.status().message()));
+        c.token_rates[role] = text;
       }
     }
     if (auto w = table("webhook")) {

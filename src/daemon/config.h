@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,10 +29,16 @@ struct Config {
   std::string unix_socket;                                // empty: none
   std::string tls_cert;                                   // PEM; with tls_key enables TLS on `listen`
   std::string tls_key;
-  int workers = 0;  // 0 = number of cores
+  int workers = 0;  // handler threads; 0 = 32 per core (they mostly wait on the audit fsync)
   size_t max_body_bytes = 1 << 20;
   size_t max_connections = 1024;
-  size_t max_inflight = 4096;
+  size_t max_inflight = 256;  // requests running or queued; beyond: 503 at once
+  absl::Duration header_timeout = absl::Seconds(10);  // slow clients: whole header within this
+  absl::Duration body_timeout = absl::Seconds(30);    // and the body within this
+
+  // [rate_limits] role = "N/s": request rate of tokens of that role that
+  // carry no --rate of their own (tokens/token_rate.h). Unlisted: unlimited.
+  std::map<std::string, std::string> token_rates;
 
   // [keystore]
   std::string keystore_backend = "software";  // software | pkcs11
@@ -44,8 +51,12 @@ struct Config {
   std::string pkcs11_token;
   std::string pkcs11_pin_file;
 
-  // [tpm]
+  // [tpm] (doc/tpm.md): with a TCTI the master key is sealed to the TPM.
   std::string tpm_tcti;
+  uint32_t tpm_pcr = 16;                 // the PCR Sigil extends its measurement into
+  bool tpm_nv_counter = false;           // rollback protection with a TPM NV counter
+  uint32_t tpm_nv_index = 0x01005347;    // its NV index (owner range)
+  bool tpm_reseal = false;               // `sigil server --tpm-reseal` only: re-seal to this binary + config
 
   // [upstream]
   std::string upstream_url;

@@ -88,6 +88,7 @@ constexpr size_t kMaxUnixPath = 107 - 8;
 // reset. Bounded so a client cannot hold the slot.
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr unsigned kWorkersPerCore = 32;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
@@ -778,7 +779,11 @@ absl::Status HttpServer::Impl::Init() {
     if (d <= absl::ZeroDuration()) return absl::InvalidArgumentError("HTTP server: timeouts must be positive");
   }
   if (opts_.worker_threads == 0) {
-    opts_.worker_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // Handlers block on the durable audit append (an fsync, milliseconds on
+    // common disks) far longer than they compute: the log batches every
+    // record queued during one fsync, so throughput needs many more
+    // handlers waiting than there are cores.
+    opts_.worker_threads = static_cast<int>(kWorkersPerCore * std::max(1u, std::thread::hardware_concurrency()));
   }
   max_in_flight_ = opts_.max_in_flight ? opts_.max_in_flight
                                        : std::max<size_t>(64, 4 * static_cast<size_t>(opts_.worker_threads));

@@ -97,7 +97,9 @@ using HttpAccessObserver = std::function<void(const HttpAccessRecord&)>;
 struct HttpServerOptions {
   std::vector<ListenerConfig> listeners;
 
-  // Handler threads; 0 means std::thread::hardware_concurrency() (at least 1).
+  // Handler threads; 0 means 32 per core (std::thread::hardware_concurrency()):
+  // handlers mostly wait on the audit log's fsync, and the log batches the
+  // records of every handler waiting, so more waiters mean bigger batches.
   int worker_threads = 0;
   // Socket I/O threads (TLS handshakes run here too).
   int io_threads = 1;

@@ -186,7 +186,7 @@ test("bad input gets clear errors, nothing is signed, the daemon keeps serving; 
     // The log: JSON lines, request ids, principals by name, no secrets.
     const out = sigil.output();
     const lines = out.split("\n").filter((l) => l.startsWith("{"));
-    assert.ok(lines.length > 50, `JSON log lines on stderr (${lines.length})`);
+    assert.ok(lines.length > 20, `JSON log lines on stderr (${lines.length})`);
     const entries = lines.map((l) => JSON.parse(l));
     const rpcLine = entries.find((e) => e.request_id === "rpc-trace-7");
     assert.ok(rpcLine, "the client's request id is logged");
