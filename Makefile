@@ -8,7 +8,7 @@ FUZZ_BUILD := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_RUNS ?= 20000
 
-.PHONY: all deps test-deps build run test unit asan fuzz-smoke fuzz bench e2e clean
+.PHONY: all deps test-deps build run test unit asan fuzz-smoke fuzz bench bench-smoke soak e2e clean
 
 all: build
 
@@ -50,10 +50,20 @@ fuzz: deps $(FUZZ_BUILD)/CMakeCache.txt
 bench: build test-deps
 	scripts/run-bench.sh $(BUILD)
 
+# Every benchmark once, briefly: proves they run; the figures mean little.
+bench-smoke: build test-deps
+	BENCH_ARGS=--benchmark_min_time=0.01 SIGIL_BENCH_SMOKE=1 scripts/run-bench.sh $(BUILD)
+
+# The crash-and-restart loop, much longer than in `make test`.
+SOAK_ROUNDS ?= 500
+soak: build test-deps
+	cd tests/e2e && SIGIL_BIN=$(CURDIR)/$(BUILD)/sigil SIGIL_CRASH_ROUNDS=$(SOAK_ROUNDS) \
+	  node --test --test-timeout=0 crash_recovery.test.mjs
+
 e2e: build test-deps
 	scripts/run-e2e.sh $(BUILD)
 
-test: test-deps build unit asan fuzz-smoke e2e
+test: test-deps build unit asan fuzz-smoke bench-smoke e2e
 	@echo "make test: all suites passed"
 
 clean:
