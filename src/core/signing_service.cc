@@ -134,11 +134,11 @@ SignResponse SigningService::Refuse(Outcome outcome, std::string message) {
 
 absl::Status SigningService::RefreshKeys() {
   ASSIGN_OR_RETURN(auto all, d_.keys.List());
-  absl::flat_hash_map<std::string, std::string> index;
+  absl::flat_hash_map<std::string, AddressedVersion> index;
   for (const auto& k : all) {
     if (k.purpose != keystore::KeyPurpose::kSigning) continue;
-    index[LowerText(KeyAddress(k.type, k.public_key))] = k.id;
-    index[LowerText(HexEncode(k.public_key))] = k.id;
+    index[LowerText(KeyAddress(k.type, k.public_key))] = {k.id, k.version};
+    index[LowerText(HexEncode(k.public_key))] = {k.id, k.version};
   }
   absl::MutexLock lock(&keys_mu_);
   key_by_address_ = std::move(index);
@@ -150,12 +150,16 @@ absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_ad
   std::string lookup = name_or_address;
   std::string lower = LowerText(name_or_address);
   if (lower.rfind("0x", 0) == 0) lower = lower.substr(2);
+  std::optional<uint32_t> addressed_version;
   {
     absl::MutexLock lock(&keys_mu_);
     auto it = key_by_address_.find(LowerText(name_or_address));
     if (it == key_by_address_.end()) it = key_by_address_.find(lower);
     if (it == key_by_address_.end()) it = key_by_address_.find("0x" + lower);
-    if (it != key_by_address_.end()) lookup = it->second;
+    if (it != key_by_address_.end()) {
+      lookup = it->second.id;
+      addressed_version = it->second.version;
+    }
   }
   auto info = d_.keys.Get(lookup);
   if (!info.ok()) {
@@ -165,6 +169,15 @@ absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_ad
     return info.status();
   }
   KeyView v{*info, KeyAddress(info->type, info->public_key)};
+  // An address names one version. Answering for a retired one with the
+  // current version would hand the caller a signature from an address it
+  // did not ask for.
+  if (addressed_version && *addressed_version != info->version) {
+    return absl::FailedPreconditionError("address " + name_or_address.substr(0, 100) + " belongs to version " +
+                                         std::to_string(*addressed_version) + " of key '" + info->name +
+                                         "', which was rotated and is verify-only; the key's current address is " +
+                                         v.address);
+  }
   return v;
 }
 

@@ -107,6 +107,7 @@ class SigningService {
   // Keys the caller may see (agents: their own; others: all signing keys).
   absl::StatusOr<std::vector<KeyView>> ListKeys(const tokens::Principal& caller);
   // Resolves name, id, address or public key to the active key.
+  // FailedPrecondition for the address or public key of a retired version.
   absl::StatusOr<KeyView> ResolveKey(const std::string& name_or_address);
   // Refreshes the address index after keys change.
   absl::Status RefreshKeys();
@@ -141,7 +142,12 @@ class SigningService {
   Deps d_;
   std::atomic<bool> audit_ok_{true};
   absl::Mutex keys_mu_;
-  absl::flat_hash_map<std::string, std::string> key_by_address_ ABSL_GUARDED_BY(keys_mu_);  // lower-case → key id
+  struct AddressedVersion {
+    std::string id;
+    uint32_t version = 0;
+  };
+  // Lower-case address or public-key hex of every version -> that version.
+  absl::flat_hash_map<std::string, AddressedVersion> key_by_address_ ABSL_GUARDED_BY(keys_mu_);
 };
 
 // Stable names for the API ("signed", "denied", ...).

@@ -162,5 +162,24 @@ TEST_F(SigningServiceTest, MalformedPayloadsAreInvalidNotFatal) {
   EXPECT_EQ(service_->Sign(agent_, unknown).outcome, Outcome::kNotFound);
 }
 
+TEST_F(SigningServiceTest, ARotatedAddressNeverGetsTheNewKeysSignature) {
+  const std::string old_address = KeyAddress(key_.type, key_.public_key);
+  auto rotated = keys_.Rotate("trader");
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_TRUE(service_->RefreshKeys().ok());
+  const std::string new_address = KeyAddress(rotated->type, rotated->public_key);
+  ASSERT_NE(old_address, new_address);
+  SignRequest by_old = Tx("0.1 ether", 0);
+  by_old.key = old_address;
+  SignResponse refused = service_->Sign(agent_, by_old);
+  EXPECT_EQ(refused.outcome, Outcome::kInvalid);
+  EXPECT_NE(refused.message.find("verify-only"), std::string::npos) << refused.message;
+  EXPECT_NE(refused.message.find(new_address), std::string::npos) << refused.message;
+  SignRequest by_new = Tx("0.1 ether", 0);
+  by_new.key = new_address;
+  EXPECT_EQ(service_->Sign(agent_, by_new).outcome, Outcome::kSigned);
+  EXPECT_EQ(service_->Sign(agent_, Tx("0.1 ether", 1)).outcome, Outcome::kSigned);  // by name: the active version
+}
+
 }  // namespace
 }  // namespace sigil::core
