@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/cleanup/cleanup.h"
+
 #include "base/hex.h"
 #include "base/status.h"
 #include "crypto/random.h"
@@ -441,6 +443,7 @@ absl::StatusOr<KeyInfo> Pkcs11KeyStore::Rotate(std::string_view name_or_id) {
     RETURN_IF_ERROR(tx.Put(kKeysTable, RecordKey(id, retired.info.version), EncodeRecord(retired)));
     return tx.Put(kKeysTable, RecordKey(id, next.info.version), EncodeRecord(next));
   });
+  ForgetLatest(id);
   if (!st.ok()) {
     DestroyInToken(next.cka_id);
     return st;
@@ -452,6 +455,10 @@ absl::Status Pkcs11KeyStore::Archive(std::string_view name_or_id) {
   ASSIGN_OR_RETURN(std::string id, ResolveId(name_or_id));
   absl::MutexLock write(&write_mu_);
   const absl::Time now = Now();
+  // Forgotten before and after: a signer that read the record while the
+  // transaction ran must not keep it.
+  ForgetLatest(id);
+  absl::Cleanup forget = [&] { ForgetLatest(id); };
   return store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
     store::ScanOptions scan;
     scan.prefix = id + "/";
@@ -482,11 +489,30 @@ absl::StatusOr<Pkcs11KeyStore::Record> Pkcs11KeyStore::ActiveRecord(std::string_
     return absl::InvalidArgumentError("signing takes a key id (key_...), not a name: '" +
                                       std::string(key_id.substr(0, kMaxKeyNameSize)) + "'");
   }
-  ASSIGN_OR_RETURN(auto versions, ReadVersions(key_id));
-  Record& latest = versions.back();
-  RETURN_IF_ERROR(CheckKeyUsable(latest.info, type, purpose));
-  RETURN_IF_ERROR(RefusalOf(latest));
-  return std::move(latest);
+  std::shared_ptr<const Record> latest;
+  uint64_t forgotten = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = latest_.find(std::string(key_id)); it != latest_.end()) latest = it->second;
+    forgotten = forgotten_;
+  }
+  if (!latest) {
+    ASSIGN_OR_RETURN(auto versions, ReadVersions(key_id));
+    latest = std::make_shared<const Record>(std::move(versions.back()));
+    absl::MutexLock lock(&mu_);
+    // Cached only if no rotation or archive ran meanwhile (it may have
+    // replaced what was just read).
+    if (forgotten == forgotten_) latest_[std::string(key_id)] = latest;
+  }
+  RETURN_IF_ERROR(CheckKeyUsable(latest->info, type, purpose));
+  RETURN_IF_ERROR(RefusalOf(*latest));
+  return *latest;
+}
+
+void Pkcs11KeyStore::ForgetLatest(const std::string& key_id) {
+  absl::MutexLock lock(&mu_);
+  latest_.erase(key_id);
+  ++forgotten_;
 }
 
 absl::Status Pkcs11KeyStore::SignInToken(const Record& record, CK_MECHANISM_TYPE mechanism,

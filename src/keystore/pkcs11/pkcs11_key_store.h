@@ -120,6 +120,7 @@ class Pkcs11KeyStore final : public KeyStore {
   Pkcs11Call FindPrivateKey(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE session, const Record& record,
                             CK_OBJECT_HANDLE* handle, std::string* problem);
   void Refuse(const Record& record, const std::string& reason);
+  void ForgetLatest(const std::string& key_id);
   absl::Status RefusalOf(const Record& record) const;
   // Signs `data` with `mechanism` using the record's private key.
   absl::Status SignInToken(const Record& record, CK_MECHANISM_TYPE mechanism, std::span<const uint8_t> data,
@@ -137,6 +138,11 @@ class Pkcs11KeyStore final : public KeyStore {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, CachedHandle> handles_ ABSL_GUARDED_BY(mu_);  // by CKA_ID hex
   absl::flat_hash_map<std::string, KeyProblem> problems_ ABSL_GUARDED_BY(mu_);   // by CKA_ID hex
+  // The latest version of each key signed with, by key id, so that signing
+  // does not read and decode the store every time. Dropped by Rotate and
+  // Archive (which hold write_mu_); this process is the only writer.
+  absl::flat_hash_map<std::string, std::shared_ptr<const Record>> latest_ ABSL_GUARDED_BY(mu_);
+  uint64_t forgotten_ ABSL_GUARDED_BY(mu_) = 0;  // ForgetLatest calls so far
 };
 
 }  // namespace sigil::keystore::pkcs11
