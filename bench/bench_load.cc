@@ -465,25 +465,6 @@ int main() {
     std::printf("  FAIL %llu connections dropped by the server\n", static_cast<unsigned long long>(load.failed()));
     failed = true;
   }
-  // Where the time went, from the daemon's own metrics.
-  {
-    sigil::net::HttpClientRequest req;
-    req.target = "/metrics";
-    req.headers.Set("Authorization", "Bearer " + admin);
-    auto m = (*client)->Send(req);
-    if (m.ok()) {
-      auto value = [&](const std::string& name) {
-        size_t at = m->body.find("\n" + name + " ");
-        return at == std::string::npos ? 0.0 : std::atof(m->body.c_str() + at + name.size() + 2);
-      };
-      double batches = value("sigil_audit_fsync_batch_size_count");
-      double lat_n = value("sigil_sign_latency_seconds_count");
-      std::printf("daemon: %.0f audit fsync batches, %.1f records per batch on average; sign path (decode, policy, "
-                  "ledger, audit, sign) %.0f us on average over %.0f signatures\n",
-                  batches, batches > 0 ? value("sigil_audit_fsync_batch_size_sum") / batches : 0.0,
-                  lat_n > 0 ? 1e6 * value("sigil_sign_latency_seconds_sum") / lat_n : 0.0, lat_n);
-    }
-  }
   std::fflush(stdout);
   (*daemon)->Stop();
   std::error_code ec;

@@ -32,8 +32,8 @@ function tx(from, nonce) {
 test("authorization matrix, key scoping, expired/revoked tokens, rate limits", { skip, timeout: 120000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "sigil-authz-"));
   const config = join(dir, "sigil.toml");
-  // The default per-role rate applies to auditors here (tokens without --rate).
-  writeFileSync(config, `[rate_limits]\nauditor = "1000/s"\n`);
+  // A per-role default rate for approvers (their tokens carry no --rate).
+  writeFileSync(config, `[rate_limits]\napprover = "100/m"\n`);
   const sigil = await new SigilServer({ extraArgs: ["--config", config] }).start();
   try {
     const admin = sigil.adminToken;
@@ -174,6 +174,19 @@ test("authorization matrix, key scoping, expired/revoked tokens, rate limits", {
     assert.equal(on.status, 200, on.text);
     const off = await sigil.rest("POST", "/v1/lockdown", { on: false }, { token: tokens.operator });
     assert.equal(off.status, 403, off.text);
+
+    // The role default: approvers get 100 per minute in all (the matrix used some).
+    let passed = 0;
+    let refusal;
+    for (let i = 0; i < 120 && !refusal; i++) {
+      const q = await sigil.rpc("eth_chainId", [], { token: tokens.approver });
+      if (q.error) refusal = q.error;
+      else passed++;
+    }
+    assert.equal(refusal?.code, -32005, "approver default rate enforced");
+    assert.ok(passed < 100, `some of the 100 were used by the matrix (${passed} passed here)`);
+    assert.equal((await sigil.rest("GET", "/v1/approvals", undefined, { token: tokens.approver })).status, 429);
+    assert.ok((await sigil.rpc("eth_chainId", [], { token: tokens.auditor })).result, "other roles unlimited");
   } finally {
     await sigil.stop();
   }
