@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -47,13 +48,54 @@ FileLedgerJournal::~FileLedgerJournal() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-absl::Status FileLedgerJournal::Append(const LedgerRecord& record) {
+absl::StatusOr<uint64_t> FileLedgerJournal::WriteLine(const LedgerRecord& record) {
+  if (fd_ < 0) return absl::UnavailableError("ledger journal " + path_ + " is closed");
   std::string line = EncodeLedgerRecord(record);
   line.push_back('\n');
+  const off_t before = ::lseek(fd_, 0, SEEK_END);
+  if (absl::Status st = WriteAll(fd_, line, path_); !st.ok()) {
+    // Cut a partial line off, or the next line would be glued to it and the
+    // journal would not read back.
+    if (before >= 0) (void)::ftruncate(fd_, before);
+    return st;
+  }
+  return ++written_;
+}
+
+absl::Status FileLedgerJournal::AppendLazily(const LedgerRecord& record) {
   absl::MutexLock lock(&mu_);
-  if (fd_ < 0) return absl::UnavailableError("ledger journal " + path_ + " is closed");
-  RETURN_IF_ERROR(WriteAll(fd_, line, path_));
-  if (::fdatasync(fd_) != 0) return IoError("fdatasync", path_);
+  return WriteLine(record).status();
+}
+
+absl::Status FileLedgerJournal::Append(const LedgerRecord& record) {
+  absl::MutexLock lock(&mu_);
+  ASSIGN_OR_RETURN(const uint64_t seq, WriteLine(record));
+  while (synced_ < seq) {
+    if (failed_through_ >= seq) return absl::UnavailableError("ledger journal " + path_ + ": fdatasync failed");
+    if (syncing_) {
+      // Wait for the sync in progress; it may or may not cover `seq`.
+      mu_.Await(absl::Condition(
+          +[](bool* syncing) { return !*syncing; }, &syncing_));
+      continue;
+    }
+    // Lead a sync covering every line written so far, without holding the
+    // lock, so other threads keep writing lines for the next one.
+    syncing_ = true;
+    const uint64_t target = written_;
+    const int fd = fd_;
+    mu_.Unlock();
+    const bool ok = ::fdatasync(fd) == 0;
+    const int sync_errno = errno;
+    mu_.Lock();
+    syncing_ = false;
+    if (ok) {
+      synced_ = std::max(synced_, target);
+    } else {
+      failed_through_ = std::max(failed_through_, target);
+      errno = sync_errno;
+      return IoError("fdatasync", path_);
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -101,6 +143,8 @@ absl::Status FileLedgerJournal::Rewrite(std::span<const LedgerRecord> records) {
     data.push_back('\n');
   }
   absl::MutexLock lock(&mu_);
+  // The file descriptor is about to change: let a sync in progress finish.
+  mu_.Await(absl::Condition(+[](bool* syncing) { return !*syncing; }, &syncing_));
   const std::string tmp = path_ + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("open", tmp);
@@ -118,6 +162,7 @@ absl::Status FileLedgerJournal::Rewrite(std::span<const LedgerRecord> records) {
   if (nfd < 0) return IoError("reopen", path_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = nfd;
+  synced_ = written_;  // the new file was synced whole
   return absl::OkStatus();
 }
 

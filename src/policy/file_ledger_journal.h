@@ -1,6 +1,9 @@
-// FileLedgerJournal: a LedgerJournal in one append-only file of JSON lines,
-// fdatasync'ed after every append, so a record that Append reported OK
-// survives kill -9 and power loss (as far as the file system honours fsync).
+// FileLedgerJournal: a LedgerJournal in one append-only file of JSON lines.
+// A record that Append reported OK has been fdatasync'ed, so it survives
+// kill -9 and power loss (as far as the file system honours fsync).
+// Concurrent Appends share one fdatasync (group commit): each writes its line,
+// then either runs the sync for every line written so far or waits for the
+// one in progress and, if that did not cover its line, the next.
 //
 // A crash in the middle of an append can leave a torn last line: ReadAll
 // ignores a final line that has no newline (that Append never returned OK).
@@ -8,8 +11,8 @@
 // than forget a spend. Rewrite writes a temporary file, syncs it and renames
 // it over the journal (atomic on POSIX file systems), then syncs the folder.
 //
-// Thread-safety: all methods are safe to call concurrently (one mutex; the
-// lock is held across the local file write and sync, never network I/O).
+// Thread-safety: all methods are safe to call concurrently (one mutex, held
+// across the local write but not across the sync; never network I/O).
 #pragma once
 
 #include <memory>
@@ -31,15 +34,25 @@ class FileLedgerJournal final : public LedgerJournal {
   FileLedgerJournal& operator=(const FileLedgerJournal&) = delete;
 
   absl::Status Append(const LedgerRecord& record) override;
+  absl::Status AppendLazily(const LedgerRecord& record) override;
   absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
   absl::Status Rewrite(std::span<const LedgerRecord> records) override;
 
  private:
   FileLedgerJournal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
 
+  // Writes the record's line; returns its sequence number.
+  absl::StatusOr<uint64_t> WriteLine(const LedgerRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const std::string path_;
   absl::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_);
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;  // lines written (sequence of the last)
+  uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;   // lines known durable
+  bool syncing_ ABSL_GUARDED_BY(mu_) = false;  // a thread is in fdatasync (without mu_)
+  // Lines written up to this one were in a sync that failed: their
+  // durability is unknown, so their Appends fail.
+  uint64_t failed_through_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sigil::policy

@@ -218,7 +218,7 @@ absl::Status Ledger::Commit(ReservationId id) {
   if (!journaled) return absl::OkStatus();
   // Informational: an uncommitted reservation already counts as spent.
   absl::ReaderMutexLock journal_lock(&journal_mu_);
-  return journal_.Append(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
+  return journal_.AppendLazily(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
 }
 
 absl::Status Ledger::Release(ReservationId id) {
@@ -236,7 +236,8 @@ absl::Status Ledger::Release(ReservationId id) {
   }
   if (!journaled) return absl::OkStatus();
   absl::ReaderMutexLock journal_lock(&journal_mu_);
-  absl::Status st = journal_.Append(LedgerRecord{LedgerRecord::Type::kRelease, id, 0, {}});
+  // Lazily: if a crash loses it, the reservation counts as spent (safe).
+  absl::Status st = journal_.AppendLazily(LedgerRecord{LedgerRecord::Type::kRelease, id, 0, {}});
   if (!st.ok()) {
     return absl::UnavailableError("reservation released in memory, but the release could not be recorded; after "
                                   "a restart it will count as spent: " + std::string(st.message()));

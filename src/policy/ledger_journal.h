@@ -63,6 +63,12 @@ class LedgerJournal {
   // Appends `record`. OK means durable: it will be returned by ReadAll after
   // a crash. Unavailable (or another error) means it may not be.
   virtual absl::Status Append(const LedgerRecord& record) = 0;
+  // Appends `record` without waiting for it to become durable. Appends keep
+  // their order, so it is durable at the latest when a later Append returns
+  // OK; a crash before that may lose it. Only for records whose loss errs on
+  // the safe side: a lost Commit or Release leaves its reservation counted
+  // as spent.
+  virtual absl::Status AppendLazily(const LedgerRecord& record) = 0;
   // Every record, in append order (after the last Rewrite).
   virtual absl::StatusOr<std::vector<LedgerRecord>> ReadAll() = 0;
   // Atomically replaces the whole journal with `records` (compaction): after
@@ -76,6 +82,7 @@ class LedgerJournal {
 class MemoryLedgerJournal final : public LedgerJournal {
  public:
   absl::Status Append(const LedgerRecord& record) override;
+  absl::Status AppendLazily(const LedgerRecord& record) override { return Append(record); }
   absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
   absl::Status Rewrite(std::span<const LedgerRecord> records) override;
 
