@@ -52,7 +52,7 @@ bench: build test-deps
 
 # Every benchmark once, briefly: proves they run; the figures mean little.
 bench-smoke: build test-deps
-	BENCH_ARGS=--benchmark_min_time=0.01 SIGIL_BENCH_SMOKE=1 scripts/run-bench.sh $(BUILD)
+	BENCH_ARGS=--benchmark_min_time=0.01 SIGIL_BENCH_SECONDS=0.5 SIGIL_BENCH_SMOKE=1 scripts/run-bench.sh $(BUILD)
 
 # The crash-and-restart loop, much longer than in `make test`.
 SOAK_ROUNDS ?= 500
