@@ -1,6 +1,7 @@
 #include "base/hex.h"
 
 #include "absl/status/status.h"
+#include "base/status.h"
 
 namespace sigil {
 namespace {
@@ -25,16 +26,23 @@ std::string HexEncode(std::span<const uint8_t> bytes) {
 
 std::string HexEncode0x(std::span<const uint8_t> bytes) { return "0x" + HexEncode(bytes); }
 
-absl::StatusOr<Bytes> HexDecode(std::string_view hex) {
+absl::Status HexDecodeInto(std::string_view hex, std::span<uint8_t> out) {
   if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
   if (hex.size() % 2 != 0) return absl::InvalidArgumentError("hex string has an odd number of digits");
-  Bytes out(hex.size() / 2);
+  if (hex.size() / 2 != out.size()) return absl::InvalidArgumentError("hex string has the wrong length");
   for (size_t i = 0; i < out.size(); ++i) {
     int hi = Nibble(hex[2 * i]);
     int lo = Nibble(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return absl::InvalidArgumentError("hex string has a non-hex character");
     out[i] = static_cast<uint8_t>(hi << 4 | lo);
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Bytes> HexDecode(std::string_view hex) {
+  const size_t digits = hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X') ? hex.size() - 2 : hex.size();
+  Bytes out(digits / 2);
+  RETURN_IF_ERROR(HexDecodeInto(hex, out));
   return out;
 }
 

@@ -782,24 +782,14 @@ namespace {
 using WipingJson = nlohmann::basic_json<std::map, std::vector, net::WipingString, bool, std::int64_t, std::uint64_t,
                                         double, net::WipingAllocator>;
 
-int HexNibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Hex (optional 0x) straight into locked memory; nothing else holds the bytes.
 absl::StatusOr<SecretBytes> SecretFromHex(std::string_view hex) {
   if (hex.size() >= 2 && hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X')) hex.remove_prefix(2);
   if (hex.empty() || hex.size() % 2 != 0 || hex.size() > 256) return absl::InvalidArgumentError("private_key must be hex");
   SecretBytes out = SecretBytes::Zeroed(hex.size() / 2);
-  auto bytes = out.RevealMutable(SecretAccess::Get());
-  for (size_t i = 0; i < bytes.size(); ++i) {
-    int hi = HexNibble(hex[2 * i]);
-    int lo = HexNibble(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return absl::InvalidArgumentError("private_key must be hex");
-    bytes[i] = static_cast<uint8_t>(hi << 4 | lo);
+  // On an error `out` is wiped when it goes out of scope.
+  if (!HexDecodeInto(hex, out.RevealMutable(SecretAccess::Get())).ok()) {
+    return absl::InvalidArgumentError("private_key must be hex");
   }
   return out;
 }
