@@ -6,6 +6,7 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "base/hex.h"
 #include "base/status.h"
 #include "crypto/random.h"
@@ -310,6 +311,7 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::AddKey(std::string_view name, KeyType 
     RETURN_IF_ERROR(tx.Put(kNamesTable, info.name, AsBytes(info.id)));
     return tx.Put(kKeysTable, RecordKey(info.id, info.version), encoded);
   }));
+  ForgetRecords();
   // A new key is usually used right away.
   cache_.Insert(info.id, info.version, std::make_shared<const SecretBytes>(private_key.Clone()));
   return info;
@@ -336,8 +338,48 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::Import(std::string_view name, KeyType 
 }
 
 absl::StatusOr<KeyInfo> SoftwareKeyStore::Get(std::string_view name_or_id) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const SealedKeyRecord> current, CurrentRecord(name_or_id));
+  return current->info;
+}
+
+absl::StatusOr<std::shared_ptr<const SealedKeyRecord>> SoftwareKeyStore::CurrentRecord(std::string_view name_or_id) {
+  const absl::Duration max_age = options_.key_record_max_age;
+  const bool caching = max_age > absl::ZeroDuration() && options_.key_record_cache_size > 0;
+  const absl::Time now = clock_.Now();
+  const std::string lookup(name_or_id);
+  uint64_t generation = 0;
+  if (caching) {
+    absl::MutexLock lock(&records_mu_);
+    auto it = records_.find(lookup);
+    // A clock that went back does not extend an entry's life.
+    if (it != records_.end() && now >= it->second.read_at && now - it->second.read_at < max_age) {
+      return it->second.record;
+    }
+    generation = records_generation_;
+  }
   ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(store_, *sealer_, name_or_id));
-  return versions.current().info;
+  auto current = std::make_shared<const SealedKeyRecord>(versions.current());
+  if (caching) {
+    absl::MutexLock lock(&records_mu_);
+    // Not cached if a change finished while the store was read: what was
+    // read may predate it.
+    if (generation == records_generation_) {
+      if (records_.size() >= options_.key_record_cache_size) records_.clear();
+      records_[lookup] = CachedRecord{current, now};
+    }
+  }
+  return current;
+}
+
+void SoftwareKeyStore::ForgetRecords() {
+  absl::MutexLock lock(&records_mu_);
+  records_.clear();
+  ++records_generation_;
+}
+
+void SoftwareKeyStore::DropCaches() {
+  ForgetRecords();
+  cache_.Clear();
 }
 
 absl::StatusOr<std::vector<KeyInfo>> SoftwareKeyStore::List() {
@@ -371,8 +413,8 @@ absl::StatusOr<std::shared_ptr<const SecretBytes>> SoftwareKeyStore::ActiveKey(s
                                                                                const KeyType* type,
                                                                                KeyPurpose purpose, KeyInfo* info) {
   if (!LooksLikeKeyId(key_id)) return NotAnId(key_id);
-  ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(store_, *sealer_, key_id));
-  const SealedKeyRecord& current = versions.current();
+  ASSIGN_OR_RETURN(std::shared_ptr<const SealedKeyRecord> record, CurrentRecord(key_id));
+  const SealedKeyRecord& current = *record;
   RETURN_IF_ERROR(CheckKeyUsable(current.info, type != nullptr ? *type : current.info.type, purpose));
   *info = current.info;
   if (auto cached = cache_.Find(current.info.id, current.info.version)) return cached;
@@ -428,6 +470,8 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::Rotate(std::string_view name_or_id) {
   ASSIGN_OR_RETURN(std::vector<uint8_t> public_key, DerivePublicKey(type, private_key));
   const absl::Time now = Now();
   KeyInfo next;
+  // Also after a failed transaction: a commit can fail after it took effect.
+  absl::Cleanup forget = [this] { ForgetRecords(); };
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(tx, *sealer_, before.id));
     const SealedKeyRecord* active = versions.active();
@@ -450,6 +494,7 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::Rotate(std::string_view name_or_id) {
                            EncodeSealedKeyRecord(retired)));
     return tx.Put(kKeysTable, RecordKey(next.id, next.version), EncodeSealedKeyRecord(fresh));
   }));
+  std::move(forget).Invoke();
   cache_.Erase(next.id);
   cache_.Insert(next.id, next.version, std::make_shared<const SecretBytes>(std::move(private_key)));
   return next;
@@ -458,6 +503,7 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::Rotate(std::string_view name_or_id) {
 absl::Status SoftwareKeyStore::Archive(std::string_view name_or_id) {
   ASSIGN_OR_RETURN(KeyVersions before, LocateKey(store_, *sealer_, name_or_id));
   const absl::Time now = Now();
+  absl::Cleanup forget = [this] { ForgetRecords(); };
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(tx, *sealer_, before.id));
     for (SealedKeyRecord record : versions.records) {
@@ -470,6 +516,7 @@ absl::Status SoftwareKeyStore::Archive(std::string_view name_or_id) {
     }
     return absl::OkStatus();
   }));
+  std::move(forget).Invoke();
   cache_.Erase(before.id);
   return absl::OkStatus();
 }
@@ -535,6 +582,7 @@ absl::Status SoftwareKeyStore::ImportExportedKeys(BackupAccess, const std::vecto
     for (const auto& [record_key, encoded] : records) RETURN_IF_ERROR(tx.Put(kKeysTable, record_key, encoded));
     return absl::OkStatus();
   }));
+  ForgetRecords();
   return absl::OkStatus();
 }
 

@@ -18,9 +18,20 @@
 //
 // Every read of a record checks its MAC and that it is stored under its own
 // id and version; tampering, swapping or truncation gives DataLoss naming the
-// key. Signing re-reads the key's records (status is authoritative in the
-// store, so a rotation or archive by another process takes effect at once)
-// and uses the cache only for the private key itself.
+// key.
+//
+// Record cache: Get and signing serve the verified current record of a key
+// from memory for at most options.key_record_max_age (default 1 s) after it
+// was read, instead of scanning and authenticating the store on every
+// request. Rotate, Archive, Generate, Import and ImportExportedKeys on this
+// object drop every cached record when they finish (so they take effect at
+// once here), and a read that overlapped one of them is never cached. What
+// the cache delays, by at most key_record_max_age, is what only the store can
+// tell: a record edited on disk while the daemon runs, a change made by
+// another process sharing the store, a store that can no longer be read.
+// Such a record is detected at the first read after that age (or after
+// DropCaches(), or at the next start). key_record_max_age = 0 reads the store
+// on every Get and every signature.
 //
 // Store tables: keystore_master (one record), keystore_keys ("<id>/<version
 // as 10 digits>" -> sealed record), keystore_names (name -> id).
@@ -34,7 +45,11 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "base/clock.h"
 #include "base/secret.h"
 #include "crypto/kdf.h"
@@ -55,6 +70,12 @@ struct SoftwareKeyStoreOptions {
   // Import of existing raw private keys. Off by default: an imported key has
   // existed outside Sigil, and only an administrator may choose to accept that.
   bool allow_import = false;
+  // How long a key's verified current record may be served from memory (see
+  // the record cache above). ZeroDuration() disables the cache.
+  absl::Duration key_record_max_age = absl::Seconds(1);
+  // Upper bound on cached records (metadata only, no secret); when it is
+  // reached the cache is emptied and refilled by use.
+  size_t key_record_cache_size = 10000;
 };
 
 // A key version with its private key, as a backup carries it.
@@ -134,6 +155,9 @@ class SoftwareKeyStore final : public KeyStore {
 
   // Wipes every cached private key (they are unsealed again on next use).
   void DropUnsealedKeys() { cache_.Clear(); }
+  // Drops the cached records and private keys: the next use of every key
+  // reads, authenticates and unseals its records again.
+  void DropCaches();
   size_t unsealed_key_count() const { return cache_.size(); }
 
   // Backup support (backup.h): every version of every key with its private
@@ -162,12 +186,31 @@ class SoftwareKeyStore final : public KeyStore {
   // CheckKeyUsable(type, purpose); fills *info.
   absl::StatusOr<std::shared_ptr<const SecretBytes>> ActiveKey(std::string_view key_id, const KeyType* type,
                                                                KeyPurpose purpose, KeyInfo* info);
+  // The verified current record (the active version, or for an archived key
+  // the latest) of the key named or with id `name_or_id`, from the record
+  // cache when fresh, else read and authenticated from the store.
+  absl::StatusOr<std::shared_ptr<const SealedKeyRecord>> CurrentRecord(std::string_view name_or_id);
+  // Empties the record cache and invalidates reads still in flight; called
+  // after every change to the key records.
+  void ForgetRecords();
+
+  struct CachedRecord {
+    std::shared_ptr<const SealedKeyRecord> record;
+    absl::Time read_at;  // taken before the store was read
+  };
 
   store::Store& store_;
   const std::unique_ptr<RecordSealer> sealer_;
   const Clock& clock_;
   const SoftwareKeyStoreOptions options_;
   UnsealedKeyCache cache_;
+
+  absl::Mutex records_mu_;
+  // By the name or id it was looked up with.
+  absl::flat_hash_map<std::string, CachedRecord> records_ ABSL_GUARDED_BY(records_mu_);
+  // Bumped by ForgetRecords: a read that started under an older generation
+  // may have seen the store before a change and is not cached.
+  uint64_t records_generation_ ABSL_GUARDED_BY(records_mu_) = 0;
 };
 
 }  // namespace sigil::keystore

@@ -5,15 +5,19 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <functional>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
 #include "base/status.h"
 #include "crypto/random.h"
+#include "crypto/secp256k1.h"
 #include "keystore/key_material.h"
 #include "keystore/key_store_contract_test.h"
 #include "keystore/master_key_file.h"
+#include "store/forwarding_store.h"
 #include "store/sqlite_store.h"
 #include "testing/fault_injecting_store.h"
 #include "testing/memory_store.h"
@@ -236,11 +240,13 @@ TEST_F(SoftwareKeyStoreTest, MasterKeyFile) {
   EXPECT_EQ(ReadMasterKeyFile(dir.path() + "/missing.key").status().code(), absl::StatusCode::kNotFound);
 }
 
-// Flipping any single byte of a stored record is detected on the next read,
-// even when the key's private half is already cached, and the error names
-// the key.
+// Without the record cache, flipping any single byte of a stored record is
+// detected on the next read, even when the key's private half is already
+// cached, and the error names the key.
 TEST_F(SoftwareKeyStoreTest, FlippedByteAnywhereInARecordIsDetected) {
-  auto ks = Create(store_);
+  SoftwareKeyStoreOptions every_read;
+  every_read.key_record_max_age = absl::ZeroDuration();
+  auto ks = Create(store_, every_read);
   KeyInfo key = *ks->Generate("trader", KeyType::kSecp256k1, KeyPurpose::kSigning);
   ExpectSignsAndVerifies(*ks, key, KeyPurpose::kSigning);  // warm the cache
   const store::Bytes original = ReadRecord(key);
@@ -466,9 +472,99 @@ TEST_F(SoftwareKeyStoreTest, StoreFailuresLeaveNothingHalfDone) {
   EXPECT_EQ(ks->List()->size(), 1u);
 
   faulty.FailReads(true);
+  // The record read just now is served from memory for key_record_max_age;
+  // past it, the status must be confirmed by the store again.
+  clock_.Advance(SoftwareKeyStoreOptions{}.key_record_max_age);
   EXPECT_EQ(ks->SignEcdsa(key.id, KeyPurpose::kSigning, DigestOf("x")).status().code(),
             absl::StatusCode::kUnavailable)
       << "no signature when the store cannot confirm the key's status";
+}
+
+// With the record cache (the default), a record edited on disk is detected
+// once the cached copy is older than key_record_max_age, or after
+// DropCaches(); never served past that.
+TEST_F(SoftwareKeyStoreTest, RecordCacheDetectsTamperingAfterItsMaxAge) {
+  auto ks = Create(store_);
+  const absl::Duration max_age = SoftwareKeyStoreOptions{}.key_record_max_age;
+  KeyInfo key = *ks->Generate("trader", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ExpectSignsAndVerifies(*ks, key, KeyPurpose::kSigning);  // reads and caches the record
+  const store::Bytes original = ReadRecord(key);
+  store::Bytes tampered = original;
+  tampered[tampered.size() / 2] ^= 0x01;
+  WriteRecord(key, tampered);
+  EXPECT_TRUE(ks->SignEcdsa(key.id, KeyPurpose::kSigning, DigestOf("x")).ok()) << "served from the cache";
+  clock_.Advance(max_age);
+  auto sig = ks->SignEcdsa(key.id, KeyPurpose::kSigning, DigestOf("x"));
+  EXPECT_EQ(sig.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(sig.status().message()), HasSubstr(key.id));
+  EXPECT_EQ(ks->Get("trader").status().code(), absl::StatusCode::kDataLoss);
+
+  WriteRecord(key, original);
+  ASSERT_TRUE(ks->Get("trader").ok());
+  WriteRecord(key, tampered);
+  ks->DropCaches();
+  EXPECT_EQ(ks->Get("trader").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ks->SignEcdsa(key.id, KeyPurpose::kSigning, DigestOf("x")).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Changes made through the keystore take effect at once, cache or not.
+TEST_F(SoftwareKeyStoreTest, RecordCacheNeverOutlivesRotationOrArchive) {
+  auto ks = Create(store_);
+  KeyInfo v1 = *ks->Generate("trader", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_EQ(ks->Get("trader")->version, 1u);
+  ASSERT_EQ(ks->Get(v1.id)->version, 1u);
+  KeyInfo v2 = *ks->Rotate("trader");
+  EXPECT_EQ(ks->Get("trader")->version, 2u);
+  EXPECT_EQ(ks->Get(v1.id)->public_key, v2.public_key);
+  auto sig = ks->SignEcdsa(v1.id, KeyPurpose::kSigning, DigestOf("x"));
+  ASSERT_TRUE(sig.ok());
+  auto pub = crypto::RecoverPublicKey(DigestOf("x"), *sig);
+  ASSERT_TRUE(pub.ok());
+  EXPECT_EQ(Bytes(pub->begin(), pub->end()), v2.public_key) << "signed with the new version at once";
+  ASSERT_TRUE(ks->Archive(v1.id).ok());
+  EXPECT_EQ(ks->Get("trader")->status, KeyStatus::kArchived);
+  EXPECT_EQ(ks->SignEcdsa(v1.id, KeyPurpose::kSigning, DigestOf("x")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// Runs `after_scan` once, right after the next Scan outside a transaction
+// has read the store: the moment a change can slip in behind a reader.
+class ScanHookStore final : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  std::function<void()> after_scan;
+  absl::StatusOr<std::vector<store::Entry>> Scan(std::string_view table, const store::ScanOptions& options) override {
+    auto entries = base().Scan(table, options);
+    if (auto hook = std::exchange(after_scan, nullptr)) hook();
+    return entries;
+  }
+};
+
+// A reader that read the store before a rotation or archive committed must
+// not put what it read into the cache: once Rotate/Archive returned, no
+// Get or signature sees the old state.
+TEST_F(SoftwareKeyStoreTest, RecordCacheIsNotRefilledWithStaleReads) {
+  ScanHookStore hooked(store_);
+  auto ks = Create(hooked);
+  KeyInfo v1 = *ks->Generate("busy", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  KeyInfo v2;
+  hooked.after_scan = [&] { v2 = *ks->Rotate("busy"); };
+  auto raced = ks->Get(v1.id);  // read v1, then the rotation committed
+  ASSERT_TRUE(raced.ok());
+  ASSERT_EQ(v2.version, 2u);
+  EXPECT_EQ(ks->Get(v1.id)->version, 2u) << "the read that overlapped the rotation was cached";
+  auto sig = ks->SignEcdsa(v1.id, KeyPurpose::kSigning, DigestOf("x"));
+  ASSERT_TRUE(sig.ok());
+  auto pub = crypto::RecoverPublicKey(DigestOf("x"), *sig);
+  ASSERT_TRUE(pub.ok());
+  EXPECT_EQ(Bytes(pub->begin(), pub->end()), v2.public_key);
+
+  ks->DropCaches();
+  hooked.after_scan = [&] { ASSERT_TRUE(ks->Archive("busy").ok()); };
+  ASSERT_TRUE(ks->Get("busy").ok());
+  EXPECT_EQ(ks->SignEcdsa(v1.id, KeyPurpose::kSigning, DigestOf("x")).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ks->Get("busy")->status, KeyStatus::kArchived);
 }
 
 // 100,000 keys are written directly as sealed records (one Argon2id run for
