@@ -5,6 +5,7 @@
 #include <optional>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "base/hex.h"
 #include "base/status.h"
 #include "crypto/aead.h"
@@ -145,18 +146,19 @@ bool Principal::MayUseKey(std::string_view key) const {
   }
 }
 
-TokenStore::TokenStore(store::Store& store, SecretBytes state_key, SecretBytes pepper, const Clock& clock)
-    : store_(store), state_key_(std::move(state_key)), pepper_(std::move(pepper)), clock_(clock) {}
+TokenStore::TokenStore(store::Store& store, SecretBytes state_key, SecretBytes pepper, const Clock& clock,
+                       const TokenStoreOptions& options)
+    : store_(store), state_key_(std::move(state_key)), pepper_(std::move(pepper)), clock_(clock), options_(options) {}
 
 TokenStore::~TokenStore() = default;
 
 absl::StatusOr<std::unique_ptr<TokenStore>> TokenStore::Open(store::Store& store, SecretBytes state_key,
-                                                             const Clock& clock) {
+                                                             const Clock& clock, const TokenStoreOptions& options) {
   if (state_key.size() != crypto::kAeadKeySize) {
     return absl::InvalidArgumentError("token store state key must be 32 bytes");
   }
   ASSIGN_OR_RETURN(SecretBytes pepper, crypto::HkdfSha256(state_key, {}, kPepperInfo, 32));
-  std::unique_ptr<TokenStore> ts(new TokenStore(store, std::move(state_key), std::move(pepper), clock));
+  std::unique_ptr<TokenStore> ts(new TokenStore(store, std::move(state_key), std::move(pepper), clock, options));
   // Fail closed at start-up: every row must authenticate.
   RETURN_IF_ERROR(ts->ReadAll(nullptr).status());
   return ts;
@@ -298,6 +300,8 @@ absl::StatusOr<IssuedToken> TokenStore::Create(const TokenSpec& spec) {
   row.hash = crypto::HmacSha256(pepper_.Reveal(SecretAccess::Get()), token.Reveal(SecretAccess::Get()));
 
   absl::MutexLock lock(&mu_);
+  // Also after a failed transaction: a commit can fail after it took effect.
+  absl::Cleanup forget = [this] { ForgetRows(); };
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<Row> rows, ReadAll(&txn));
     for (const Row& other : rows) {
@@ -321,22 +325,58 @@ absl::StatusOr<Principal> TokenStore::Authenticate(std::string_view token) const
   const std::string id = kIdPrefix + std::string(token.substr(prefix, kIdHexSize));
   const crypto::Hash256 presented = crypto::HmacSha256(pepper_.Reveal(SecretAccess::Get()), AsBytes(token));
 
-  absl::StatusOr<Row> row = ReadRow(nullptr, id);
+  absl::StatusOr<std::shared_ptr<const CachedRow>> row = AuthRow(id);
   if (!row.ok() && !absl::IsNotFound(row.status())) return row.status();
   // An unknown id is compared against a zero hash so both paths do the same
   // work; the presented HMAC is never all zero in practice.
-  const crypto::Hash256 expected = row.ok() ? row->hash : crypto::Hash256{};
+  const crypto::Hash256 expected = row.ok() ? (*row)->hash : crypto::Hash256{};
   const bool match = ConstantTimeEquals(presented, expected);
   if (!row.ok() || !match) return kInvalid;
-  if (row->revoked()) return absl::UnauthenticatedError("token revoked");
-  if (row->expired(clock_.Now())) return absl::UnauthenticatedError("token expired");
-  return std::move(row->p);
+  if ((*row)->revoked) return absl::UnauthenticatedError("token revoked");
+  if (clock_.Now() >= (*row)->principal.expires) return absl::UnauthenticatedError("token expired");
+  return (*row)->principal;
+}
+
+absl::StatusOr<std::shared_ptr<const TokenStore::CachedRow>> TokenStore::AuthRow(const std::string& id) const {
+  const absl::Duration max_age = options_.row_cache_max_age;
+  const bool caching = max_age > absl::ZeroDuration() && options_.row_cache_size > 0;
+  const absl::Time now = clock_.Now();
+  uint64_t generation = 0;
+  if (caching) {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(id);
+    // A clock that went back does not extend an entry's life.
+    if (it != cache_.end() && now >= it->second->read_at && now - it->second->read_at < max_age) return it->second;
+    generation = cache_generation_;
+  }
+  ASSIGN_OR_RETURN(Row row, ReadRow(nullptr, id));
+  auto cached = std::make_shared<CachedRow>();
+  cached->hash = row.hash;
+  cached->principal = std::move(row.p);
+  cached->revoked = row.revoked();
+  cached->read_at = now;
+  if (caching) {
+    absl::MutexLock lock(&cache_mu_);
+    // Not cached if a change finished while the row was read: it may predate it.
+    if (generation == cache_generation_) {
+      if (cache_.size() >= options_.row_cache_size) cache_.clear();
+      cache_[id] = cached;
+    }
+  }
+  return cached;
+}
+
+void TokenStore::ForgetRows() const {
+  absl::MutexLock lock(&cache_mu_);
+  cache_.clear();
+  ++cache_generation_;
 }
 
 absl::StatusOr<std::vector<std::string>> TokenStore::Revoke(std::string_view name_or_id) {
   const absl::Time now = clock_.Now();
   std::vector<std::string> revoked;
   absl::MutexLock lock(&mu_);
+  absl::Cleanup forget = [this] { ForgetRows(); };
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& txn) -> absl::Status {
     revoked.clear();
     ASSIGN_OR_RETURN(std::vector<Row> rows, ReadAll(&txn));
@@ -380,6 +420,7 @@ absl::Status TokenStore::EnrolTotp(std::string_view name, const SecretBytes& sec
     return absl::InvalidArgumentError("TOTP secret must be between 16 and 64 bytes");
   }
   absl::MutexLock lock(&mu_);
+  absl::Cleanup forget = [this] { ForgetRows(); };
   return store_.RunTransaction([&](store::Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(Row row, FindLive(&txn, name));
     if (row.p.role != Role::kAdmin && row.p.role != Role::kApprover) {
@@ -406,6 +447,7 @@ absl::Status TokenStore::CheckTotp(std::string_view name, TotpCheck check) {
   // commit the failure counter, so the transaction itself succeeds.
   absl::Status verdict;
   absl::MutexLock lock(&mu_);
+  absl::Cleanup forget = [this] { ForgetRows(); };
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& txn) -> absl::Status {
     verdict = absl::OkStatus();
     absl::StatusOr<Row> found = FindLive(&txn, name);

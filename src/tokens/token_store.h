@@ -22,8 +22,16 @@
 //    second time (ad = "tokens:" + id + ":totp"), with the last used time
 //    step (replay protection) and a wrong-code counter: 5 wrong codes in a
 //    row lock the second factor for 5 minutes.
-//  * Every read goes to the Store (no cache), so a revocation made by another
-//    node sharing the database takes effect at its next request.
+//  * Authenticate serves a row it read and authenticated from memory for at
+//    most options.row_cache_max_age (default 1 s), keyed by token id; the
+//    presented token's HMAC is still compared in constant time and expiry
+//    still checked against the clock on every call. Revoke, Create,
+//    EnrolTotp and CheckTotp in this process drop every cached row when they
+//    finish, and a read that overlapped one of them is never cached, so a
+//    revocation here takes effect at once. A revocation by another process
+//    sharing the database, or a row tampered with on disk, is seen at the
+//    first read after that age. row_cache_max_age = 0 reads the Store on
+//    every call.
 //  * Names are unique among live (not revoked, not expired) tokens, so a name
 //    identifies one principal; approvals and lockdown compare names.
 //
@@ -39,6 +47,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,6 +55,7 @@
 #include "absl/time/time.h"
 #include "base/clock.h"
 #include "base/secret.h"
+#include "crypto/hash.h"
 #include "store/store.h"
 #include "tokens/role.h"
 #include "tokens/token_rate.h"
@@ -112,6 +122,13 @@ struct TokenInfo {
 // Must be pure: it may be called more than once.
 using TotpCheck = absl::FunctionRef<absl::StatusOr<int64_t>(const SecretBytes& secret, int64_t last_used_step)>;
 
+struct TokenStoreOptions {
+  // How long Authenticate may serve a row from memory; ZeroDuration() = never.
+  absl::Duration row_cache_max_age = absl::Seconds(1);
+  // Upper bound on cached rows; when reached the cache is emptied.
+  size_t row_cache_size = 10000;
+};
+
 class TokenStore {
  public:
   // `state_key`: 32 bytes, derived by the core from the master key. Reads and
@@ -119,7 +136,8 @@ class TokenStore {
   // DataLoss naming the row for a row that fails authentication or parsing;
   // Unavailable when the store cannot be read.
   [[nodiscard]] static absl::StatusOr<std::unique_ptr<TokenStore>> Open(store::Store& store, SecretBytes state_key,
-                                                                        const Clock& clock);
+                                                                        const Clock& clock,
+                                                                        const TokenStoreOptions& options = {});
   ~TokenStore();
   TokenStore(const TokenStore&) = delete;
   TokenStore& operator=(const TokenStore&) = delete;
@@ -159,7 +177,20 @@ class TokenStore {
 
  private:
   struct Row;
-  TokenStore(store::Store& store, SecretBytes state_key, SecretBytes pepper, const Clock& clock);
+  TokenStore(store::Store& store, SecretBytes state_key, SecretBytes pepper, const Clock& clock,
+             const TokenStoreOptions& options);
+  // What Authenticate needs of a row, as cached.
+  struct CachedRow {
+    crypto::Hash256 hash{};
+    Principal principal;
+    bool revoked = false;
+    absl::Time read_at;  // taken before the store was read
+  };
+  // The row of token `id`, from the cache when fresh, else from the store.
+  absl::StatusOr<std::shared_ptr<const CachedRow>> AuthRow(const std::string& id) const;
+  // Empties the row cache and invalidates reads in flight; called after
+  // every change to the rows.
+  void ForgetRows() const;
 
   absl::StatusOr<Row> ReadRow(store::Transaction* txn, std::string_view id) const;
   absl::StatusOr<std::vector<Row>> ReadAll(store::Transaction* txn) const;
@@ -175,6 +206,12 @@ class TokenStore {
   // Serialises read-modify-write sequences within this process; the Store
   // transaction makes each one atomic against other processes.
   absl::Mutex mu_;
+
+  const TokenStoreOptions options_;
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const CachedRow>> cache_ ABSL_GUARDED_BY(cache_mu_);
+  // Bumped by ForgetRows; a read begun under an older value is not cached.
+  mutable uint64_t cache_generation_ ABSL_GUARDED_BY(cache_mu_) = 0;
 };
 
 }  // namespace sigil::tokens

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <functional>
+#include <utility>
 #include <fstream>
 #include <iterator>
 #include <regex>
@@ -17,6 +19,7 @@
 #include "crypto/random.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "store/forwarding_store.h"
 #include "store/sqlite_store.h"
 
 namespace sigil::tokens {
@@ -443,6 +446,94 @@ TEST_F(TokenStoreTest, OutOfRangeRateRefused) {
   EXPECT_EQ(tokens_->Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
   spec.rate = TokenRate{5, absl::Milliseconds(1500)};
   EXPECT_EQ(tokens_->Create(spec).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Runs `after_get` once, right after the next Get outside a transaction has
+// read the store: the moment a revocation can slip in behind a reader.
+class GetHookStore final : public store::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  std::function<void()> after_get;
+  absl::StatusOr<std::optional<store::Bytes>> Get(std::string_view table, std::string_view key) override {
+    auto value = base().Get(table, key);
+    if (auto hook = std::exchange(after_get, nullptr)) hook();
+    return value;
+  }
+};
+
+// Rows are served from memory, but a revocation in this process and expiry
+// take effect at once, even with a cache that would keep rows for hours.
+TEST_F(TokenStoreTest, RowCacheNeverDelaysRevocationOrExpiry) {
+  TokenStoreOptions options;
+  options.row_cache_max_age = absl::Hours(10);
+  auto ts = TokenStore::Open(*db_, key_.Clone(), clock_, options);
+  ASSERT_TRUE(ts.ok());
+  TokenStore& tokens = **ts;
+  TokenSpec spec;
+  spec.name = "bot-1";
+  spec.keys = {"k"};
+  spec.expires = clock_.Now() + absl::Hours(1);
+  auto t = tokens.Create(spec);
+  ASSERT_TRUE(t.ok());
+  const std::string token = Text(t->token);
+  ASSERT_TRUE(tokens.Authenticate(token).ok());
+  // The cached row still checks the presented secret.
+  std::string wrong = token;
+  wrong.back() = wrong.back() == '0' ? '1' : '0';
+  EXPECT_EQ(tokens.Authenticate(wrong).status().message(), "invalid token");
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(tokens.Authenticate(token).status().message(), "token expired");
+
+  spec.expires = absl::InfiniteFuture();
+  spec.name = "bot-2";
+  auto t2 = tokens.Create(spec);
+  ASSERT_TRUE(t2.ok());
+  ASSERT_TRUE(tokens.Authenticate(Text(t2->token)).ok());
+  ASSERT_TRUE(tokens.Revoke("bot-2").ok());
+  EXPECT_EQ(tokens.Authenticate(Text(t2->token)).status().message(), "token revoked");
+}
+
+// A row read before a revocation committed is never cached: once Revoke
+// returned, the token is refused.
+TEST_F(TokenStoreTest, RowCacheIsNotRefilledWithAReadThatOverlappedARevocation) {
+  GetHookStore hooked(*db_);
+  TokenStoreOptions options;
+  options.row_cache_max_age = absl::Hours(10);
+  auto ts = TokenStore::Open(hooked, key_.Clone(), clock_, options);
+  ASSERT_TRUE(ts.ok());
+  TokenStore& tokens = **ts;
+  TokenSpec spec;
+  spec.name = "bot-1";
+  auto t = tokens.Create(spec);
+  ASSERT_TRUE(t.ok());
+  const std::string token = Text(t->token);
+  hooked.after_get = [&] { ASSERT_TRUE(tokens.Revoke("bot-1").ok()); };
+  EXPECT_TRUE(tokens.Authenticate(token).ok()) << "read before the revocation committed";
+  EXPECT_EQ(tokens.Authenticate(token).status().message(), "token revoked");
+}
+
+// What only the store can tell (a row changed on disk or by another process)
+// is seen once the cached row is older than row_cache_max_age.
+TEST_F(TokenStoreTest, RowCacheSeesTheStoreAgainAfterItsMaxAge) {
+  IssuedToken t = MustCreate(Role::kAgent, "bot-1", {"k"});
+  ASSERT_TRUE(tokens_->Authenticate(Text(t.token)).ok());
+  auto value = db_->Get(kTokensTable, t.principal.id).value().value();
+  value[value.size() / 2] ^= 0x01;
+  ASSERT_TRUE(db_->Put(kTokensTable, t.principal.id, value).ok());
+  EXPECT_TRUE(tokens_->Authenticate(Text(t.token)).ok()) << "served from the cache";
+  clock_.Advance(TokenStoreOptions{}.row_cache_max_age);
+  EXPECT_EQ(tokens_->Authenticate(Text(t.token)).status().code(), absl::StatusCode::kDataLoss);
+
+  TokenStoreOptions every_read;
+  every_read.row_cache_max_age = absl::ZeroDuration();
+  value[value.size() / 2] ^= 0x01;
+  ASSERT_TRUE(db_->Put(kTokensTable, t.principal.id, value).ok());
+  auto ts = TokenStore::Open(*db_, key_.Clone(), clock_, every_read);
+  ASSERT_TRUE(ts.ok());
+  ASSERT_TRUE((*ts)->Authenticate(Text(t.token)).ok());
+  value[value.size() / 2] ^= 0x01;
+  ASSERT_TRUE(db_->Put(kTokensTable, t.principal.id, value).ok());
+  EXPECT_EQ((*ts)->Authenticate(Text(t.token)).status().code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace
