@@ -9,7 +9,7 @@
 #include "attest/verifier.h"
 #include "gtest/gtest.h"
 #include "keystore/tpm2/tpm2_device.h"
-#include "testing/swtpm_process.h"
+#include "testing/swtpm_device_test_base.h"
 
 namespace sigil::attest {
 namespace {
@@ -17,23 +17,13 @@ namespace {
 using nlohmann::json;
 constexpr uint32_t kPcr = 16;
 
-class Tpm2QuoteTest : public ::testing::Test {
+class Tpm2QuoteTest : public sigil::testing::SwtpmDeviceTest {
  protected:
   void SetUp() override {
-    auto tpm = sigil::testing::SwtpmProcess::Start();
-    ASSERT_TRUE(tpm.ok()) << tpm.status();
-    swtpm_ = std::move(*tpm);
-    auto dev = keystore::tpm2::Tpm2Device::Open(swtpm_->tcti());
-    ASSERT_TRUE(dev.ok()) << dev.status();
-    dev_ = std::move(*dev);
+    SwtpmDeviceTest::SetUp();
+    if (HasFatalFailure()) return;
     // What the daemon does at start: extend its measurement from reset.
     ASSERT_TRUE(dev_->ExtendPcr(kPcr, MeasurementEvent(TestHash("binary"), TestHash("config"))).ok());
-  }
-  void TearDown() override {
-    auto counts = dev_->CountHandles();
-    ASSERT_TRUE(counts.ok());
-    EXPECT_EQ(counts->transient, 0u);
-    EXPECT_EQ(counts->loaded_sessions, 0u);
   }
 
   AttestationReport Make() {
@@ -62,8 +52,6 @@ class Tpm2QuoteTest : public ::testing::Test {
     return codes;
   }
 
-  std::unique_ptr<sigil::testing::SwtpmProcess> swtpm_;
-  std::unique_ptr<keystore::tpm2::Tpm2Device> dev_;
   TestAttestationKey key_{0x01};
   FakeClock clock_;
   std::vector<uint8_t> nonce_ = TestNonce(0x5a, 32);

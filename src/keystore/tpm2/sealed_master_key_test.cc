@@ -10,30 +10,18 @@
 #include "keystore/tpm2/rollback_counter.h"
 #include "testing/memory_store.h"
 #include "testing/scoped_temp_dir.h"
-#include "testing/swtpm_process.h"
+#include "testing/swtpm_device_test_base.h"
 
 namespace sigil::keystore::tpm2 {
 namespace {
 
-class SealedMasterKeyTest : public ::testing::Test {
+class SealedMasterKeyTest : public sigil::testing::SwtpmDeviceTest {
  protected:
   void SetUp() override {
-    auto tpm = sigil::testing::SwtpmProcess::Start();
-    ASSERT_TRUE(tpm.ok()) << tpm.status();
-    swtpm_ = std::move(*tpm);
-    auto dev = Tpm2Device::Open(swtpm_->tcti());
-    ASSERT_TRUE(dev.ok()) << dev.status();
-    dev_ = std::move(*dev);
+    SwtpmDeviceTest::SetUp();
+    if (HasFatalFailure()) return;
     path_ = dir_.path() + "/master.tpm";
   }
-  void TearDown() override {
-    auto counts = dev_->CountHandles();
-    ASSERT_TRUE(counts.ok());
-    EXPECT_EQ(counts->transient, 0u);
-    EXPECT_EQ(counts->loaded_sessions, 0u);
-  }
-  std::unique_ptr<sigil::testing::SwtpmProcess> swtpm_;
-  std::unique_ptr<Tpm2Device> dev_;
   ScopedTempDir dir_;
   std::string path_;
   crypto::Hash256 v1_ = crypto::Sha256(AsBytes("binary v1 + config"));

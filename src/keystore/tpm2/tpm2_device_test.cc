@@ -10,33 +10,15 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "gtest/gtest.h"
-#include "testing/swtpm_process.h"
+#include "testing/swtpm_device_test_base.h"
 
 namespace sigil::keystore::tpm2 {
 namespace {
 
 constexpr uint32_t kPcr = 16;
 
-class Tpm2DeviceTest : public ::testing::Test {
+class Tpm2DeviceTest : public sigil::testing::SwtpmDeviceTest {
  protected:
-  void SetUp() override {
-    auto tpm = sigil::testing::SwtpmProcess::Start();
-    ASSERT_TRUE(tpm.ok()) << tpm.status();
-    swtpm_ = std::move(*tpm);
-    auto dev = Tpm2Device::Open(swtpm_->tcti());
-    ASSERT_TRUE(dev.ok()) << dev.status();
-    dev_ = std::move(*dev);
-  }
-  void TearDown() override {
-    // Every test must leave the TPM without transient objects or sessions.
-    if (dev_) {
-      auto counts = dev_->CountHandles();
-      ASSERT_TRUE(counts.ok()) << counts.status();
-      EXPECT_EQ(counts->transient, 0u);
-      EXPECT_EQ(counts->loaded_sessions, 0u);
-    }
-  }
-
   crypto::Hash256 Extended(const crypto::Hash256& from, const crypto::Hash256& digest) {
     uint8_t buf[64];
     std::copy(from.begin(), from.end(), buf);
@@ -44,8 +26,6 @@ class Tpm2DeviceTest : public ::testing::Test {
     return crypto::Sha256(buf);
   }
 
-  std::unique_ptr<sigil::testing::SwtpmProcess> swtpm_;
-  std::unique_ptr<Tpm2Device> dev_;
 };
 
 TEST_F(Tpm2DeviceTest, ExtendMatchesTheSha256ExtendRule) {
