@@ -142,9 +142,9 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     auto* c = key->add_subcommand("create", "create a key inside Sigil");
     c->add_option("name", (*args)["key.name"], "key name")->required();
     (*args)["key.type"] = "secp256k1";
-    (*args)["key.backend"] = "software";
+    (*args)["key.backend"] = "";  // the daemon's keystore.backend
     c->add_option("--type", (*args)["key.type"], "secp256k1 | ed25519 | schnorr");
-    c->add_option("--backend", (*args)["key.backend"], "software | pkcs11");
+    c->add_option("--backend", (*args)["key.backend"], "software | pkcs11 (default: the daemon's keystore.backend)");
     common(c);
     c->callback([&o, args] {
       Run(o, "POST", "/v1/keys", {{"name", (*args)["key.name"]}, {"type", (*args)["key.type"]}, {"backend", (*args)["key.backend"]}});

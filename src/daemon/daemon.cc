@@ -314,6 +314,11 @@ absl::Status Daemon::Impl::Open() {
   ASSIGN_OR_RETURN(lockdown, policy::Lockdown::Open(*store, std::move(state_key), clock, totp.get()));
 
   metrics = std::make_unique<metrics::Metrics>();
+  if (c.keystore_backend == "pkcs11" && c.pkcs11_module.empty()) {
+    return absl::InvalidArgumentError(
+        "keystore.backend = \"pkcs11\" needs a PKCS#11 token: [pkcs11] module, token and pin_file, or "
+        "--pkcs11-module, --pkcs11-token and --pkcs11-pin-file");
+  }
   router = std::make_unique<keystore::RoutingKeyStore>(std::string(keystore::SoftwareKeyStore::kBackendName), *keys);
   if (!c.pkcs11_module.empty()) {
     ASSIGN_OR_RETURN(hsm, keystore::pkcs11::OpenPkcs11KeyStore(*store, {c.pkcs11_module, c.pkcs11_token, c.pkcs11_pin_file}, clock));
@@ -340,6 +345,7 @@ absl::Status Daemon::Impl::Serve() {
   options.default_chain_id = c.default_chain_id;
   options.backup_enabled = c.backup_enabled;
   options.allow_key_import = c.allow_key_import;
+  options.default_key_backend = c.keystore_backend;
   options.max_key_age = c.max_key_age;
   for (const auto& [role, text] : c.token_rates) {
     auto r = tokens::ParseRole(role);

@@ -865,7 +865,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       std::string type_name = str("type").empty() ? "secp256k1" : str("type");
       auto type = keystore::ParseKeyType(type_name);
       if (!type.ok()) return ErrorResponse(400, "type must be secp256k1, ed25519 or schnorr");
-      std::string backend = str("backend").empty() ? "software" : str("backend");
+      std::string backend = str("backend").empty() ? o_.default_key_backend : str("backend");
       if (backend != "software" && backend != "pkcs11") return ErrorResponse(400, "backend must be software or pkcs11");
       absl::StatusOr<keystore::KeyInfo> key;
       if (backend == "software") {

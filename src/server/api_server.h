@@ -39,6 +39,9 @@ struct ApiOptions {
   uint64_t default_chain_id = 31337;
   bool backup_enabled = true;
   bool allow_key_import = false;
+  // Where POST /v1/keys (sigil key create) makes a key when the request
+  // names no backend: keystore.backend in the config.
+  std::string default_key_backend = "software";
   absl::Duration max_key_age = absl::Hours(24 * 365);
   std::string version = "0.1.0";
   // Request rate of tokens that carry none of their own, by role; a role not

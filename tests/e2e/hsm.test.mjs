@@ -112,3 +112,28 @@ test("backup says PKCS#11 keys are not included", { skip }, async () => {
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.pkcs11_keys_not_included, 2);
 });
+
+test("keystore.backend = pkcs11 makes the token the default for key create; without it, software", { skip }, async () => {
+  const plain = sigil.cli(["key", "create", "soft-default", "--json"]);
+  assert.equal(plain.code, 0, plain.stderr + plain.stdout);
+  assert.equal(plain.json.backend, "software");
+
+  const work = mkdtempSync(join(tmpdir(), "sigil-hsm-default-"));
+  const config = join(work, "sigil.toml");
+  writeFileSync(config, `[keystore]\nbackend = "pkcs11"\n[pkcs11]\nmodule = "${MODULE}"\ntoken = "sigil-e2e"\n` +
+                        `pin_file = "${join(hsmDir, "pin")}"\n`);
+  // The token is shared with the running daemon: SoftHSM allows a second
+  // application, each with its own sessions.
+  const other = await new SigilServer({ dataDir: join(work, "data"), extraArgs: ["--config", config], env }).start();
+  try {
+    const made = other.cli(["key", "create", "hsm-default", "--json"]);
+    assert.equal(made.code, 0, made.stderr + made.stdout);
+    assert.equal(made.json.backend, "pkcs11");
+    const soft = other.cli(["key", "create", "soft-asked", "--backend", "software", "--json"]);
+    assert.equal(soft.code, 0, soft.stderr + soft.stdout);
+    assert.equal(soft.json.backend, "software");
+  } finally {
+    await other.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
