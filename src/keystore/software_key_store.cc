@@ -15,11 +15,8 @@
 namespace sigil::keystore {
 namespace {
 
-constexpr const char* kMasterTable = SoftwareKeyStore::kMasterTable;
-constexpr const char* kMasterRow = SoftwareKeyStore::kMasterRow;
 constexpr const char* kKeysTable = SoftwareKeyStore::kKeysTable;
 constexpr const char* kNamesTable = SoftwareKeyStore::kNamesTable;
-constexpr std::string_view kBackendName = SoftwareKeyStore::kBackendName;
 
 
 bool ParseRecordKey(std::string_view key, std::string* id, uint32_t* version) {
