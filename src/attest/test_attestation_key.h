@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "attest/reporter.h"
+#include "attest/verifier.h"
 #include "base/hex.h"
 #include "base/secret.h"
 #include "crypto/ed25519.h"
@@ -63,6 +64,13 @@ inline ReportState SampleState() {
 
 inline std::vector<uint8_t> TestNonce(uint8_t fill = 0x5a, size_t size = 32) {
   return std::vector<uint8_t>(size, fill);
+}
+
+// The error codes of a verification, in order.
+inline std::vector<std::string> ErrorCodes(const VerifyResult& r) {
+  std::vector<std::string> codes;
+  for (const auto& e : r.errors) codes.push_back(e.code);
+  return codes;
 }
 
 }  // namespace sigil::attest

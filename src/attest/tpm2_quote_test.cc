@@ -46,11 +46,6 @@ class Tpm2QuoteTest : public sigil::testing::SwtpmDeviceTest {
     o.expected_pubkey = key_.public_key();
     return o;
   }
-  static std::vector<std::string> Codes(const VerifyResult& r) {
-    std::vector<std::string> codes;
-    for (const auto& e : r.errors) codes.push_back(e.code);
-    return codes;
-  }
 
   TestAttestationKey key_{0x01};
   FakeClock clock_;
@@ -73,7 +68,7 @@ TEST_F(Tpm2QuoteTest, QuoteVerifies) {
 TEST_F(Tpm2QuoteTest, WrongNonceIsRejectedByBothSignatures) {
   VerifyOptions o = Options();
   o.nonce = TestNonce(0x33, 32);
-  EXPECT_EQ(Codes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"nonce_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"nonce_mismatch"});
 
   // A quote made for another report (another nonce) grafted onto this one,
   // re-signed by the attestation key: the TPM's binding still refuses it.
@@ -82,14 +77,14 @@ TEST_F(Tpm2QuoteTest, WrongNonceIsRejectedByBothSignatures) {
   AttestationReport b = Make();
   b.tpm_quote = a.tpm_quote;
   key_.Sign(b);
-  EXPECT_EQ(Codes(Verify(SerializeReport(b), o)), std::vector<std::string>{"tpm_nonce_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(b), o)), std::vector<std::string>{"tpm_nonce_mismatch"});
 }
 
 TEST_F(Tpm2QuoteTest, AlteredPcrValueIsRejected) {
   AttestationReport r = Make();
   r.tpm_quote->pcr_values[1][0] ^= 1;
   key_.Sign(r);  // even re-signed by the daemon's key
-  const auto codes = Codes(Verify(SerializeReport(r), Options()));
+  const auto codes = ErrorCodes(Verify(SerializeReport(r), Options()));
   EXPECT_NE(std::find(codes.begin(), codes.end(), "tpm_pcr_digest_mismatch"), codes.end());
   EXPECT_NE(std::find(codes.begin(), codes.end(), "tpm_measurement_mismatch"), codes.end());
 }
@@ -97,10 +92,10 @@ TEST_F(Tpm2QuoteTest, AlteredPcrValueIsRejected) {
 TEST_F(Tpm2QuoteTest, UnexpectedPcrValueIsRejected) {
   VerifyOptions o = Options();
   o.expected_pcrs[kPcr] = TestHash("some other measurement");
-  EXPECT_EQ(Codes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
   o.expected_pcrs.clear();
   o.expected_pcrs[7] = TestHash("not quoted");
-  EXPECT_EQ(Codes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
 }
 
 TEST_F(Tpm2QuoteTest, MeasurementClaimNotInThePcrIsRejected) {
@@ -117,7 +112,7 @@ TEST_F(Tpm2QuoteTest, MeasurementClaimNotInThePcrIsRejected) {
   };
   auto lying = Reporter::Create(std::move(o))->Build(nonce_, SampleState());
   ASSERT_TRUE(lying.ok());
-  EXPECT_EQ(Codes(Verify(SerializeReport(*lying), Options())), std::vector<std::string>{"tpm_measurement_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(*lying), Options())), std::vector<std::string>{"tpm_measurement_mismatch"});
 }
 
 TEST_F(Tpm2QuoteTest, TamperedQuoteAndOtherAkAreRejected) {
@@ -125,13 +120,13 @@ TEST_F(Tpm2QuoteTest, TamperedQuoteAndOtherAkAreRejected) {
   AttestationReport t = r;
   t.tpm_quote->attest.back() ^= 1;  // inside the PCR digest
   key_.Sign(t);
-  auto codes = Codes(Verify(SerializeReport(t), Options()));
+  auto codes = ErrorCodes(Verify(SerializeReport(t), Options()));
   EXPECT_NE(std::find(codes.begin(), codes.end(), "tpm_bad_signature"), codes.end());
 
   VerifyOptions o = Options();
   o.expected_tpm_ak_public = r.tpm_quote->ak_public;
   o.expected_tpm_ak_public->back() ^= 1;
-  EXPECT_EQ(Codes(Verify(SerializeReport(r), o)), std::vector<std::string>{"tpm_ak_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(r), o)), std::vector<std::string>{"tpm_ak_mismatch"});
 }
 
 }  // namespace

@@ -27,11 +27,6 @@ class VerifierTest : public ::testing::Test {
     o.expected_pubkey = key_.public_key();
     return o;
   }
-  static std::vector<std::string> Codes(const VerifyResult& r) {
-    std::vector<std::string> codes;
-    for (const auto& e : r.errors) codes.push_back(e.code);
-    return codes;
-  }
 
   TestAttestationKey key_{0x01};
   FakeClock clock_;
@@ -125,7 +120,7 @@ TEST_F(VerifierTest, EveryAlteredFieldBreaksTheSignature) {
     std::vector<std::string> expected = m.also;
     expected.push_back("bad_signature");
     std::sort(expected.begin(), expected.end());
-    std::vector<std::string> codes = Codes(r);
+    std::vector<std::string> codes = ErrorCodes(r);
     std::sort(codes.begin(), codes.end());
     EXPECT_EQ(codes, expected) << m.field << ": " << r.ToJson().dump();
   }
@@ -149,11 +144,11 @@ TEST_F(VerifierTest, ReplayedReportIsANonceMismatch) {
   o.nonce = TestNonce(0x5b, 32);
   VerifyResult r = Verify(text, o);
   EXPECT_FALSE(r.valid);
-  EXPECT_EQ(Codes(r), std::vector<std::string>{"nonce_mismatch"});
+  EXPECT_EQ(ErrorCodes(r), std::vector<std::string>{"nonce_mismatch"});
   o.nonce = TestNonce(0x5a, 31);  // a prefix of the real nonce
-  EXPECT_EQ(Codes(Verify(text, o)), std::vector<std::string>{"nonce_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(text, o)), std::vector<std::string>{"nonce_mismatch"});
   o.nonce.clear();
-  EXPECT_EQ(Codes(Verify(text, o)), std::vector<std::string>{"nonce_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(text, o)), std::vector<std::string>{"nonce_mismatch"});
 }
 
 TEST_F(VerifierTest, ReportResignedByAnotherKeyIsAKeyMismatch) {
@@ -164,16 +159,16 @@ TEST_F(VerifierTest, ReportResignedByAnotherKeyIsAKeyMismatch) {
   const std::string text = SerializeReport(other.Build(nonce_, SampleState()).value());
   VerifyResult r = Verify(text, Pinned());
   EXPECT_FALSE(r.valid);
-  EXPECT_EQ(Codes(r), std::vector<std::string>{"key_mismatch"});
+  EXPECT_EQ(ErrorCodes(r), std::vector<std::string>{"key_mismatch"});
   // The same report naming the genuine key but signed by the impostor.
   AttestationReport forged = other.Build(nonce_, SampleState()).value();
   forged.attestation_public_key = key_.public_key();
   impostor.Sign(forged);
-  EXPECT_EQ(Codes(Verify(SerializeReport(forged), Pinned())), std::vector<std::string>{"bad_signature"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(forged), Pinned())), std::vector<std::string>{"bad_signature"});
   // Unpinned, the forged one is still caught: it does not verify under the key it names.
   VerifyOptions unpinned = Pinned();
   unpinned.expected_pubkey.reset();
-  EXPECT_EQ(Codes(Verify(SerializeReport(forged), unpinned)), std::vector<std::string>{"bad_signature"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(forged), unpinned)), std::vector<std::string>{"bad_signature"});
   // And the honest impostor report passes unpinned: the result says so.
   VerifyResult u = Verify(text, unpinned);
   EXPECT_TRUE(u.valid);
@@ -182,7 +177,7 @@ TEST_F(VerifierTest, ReportResignedByAnotherKeyIsAKeyMismatch) {
 
 TEST_F(VerifierTest, DebugReportNeedsAllowDebug) {
   const std::string text = SerializeReport(Make(/*debug=*/true));
-  EXPECT_EQ(Codes(Verify(text, Pinned())), std::vector<std::string>{"debug_not_allowed"});
+  EXPECT_EQ(ErrorCodes(Verify(text, Pinned())), std::vector<std::string>{"debug_not_allowed"});
   VerifyOptions o = Pinned();
   o.allow_debug = true;
   EXPECT_TRUE(Verify(text, o).valid);
@@ -193,7 +188,7 @@ TEST_F(VerifierTest, MeasurementMismatch) {
   VerifyOptions o = Pinned();
   o.expected_measurement = TestHash("another binary");
   VerifyResult r = Verify(text, o);
-  EXPECT_EQ(Codes(r), std::vector<std::string>{"measurement_mismatch"});
+  EXPECT_EQ(ErrorCodes(r), std::vector<std::string>{"measurement_mismatch"});
   EXPECT_NE(r.errors[0].message.find(HexEncode(TestHash("binary"))), std::string::npos);
 }
 
@@ -201,7 +196,7 @@ TEST_F(VerifierTest, SecurityVersionBelowMinimum) {
   const std::string text = SerializeReport(Make());
   VerifyOptions o = Pinned();
   o.min_security_version = kSecurityVersion + 1;
-  EXPECT_EQ(Codes(Verify(text, o)), std::vector<std::string>{"security_version_too_low"});
+  EXPECT_EQ(ErrorCodes(Verify(text, o)), std::vector<std::string>{"security_version_too_low"});
   o.min_security_version = 0;
   EXPECT_TRUE(Verify(text, o).valid);
 }
@@ -213,7 +208,7 @@ TEST_F(VerifierTest, SeveralProblemsAreAllReported) {
   o.expected_measurement = TestHash("x");
   o.min_security_version = 1000;
   o.expected_pubkey = TestAttestationKey(0x02).public_key();
-  std::vector<std::string> codes = Codes(Verify(text, o));
+  std::vector<std::string> codes = ErrorCodes(Verify(text, o));
   std::sort(codes.begin(), codes.end());
   EXPECT_EQ(codes, (std::vector<std::string>{"debug_not_allowed", "key_mismatch", "measurement_mismatch",
                                              "nonce_mismatch", "security_version_too_low"}));
@@ -234,7 +229,7 @@ TEST_F(VerifierTest, MalformedInputIsMalformed) {
   for (const std::string& in : inputs) {
     VerifyResult r = Verify(in, Pinned());
     EXPECT_FALSE(r.valid);
-    EXPECT_EQ(Codes(r), std::vector<std::string>{"malformed"}) << in.substr(0, 80);
+    EXPECT_EQ(ErrorCodes(r), std::vector<std::string>{"malformed"}) << in.substr(0, 80);
     EXPECT_FALSE(r.report.has_value());
   }
 }
@@ -242,7 +237,7 @@ TEST_F(VerifierTest, MalformedInputIsMalformed) {
 TEST_F(VerifierTest, FutureVersionIsUnsupported) {
   json j = Make().ToJson();
   j["version"] = 2;
-  EXPECT_EQ(Codes(Verify(j.dump(), Pinned())), std::vector<std::string>{"unsupported_version"});
+  EXPECT_EQ(ErrorCodes(Verify(j.dump(), Pinned())), std::vector<std::string>{"unsupported_version"});
 }
 
 TEST_F(VerifierTest, Tpm2ReportWithGarbageQuoteIsRejected) {
@@ -251,13 +246,13 @@ TEST_F(VerifierTest, Tpm2ReportWithGarbageQuoteIsRejected) {
   r.platform = kPlatformTpm2;
   r.tpm_quote = TpmQuote{{1, 2}, {3, 4}, {5, 6}, {0, 7}, {TestHash("p0"), TestHash("p7")}, 7};
   key_.Sign(r);
-  EXPECT_EQ(Codes(Verify(SerializeReport(r), Pinned())), std::vector<std::string>{"tpm_quote_invalid"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(r), Pinned())), std::vector<std::string>{"tpm_quote_invalid"});
 }
 
 TEST_F(VerifierTest, ExpectedPcrsOnASoftwareReportAreAnError) {
   VerifyOptions o = Pinned();
   o.expected_pcrs[16] = TestHash("p16");
-  EXPECT_EQ(Codes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
+  EXPECT_EQ(ErrorCodes(Verify(SerializeReport(Make()), o)), std::vector<std::string>{"pcr_mismatch"});
 }
 
 TEST(VerifyFlags, ExpectedPcrAndTpmAk) {
@@ -278,7 +273,7 @@ TEST(VerifyFlags, ExpectedPcrAndTpmAk) {
 TEST_F(VerifierTest, InvalidStructIsMalformed) {
   AttestationReport r = Make();
   r.sigil_version = "bad version";
-  EXPECT_EQ(Codes(Verify(r, Pinned())), std::vector<std::string>{"malformed"});
+  EXPECT_EQ(ErrorCodes(Verify(r, Pinned())), std::vector<std::string>{"malformed"});
 }
 
 TEST(VerifyOptionsFromFlags, ParsesAndChecksEveryFlag) {
