@@ -19,13 +19,15 @@
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "crypto/secp256k1.h"
+#include "crypto/secp256k1_key_table.h"
 
 namespace {
 
 using sigil::SecretAccess;
 using sigil::SecretBytes;
 
-// A fixed, valid secp256k1 scalar and Ed25519 seed (benchmark data, not a secret).
+// A fixed, valid secp256k1 scalar and Ed25519 seed (benchmark data, not a
+// secret).
 constexpr std::array<uint8_t, 32> kKey = {0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46,
                                           0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46,
                                           0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46, 0x46};
@@ -69,6 +71,80 @@ void BM_SigilSignRecoverable(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SigilSignRecoverable);
+
+// The costs behind an HSM signature's recovery id: the public-key recovery
+// and verification primitives, and Sigil's normalise-and-find-v over
+// signatures with both recovery ids and both halves of s (as a token gives).
+void BM_RawEcdsaRecover(benchmark::State& state) {
+  secp256k1_context* ctx = RawContext();
+  secp256k1_ecdsa_recoverable_signature sig;
+  if (!secp256k1_ecdsa_sign_recoverable(ctx, &sig, kDigest.data(), kKey.data(), nullptr, nullptr)) std::abort();
+  secp256k1_pubkey pubkey;
+  for (auto _ : state) {
+    if (!secp256k1_ecdsa_recover(ctx, &pubkey, &sig, kDigest.data())) std::abort();
+    benchmark::DoNotOptimize(pubkey);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawEcdsaRecover);
+
+void BM_RawEcdsaVerify(benchmark::State& state) {
+  secp256k1_context* ctx = RawContext();
+  secp256k1_ecdsa_signature sig;
+  secp256k1_pubkey pubkey;
+  if (!secp256k1_ecdsa_sign(ctx, &sig, kDigest.data(), kKey.data(), nullptr, nullptr) ||
+      !secp256k1_ec_pubkey_create(ctx, &pubkey, kKey.data())) {
+    std::abort();
+  }
+  for (auto _ : state) {
+    if (!secp256k1_ecdsa_verify(ctx, &sig, kDigest.data(), &pubkey)) std::abort();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawEcdsaVerify);
+
+void BM_SigilNormalizeAndFindRecoveryId(benchmark::State& state) {
+  const SecretBytes key = SecretBytes::CopyFrom(kKey);
+  auto pub = sigil::crypto::DeriveSecp256k1PublicKey(key);
+  if (!pub.ok()) std::abort();
+  // 64 signatures over different digests; s is flipped to high on every
+  // other one, like a token's CKM_ECDSA output.
+  std::vector<std::pair<sigil::crypto::Hash256, std::array<uint8_t, 64>>> cases;
+  for (int i = 0; i < 64; ++i) {
+    sigil::crypto::Hash256 digest = kDigest;
+    digest[0] = static_cast<uint8_t>(i);
+    auto sig = sigil::crypto::SignRecoverable(key, digest);
+    if (!sig.ok()) std::abort();
+    std::array<uint8_t, 64> rs;
+    std::copy(sig->r.begin(), sig->r.end(), rs.begin());
+    std::copy(sig->s.begin(), sig->s.end(), rs.begin() + 32);
+    if (i % 2 == 1) {
+      secp256k1_ecdsa_signature parsed;
+      if (!secp256k1_ecdsa_signature_parse_compact(RawContext(), &parsed, rs.data())) std::abort();
+      // n - s by negating the scalar as a secret-key tweak: s is a valid
+      // scalar.
+      std::array<uint8_t, 32> s;
+      std::copy(rs.begin() + 32, rs.end(), s.begin());
+      if (!secp256k1_ec_seckey_negate(RawContext(), s.data())) std::abort();
+      std::copy(s.begin(), s.end(), rs.begin() + 32);
+    }
+    cases.emplace_back(digest, rs);
+  }
+  // Arg 1: through the key's precomputed table (what the HSM store uses).
+  auto table = sigil::crypto::Secp256k1KeyTable::Build(*pub);
+  if (!table.ok()) std::abort();
+  const bool with_table = state.range(0) == 1;
+  size_t i = 0;
+  for (auto _ : state) {
+    const auto& [digest, rs] = cases[i++ % cases.size()];
+    auto sig = with_table ? sigil::crypto::NormalizeAndFindRecoveryId(digest, rs, **table)
+                          : sigil::crypto::NormalizeAndFindRecoveryId(digest, rs, *pub);
+    if (!sig.ok()) std::abort();
+    benchmark::DoNotOptimize(*sig);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SigilNormalizeAndFindRecoveryId)->ArgName("table")->Arg(0)->Arg(1);
 
 void BM_RawSchnorrSign32(benchmark::State& state) {
   secp256k1_context* ctx = RawContext();

@@ -14,34 +14,13 @@
 
 #include "base/status.h"
 #include "crypto/internal/declassify.h"
+#include "crypto/internal/secp256k1_context.h"
 #include "crypto/random.h"
 
 namespace sigil::crypto {
 namespace {
 
-// One process-wide context. Signing and key derivation are blinded by
-// secp256k1_context_randomize (side-channel hardening); after this one-time
-// set-up the context is only read, which libsecp256k1 documents as safe from
-// any number of threads.
-const secp256k1_context* Context() {
-  static const secp256k1_context* const ctx = [] {
-    secp256k1_context* c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-    if (c == nullptr) {
-      std::fputs("sigil: secp256k1_context_create failed\n", stderr);
-      std::abort();
-    }
-    std::array<uint8_t, 32> seed;
-    RandomBytes(seed);
-    const int ok = secp256k1_context_randomize(c, seed.data());
-    SecureWipe(seed);
-    if (!ok) {
-      std::fputs("sigil: secp256k1_context_randomize failed\n", stderr);
-      std::abort();
-    }
-    return c;
-  }();
-  return ctx;
-}
+const secp256k1_context* Context() { return internal::Secp256k1Context(); }
 
 // The 32 key bytes, read in place from locked memory (never copied out).
 const uint8_t* KeyBytes(const SecretBytes& key) { return key.Reveal(SecretAccess::Get()).data(); }
@@ -252,9 +231,7 @@ absl::StatusOr<Secp256k1PublicKey> RecoverPublicKey(const Hash256& digest, const
   return SerializeUncompressed(pubkey);
 }
 
-absl::StatusOr<RecoverableSignature> NormalizeAndFindRecoveryId(const Hash256& digest,
-                                                                std::span<const uint8_t, 64> rs,
-                                                                const Secp256k1PublicKey& expected) {
+absl::StatusOr<std::array<uint8_t, 64>> NormalizeLowS(std::span<const uint8_t, 64> rs) {
   secp256k1_ecdsa_signature plain;
   if (!secp256k1_ecdsa_signature_parse_compact(Context(), &plain, rs.data())) {
     return absl::InvalidArgumentError("signature r or s is not below the group order");
@@ -262,17 +239,29 @@ absl::StatusOr<RecoverableSignature> NormalizeAndFindRecoveryId(const Hash256& d
   secp256k1_ecdsa_signature_normalize(Context(), &plain, &plain);
   std::array<uint8_t, 64> normalized;
   secp256k1_ecdsa_signature_serialize_compact(Context(), normalized.data(), &plain);
+  return normalized;
+}
+
+RecoverableSignature WithRecoveryId(std::span<const uint8_t, 64> rs, uint8_t recovery_id) {
+  RecoverableSignature out;
+  std::copy_n(rs.begin(), 32, out.r.begin());
+  std::copy_n(rs.begin() + 32, 32, out.s.begin());
+  out.recovery_id = recovery_id;
+  return out;
+}
+
+absl::StatusOr<RecoverableSignature> NormalizeAndFindRecoveryId(const Hash256& digest,
+                                                                std::span<const uint8_t, 64> rs,
+                                                                const Secp256k1PublicKey& expected) {
+  using Compact = std::array<uint8_t, 64>;
+  ASSIGN_OR_RETURN(const Compact normalized, NormalizeLowS(rs));
   for (int recid = 0; recid <= 1; ++recid) {
     secp256k1_ecdsa_recoverable_signature rsig;
     secp256k1_pubkey pubkey;
     if (!secp256k1_ecdsa_recoverable_signature_parse_compact(Context(), &rsig, normalized.data(), recid)) continue;
     if (!secp256k1_ecdsa_recover(Context(), &pubkey, &rsig, digest.data())) continue;
     if (SerializeUncompressed(pubkey) != expected) continue;
-    RecoverableSignature out;
-    std::copy_n(normalized.begin(), 32, out.r.begin());
-    std::copy_n(normalized.begin() + 32, 32, out.s.begin());
-    out.recovery_id = static_cast<uint8_t>(recid);
-    return out;
+    return WithRecoveryId(normalized, static_cast<uint8_t>(recid));
   }
   return absl::InvalidArgumentError(
       "signature does not verify against the expected public key with either recovery id");

@@ -51,6 +51,12 @@ bool VerifyEcdsa(const Secp256k1PublicKey& public_key, const Hash256& digest, st
 // Recovers the signer's public key. Rejects high-s and recovery ids other than 0/1.
 absl::StatusOr<Secp256k1PublicKey> RecoverPublicKey(const Hash256& digest, const RecoverableSignature& sig);
 
+// r||s with s replaced by n - s when s > n/2 (the same signature in the
+// form Ethereum accepts). InvalidArgument if r or s is not below n.
+absl::StatusOr<std::array<uint8_t, 64>> NormalizeLowS(std::span<const uint8_t, 64> rs);
+// The RecoverableSignature of r||s and a recovery id (no check).
+RecoverableSignature WithRecoveryId(std::span<const uint8_t, 64> rs, uint8_t recovery_id);
+
 // For signatures made elsewhere (an HSM's CKM_ECDSA): normalises s to low-s
 // and finds the recovery id that yields `expected`. Error if none does.
 absl::StatusOr<RecoverableSignature> NormalizeAndFindRecoveryId(const Hash256& digest,

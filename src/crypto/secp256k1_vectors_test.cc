@@ -13,6 +13,7 @@
 #include "base/hex.h"
 #include "crypto/hash.h"
 #include "crypto/secp256k1.h"
+#include "crypto/secp256k1_key_table.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -47,7 +48,43 @@ struct WycheproofTally {
   int total = 0;
   int valid = 0;
   int invalid = 0;
+  int generic_ok = 0;       // given a recovery id 0/1 by libsecp256k1's recovery
+  int table_confirmed = 0;  // of those, confirmed by the key table alone
 };
+
+// The key table's one-pass check (secp256k1_key_table.h) against
+// libsecp256k1 on the same signature after low-s normalisation: it may
+// confirm only what libsecp256k1 accepts, with the recovery id
+// libsecp256k1's recovery agrees with; whatever it does not confirm still
+// gets the library's answer through the fallback.
+void CheckKeyTableAgrees(const Secp256k1PublicKey& pub, const Hash256& digest, const std::array<uint8_t, 64>& rs,
+                         bool verified, WycheproofTally* tally) {
+  static Secp256k1KeyTableCache tables(/*capacity=*/4,
+                                       /*min_uses=*/1);  // one per test group
+  std::shared_ptr<const Secp256k1KeyTable> table = tables.Lookup(pub);
+  ASSERT_NE(table, nullptr);
+  auto generic = NormalizeAndFindRecoveryId(digest, rs, pub);
+  auto fast = NormalizeAndFindRecoveryId(digest, rs, *table);
+  // Valid signatures whose R has x >= n (Wycheproof's "large x-coordinate"
+  // cases) need recovery id 2 or 3, which Ethereum cannot carry: refused by
+  // both.
+  if (generic.ok()) {
+    EXPECT_TRUE(verified);
+  }
+  ASSERT_EQ(fast.ok(), generic.ok());
+  if (!generic.ok()) return;
+  ++tally->generic_ok;
+  EXPECT_EQ(fast->r, generic->r);
+  EXPECT_EQ(fast->s, generic->s);
+  EXPECT_EQ(fast->recovery_id, generic->recovery_id);
+  std::array<uint8_t, 64> low;
+  std::copy(generic->r.begin(), generic->r.end(), low.begin());
+  std::copy(generic->s.begin(), generic->s.end(), low.begin() + 32);
+  if (auto confirmed = table->ConfirmRecoveryId(digest, low)) {
+    EXPECT_EQ(*confirmed, generic->recovery_id);
+    ++tally->table_confirmed;
+  }
+}
 
 // Runs one Wycheproof ECDSA file. Expected results are "valid" (must
 // verify) and "invalid" (must not). None of the three secp256k1 files has
@@ -77,6 +114,9 @@ WycheproofTally RunWycheproofEcdsa(const std::string& file, Encoding encoding, H
           // The default verifier is the strict (low-s) one.
           if (verified && high_s == HighS::kReject) {
             EXPECT_TRUE(VerifyEcdsa(*pub, digest, rs));
+          }
+          if (sig.size() == rs.size()) {
+            CheckKeyTableAgrees(*pub, digest, rs, verified, &tally);
           }
         }
       }
@@ -109,6 +149,10 @@ TEST(Secp256k1VectorsTest, WycheproofDerHighSAccepted) {
 TEST(Secp256k1VectorsTest, WycheproofP1363HighSAccepted) {
   WycheproofTally t =
       RunWycheproofEcdsa("wycheproof/ecdsa_secp256k1_sha256_p1363_test.json", Encoding::kP1363, HighS::kAccept);
+  // Every signature the generic path gives a recovery id 0/1 is confirmed
+  // by the table alone (its R has x = r < n, which is what the table checks).
+  EXPECT_GT(t.generic_ok, 0);
+  EXPECT_EQ(t.table_confirmed, t.generic_ok);
   EXPECT_EQ(t.total, 252);
   EXPECT_EQ(t.valid + t.invalid, t.total);
 }
@@ -142,7 +186,8 @@ TEST(Secp256k1VectorsTest, DerParserAgreesWithLibsecp256k1) {
         SCOPED_TRACE(std::string(file) + " tcId " + std::to_string(t.at("tcId").get<int>()));
         if (ours.ok()) {
           EXPECT_TRUE(lib_ok);
-          // libsecp256k1 also zeroes values >= n, which we leave to verification.
+          // libsecp256k1 also zeroes values >= n, which we leave to
+          // verification.
           secp256k1_ecdsa_signature in_range;
           if (secp256k1_ecdsa_signature_parse_compact(ctx, &in_range, ours->data())) {
             EXPECT_EQ(lib_rs, *ours);
@@ -177,7 +222,9 @@ TEST(Secp256k1VectorsTest, DerParserEdgeCases) {
       {"300602010102010100", false, "trailing byte after the sequence"},
       {"3007020101020101", false, "sequence length too long"},
       {"3005020101020101", false, "sequence length too short"},
-      {"30810602010102010" "1", false, "long-form length"},
+      {"30810602010102010"
+       "1",
+       false, "long-form length"},
       {"30050200020101", false, "empty integer"},
       {"3006030101020101", false, "wrong tag for r"},
       {"3006020101030101", false, "wrong tag for s"},
@@ -206,7 +253,10 @@ TEST(Secp256k1VectorsTest, Bip340) {
   const std::string csv = ReadVectorFile("bip340/test-vectors.csv");
   std::vector<std::string> lines = absl::StrSplit(csv, '\n', absl::SkipWhitespace());
   ASSERT_FALSE(lines.empty());
-  EXPECT_EQ(lines[0].rfind("index,secret key,public key,aux_rand,message,signature,verification result", 0), 0u);
+  EXPECT_EQ(lines[0].rfind("index,secret key,public "
+                           "key,aux_rand,message,signature,verification result",
+                           0),
+            0u);
   int rows = 0;
   int signed_rows = 0;
   for (size_t i = 1; i < lines.size(); ++i) {

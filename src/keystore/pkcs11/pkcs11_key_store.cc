@@ -483,8 +483,9 @@ absl::StatusOr<std::string> Pkcs11KeyStore::TokenObjectId(std::string_view key_i
   return absl::NotFoundError("key " + std::string(key_id) + " has no version " + std::to_string(version));
 }
 
-absl::StatusOr<Pkcs11KeyStore::Record> Pkcs11KeyStore::ActiveRecord(std::string_view key_id, KeyType type,
-                                                                     KeyPurpose purpose) {
+absl::StatusOr<std::shared_ptr<const Pkcs11KeyStore::Record>> Pkcs11KeyStore::ActiveRecord(std::string_view key_id,
+                                                                                          KeyType type,
+                                                                                          KeyPurpose purpose) {
   if (!LooksLikeKeyId(key_id)) {
     return absl::InvalidArgumentError("signing takes a key id (key_...), not a name: '" +
                                       std::string(key_id.substr(0, kMaxKeyNameSize)) + "'");
@@ -506,7 +507,7 @@ absl::StatusOr<Pkcs11KeyStore::Record> Pkcs11KeyStore::ActiveRecord(std::string_
   }
   RETURN_IF_ERROR(CheckKeyUsable(latest->info, type, purpose));
   RETURN_IF_ERROR(RefusalOf(*latest));
-  return *latest;
+  return latest;
 }
 
 void Pkcs11KeyStore::ForgetLatest(const std::string& key_id) {
@@ -544,14 +545,17 @@ absl::Status Pkcs11KeyStore::SignInToken(const Record& record, CK_MECHANISM_TYPE
 
 absl::StatusOr<crypto::RecoverableSignature> Pkcs11KeyStore::SignEcdsa(std::string_view key_id, KeyPurpose purpose,
                                                                        const crypto::Hash256& digest) {
-  ASSIGN_OR_RETURN(Record record, ActiveRecord(key_id, KeyType::kSecp256k1, purpose));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Record> active, ActiveRecord(key_id, KeyType::kSecp256k1, purpose));
+  const Record& record = *active;
   std::array<uint8_t, 64> rs{};
   RETURN_IF_ERROR(SignInToken(record, CKM_ECDSA, digest, rs));
   ASSIGN_OR_RETURN(auto public_key, crypto::ParseSecp256k1PublicKey(record.info.public_key));
   // CKM_ECDSA gives r||s with s high about half the time and no recovery
   // id; Ethereum needs low-s and v. Finding v against the stored public key
   // also proves the token signed with the key Sigil recorded.
-  auto sig = crypto::NormalizeAndFindRecoveryId(digest, rs, public_key);
+  std::shared_ptr<const crypto::Secp256k1KeyTable> table = tables_.Lookup(public_key);
+  auto sig = table != nullptr ? crypto::NormalizeAndFindRecoveryId(digest, rs, *table)
+                              : crypto::NormalizeAndFindRecoveryId(digest, rs, public_key);
   if (!sig.ok()) {
     return absl::InternalError("the signature token '" + pool_->token_label() + "' made with key '" +
                                record.info.name + "' does not match its recorded public key (" +
@@ -573,7 +577,8 @@ absl::StatusOr<crypto::SchnorrSignature> Pkcs11KeyStore::SignSchnorr(std::string
 
 absl::StatusOr<crypto::Ed25519Signature> Pkcs11KeyStore::SignEd25519(std::string_view key_id, KeyPurpose purpose,
                                                                      std::span<const uint8_t> message) {
-  ASSIGN_OR_RETURN(Record record, ActiveRecord(key_id, KeyType::kEd25519, purpose));
+  ASSIGN_OR_RETURN(std::shared_ptr<const Record> active, ActiveRecord(key_id, KeyType::kEd25519, purpose));
+  const Record& record = *active;
   crypto::Ed25519Signature sig{};
   RETURN_IF_ERROR(SignInToken(record, CKM_EDDSA, message, sig));
   crypto::Ed25519PublicKey public_key{};

@@ -44,6 +44,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "crypto/secp256k1_key_table.h"
 #include "keystore/key_store.h"
 #include "keystore/pkcs11/session_pool.h"
 #include "store/store.h"
@@ -114,7 +115,8 @@ class Pkcs11KeyStore final : public KeyStore {
   absl::Status GenerateInToken(KeyType type, std::string_view label, Record* record);
   void DestroyInToken(const std::string& cka_id_hex);
   // The active version of key_id after CheckKeyUsable and the refusal list.
-  absl::StatusOr<Record> ActiveRecord(std::string_view key_id, KeyType type, KeyPurpose purpose);
+  absl::StatusOr<std::shared_ptr<const Record>> ActiveRecord(std::string_view key_id, KeyType type,
+                                                          KeyPurpose purpose);
   // Finds the private key object for a record in `session`, verifying its
   // attributes when it is not cached for the current pool generation.
   Pkcs11Call FindPrivateKey(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE session, const Record& record,
@@ -143,6 +145,10 @@ class Pkcs11KeyStore final : public KeyStore {
   // Archive (which hold write_mu_); this process is the only writer.
   absl::flat_hash_map<std::string, std::shared_ptr<const Record>> latest_ ABSL_GUARDED_BY(mu_);
   uint64_t forgotten_ ABSL_GUARDED_BY(mu_) = 0;  // ForgetLatest calls so far
+  // Precomputed multiples of the secp256k1 keys that sign, so checking the
+  // token's signature and finding its recovery id costs about half of the
+  // generic path (built at a key's first signature, ~20 ms).
+  crypto::Secp256k1KeyTableCache tables_{/*capacity=*/16, /*min_uses=*/1};
 };
 
 }  // namespace sigil::keystore::pkcs11
