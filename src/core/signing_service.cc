@@ -208,6 +208,15 @@ absl::StatusOr<DecodedPayload> SigningService::Decode(const KeyView& key, const 
   return p;
 }
 
+absl::Status SigningService::CheckSignedByKey(const KeyView& key, const crypto::Hash256& digest,
+                                              const crypto::RecoverableSignature& sig) {
+  auto pub = crypto::ParseSecp256k1PublicKey(key.info.public_key);
+  if (!pub.ok() || !crypto::VerifyRecoverable(digest, sig, *pub, key_tables_.Lookup(*pub).get())) {
+    return absl::InternalError("signature does not recover to the key");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<nlohmann::json> SigningService::SignDecoded(const KeyView& key, const DecodedPayload& p,
                                                            crypto::Hash256* signature_hash) {
   const auto purpose = keystore::KeyPurpose::kSigning;
@@ -217,18 +226,15 @@ absl::StatusOr<nlohmann::json> SigningService::SignDecoded(const KeyView& key, c
       ASSIGN_OR_RETURN(auto sig, d_.keys.SignEcdsa(key.info.id, purpose, p.digest));
       if (p.kind == policy::Kind::kEthTx) {
         ASSIGN_OR_RETURN(auto signed_tx, eth::SignedTransaction::Create(*p.tx, sig));
-        // Verify before release: the sender must be this key.
-        ASSIGN_OR_RETURN(auto sender, signed_tx.RecoverSender());
-        if (sender.ToChecksumHex() != key.address) return absl::InternalError("signature does not recover to the key");
+        // Verify before release: the sender must be this key (the digest is
+        // the transaction's signing hash; the address is the key's).
+        RETURN_IF_ERROR(CheckSignedByKey(key, p.digest, sig));
         Bytes raw = signed_tx.Encode();
         result = {{"raw", HexEncode0x(raw)}, {"hash", HexEncode0x(signed_tx.Hash())}, {"from", key.address}};
         *signature_hash = crypto::Sha256(raw);
       } else {
         auto rsv = EcdsaWithV(sig);
-        ASSIGN_OR_RETURN(auto pub, crypto::RecoverPublicKey(p.digest, sig));
-        if (!std::equal(pub.begin(), pub.end(), key.info.public_key.begin(), key.info.public_key.end())) {
-          return absl::InternalError("signature does not recover to the key");
-        }
+        RETURN_IF_ERROR(CheckSignedByKey(key, p.digest, sig));
         result = {{"signature", HexEncode0x(rsv)}, {"from", key.address}};
         *signature_hash = crypto::Sha256(rsv);
       }

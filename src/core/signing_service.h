@@ -37,6 +37,7 @@
 #include "audit/audit_log.h"
 #include "base/clock.h"
 #include "core/payload.h"
+#include "crypto/secp256k1_key_table.h"
 #include "keystore/key_store.h"
 #include "nlohmann/json.hpp"
 #include "policy/approval_book.h"
@@ -139,7 +140,16 @@ class SigningService {
 
   absl::StatusOr<audit::AuditReceipt> Append(audit::AuditRecord record);
 
+  // Verify before release: `sig` must be a valid signature over `digest`
+  // by the key's recorded public key, with exactly that recovery id.
+  absl::Status CheckSignedByKey(const KeyView& key, const crypto::Hash256& digest,
+                                const crypto::RecoverableSignature& sig);
+
   Deps d_;
+  // Precomputed multiples of the secp256k1 keys that sign often (from their
+  // 64th signature; at most 32 keys, 510 KiB each), so the check above costs
+  // about 30 us instead of a 40 us public-key recovery.
+  crypto::Secp256k1KeyTableCache key_tables_{/*capacity=*/32, /*min_uses=*/64};
   std::atomic<bool> audit_ok_{true};
   absl::Mutex keys_mu_;
   struct AddressedVersion {

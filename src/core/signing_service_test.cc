@@ -7,6 +7,7 @@
 #include "chains/ethereum/transaction.h"
 #include "chains/ethereum/transaction_request.h"
 #include "crypto/random.h"
+#include "keystore/forwarding_key_store.h"
 #include "policy/ledger_journal.h"
 #include "testing/memory_key_store.h"
 #include "testing/memory_store.h"
@@ -93,6 +94,53 @@ TEST_F(SigningServiceTest, SignsWhatPolicyAllowsAndTheSenderIsTheKey) {
   EXPECT_EQ(signed_tx->RecoverSender()->ToChecksumHex(), r.address);
   ASSERT_TRUE(r.receipt.has_value());
   EXPECT_EQ(log_->Size(), r.receipt->seq + 1);  // the record is durable before the answer
+}
+
+// A keystore whose ECDSA signatures can be corrupted on the way out, as a
+// faulty signer or HSM would return them.
+class CorruptingKeyStore final : public keystore::ForwardingKeyStore {
+ public:
+  enum class Fault { kNone, kFlipBitInS, kFlipRecoveryId };
+  using ForwardingKeyStore::ForwardingKeyStore;
+  void Set(Fault fault) { fault_ = fault; }
+  absl::StatusOr<crypto::RecoverableSignature> SignEcdsa(std::string_view key_id, keystore::KeyPurpose purpose,
+                                                         const crypto::Hash256& digest) override {
+    auto sig = ForwardingKeyStore::SignEcdsa(key_id, purpose, digest);
+    if (!sig.ok()) return sig;
+    if (fault_ == Fault::kFlipBitInS) sig->s[20] ^= 0x10;
+    if (fault_ == Fault::kFlipRecoveryId) sig->recovery_id ^= 1;
+    return sig;
+  }
+
+ private:
+  Fault fault_ = Fault::kNone;
+};
+
+// Verify before release: a signature that is not by the key (a fault in
+// the signer) never leaves, before and after the key's precomputed table
+// takes over the check (from its 64th signature).
+TEST_F(SigningServiceTest, AFaultySignatureNeverLeaves) {
+  CorruptingKeyStore keys(keys_);
+  SigningService service(SigningService::Deps{keys, *log_, *engine_, *approvals_, *lockdown_, clock_, {}});
+  ASSERT_TRUE(service.RefreshKeys().ok());
+  uint64_t nonce = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (auto fault : {CorruptingKeyStore::Fault::kFlipBitInS, CorruptingKeyStore::Fault::kFlipRecoveryId}) {
+      keys.Set(fault);
+      SignResponse r = service.Sign(agent_, Tx("1", nonce++));
+      EXPECT_NE(r.outcome, Outcome::kSigned) << round;
+      EXPECT_FALSE(r.result.contains("raw")) << round;
+      EXPECT_NE(r.message.find("does not recover to the key"), std::string::npos) << r.message;
+    }
+    keys.Set(CorruptingKeyStore::Fault::kNone);
+    for (int i = 0; i < 70; ++i) {
+      SignResponse ok = service.Sign(agent_, Tx("1", nonce++));
+      ASSERT_EQ(ok.outcome, Outcome::kSigned) << ok.message;
+      auto signed_tx = eth::SignedTransaction::Parse(*HexDecode(ok.result["raw"].get<std::string>()));
+      ASSERT_TRUE(signed_tx.ok());
+      EXPECT_EQ(signed_tx->RecoverSender()->ToChecksumHex(), ok.address);
+    }
+  }
 }
 
 TEST_F(SigningServiceTest, BudgetHoldsAndRefusalNamesTheRule) {
