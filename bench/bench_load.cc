@@ -11,7 +11,10 @@
 //     send time, so a stall is not hidden by the client waiting),
 //   * an overload phase: far more concurrent requests than the server admits
 //     (max_inflight); the share answered 503/429 and how fast.
-// Each phase runs SIGIL_BENCH_SECONDS (default 3) seconds. The figures are
+//   * the process's CPU time (server and client) per signed request at 64
+//     connections: on a shared machine a steadier figure than the rate.
+// Each phase runs SIGIL_BENCH_SECONDS (default 3) seconds; SIGIL_BENCH_WORKERS
+// sets the daemon's handler threads (default: the daemon's own). The figures are
 // checked, not just printed: the process exits 1 if a signed request was
 // refused, a response was malformed, or the overload phase saw no
 // rejection at all (timings are printed, never checked); so a smoke run
@@ -66,6 +69,14 @@ double PhaseSeconds() {
   const char* v = std::getenv("SIGIL_BENCH_SECONDS");
   double s = v ? std::atof(v) : 3.0;
   return s > 0 ? s : 3.0;
+}
+
+// CPU time (user + system) this process has used so far, in microseconds.
+double ProcessCpuMicros() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+  return us(u.ru_utime) + us(u.ru_stime);
 }
 
 double Percentile(std::vector<int64_t> v, double p) {
@@ -321,6 +332,7 @@ int main() {
   }
   sigil::daemon::Config config;
   config.dev = true;
+  if (const char* w = std::getenv("SIGIL_BENCH_WORKERS")) config.workers = std::atoi(w);
   config.data_dir = (dir / "data").string();
   config.listen = {"127.0.0.1:0"};
   auto daemon = sigil::daemon::Daemon::Start(config);
@@ -402,7 +414,9 @@ int main() {
 
   Load load(port, agent, from);
   (void)load.ClosedLoop(8, std::min(0.5, seconds));  // warm up
+  const double cpu_before = ProcessCpuMicros();
   auto peak = load.ClosedLoop(64, seconds);
+  const double cpu_per_request = (ProcessCpuMicros() - cpu_before) / static_cast<double>(std::max<size_t>(1, peak.size()));
   check_all_signed("64 connections", peak);
   const double rps = static_cast<double>(peak.size()) / seconds;
   std::vector<int64_t> lat;
@@ -410,6 +424,8 @@ int main() {
   std::printf("64 connections: %.0f signed requests/s (p50 %.0f us, p99 %.0f us)\n", rps, Percentile(lat, 0.5),
               Percentile(lat, 0.99));
   std::printf("ratio end-to-end / raw two-core signing: %.1f%% (goal >= 50%%)\n", 100.0 * rps / raw);
+  std::printf("  process CPU (server + client) per signed request: %.0f us (raw signing: %.0f us per core)\n",
+              cpu_per_request, 2e6 / raw);
   {
     Load nobudget(port, agent, from2);
     auto s2 = nobudget.ClosedLoop(64, seconds);

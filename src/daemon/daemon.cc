@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/synchronization/mutex.h"
 #include "attest/environment_check.h"
 #include "attest/reporter.h"
 #include "audit/audit_log.h"
@@ -539,7 +540,7 @@ void Daemon::Impl::Housekeeping() {
     if (expired.ok()) {
       for (const auto& ev : *expired) (void)core->Record("approval.expire", "sigil", {{"approval_id", ev.id}});
     }
-    (void)ledger->Compact();
+    (void)ledger->MaybeCompact();
     RefreshEnvironmentCheck();
     lock.lock();
   }
@@ -552,6 +553,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
   // Known answers first: a broken primitive must never sign anything.
   RETURN_IF_ERROR(crypto::RunSelfTest());
   HardenProcess(config.allow_core_dumps);
+#ifdef NDEBUG
+  // Debian builds absl without NDEBUG, so its Mutex deadlock detector (a
+  // debugging aid: a global lock and graph update on every acquisition)
+  // would run in our release builds too. Debug builds and tests keep it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+#endif
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   RETURN_IF_ERROR(impl->Open());

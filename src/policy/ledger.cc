@@ -30,6 +30,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerJournal& journal, con
   RETURN_IF_ERROR(ledger->Load(&records, &live));
   // A journal mostly made of spending that no longer counts is rewritten at
   // start-up. If that fails the old journal is still complete; carry on.
+  ledger->journal_records_ = records;
+  {
+    absl::MutexLock journal_lock(&ledger->journal_mu_);
+    ledger->records_after_compaction_ = records;
+  }
   if (records > kCompactAtStartupRecords && records > 2 * live) (void)ledger->Compact();
   return ledger;
 }
@@ -171,6 +176,7 @@ absl::StatusOr<ReserveOutcome> Ledger::Reserve(std::span<const BudgetCharge> cha
     {
       absl::ReaderMutexLock journal_lock(&journal_mu_);
       st = journal_.Append(record);
+      journal_records_.fetch_add(1, std::memory_order_relaxed);  // a failed append may have left a line too
     }
     if (!st.ok()) {
       absl::MutexLock lock(&mu_);
@@ -218,6 +224,7 @@ absl::Status Ledger::Commit(ReservationId id) {
   if (!journaled) return absl::OkStatus();
   // Informational: an uncommitted reservation already counts as spent.
   absl::ReaderMutexLock journal_lock(&journal_mu_);
+  journal_records_.fetch_add(1, std::memory_order_relaxed);
   return journal_.AppendLazily(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
 }
 
@@ -237,6 +244,7 @@ absl::Status Ledger::Release(ReservationId id) {
   if (!journaled) return absl::OkStatus();
   absl::ReaderMutexLock journal_lock(&journal_mu_);
   // Lazily: if a crash loses it, the reservation counts as spent (safe).
+  journal_records_.fetch_add(1, std::memory_order_relaxed);
   absl::Status st = journal_.AppendLazily(LedgerRecord{LedgerRecord::Type::kRelease, id, 0, {}});
   if (!st.ok()) {
     return absl::UnavailableError("reservation released in memory, but the release could not be recorded; after "
@@ -303,7 +311,21 @@ absl::Status Ledger::Compact() {
       if (!pending) records.push_back(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
     }
   }
-  return journal_.Rewrite(records);
+  RETURN_IF_ERROR(journal_.Rewrite(records));
+  // Appenders are held off by journal_mu_: the file holds exactly these.
+  journal_records_ = records.size();
+  records_after_compaction_ = records.size();
+  return absl::OkStatus();
+}
+
+absl::Status Ledger::MaybeCompact() {
+  {
+    absl::MutexLock journal_lock(&journal_mu_);
+    if (journal_records_.load(std::memory_order_relaxed) < 2 * records_after_compaction_ + kCompactGrowthRecords) {
+      return absl::OkStatus();
+    }
+  }
+  return Compact();
 }
 
 size_t Ledger::pending_count() const {

@@ -29,6 +29,7 @@
 // Thread-safety: all methods are safe to call concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -91,10 +92,15 @@ class Ledger {
   std::vector<Uint256> Spent(std::span<const BudgetCharge> charges);
 
   // Rewrites the journal with only what still counts (entries inside their
-  // windows) and drops empty accounts. Safe to run while requests flow; the
-  // owner should call it now and then (e.g. hourly) so the journal stays
-  // about as large as the longest window's traffic.
+  // windows) and drops empty accounts. Safe to run while requests flow, but
+  // it holds up every Reserve while it rewrites the file (O(live entries)).
   [[nodiscard]] absl::Status Compact();
+  // Compacts only when the journal has grown to twice what the last
+  // compaction (or the load) left plus kCompactGrowthRecords: the rewrite
+  // then costs O(1) per appended record however long the windows are, and
+  // the journal stays within about twice the live entries. The owner calls
+  // it periodically (e.g. every few seconds); most calls do nothing.
+  [[nodiscard]] absl::Status MaybeCompact();
 
   size_t pending_count() const;
   size_t account_count() const;
@@ -119,6 +125,7 @@ class Ledger {
 
   Ledger(LedgerJournal& journal, const Clock& clock) : journal_(journal), clock_(clock) {}
   static constexpr size_t kCompactAtStartupRecords = 4096;
+  static constexpr uint64_t kCompactGrowthRecords = 4096;
   absl::Status Load(size_t* record_count, size_t* live_entries);
   Account& AccountFor(const std::string& name, absl::Duration window) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Account& AccountFor(const std::string& key, const std::string& name, absl::Duration window)
@@ -136,6 +143,10 @@ class Ledger {
   absl::node_hash_map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<ReservationId, Pending> pending_ ABSL_GUARDED_BY(mu_);
   ReservationId next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  // Records in the journal (appended since the last rewrite included), and
+  // how many the last rewrite (or the load) left.
+  std::atomic<uint64_t> journal_records_{0};
+  uint64_t records_after_compaction_ ABSL_GUARDED_BY(journal_mu_) = 0;
 };
 
 }  // namespace sigil::policy

@@ -238,6 +238,29 @@ TEST_F(LedgerTest, OpenCompactsAJournalOfMostlyExpiredSpending) {
   EXPECT_GT(*restarted->Reserve(c)->id, *live->id);
 }
 
+TEST_F(LedgerTest, MaybeCompactRewritesOnlyAfterTheJournalHasGrown) {
+  // A long window: nothing expires, so a rewrite would not shrink anything.
+  std::vector<BudgetCharge> day = {Charge("d", absl::Hours(24), 1, std::nullopt)};
+  auto spend = [&](int n) {
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(ledger_->Commit(*ledger_->Reserve(day)->id).ok());
+  };
+  spend(1000);  // 2000 records: below the growth allowance
+  ASSERT_TRUE(ledger_->MaybeCompact().ok());
+  EXPECT_EQ(journal_.size(), 2000u);  // untouched
+  spend(1100);  // 4200 records
+  ASSERT_TRUE(ledger_->MaybeCompact().ok());
+  // Rewritten: the id floor, then reserve + commit per reservation.
+  EXPECT_EQ(journal_.size(), 4201u);
+  spend(10);
+  ASSERT_TRUE(ledger_->MaybeCompact().ok());
+  EXPECT_EQ(journal_.size(), 4221u);  // not again until it has doubled (plus the allowance)
+  clock_.Advance(absl::Hours(25));  // everything expires
+  spend(4200);  // 4221 + 8400 records > 2 * 4201 + 4096
+  ASSERT_TRUE(ledger_->MaybeCompact().ok());
+  EXPECT_EQ(journal_.size(), 8401u);
+  EXPECT_EQ(SpentOf(*Restart(), "d", absl::Hours(24)), U(4200));
+}
+
 TEST_F(LedgerTest, ReplayIgnoresDuplicateReserveRecords) {
   std::vector<BudgetCharge> c = {Charge("a", absl::Hours(1), 5, 100)};
   auto r = ledger_->Reserve(c);
@@ -265,6 +288,18 @@ TEST(LedgerRecordTest, EncodeDecodeRoundTrip) {
   EXPECT_EQ(DecodeLedgerRecord(R"({"t":"what","id":1})").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeLedgerRecord(R"({"t":"reserve","id":1,"ts":0,"c":[{"a":"x","w":60,"v":"-1"}]})").status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+TEST(LedgerRecordTest, EncodingIsTheDocumentedLine) {
+  // Journals written before the encoder was hand-rolled must stay byte-identical.
+  LedgerRecord r{LedgerRecord::Type::kReserve, 42, 1767225600123456789,
+                 {LedgerCharge{"rule:x|key:k|value", absl::Hours(24), U(10000000000000000)},
+                  LedgerCharge{"agent:\"odd\"\n\x01", absl::Seconds(60), U(1)}}};
+  EXPECT_EQ(EncodeLedgerRecord(r),
+            R"({"c":[{"a":"rule:x|key:k|value","v":"10000000000000000","w":86400},)"
+            R"({"a":"agent:\"odd\"\n\u0001","v":"1","w":60}],"id":42,"t":"reserve","ts":1767225600123456789})");
+  EXPECT_EQ(EncodeLedgerRecord(LedgerRecord{LedgerRecord::Type::kCommit, 7, 0, {}}), R"({"id":7,"t":"commit"})");
+  EXPECT_EQ(EncodeLedgerRecord(LedgerRecord{LedgerRecord::Type::kIdFloor, 9, 0, {}}), R"({"id":9,"t":"id_floor"})");
 }
 
 // 64 threads x 1,000 requests against budgets that allow exactly K; some

@@ -20,7 +20,7 @@ Uint256 Median(std::vector<Uint256>& v) {
 }
 
 // How many robust deviations `x` lies above the samples' median: 0, 3, 6 or 10.
-int Deviations(const Uint256& x, std::vector<Uint256> samples, Uint256* median_out) {
+int Deviations(const Uint256& x, std::vector<Uint256>&& samples, Uint256* median_out) {
   auto [median, mad] = MedianMad(std::move(samples));
   *median_out = median;
   if (x <= median) return 0;
@@ -43,14 +43,13 @@ std::string Short(const std::string& s) { return s.size() > 14 ? s.substr(0, 8) 
 
 std::pair<Uint256, Uint256> MedianMad(std::vector<Uint256> samples) {
   if (samples.empty()) return {Uint256(), Uint256()};
-  Uint256 median = Median(samples);
-  std::vector<Uint256> dev;
-  dev.reserve(samples.size());
-  for (const Uint256& s : samples) dev.push_back(s >= median ? s.SaturatingSub(median) : median.SaturatingSub(s));
-  return {median, Median(dev)};
+  const Uint256 median = Median(samples);
+  // The samples become their deviations: no second vector.
+  for (Uint256& s : samples) s = s >= median ? s.SaturatingSub(median) : median.SaturatingSub(s);
+  return {median, Median(samples)};
 }
 
-RiskAssessment RiskScorer::Score(const Facts& f, const RiskInputs& in) const {
+RiskAssessment RiskScorer::Score(const Facts& f, RiskInputs in) const {
   RiskAssessment out;
   auto add = [&](std::string name, int points, std::string detail) {
     out.factors.push_back(RiskFactor{std::move(name), points, std::move(detail)});
@@ -75,7 +74,7 @@ RiskAssessment RiskScorer::Score(const Facts& f, const RiskInputs& in) const {
     }
     if (!native.IsZero() && in.native_samples.size() >= options_.outlier_min_samples) {
       Uint256 median;
-      int k = Deviations(native, in.native_samples, &median);
+      int k = Deviations(native, std::move(in.native_samples), &median);
       if (k > worst) {
         worst = k;
         worst_detail = "value " + (f.kind == Kind::kEthTx ? FormatWei(native) : native.ToDecimal()) +
@@ -86,10 +85,11 @@ RiskAssessment RiskScorer::Score(const Facts& f, const RiskInputs& in) const {
   }
   HistoryEvent probe = MakeHistoryEvent(f, Effect::kAllow);
   for (const auto& [token, amount] : probe.token_amounts) {
-    for (const auto& [t, samples] : in.token_samples) {
+    for (auto& [t, samples] : in.token_samples) {
       if (t != token || samples.size() < options_.outlier_min_samples || amount.IsZero()) continue;
       Uint256 median;
-      int k = Deviations(amount, samples, &median);
+      // A token listed twice in one request reads its samples again.
+      int k = Deviations(amount, std::vector<Uint256>(samples), &median);
       if (k > worst) {
         worst = k;
         worst_detail = "amount " + amount.ToDecimal() + " of token " + Short(token) + " is more than " +

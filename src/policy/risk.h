@@ -52,7 +52,9 @@ class RiskScorer {
   RiskScorer() : RiskScorer(Options{}) {}
   explicit RiskScorer(Options options) : options_(options) {}
 
-  RiskAssessment Score(const Facts& facts, const RiskInputs& inputs) const;
+  // Takes `inputs` by value: scoring reorders the samples in place (a median
+  // is a selection), so a caller done with them moves them in.
+  RiskAssessment Score(const Facts& facts, RiskInputs inputs) const;
   RiskAssessment Score(const Facts& facts, const History& history, absl::Time now) const {
     return Score(facts, history.InputsFor(facts, now));
   }
@@ -62,7 +64,8 @@ class RiskScorer {
 };
 
 // Median (the lower one for an even count) and median absolute deviation of
-// `samples`, exactly. Both zero for no samples.
+// `samples`, exactly. Both zero for no samples. Works in place: pass a vector
+// that is no longer needed with std::move to avoid a copy.
 std::pair<Uint256, Uint256> MedianMad(std::vector<Uint256> samples);
 
 }  // namespace sigil::policy

@@ -1,5 +1,6 @@
 #include "server/json_log.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -84,7 +85,21 @@ class JsonLineFormatter final : public spdlog::formatter {
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonLineFormatter>(); }
 };
 
-std::string Bounded(const std::string& s, size_t n = 128) { return s.size() <= n ? s : s.substr(0, n); }
+std::string_view BoundedView(const std::string& s, size_t n = 128) { return std::string_view(s).substr(0, n); }
+
+// Appends `v` as a JSON string. Printable ASCII is copied as is; anything
+// else goes through nlohmann::json, which escapes control characters and
+// replaces invalid UTF-8 (e.g. a multi-byte character cut by BoundedView).
+void AppendJsonString(std::string& out, std::string_view v) {
+  const bool plain = std::all_of(v.begin(), v.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain) {
+    out += '"';
+    out.append(v);
+    out += '"';
+    return;
+  }
+  out += nlohmann::json(std::string(v)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -118,22 +133,39 @@ absl::Status InstallJsonLogger(const JsonLogOptions& options) {
 
 void LogAccess(const AccessLogEntry& e) {
   if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
-  nlohmann::json j = {{"event", "request"},
-                      {"request_id", Bounded(e.request_id)},
-                      {"method", Bounded(e.method, 16)},
-                      {"path", Bounded(e.path)},
-                      {"status", e.status},
-                      {"latency_us", e.latency_us}};
-  if (!e.rpc_method.empty()) j["rpc_method"] = Bounded(e.rpc_method, 64);
-  if (e.rpc_calls > 1) j["rpc_calls"] = e.rpc_calls;
-  if (e.rpc_code != 0) j["rpc_code"] = e.rpc_code;
-  if (!e.principal.empty()) {
-    j["principal"] = Bounded(e.principal, 64);
-    j["role"] = e.role;
-  }
-  if (!e.decision.empty()) j["decision"] = e.decision;
-  if (!e.rule.empty()) j["rule"] = Bounded(e.rule, 64);
-  spdlog::info(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // One line per request: written directly rather than through a json
+  // object, keys in sorted order as nlohmann::json would dump them.
+  std::string line = "{";
+  auto key = [&line](std::string_view k) {
+    if (line.size() > 1) line += ',';
+    line += '"';
+    line.append(k);
+    line += "\":";
+  };
+  auto text = [&line, &key](std::string_view k, std::string_view v) {
+    key(k);
+    AppendJsonString(line, v);
+  };
+  auto number = [&line, &key](std::string_view k, int64_t v) {
+    key(k);
+    line += std::to_string(v);
+  };
+  const bool has_principal = !e.principal.empty();
+  if (!e.decision.empty()) text("decision", e.decision);
+  text("event", "request");
+  number("latency_us", e.latency_us);
+  text("method", BoundedView(e.method, 16));
+  text("path", BoundedView(e.path));
+  if (has_principal) text("principal", BoundedView(e.principal, 64));
+  text("request_id", BoundedView(e.request_id));
+  if (has_principal) text("role", e.role);
+  if (e.rpc_calls > 1) number("rpc_calls", static_cast<int64_t>(e.rpc_calls));
+  if (e.rpc_code != 0) number("rpc_code", e.rpc_code);
+  if (!e.rpc_method.empty()) text("rpc_method", BoundedView(e.rpc_method, 64));
+  if (!e.rule.empty()) text("rule", BoundedView(e.rule, 64));
+  number("status", e.status);
+  line += '}';
+  spdlog::info(line);
 }
 
 }  // namespace sigil::server

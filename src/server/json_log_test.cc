@@ -82,6 +82,24 @@ TEST_F(JsonLogTest, PlainMessagesAreQuotedAndObjectsMerged) {
   EXPECT_EQ(lines[2]["msg"], "{not json}");
 }
 
+TEST_F(JsonLogTest, AccessLineEscapesAndBoundsItsFields) {
+  // The 64-byte bound on the principal cuts its last UTF-8 sequence.
+  LogAccess({.request_id = std::string(200, 'r'), .method = "", .path = "/v1/keys/a\"b\\c\n\x01", .rpc_method = "",
+             .rpc_calls = 3, .principal = std::string(63, 'p') + "\xc3\xa9", .role = "agent", .status = 413,
+             .rpc_code = 0, .decision = "", .rule = "", .latency_us = 0});
+  auto lines = Lines();
+  ASSERT_EQ(lines.size(), 1u);
+  const auto& j = lines[0];
+  EXPECT_EQ(j["path"], "/v1/keys/a\"b\\c\n\x01");
+  EXPECT_EQ(j["principal"], std::string(63, 'p') + "\xef\xbf\xbd");  // U+FFFD for the cut byte
+  EXPECT_EQ(j["request_id"], std::string(128, 'r'));
+  EXPECT_EQ(j["rpc_calls"], 3);
+  EXPECT_EQ(j["status"], 413);
+  EXPECT_FALSE(j.contains("decision"));
+  EXPECT_FALSE(j.contains("rpc_code"));
+  EXPECT_EQ(j["method"], "");
+}
+
 TEST_F(JsonLogTest, TokenShapedTextIsRedacted) {
   const std::string token = "sgl_" + std::string(80, 'a');
   spdlog::warn("caller sent " + token + " by mistake");
