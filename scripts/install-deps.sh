@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
-  libssl-dev libsecp256k1-dev libsodium-dev libcrypto++-dev libabsl-dev
+  libssl-dev libsecp256k1-dev libsodium-dev libcrypto++-dev libgmp-dev libabsl-dev
   libboost-dev libboost-system-dev nlohmann-json3-dev libsimdjson-dev libtoml11-dev
   libcli11-dev libspdlog-dev libfmt-dev prometheus-cpp-dev libsqlite3-dev libpqxx-dev
   libp11-kit-dev libtss2-dev liboath-dev libfido2-dev
