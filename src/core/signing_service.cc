@@ -10,7 +10,7 @@
 namespace sigil::core {
 namespace {
 
-constexpr uint8_t kHeldRequestVersion = 1;
+constexpr uint8_t kHeldRequestVersion = 2;  // format of a held request (1: no key version)
 
 std::string LowerText(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -78,24 +78,37 @@ std::string_view OutcomeName(Outcome outcome) {
   return "invalid";
 }
 
-Bytes EncodeHeldRequest(const std::string& key_id, policy::Kind kind, std::span<const uint8_t> payload) {
+Bytes EncodeHeldRequest(const std::string& key_id, uint32_t key_version, policy::Kind kind,
+                        std::span<const uint8_t> payload) {
   Bytes out;
   out.push_back(kHeldRequestVersion);
   out.push_back(static_cast<uint8_t>(kind));
   out.push_back(static_cast<uint8_t>(key_id.size()));
   out.insert(out.end(), key_id.begin(), key_id.end());
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<uint8_t>(key_version >> shift));
   out.insert(out.end(), payload.begin(), payload.end());
   return out;
 }
 
-absl::StatusOr<std::tuple<std::string, policy::Kind, Bytes>> DecodeHeldRequest(std::span<const uint8_t> held) {
-  if (held.size() < 3 || held[0] != kHeldRequestVersion || held[1] >= policy::kKindCount ||
-      held.size() < 3u + held[2]) {
+absl::StatusOr<HeldRequest> DecodeHeldRequest(std::span<const uint8_t> held) {
+  const bool has_version = held.size() >= 1 && held[0] == kHeldRequestVersion;
+  const size_t version_size = has_version ? 4 : 0;
+  if (held.size() < 3 || (held[0] != kHeldRequestVersion && held[0] != 1) || held[1] >= policy::kKindCount ||
+      held.size() < 3u + held[2] + version_size) {
     return absl::DataLossError("held request is malformed");
   }
-  std::string key_id(reinterpret_cast<const char*>(held.data()) + 3, held[2]);
-  Bytes payload(held.begin() + 3 + held[2], held.end());
-  return std::make_tuple(std::move(key_id), static_cast<policy::Kind>(held[1]), std::move(payload));
+  HeldRequest out;
+  out.kind = static_cast<policy::Kind>(held[1]);
+  out.key_id.assign(reinterpret_cast<const char*>(held.data()) + 3, held[2]);
+  size_t at = 3u + held[2];
+  if (has_version) {
+    uint32_t version = 0;
+    for (size_t i = 0; i < 4; ++i) version = (version << 8) | held[at + i];
+    out.key_version = version;
+    at += 4;
+  }
+  out.payload.assign(held.begin() + at, held.end());
+  return out;
 }
 
 SigningService::SigningService(Deps deps) : d_(std::move(deps)) {}
@@ -394,7 +407,7 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
     case policy::Effect::kRequireApproval: {
       const auto& req = *decision.approval;
       policy::ApprovalRequest held;
-      Bytes canonical = EncodeHeldRequest(key->info.id, request.kind, request.payload);
+      Bytes canonical = EncodeHeldRequest(key->info.id, key->info.version, request.kind, request.payload);
       held.payload_hash = crypto::Sha256(canonical);
       held.key = key->info.name;
       held.agent = caller.name;
@@ -480,10 +493,18 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
   // Approved at quorum: re-decode the held bytes and sign them once.
   auto held = DecodeHeldRequest(approval->canonical_request);
   if (!held.ok()) return Refuse(Outcome::kUnavailable, std::string(held.status().message()));
-  auto& [key_id, kind, payload_bytes] = *held;
-  auto key = ResolveKey(key_id);
+  auto key = ResolveKey(held->key_id);
   if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
-  SignRequest request{key_id, kind, payload_bytes};
+  if (held->key_version.has_value() && *held->key_version != key->info.version) {
+    // The approvers approved a signature by the version current at the hold;
+    // the rotated key has another address (and nonce), so it must not sign it.
+    return Refuse(Outcome::kInvalid, "key '" + key->info.name + "' was rotated from version " +
+                                         std::to_string(*held->key_version) + " to " +
+                                         std::to_string(key->info.version) +
+                                         " after this request was held; nothing was signed. Submit the request "
+                                         "again from the key's current address " + key->address);
+  }
+  SignRequest request{held->key_id, held->kind, held->payload};
   auto payload = Decode(*key, request);
   if (!payload.ok()) return Refuse(Outcome::kInvalid, std::string(payload.status().message()));
   payload->facts.key = key->info.name;

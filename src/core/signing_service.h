@@ -163,9 +163,21 @@ class SigningService {
 // Stable names for the API ("signed", "denied", ...).
 std::string_view OutcomeName(Outcome outcome);
 
-// The canonical bytes held for approval: kind, key id and payload, so the
-// approval binds all three.
-Bytes EncodeHeldRequest(const std::string& key_id, policy::Kind kind, std::span<const uint8_t> payload);
-absl::StatusOr<std::tuple<std::string, policy::Kind, Bytes>> DecodeHeldRequest(std::span<const uint8_t> held);
+// A request held for approval: the key (its id and the version current when
+// it was held), the kind and the payload bytes. key_version is empty for
+// requests held before versions were recorded (they sign with the current
+// version).
+struct HeldRequest {
+  std::string key_id;
+  std::optional<uint32_t> key_version;
+  policy::Kind kind = policy::Kind::kEthTx;
+  Bytes payload;
+};
+
+// The canonical bytes held for approval, so the approval binds the key
+// version, the kind and the payload. DataLoss if `held` is malformed.
+Bytes EncodeHeldRequest(const std::string& key_id, uint32_t key_version, policy::Kind kind,
+                        std::span<const uint8_t> payload);
+absl::StatusOr<HeldRequest> DecodeHeldRequest(std::span<const uint8_t> held);
 
 }  // namespace sigil::core

@@ -189,6 +189,43 @@ TEST_F(SigningServiceTest, HeldRequestIsSignedOnceForTheRequesterOnly) {
   EXPECT_NE(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
 }
 
+TEST_F(SigningServiceTest, AHeldRequestIsNotSignedByAKeyRotatedMeanwhile) {
+  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+  const std::string id = held.approval->id;
+  ASSERT_TRUE(keys_.Rotate("trader").ok());
+  ASSERT_TRUE(service_->RefreshKeys().ok());
+  std::vector<std::string> roles = {"approver"};
+  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  SignResponse r = service_->ApprovalStatus(agent_, id);
+  EXPECT_EQ(r.outcome, Outcome::kInvalid);
+  EXPECT_TRUE(r.result.is_null());
+  EXPECT_NE(r.message.find("was rotated from version 1 to 2"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("Submit the request again"), std::string::npos) << r.message;
+}
+
+TEST(HeldRequestTest, RoundTripsAndReadsTheFormatWithoutAVersion) {
+  const Bytes payload = {0x02, 0xc0, 0x01};
+  auto held = DecodeHeldRequest(EncodeHeldRequest("key_abc", 7, policy::Kind::kRawDigest, payload));
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_EQ(held->key_id, "key_abc");
+  EXPECT_EQ(held->key_version, 7u);
+  EXPECT_EQ(held->kind, policy::Kind::kRawDigest);
+  EXPECT_EQ(held->payload, payload);
+  // Format 1 (held by an older daemon): no version.
+  Bytes v1 = {1, static_cast<uint8_t>(policy::Kind::kEthTx), 3, 'k', 'e', 'y', 0x02, 0xc0};
+  auto old = DecodeHeldRequest(v1);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->key_id, "key");
+  EXPECT_FALSE(old->key_version.has_value());
+  EXPECT_EQ(old->payload, (Bytes{0x02, 0xc0}));
+  // Truncated, unknown format, unknown kind.
+  for (const Bytes& bad : {Bytes{2, 0, 5, 'k'}, Bytes{2, 0, 1, 'k', 0, 0}, Bytes{9, 0, 0},
+                           Bytes{2, static_cast<uint8_t>(policy::kKindCount), 0, 0, 0, 0, 1}}) {
+    EXPECT_EQ(DecodeHeldRequest(bad).status().code(), absl::StatusCode::kDataLoss);
+  }
+}
+
 TEST_F(SigningServiceTest, LockdownRefusesAndAgentsSeeOnlyTheirKeys) {
   std::vector<std::string> roles = {"operator"};
   ASSERT_TRUE(lockdown_->Lock("ops", roles, "drill").ok());
