@@ -60,6 +60,10 @@ struct KeyInfo {
   absl::Time created_at = absl::UnixEpoch();
   std::optional<absl::Time> retired_at;  // set when retired or archived
   std::vector<uint8_t> public_key;       // see KeyType for the encoding
+  // Non-empty when the backend refuses to sign with this version, and why
+  // (a PKCS#11 key that became extractable). Not stored: the backend sets it
+  // when it lists or gets the key.
+  std::string refused;
 
   friend bool operator==(const KeyInfo&, const KeyInfo&) = default;
 };

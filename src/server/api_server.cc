@@ -104,6 +104,7 @@ json KeyToJson(const keystore::KeyInfo& k, absl::Time now, absl::Duration max_ag
             {"address", core::KeyAddress(k.type, k.public_key)},
             {"public_key", HexEncode(k.public_key)}};
   if (k.retired_at) j["retired_at"] = TimeText(*k.retired_at);
+  if (!k.refused.empty()) j["refused"] = k.refused;
   if (k.status == keystore::KeyStatus::kActive && now - k.created_at > max_age) {
     j["warning"] = "key is older than the configured maximum age; rotate it";
   }

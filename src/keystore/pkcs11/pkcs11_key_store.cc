@@ -189,6 +189,13 @@ void Pkcs11KeyStore::Refuse(const Record& record, const std::string& reason) {
   handles_.erase(record.cka_id);
 }
 
+KeyInfo Pkcs11KeyStore::InfoWithRefusal(const Record& record) const {
+  KeyInfo info = record.info;
+  absl::MutexLock lock(&mu_);
+  if (auto it = problems_.find(record.cka_id); it != problems_.end()) info.refused = it->second.reason;
+  return info;
+}
+
 absl::Status Pkcs11KeyStore::RefusalOf(const Record& record) const {
   absl::MutexLock lock(&mu_);
   auto it = problems_.find(record.cka_id);
@@ -271,7 +278,7 @@ absl::StatusOr<std::vector<Pkcs11KeyStore::Record>> Pkcs11KeyStore::ReadVersions
 absl::StatusOr<KeyInfo> Pkcs11KeyStore::Get(std::string_view name_or_id) {
   ASSIGN_OR_RETURN(std::string id, ResolveId(name_or_id));
   ASSIGN_OR_RETURN(auto versions, ReadVersions(id));
-  return versions.back().info;
+  return InfoWithRefusal(versions.back());
 }
 
 absl::StatusOr<std::vector<KeyInfo>> Pkcs11KeyStore::List() {
@@ -280,7 +287,7 @@ absl::StatusOr<std::vector<KeyInfo>> Pkcs11KeyStore::List() {
   out.reserve(rows.size());
   for (const auto& row : rows) {
     ASSIGN_OR_RETURN(Record r, DecodeRecord(row.key, row.value));
-    out.push_back(std::move(r.info));
+    out.push_back(InfoWithRefusal(r));
   }
   std::sort(out.begin(), out.end(), [](const KeyInfo& a, const KeyInfo& b) {
     return std::tie(a.name, a.version) < std::tie(b.name, b.version);

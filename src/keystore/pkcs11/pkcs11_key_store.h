@@ -124,6 +124,8 @@ class Pkcs11KeyStore final : public KeyStore {
   void Refuse(const Record& record, const std::string& reason);
   void ForgetLatest(const std::string& key_id);
   absl::Status RefusalOf(const Record& record) const;
+  // The record's KeyInfo with `refused` set if the key is refused.
+  KeyInfo InfoWithRefusal(const Record& record) const;
   // Signs `data` with `mechanism` using the record's private key.
   absl::Status SignInToken(const Record& record, CK_MECHANISM_TYPE mechanism, std::span<const uint8_t> data,
                            std::span<uint8_t> signature);

@@ -317,6 +317,18 @@ TEST_F(Pkcs11KeyStoreTest, KeyThatBecameExtractableIsRefusedAndReported) {
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].name, "victim");
   EXPECT_THAT(problems[0].reason, HasSubstr("CKA_EXTRACTABLE is true"));
+  // ... and so do key list and key show (the other key is not refused).
+  auto listed = ks_->List();
+  ASSERT_TRUE(listed.ok());
+  for (const KeyInfo& k : *listed) {
+    if (k.id == key->id) {
+      EXPECT_THAT(k.refused, HasSubstr("CKA_EXTRACTABLE is true"));
+    } else {
+      EXPECT_EQ(k.refused, "");
+    }
+  }
+  EXPECT_THAT(ks_->Get("victim")->refused, HasSubstr("CKA_EXTRACTABLE is true"));
+  EXPECT_EQ(ks_->Get(other->id)->refused, "");
   EXPECT_EQ(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("c")).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(ks_->SignEcdsa(other->id, KeyPurpose::kSigning, DigestOf("c")).ok());
