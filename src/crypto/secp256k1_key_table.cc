@@ -167,8 +167,8 @@ absl::StatusOr<std::shared_ptr<const Secp256k1KeyTable>> Secp256k1KeyTable::Buil
   }
   auto multiples = Multiples::Of(q, kKeyWindowBits);
   if (multiples == nullptr) return absl::InternalError("cannot build the secp256k1 key table");
-  (void)Generator();  // built once, here rather than inside the first signature
-                      // check
+  // G's table is built once, here rather than inside the first check.
+  (void)Generator();
   return std::shared_ptr<const Secp256k1KeyTable>(new Secp256k1KeyTable(key, std::move(multiples)));
 }
 
@@ -185,8 +185,8 @@ std::optional<uint8_t> Secp256k1KeyTable::ConfirmRecoveryId(const Hash256& diges
   terms.reserve(Generator().windows + multiples_->windows);
   Generator().AppendTerms(u1, &terms);
   multiples_->AppendTerms(u2, &terms);
-  // The points sit in ~1 MiB of tables: ask for all of them before the sum
-  // walks them one by one, so the cache misses overlap.
+  // The points are scattered over a few MiB of tables: ask for all of them
+  // before the sum walks them one by one, so the cache misses overlap.
   for (const secp256k1_pubkey* term : terms) __builtin_prefetch(term);
   secp256k1_pubkey point;
   // combine fails only for an empty sum or the point at infinity: no R.

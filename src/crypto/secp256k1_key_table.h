@@ -1,12 +1,13 @@
 // Secp256k1KeyTable: precomputed multiples of one secp256k1 public key, so
 // that an ECDSA signature by that key is verified and its recovery id found
-// in one pass (about half the cost of the 1.5 public-key recoveries the
-// generic path needs on average). Used where every signature is checked before
+// in one pass (about a third of the cost of the 1.5 public-key recoveries
+// the generic path needs on average). Used where every signature is checked before
 // it is released: an HSM's CKM_ECDSA output (which carries no recovery id) and
 // the software signer's verify-before-release.
 //
 // How: for a low-s signature (r, s) over digest z, R = (z/s)·G + (r/s)·Q is
-// summed from fixed-window tables of multiples of G (shared, built once) and
+// summed from fixed-window tables of multiples of G (11-bit windows, 3 MiB,
+// shared, built once in ~0.1 s) and
 // of Q (this table) with libsecp256k1's public point addition
 // (secp256k1_ec_pubkey_combine). The signature is valid and its recovery id
 // is R's y parity exactly when x(R) = r. Everything here is public data
