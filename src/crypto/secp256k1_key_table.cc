@@ -155,6 +155,8 @@ const Secp256k1KeyTable::Multiples& Secp256k1KeyTable::Generator() {
   return *generator;
 }
 
+void Secp256k1KeyTable::WarmUp() { (void)Generator(); }
+
 Secp256k1KeyTable::Secp256k1KeyTable(const Secp256k1PublicKey& key, std::unique_ptr<const Multiples> multiples)
     : key_(key), multiples_(std::move(multiples)) {}
 

@@ -46,6 +46,10 @@ class Secp256k1KeyTable {
   // a point on the curve.
   static absl::StatusOr<std::shared_ptr<const Secp256k1KeyTable>> Build(const Secp256k1PublicKey& key);
 
+  // Builds the shared generator table now (~0.1 s, once per process), so
+  // that the first table to be built does not pay for it on a signing path.
+  static void WarmUp();
+
   const Secp256k1PublicKey& public_key() const { return key_; }
 
   // The recovery id (0 or 1) of the low-s signature r||s over `digest` if it

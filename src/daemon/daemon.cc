@@ -25,6 +25,7 @@
 #include "core/signing_service.h"
 #include "crypto/kdf.h"
 #include "crypto/known_answers.h"
+#include "crypto/secp256k1_key_table.h"
 #include "keystore/backup.h"
 #include "keystore/backup_share.h"
 #include "keystore/master_key_file.h"
@@ -499,7 +500,11 @@ absl::Status Daemon::Impl::Serve() {
   RefreshEnvironmentCheck();
   ASSIGN_OR_RETURN(http, net::HttpServer::Start(std::move(ho), [this](const net::HttpRequest& r) { return api->Handle(r); }));
   (void)core->Record("daemon.start", "sigil", {{"dev", c.dev ? "true" : "false"}, {"version", "0.1.0"}});
-  housekeeping = std::thread([this] { Housekeeping(); });
+  housekeeping = std::thread([this] {
+    // Off the request path: the table every signature check shares.
+    crypto::Secp256k1KeyTable::WarmUp();
+    Housekeeping();
+  });
   return absl::OkStatus();
 }
 
