@@ -24,22 +24,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_rpc_codes.h"
+
 namespace sigil::mcp {
 
-// JSON-RPC error codes (INTERFACE.md) the MCP layer interprets.
-enum RpcCode : int {
-  kParseError = -32700,
-  kInvalidRequest = -32600,
-  kMethodNotFound = -32601,
-  kInvalidParams = -32602,
-  kInternalError = -32603,
-  kUnauthenticated = -32001,
-  kApprovalRequired = -32002,
-  kDeniedByPolicy = -32003,
-  kLockdown = -32004,
-  kRateLimited = -32005,
-  kUnavailable = -32006,
-};
+// The error codes (INTERFACE.md): base/json_rpc_codes.h.
+using enum JsonRpcCode;
 
 struct RpcError {
   int code = kInternalError;

@@ -19,24 +19,13 @@
 #include <variant>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/json_rpc_codes.h"
 #include "nlohmann/json.hpp"
 
 namespace sigil::server {
 
-// Error codes of the external contract (INTERFACE.md).
-enum RpcCode : int {
-  kParseError = -32700,
-  kInvalidRequest = -32600,
-  kMethodNotFound = -32601,
-  kInvalidParams = -32602,
-  kInternalError = -32603,
-  kUnauthenticated = -32001,
-  kApprovalRequired = -32002,
-  kDeniedByPolicy = -32003,
-  kLockdown = -32004,
-  kRateLimited = -32005,
-  kUnavailable = -32006,
-};
+// The error codes (INTERFACE.md): base/json_rpc_codes.h.
+using enum JsonRpcCode;
 
 struct RpcError {
   int code = kInternalError;
