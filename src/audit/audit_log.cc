@@ -393,7 +393,8 @@ void AuditLog::WriteBatch(Batch& batch) {
   // 3. Write and sync; on failure leave the file as it was.
   if (!batch.buffer.empty()) {
     absl::Status io = absl::OkStatus();
-    if (needs_repair_) {
+    if (!batch.appended.empty() && options_.before_sync) io = options_.before_sync();
+    if (io.ok() && needs_repair_) {
       io = file_->Truncate(batch.start_offset);
       if (io.ok()) needs_repair_ = false;
     }

@@ -28,6 +28,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -64,6 +65,14 @@ struct AuditLogOptions {
   bool sync = true;
   // Upper bound on records in one group commit.
   size_t max_batch_records = 4096;
+  // Optional: run by the group-commit leader before it writes a batch that
+  // holds records, so one wait covers another file that must be durable no
+  // later than these records (the daemon: the budget ledger's journal, whose
+  // reservations precede their sign.request records). An error fails the
+  // batch as an I/O error would: nothing of it is written, every appender in
+  // it gets Unavailable. Runs without the log's lock; it must not append to
+  // this log.
+  std::function<absl::Status()> before_sync;
 };
 
 // Proof that a record was made durable: its seq (== Merkle leaf index) and

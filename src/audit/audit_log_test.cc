@@ -271,6 +271,42 @@ TEST_F(AuditLogTest, FailsClosedOnFsyncErrorAndResumes) {
                             path_);
 }
 
+// before_sync runs once per batch of records, before the batch is written
+// (the daemon syncs the budget ledger there); its failure fails the batch.
+TEST_F(AuditLogTest, BeforeSyncHookRunsFirstAndItsFailureFailsTheBatch) {
+  AuditLogOptions o = Options();
+  std::atomic<int> calls{0};
+  std::atomic<bool> fail{false};
+  std::atomic<uint64_t> size_seen{0};
+  o.before_sync = [&] {
+    ++calls;
+    size_seen = PosixEnv().ReadWholeFile(path_).value().size();
+    return fail ? absl::UnavailableError("ledger journal x: fdatasync failed") : absl::OkStatus();
+  };
+  auto log = OpenLog(o);
+  const int at_open = calls.load();  // an empty log's first checkpoint holds no record
+  const uint64_t before = FileBytes().size();
+  ASSERT_TRUE(log->Append(SampleRecord(0)).ok());
+  EXPECT_EQ(calls.load(), at_open + 1);
+  EXPECT_EQ(size_seen.load(), before);  // ran before the batch reached the file
+  ASSERT_TRUE(log->Checkpoint().ok());  // a checkpoint alone syncs no record: no call
+  EXPECT_EQ(calls.load(), at_open + 1);
+
+  fail = true;
+  const uint64_t size = log->Size();
+  auto refused = log->Append(SampleRecord(1));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(absl::IsUnavailable(refused.status()));
+  EXPECT_NE(std::string(refused.status().message()).find("ledger journal x: fdatasync failed"), std::string::npos)
+      << refused.status();
+  EXPECT_EQ(log->Size(), size);
+  fail = false;
+  auto receipt = log->Append(SampleRecord(2));
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(receipt->seq, size);
+  EXPECT_TRUE(log->Verify().valid);
+}
+
 TEST_F(AuditLogTest, FailsClosedWhenTruncateAlsoFails) {
   auto log = OpenLog();
   for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(log->Append(SampleRecord(i)).ok());

@@ -357,6 +357,17 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
     return Refuse(Outcome::kUnavailable,
                   "audit log cannot be written; nothing was signed (" + std::string(receipt.status().message()) + ")");
   }
+  // The reservation must be durable too (invariant 4). In the daemon the
+  // audit log's group commit synced the ledger journal before the record,
+  // so this finds nothing left to wait for.
+  if (auto st = d_.engine.MakeDurable(reservation); !st.ok()) {
+    (void)d_.engine.Release(reservation);
+    (void)Record("sign.withheld", caller.name,
+                 {{"decision", "error"}, {"reason", "budget ledger cannot be written"}, {"seq", receipt->seq}},
+                 key.info.name);
+    return Refuse(Outcome::kUnavailable,
+                  "budget ledger cannot be written; nothing was signed (" + std::string(st.message()) + ")");
+  }
   // The reservation already counts as spent; a failed commit only delays
   // bookkeeping, and a restart keeps it spent.
   (void)d_.engine.Commit(reservation);

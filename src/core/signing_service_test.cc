@@ -168,6 +168,54 @@ TEST_F(SigningServiceTest, FailsClosedWhenTheAuditLogCannotBeWrittenAndResumes) 
   EXPECT_TRUE(log_->Verify().valid);
 }
 
+// The daemon's wiring: the ledger defers its syncs and the audit log syncs
+// the journal before each batch of records. A signature leaves only when its
+// reservation is durable: one sync covers it, and a failed sync (whether in
+// the audit log's hook or in MakeDurable) withholds the signature and gives
+// the budget back.
+TEST_F(SigningServiceTest, ASignatureLeavesOnlyWithItsReservationDurable) {
+  for (bool hook : {true, false}) {
+    SCOPED_TRACE(hook ? "audit log syncs the journal" : "MakeDurable syncs the journal");
+    policy::MemoryLedgerJournal journal;
+    audit::AuditLogOptions ao;
+    ao.clock = &clock_;
+    ao.signer = signer_.get();
+    ao.background_checkpoints = false;
+    if (hook) ao.before_sync = [&journal] { return journal.SyncAll(); };
+    auto log = *audit::AuditLog::Open(dir_.path() + (hook ? "/hooked.log" : "/plain.log"), ao);
+    auto ledger = *policy::Ledger::Open(journal, clock_, policy::LedgerOptions{.defer_reserve_sync = true});
+    policy::PolicyEngine engine(std::make_shared<const policy::Policy>(*policy::Policy::Parse(kPolicy)), *ledger, clock_);
+    SigningService service(SigningService::Deps{keys_, *log, engine, *approvals_, *lockdown_, clock_, {}});
+    ASSERT_TRUE(service.RefreshKeys().ok());
+
+    SignResponse first = service.Sign(agent_, Tx("0.5 ether", 0));
+    ASSERT_EQ(first.outcome, Outcome::kSigned) << first.message;
+    EXPECT_EQ(journal.unsynced_reserves(), 0u);
+    EXPECT_EQ(journal.effective_syncs(), 1u);
+
+    journal.FailSyncs(true);
+    const uint64_t size = log->Size();
+    SignResponse refused = service.Sign(agent_, Tx("0.5 ether", 1));
+    EXPECT_EQ(refused.outcome, Outcome::kUnavailable) << refused.message;
+    EXPECT_TRUE(refused.result.is_null());
+    if (hook) {
+      EXPECT_EQ(log->Size(), size);  // the batch failed as a whole
+    } else {
+      // The audit record made it; a second one says the signature was withheld.
+      auto tail = log->ReadRecords(size, log->Size() - size);
+      ASSERT_TRUE(tail.ok());
+      ASSERT_EQ(tail->size(), 2u);
+      EXPECT_EQ(tail->back().type, "sign.withheld");
+    }
+    journal.FailSyncs(false);
+    // The refused request's reservation was released: 1.5 ether are left.
+    for (uint64_t n = 2; n < 5; ++n) EXPECT_EQ(service.Sign(agent_, Tx("0.5 ether", n)).outcome, Outcome::kSigned);
+    EXPECT_EQ(service.Sign(agent_, Tx("0.5 ether", 5)).outcome, Outcome::kDenied);
+    EXPECT_EQ(journal.unsynced_reserves(), 0u);
+    EXPECT_TRUE(log->Verify().valid);
+  }
+}
+
 TEST_F(SigningServiceTest, HeldRequestIsSignedOnceForTheRequesterOnly) {
   SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
   ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;

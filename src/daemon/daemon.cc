@@ -247,8 +247,10 @@ struct Daemon::Impl {
   std::unique_ptr<keystore::tpm2::Tpm2Device> tpm;        // null unless [tpm] tcti: quotes, rollback counter
   keystore::KeyInfo audit_key, attest_key;
   std::unique_ptr<KeystoreCheckpointSigner> checkpoint_signer;
-  std::unique_ptr<audit::AuditLog> audit;
+  // Before the audit log: the log's before_sync hook syncs the journal, so
+  // the journal must outlive it.
   std::unique_ptr<policy::FileLedgerJournal> journal;
+  std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<policy::Ledger> ledger;
   std::unique_ptr<core::PolicyStore> policies;
   std::unique_ptr<policy::PolicyEngine> engine;
@@ -304,10 +306,16 @@ absl::Status Daemon::Impl::Open() {
   ao.signer = checkpoint_signer.get();
   ao.checkpoint_every_records = c.checkpoint_every;
   ao.checkpoint_interval = c.checkpoint_interval;
+  // One durability wait per signature: a reservation is written to the
+  // ledger journal unsynced, and the audit log's group commit syncs the
+  // journal before it syncs the sign.request records (which come after
+  // their reservations). SigningService checks the reservation is durable
+  // before the signature leaves (Ledger::MakeDurable: free by then).
+  ASSIGN_OR_RETURN(journal, policy::FileLedgerJournal::Open(c.data_dir + "/ledger.journal"));
+  ao.before_sync = [j = journal.get()] { return j->SyncAll(); };
   ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(c.data_dir + "/audit.log", ao));
 
-  ASSIGN_OR_RETURN(journal, policy::FileLedgerJournal::Open(c.data_dir + "/ledger.journal"));
-  ASSIGN_OR_RETURN(ledger, policy::Ledger::Open(*journal, clock));
+  ASSIGN_OR_RETURN(ledger, policy::Ledger::Open(*journal, clock, policy::LedgerOptions{.defer_reserve_sync = true}));
   ASSIGN_OR_RETURN(policies, core::PolicyStore::Open(*store, state_key.Clone(), clock));
   engine = std::make_unique<policy::PolicyEngine>(policies->Current().policy, *ledger, clock);
   ASSIGN_OR_RETURN(tokens, tokens::TokenStore::Open(*store, state_key.Clone(), clock));

@@ -70,6 +70,25 @@ absl::Status FileLedgerJournal::AppendLazily(const LedgerRecord& record) {
 absl::Status FileLedgerJournal::Append(const LedgerRecord& record) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(const uint64_t seq, WriteLine(record));
+  return SyncLocked(seq);
+}
+
+absl::StatusOr<uint64_t> FileLedgerJournal::AppendDeferred(const LedgerRecord& record) {
+  absl::MutexLock lock(&mu_);
+  return WriteLine(record);
+}
+
+absl::Status FileLedgerJournal::SyncThrough(uint64_t ticket) {
+  absl::MutexLock lock(&mu_);
+  return SyncLocked(ticket);
+}
+
+absl::Status FileLedgerJournal::SyncAll() {
+  absl::MutexLock lock(&mu_);
+  return SyncLocked(written_);
+}
+
+absl::Status FileLedgerJournal::SyncLocked(uint64_t seq) {
   while (synced_ < seq) {
     if (failed_through_ >= seq) return absl::UnavailableError("ledger journal " + path_ + ": fdatasync failed");
     if (syncing_) {

@@ -4,6 +4,8 @@
 // Concurrent Appends share one fdatasync (group commit): each writes its line,
 // then either runs the sync for every line written so far or waits for the
 // one in progress and, if that did not cover its line, the next.
+// AppendDeferred writes a line and returns its number as the ticket;
+// SyncThrough(ticket) and SyncAll() wait in the same group commit.
 //
 // A crash in the middle of an append can leave a torn last line: ReadAll
 // ignores a final line that has no newline (that Append never returned OK).
@@ -35,6 +37,9 @@ class FileLedgerJournal final : public LedgerJournal {
 
   absl::Status Append(const LedgerRecord& record) override;
   absl::Status AppendLazily(const LedgerRecord& record) override;
+  absl::StatusOr<uint64_t> AppendDeferred(const LedgerRecord& record) override;
+  absl::Status SyncThrough(uint64_t ticket) override;
+  absl::Status SyncAll() override;
   absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
   absl::Status Rewrite(std::span<const LedgerRecord> records) override;
 
@@ -43,6 +48,9 @@ class FileLedgerJournal final : public LedgerJournal {
 
   // Writes the record's line; returns its sequence number.
   absl::StatusOr<uint64_t> WriteLine(const LedgerRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns once line `seq` is durable: leads an fdatasync covering every
+  // line written so far, or waits for the one in progress.
+  absl::Status SyncLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   absl::Mutex mu_;

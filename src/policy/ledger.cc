@@ -24,8 +24,9 @@ absl::Status CheckCharge(const BudgetCharge& c) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerJournal& journal, const Clock& clock) {
-  std::unique_ptr<Ledger> ledger(new Ledger(journal, clock));
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerJournal& journal, const Clock& clock,
+                                                      LedgerOptions options) {
+  std::unique_ptr<Ledger> ledger(new Ledger(journal, clock, options));
   size_t records = 0, live = 0;
   RETURN_IF_ERROR(ledger->Load(&records, &live));
   // A journal mostly made of spending that no longer counts is rewritten at
@@ -172,17 +173,25 @@ absl::StatusOr<ReserveOutcome> Ledger::Reserve(std::span<const BudgetCharge> cha
     }
   }
   if (!record.charges.empty()) {
-    absl::Status st;
+    absl::StatusOr<uint64_t> ticket = uint64_t{0};
     {
       absl::ReaderMutexLock journal_lock(&journal_mu_);
-      st = journal_.Append(record);
+      if (options_.defer_reserve_sync) {
+        ticket = journal_.AppendDeferred(record);
+      } else if (absl::Status st = journal_.Append(record); !st.ok()) {
+        ticket = st;
+      }
       journal_records_.fetch_add(1, std::memory_order_relaxed);  // a failed append may have left a line too
     }
-    if (!st.ok()) {
+    if (!ticket.ok()) {
       absl::MutexLock lock(&mu_);
       Undo(id);
       return absl::UnavailableError("budget reservation could not be recorded, nothing was reserved: " +
-                                    std::string(st.message()));
+                                    std::string(ticket.status().message()));
+    }
+    if (*ticket != 0) {
+      absl::MutexLock lock(&mu_);
+      pending_[id].journal_ticket = *ticket;  // not yet returned: nobody else has `id`
     }
   }
   out.id = id;
@@ -208,6 +217,22 @@ void Ledger::Undo(ReservationId id) {
     }
   }
   pending_.erase(it);
+}
+
+absl::Status Ledger::MakeDurable(ReservationId id) {
+  uint64_t ticket;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return absl::NotFoundError("reservation " + std::to_string(id) + " is not pending");
+    ticket = it->second.journal_ticket;
+  }
+  if (ticket == 0) return absl::OkStatus();
+  absl::Status st = journal_.SyncThrough(ticket);
+  if (!st.ok()) {
+    return absl::UnavailableError("budget reservation could not be made durable: " + std::string(st.message()));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Ledger::Commit(ReservationId id) {

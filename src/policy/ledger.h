@@ -11,7 +11,9 @@
 //                      is recorded, or nothing is recorded and the outcome
 //                      names the first charge that did not fit. The Reserve
 //                      record is durable in the journal before Reserve
-//                      returns an id.
+//                      returns an id; or, with LedgerOptions::defer_reserve_sync,
+//                      written but durable only once MakeDurable(id) returned
+//                      OK (the caller then must not let a signature out before).
 //   (the caller signs)
 //   Commit(id)         the signature left; the spend stays.
 //   Release(id)        nothing was signed (audit or signer failed); the spend
@@ -59,6 +61,15 @@ struct BudgetCharge {
   std::optional<Uint256> limit;
 };
 
+struct LedgerOptions {
+  // Reserve writes its record without waiting for the journal's sync;
+  // MakeDurable(id) waits. For a caller that makes another write durable
+  // before the signature leaves (the audit record) and can have one sync
+  // cover both: the daemon's audit log syncs the journal first
+  // (AuditLogOptions::before_sync), so MakeDurable finds the work done.
+  bool defer_reserve_sync = false;
+};
+
 struct ReserveOutcome {
   // Set when every charge fit and the reservation is durable.
   std::optional<ReservationId> id;
@@ -74,7 +85,8 @@ class Ledger {
   // journal when most of it no longer counts. The journal and clock must
   // outlive the Ledger. DataLoss if the journal is corrupt, Unavailable if it
   // cannot be read.
-  static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerJournal& journal, const Clock& clock);
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(LedgerJournal& journal, const Clock& clock,
+                                                      LedgerOptions options = {});
 
   Ledger(const Ledger&) = delete;
   Ledger& operator=(const Ledger&) = delete;
@@ -85,6 +97,11 @@ class Ledger {
   [[nodiscard]] absl::StatusOr<ReserveOutcome> Reserve(std::span<const BudgetCharge> charges);
   // NotFound if `id` is not a pending reservation of this process.
   // A journal failure is returned, but the in-memory state has changed.
+  // Returns once reservation `id`'s record is durable (at once unless
+  // defer_reserve_sync). NotFound if `id` is not pending; Unavailable if the
+  // journal's sync failed: the reservation's durability is unknown, so the
+  // caller must not sign, and should Release it.
+  [[nodiscard]] absl::Status MakeDurable(ReservationId id);
   [[nodiscard]] absl::Status Commit(ReservationId id);
   [[nodiscard]] absl::Status Release(ReservationId id);
 
@@ -121,9 +138,11 @@ class Ledger {
   };
   struct Pending {
     std::vector<std::pair<Account*, uint64_t>> entries;  // account, sequence
+    uint64_t journal_ticket = 0;  // for LedgerJournal::SyncThrough
   };
 
-  Ledger(LedgerJournal& journal, const Clock& clock) : journal_(journal), clock_(clock) {}
+  Ledger(LedgerJournal& journal, const Clock& clock, LedgerOptions options)
+      : journal_(journal), clock_(clock), options_(options) {}
   static constexpr size_t kCompactAtStartupRecords = 4096;
   static constexpr uint64_t kCompactGrowthRecords = 4096;
   absl::Status Load(size_t* record_count, size_t* live_entries);
@@ -135,6 +154,7 @@ class Ledger {
 
   LedgerJournal& journal_;
   const Clock& clock_;
+  const LedgerOptions options_;
   // Appenders hold it shared; Compact holds it exclusively, so no record is
   // appended between its snapshot and its rewrite.
   absl::Mutex journal_mu_;

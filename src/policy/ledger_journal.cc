@@ -1,5 +1,7 @@
 #include "policy/ledger_journal.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace sigil::policy {
@@ -93,6 +95,31 @@ absl::Status MemoryLedgerJournal::Append(const LedgerRecord& record) {
   absl::MutexLock lock(&mu_);
   if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
   records_.push_back(record);
+  return SyncLocked(records_.size());
+}
+
+absl::StatusOr<uint64_t> MemoryLedgerJournal::AppendDeferred(const LedgerRecord& record) {
+  absl::MutexLock lock(&mu_);
+  if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
+  records_.push_back(record);
+  return records_.size();
+}
+
+absl::Status MemoryLedgerJournal::SyncThrough(uint64_t ticket) {
+  absl::MutexLock lock(&mu_);
+  return SyncLocked(ticket);
+}
+
+absl::Status MemoryLedgerJournal::SyncAll() {
+  absl::MutexLock lock(&mu_);
+  return SyncLocked(records_.size());
+}
+
+absl::Status MemoryLedgerJournal::SyncLocked(uint64_t ticket) {
+  if (ticket <= synced_) return absl::OkStatus();
+  if (fail_syncs_) return absl::UnavailableError("ledger journal sync failed (injected failure)");
+  synced_ = records_.size();
+  ++effective_syncs_;
   return absl::OkStatus();
 }
 
@@ -105,6 +132,7 @@ absl::Status MemoryLedgerJournal::Rewrite(std::span<const LedgerRecord> records)
   absl::MutexLock lock(&mu_);
   if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
   records_.assign(records.begin(), records.end());
+  synced_ = records_.size();
   return absl::OkStatus();
 }
 
@@ -113,9 +141,35 @@ void MemoryLedgerJournal::FailAppends(bool fail) {
   fail_ = fail;
 }
 
+void MemoryLedgerJournal::FailSyncs(bool fail) {
+  absl::MutexLock lock(&mu_);
+  fail_syncs_ = fail;
+}
+
+void MemoryLedgerJournal::DropUnsynced() {
+  absl::MutexLock lock(&mu_);
+  records_.resize(synced_);
+}
+
 size_t MemoryLedgerJournal::size() const {
   absl::MutexLock lock(&mu_);
   return records_.size();
+}
+
+size_t MemoryLedgerJournal::unsynced() const {
+  absl::MutexLock lock(&mu_);
+  return records_.size() - synced_;
+}
+
+size_t MemoryLedgerJournal::unsynced_reserves() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<size_t>(std::count_if(records_.begin() + static_cast<ptrdiff_t>(synced_), records_.end(),
+                                           [](const LedgerRecord& r) { return r.type == LedgerRecord::Type::kReserve; }));
+}
+
+uint64_t MemoryLedgerJournal::effective_syncs() const {
+  absl::MutexLock lock(&mu_);
+  return effective_syncs_;
 }
 
 }  // namespace sigil::policy

@@ -69,6 +69,20 @@ class LedgerJournal {
   // the safe side: a lost Commit or Release leaves its reservation counted
   // as spent.
   virtual absl::Status AppendLazily(const LedgerRecord& record) = 0;
+  // Deferred durability, for a writer that has another durable write to wait
+  // for anyway (the daemon: a reservation, then its audit record). Writes
+  // `record` and returns a ticket without waiting; the record is durable once
+  // SyncThrough(ticket) has returned OK. SyncAll() makes everything written
+  // so far durable, sharing one sync with concurrent callers. A journal that
+  // is durable at Append (the default here) returns ticket 0, and its syncs
+  // are no-ops.
+  virtual absl::StatusOr<uint64_t> AppendDeferred(const LedgerRecord& record) {
+    absl::Status st = Append(record);
+    if (!st.ok()) return st;
+    return uint64_t{0};
+  }
+  virtual absl::Status SyncThrough(uint64_t /*ticket*/) { return absl::OkStatus(); }
+  virtual absl::Status SyncAll() { return absl::OkStatus(); }
   // Every record, in append order (after the last Rewrite).
   virtual absl::StatusOr<std::vector<LedgerRecord>> ReadAll() = 0;
   // Atomically replaces the whole journal with `records` (compaction): after
@@ -78,22 +92,40 @@ class LedgerJournal {
 
 // A journal in memory. It outlives the Ledger that writes to it, so a test
 // can "restart" by opening a new Ledger on the same journal. A test may make
-// appends fail with FailAppends().
+// appends fail with FailAppends(), syncs fail with FailSyncs(), and simulate
+// a power loss with DropUnsynced(): AppendDeferred records stay unsynced
+// until a sync (or a later Append) covers them.
 class MemoryLedgerJournal final : public LedgerJournal {
  public:
   absl::Status Append(const LedgerRecord& record) override;
-  absl::Status AppendLazily(const LedgerRecord& record) override { return Append(record); }
+  absl::Status AppendLazily(const LedgerRecord& record) override { return AppendDeferred(record).status(); }
+  absl::StatusOr<uint64_t> AppendDeferred(const LedgerRecord& record) override;
+  absl::Status SyncThrough(uint64_t ticket) override;
+  absl::Status SyncAll() override;
   absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
   absl::Status Rewrite(std::span<const LedgerRecord> records) override;
 
   // While true, Append returns Unavailable and records nothing.
   void FailAppends(bool fail);
+  // While true, syncs that have something to do return Unavailable.
+  void FailSyncs(bool fail);
+  // Forgets every record no sync has covered (a power loss).
+  void DropUnsynced();
   size_t size() const;
+  size_t unsynced() const;
+  size_t unsynced_reserves() const;  // kReserve records among them
+  // Syncs that made at least one record durable.
+  uint64_t effective_syncs() const;
 
  private:
+  absl::Status SyncLocked(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   mutable absl::Mutex mu_;
   std::vector<LedgerRecord> records_ ABSL_GUARDED_BY(mu_);
+  size_t synced_ ABSL_GUARDED_BY(mu_) = 0;  // records_[0, synced_) are durable
+  uint64_t effective_syncs_ ABSL_GUARDED_BY(mu_) = 0;
   bool fail_ ABSL_GUARDED_BY(mu_) = false;
+  bool fail_syncs_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sigil::policy

@@ -195,6 +195,60 @@ TEST_F(LedgerTest, RestartCountsReservedButUncommittedAsSpent) {
   EXPECT_EQ(SpentOf(*restarted, "a", absl::Hours(24)), U(9));
 }
 
+// defer_reserve_sync: a reservation is durable only after MakeDurable. A
+// power loss before it may lose the reservation (no signature had left);
+// after it, never.
+TEST_F(LedgerTest, DeferredReservationIsDurableOnceMadeDurable) {
+  auto ledger = Ledger::Open(journal_, clock_, LedgerOptions{.defer_reserve_sync = true}).value();
+  std::vector<BudgetCharge> c = {Charge("a", absl::Hours(24), 3, 100)};
+  auto lost = ledger->Reserve(c);
+  ASSERT_TRUE(lost.ok() && lost->id);
+  EXPECT_EQ(journal_.unsynced(), 1u);
+  EXPECT_EQ(SpentOf(*ledger, "a", absl::Hours(24)), U(3));  // counts at once in memory
+  auto kept = ledger->Reserve(c);
+  ASSERT_TRUE(kept.ok() && kept->id);
+  ASSERT_TRUE(ledger->MakeDurable(*kept->id).ok());
+  EXPECT_EQ(journal_.unsynced(), 0u);  // one sync covers both lines
+  EXPECT_EQ(journal_.effective_syncs(), 1u);
+  ASSERT_TRUE(ledger->MakeDurable(*lost->id).ok());  // nothing left to do
+  EXPECT_EQ(journal_.effective_syncs(), 1u);
+
+  auto third = ledger->Reserve(c);
+  ASSERT_TRUE(third.ok() && third->id);
+  ledger.reset();
+  journal_.DropUnsynced();  // power loss: the third reservation's line is gone
+  auto restarted = Restart();
+  EXPECT_EQ(SpentOf(*restarted, "a", absl::Hours(24)), U(6));
+  EXPECT_EQ(restarted->MakeDurable(*third->id).code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, DeferredReservationWhoseSyncFailsIsNotDurable) {
+  auto ledger = Ledger::Open(journal_, clock_, LedgerOptions{.defer_reserve_sync = true}).value();
+  std::vector<BudgetCharge> c = {Charge("a", absl::Hours(24), 3, 100)};
+  auto r = ledger->Reserve(c);
+  ASSERT_TRUE(r.ok() && r->id);
+  journal_.FailSyncs(true);
+  absl::Status st = ledger->MakeDurable(*r->id);
+  EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(st.message()), HasSubstr("could not be made durable"));
+  ASSERT_TRUE(ledger->Release(*r->id).ok());
+  EXPECT_EQ(SpentOf(*ledger, "a", absl::Hours(24)), U(0));
+  journal_.FailSyncs(false);
+  auto again = ledger->Reserve(c);
+  ASSERT_TRUE(again.ok() && again->id);
+  EXPECT_TRUE(ledger->MakeDurable(*again->id).ok());
+  EXPECT_EQ(ledger->MakeDurable(12345).code(), absl::StatusCode::kNotFound);
+}
+
+// Without the option, Reserve is durable when it returns (MakeDurable: no-op).
+TEST_F(LedgerTest, ReserveIsDurableByDefault) {
+  std::vector<BudgetCharge> c = {Charge("a", absl::Hours(24), 3, 100)};
+  auto r = ledger_->Reserve(c);
+  ASSERT_TRUE(r.ok() && r->id);
+  EXPECT_EQ(journal_.unsynced(), 0u);
+  EXPECT_TRUE(ledger_->MakeDurable(*r->id).ok());
+}
+
 TEST_F(LedgerTest, CompactionKeepsWhatCountsAndDropsTheRest) {
   std::vector<BudgetCharge> hour = {Charge("h", absl::Hours(1), 5, 1000)};
   std::vector<BudgetCharge> day = {Charge("d", absl::Hours(24), 7, 1000)};

@@ -7,7 +7,9 @@
 //   auto a = engine.Authorize(facts);            // decides; reserves on allow
 //   if (!a.ok())  -> unavailable (ledger journal not writable): sign nothing
 //   switch (a->decision.effect) {
-//     case allow:  append audit record; sign; engine.Commit(*a->reservation)
+//     case allow:  sign; append audit record; engine.MakeDurable(id) (a
+//                  no-op unless the ledger defers its syncs); release the
+//                  signature; engine.Commit(*a->reservation)
 //                  (on any failure before the signature leaves:
 //                   engine.Release(*a->reservation))
 //     case require_approval: hold (ApprovalBook); when approved at quorum:
@@ -86,6 +88,7 @@ class PolicyEngine {
   // reservation. InvalidArgument unless decision.effect is require_approval.
   [[nodiscard]] absl::StatusOr<ReservationId> ReserveApproved(const Decision& decision);
 
+  [[nodiscard]] absl::Status MakeDurable(ReservationId id) { return ledger_.MakeDurable(id); }
   [[nodiscard]] absl::Status Commit(ReservationId id) { return ledger_.Commit(id); }
   [[nodiscard]] absl::Status Release(ReservationId id) { return ledger_.Release(id); }
 
