@@ -538,10 +538,18 @@ VerifyReport AuditLog::Verify() const {
 absl::Status AuditLog::Export(const std::string& path) {
   ASSIGN_OR_RETURN(auto checkpoint_and_end, CheckpointAndEnd());
   const uint64_t end = checkpoint_and_end.second;
-  // Everything before `end` is durable and never rewritten.
-  ASSIGN_OR_RETURN(Bytes bytes, env_.ReadFile(path_, 0, end));
-  if (bytes.size() != end) return absl::DataLossError("audit log " + path_ + " is shorter than its durable length");
-  return WriteFileAtomically(env_, path, bytes);
+  // Everything before `end` is durable and never rewritten: copy it in
+  // bounded chunks, so exporting a log of any size takes constant memory.
+  return WriteFileAtomically(env_, path, [&](WritableFile& out) -> absl::Status {
+    for (uint64_t offset = 0; offset < end;) {
+      const uint64_t want = std::min<uint64_t>(LogFrameStream::kDefaultChunkBytes, end - offset);
+      ASSIGN_OR_RETURN(Bytes chunk, env_.ReadFile(path_, offset, want));
+      if (chunk.size() != want) return absl::DataLossError("audit log " + path_ + " is shorter than its durable length");
+      RETURN_IF_ERROR(out.Append(chunk));
+      offset += want;
+    }
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace sigil::audit

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -101,6 +102,10 @@ class EnvWrapper : public Env {
 // complete new one: write `path`.tmp, fsync, rename over `path`, fsync the
 // directory. On failure the temporary file is removed (best effort).
 [[nodiscard]] absl::Status WriteFileAtomically(Env& env, const std::string& path, std::span<const uint8_t> data);
+// The same, with the contents appended by `fill` (e.g. a copy in bounded
+// chunks); a `fill` error fails the write.
+[[nodiscard]] absl::Status WriteFileAtomically(Env& env, const std::string& path,
+                                               const std::function<absl::Status(WritableFile&)>& fill);
 
 // The directory part of `path` ("." if it has none).
 std::string DirName(const std::string& path);

@@ -136,6 +136,15 @@ TEST(LogFrameStreamTest, OpenAndVerifyReadInBoundedChunks) {
   report = VerifyExportFile(env, dir.File("audit.log"), signer->PublicKey(), vo);
   EXPECT_TRUE(report.valid) << report.ToJson().dump();
   EXPECT_LE(env.max_read, bound);
+  // Export copies in chunks too, and the copy is the whole durable log.
+  env.max_read = 0;
+  ASSERT_TRUE(log->Export(dir.File("export.log")).ok());
+  EXPECT_LE(env.max_read, bound);
+  const Bytes exported = PosixEnv().ReadWholeFile(dir.File("export.log")).value();
+  EXPECT_GE(exported.size(), size);
+  report = VerifyExportFile(PosixEnv(), dir.File("export.log"), signer->PublicKey(), VerifyOptions{});
+  EXPECT_TRUE(report.valid) << report.ToJson().dump();
+  EXPECT_EQ(report.records, 12000u);
 }
 
 class TrustedStateTest : public ::testing::Test {
