@@ -12,7 +12,9 @@
 //   * an overload phase: far more concurrent requests than the server admits
 //     (max_inflight); the share answered 503/429 and how fast.
 //   * the process's CPU time (server and client) per signed request at 64
-//     connections: on a shared machine a steadier figure than the rate.
+//     connections: on a shared machine a steadier figure than the rate;
+//     and the audit log's records per group commit in that phase (from
+//     /metrics), each of which also syncs the budget ledger's journal.
 // Each phase runs SIGIL_BENCH_SECONDS (default 3) seconds; SIGIL_BENCH_WORKERS
 // sets the daemon's handler threads (default: the daemon's own). The figures are
 // checked, not just printed: the process exits 1 if a signed request was
@@ -319,6 +321,19 @@ json Call(sigil::net::HttpClient& client, const std::string& token, const std::s
   return j;
 }
 
+// The daemon's audit group commits so far, from /metrics: {batches, records}.
+std::pair<double, double> AuditBatches(sigil::net::HttpClient& client, const std::string& admin) {
+  sigil::net::HttpHeaders h;
+  h.Set("Authorization", "Bearer " + admin);
+  auto r = client.Get("/metrics", h);
+  if (!r.ok() || r->status != 200) Die("GET /metrics failed");
+  auto value = [&](const std::string& name) {
+    size_t at = r->body.find("\n" + name + " ");
+    return at == std::string::npos ? 0.0 : std::atof(r->body.c_str() + at + name.size() + 2);
+  };
+  return {value("sigil_audit_fsync_batch_size_count"), value("sigil_audit_fsync_batch_size_sum")};
+}
+
 }  // namespace
 
 int main() {
@@ -417,9 +432,11 @@ int main() {
 
   Load load(port, agent, from);
   (void)load.ClosedLoop(8, std::min(0.5, seconds));  // warm up
+  const auto batches_before = AuditBatches(**client, admin);
   const double cpu_before = ProcessCpuMicros();
   auto peak = load.ClosedLoop(64, seconds);
   const double cpu_per_request = (ProcessCpuMicros() - cpu_before) / static_cast<double>(std::max<size_t>(1, peak.size()));
+  const auto batches_after = AuditBatches(**client, admin);
   check_all_signed("64 connections", peak);
   const double rps = static_cast<double>(peak.size()) / seconds;
   std::vector<int64_t> lat;
@@ -429,6 +446,8 @@ int main() {
   std::printf("ratio end-to-end / raw two-core signing: %.1f%% (goal >= 50%%)\n", 100.0 * rps / raw);
   std::printf("  process CPU (server + client) per signed request: %.0f us (raw signing: %.0f us per core)\n",
               cpu_per_request, 2e6 / raw);
+  std::printf("  audit group commits: %.1f records per fsync (each also syncs the ledger journal)\n",
+              (batches_after.second - batches_before.second) / std::max(1.0, batches_after.first - batches_before.first));
   {
     Load nobudget(port, agent, from2);
     auto s2 = nobudget.ClosedLoop(64, seconds);
