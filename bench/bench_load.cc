@@ -446,8 +446,18 @@ int main() {
   std::printf("ratio end-to-end / raw two-core signing: %.1f%% (goal >= 50%%)\n", 100.0 * rps / raw);
   std::printf("  process CPU (server + client) per signed request: %.0f us (raw signing: %.0f us per core)\n",
               cpu_per_request, 2e6 / raw);
-  std::printf("  audit group commits: %.1f records per fsync (each also syncs the ledger journal)\n",
-              (batches_after.second - batches_before.second) / std::max(1.0, batches_after.first - batches_before.first));
+  const double batch_count = batches_after.first - batches_before.first;
+  const double batch_records = batches_after.second - batches_before.second;
+  std::printf("  audit group commits: %.0f, %.1f records per fsync (each also syncs the ledger journal)\n", batch_count,
+              batch_records / std::max(1.0, batch_count));
+  // The histogram must see every group commit: each signed request's record
+  // was made durable between the two scrapes (a little slack for a leader
+  // that has released its followers but not yet reported its batch).
+  if (batch_count < 1 || batch_records < 0.9 * static_cast<double>(peak.size())) {
+    std::printf("  FAIL sigil_audit_fsync_batch_size saw %.0f records in %.0f batches for %zu signed requests\n",
+                batch_records, batch_count, peak.size());
+    failed = true;
+  }
   {
     Load nobudget(port, agent, from2);
     auto s2 = nobudget.ClosedLoop(64, seconds);

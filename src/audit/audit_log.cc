@@ -321,7 +321,9 @@ void AuditLog::Submit(Writer& w) {
     stopping_ = true;
   }
   if (!writers_.empty()) writers_.front()->cv.Signal();
+  const size_t durable_records = committed ? batch.appended.size() : 0;
   mu_.Unlock();
+  if (durable_records > 0 && options_.on_batch) options_.on_batch(durable_records);
 }
 
 absl::StatusOr<SignedCheckpoint> AuditLog::SignCheckpoint(uint64_t size, const Hash& root) {

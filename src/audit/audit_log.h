@@ -73,6 +73,10 @@ struct AuditLogOptions {
   // it gets Unavailable. Runs without the log's lock; it must not append to
   // this log.
   std::function<absl::Status()> before_sync;
+  // Optional: told the number of records each group commit made durable
+  // (for the fsync batch size histogram). Runs on the leader's thread after
+  // its appenders are released, without the log's lock; keep it short.
+  std::function<void(size_t records)> on_batch;
 };
 
 // Proof that a record was made durable: its seq (== Merkle leaf index) and

@@ -307,6 +307,32 @@ TEST_F(AuditLogTest, BeforeSyncHookRunsFirstAndItsFailureFailsTheBatch) {
   EXPECT_TRUE(log->Verify().valid);
 }
 
+// on_batch hears of every group commit that made records durable, with its
+// size (the daemon's fsync batch size histogram), and of nothing else.
+TEST_F(AuditLogTest, OnBatchReportsEveryGroupCommit) {
+  AuditLogOptions o = Options();
+  std::atomic<uint64_t> calls{0}, records{0};
+  o.on_batch = [&](size_t n) {
+    ++calls;
+    records += n;
+  };
+  auto log = OpenLog(o);
+  constexpr int kThreads = 8, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) ASSERT_TRUE(log->Append(SampleRecord(uint64_t(t * kEach + i))).ok());
+    });
+  }
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(log->Checkpoint().ok());  // no record: not reported
+  EXPECT_EQ(records.load(), uint64_t{kThreads * kEach});
+  EXPECT_EQ(calls.load(), log->Stats().batches);
+  env_.InjectFault(Op::kSync, {absl::UnavailableError("fsync: Input/output error"), 1, 0});
+  EXPECT_FALSE(log->Append(SampleRecord(9999)).ok());  // a failed batch is not reported
+  EXPECT_EQ(records.load(), uint64_t{kThreads * kEach});
+}
+
 TEST_F(AuditLogTest, FailsClosedWhenTruncateAlsoFails) {
   auto log = OpenLog();
   for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(log->Append(SampleRecord(i)).ok());

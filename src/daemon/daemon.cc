@@ -250,6 +250,8 @@ struct Daemon::Impl {
   // Before the audit log: the log's before_sync hook syncs the journal, so
   // the journal must outlive it.
   std::unique_ptr<policy::FileLedgerJournal> journal;
+  // Before the audit log too: it reports every group commit's size.
+  std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<policy::Ledger> ledger;
   std::unique_ptr<core::PolicyStore> policies;
@@ -259,7 +261,6 @@ struct Daemon::Impl {
   std::unique_ptr<policy::ApprovalBook> approvals;
   std::unique_ptr<policy::Lockdown> lockdown;
   std::unique_ptr<core::SigningService> core;
-  std::unique_ptr<metrics::Metrics> metrics;
   std::unique_ptr<server::ApiServer> api;
   std::unique_ptr<mcp::McpSessionRegistry> mcp_sessions;
   std::optional<attest::Reporter> reporter;
@@ -313,6 +314,8 @@ absl::Status Daemon::Impl::Open() {
   // before the signature leaves (Ledger::MakeDurable: free by then).
   ASSIGN_OR_RETURN(journal, policy::FileLedgerJournal::Open(c.data_dir + "/ledger.journal"));
   ao.before_sync = [j = journal.get()] { return j->SyncAll(); };
+  metrics = std::make_unique<metrics::Metrics>();
+  ao.on_batch = [m = metrics.get()](size_t records) { m->ObserveAuditFsyncBatchSize(records); };
   ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(c.data_dir + "/audit.log", ao));
 
   ASSIGN_OR_RETURN(ledger, policy::Ledger::Open(*journal, clock, policy::LedgerOptions{.defer_reserve_sync = true}));
@@ -323,7 +326,6 @@ absl::Status Daemon::Impl::Open() {
   ASSIGN_OR_RETURN(approvals, policy::ApprovalBook::Open(*store, state_key.Clone(), clock, totp.get()));
   ASSIGN_OR_RETURN(lockdown, policy::Lockdown::Open(*store, std::move(state_key), clock, totp.get()));
 
-  metrics = std::make_unique<metrics::Metrics>();
   if (c.keystore_backend == "pkcs11" && c.pkcs11_module.empty()) {
     return absl::InvalidArgumentError(
         "keystore.backend = \"pkcs11\" needs a PKCS#11 token: [pkcs11] module, token and pin_file, or "

@@ -667,9 +667,9 @@ absl::StatusOr<tokens::Principal> ApiServer::Impl::Authenticate(const net::HttpR
 void ApiServer::Impl::RefreshGauges() {
   auto pending = d_.approvals.ListPending();
   if (pending.ok()) d_.metrics.SetPendingApprovals(static_cast<int64_t>(pending->size()));
-  auto stats = d_.audit.Stats();
+  // (The fsync batch size histogram is fed by the audit log itself, one
+  // observation per group commit: AuditLogOptions::on_batch.)
   d_.metrics.SetAuditRecords(d_.audit.Size());
-  if (stats.last_batch_records > 0) d_.metrics.ObserveAuditFsyncBatchSize(stats.last_batch_records);
   d_.metrics.SetLockdown(d_.lockdown.IsLocked());
   auto keys = d_.keys.List();
   if (keys.ok()) {
