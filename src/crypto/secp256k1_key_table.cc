@@ -213,6 +213,11 @@ size_t Secp256k1KeyTableCache::size() const {
   return lru_.size();
 }
 
+uint64_t Secp256k1KeyTableCache::builds() const {
+  absl::MutexLock lock(&mu_);
+  return builds_;
+}
+
 std::shared_ptr<const Secp256k1KeyTable> Secp256k1KeyTableCache::Lookup(const Secp256k1PublicKey& key) {
   {
     absl::MutexLock lock(&mu_);
@@ -230,14 +235,16 @@ std::shared_ptr<const Secp256k1KeyTable> Secp256k1KeyTableCache::Lookup(const Se
       lru_.splice(lru_.begin(), lru_, entry.lru);
       return entry.table;
     }
-    if (++entry.uses < min_uses_) return nullptr;
+    if (++entry.uses < min_uses_ || entry.building) return nullptr;
+    entry.building = true;
   }
-  // Built without the lock (milliseconds); two threads may both build the
-  // same table, and the second one's is dropped.
+  // Built without the lock (milliseconds) by this thread only.
   auto built = Secp256k1KeyTable::Build(key);
-  if (!built.ok()) return nullptr;
   absl::MutexLock lock(&mu_);
-  Entry& entry = entries_[key];
+  ++builds_;
+  Entry& entry = entries_[key];  // may have been dropped meanwhile: then made anew
+  entry.building = false;
+  if (!built.ok()) return nullptr;
   if (entry.table != nullptr) return entry.table;
   entry.table = *built;
   lru_.push_front(key);

@@ -72,17 +72,23 @@ class Secp256k1KeyTable {
 // built on its `min_uses`-th lookup (1: at once), so a key used once does not
 // pay the build; at most `capacity` tables are kept, the least recently used
 // is dropped and its key starts counting again. Lookup returns null until
-// the table exists; the caller then takes the generic path.
+// the table exists; the caller then takes the generic path. One thread
+// builds a key's table (on its own time, without the lock); concurrent
+// lookups of that key take the generic path meanwhile instead of building
+// it again (64 signing threads crossing the threshold together would
+// otherwise build 64 copies: half a second of two cores).
 class Secp256k1KeyTableCache {
  public:
   Secp256k1KeyTableCache(size_t capacity, uint32_t min_uses);
 
   std::shared_ptr<const Secp256k1KeyTable> Lookup(const Secp256k1PublicKey& key);
   size_t size() const;
+  uint64_t builds() const;  // tables built so far (for tests)
 
  private:
   struct Entry {
     uint32_t uses = 0;
+    bool building = false;  // a thread is building `table`
     std::shared_ptr<const Secp256k1KeyTable> table;
     std::list<Secp256k1PublicKey>::iterator lru;  // valid when table is set
   };
@@ -94,6 +100,7 @@ class Secp256k1KeyTableCache {
   // they outnumber the tables' capacity 16 to 1).
   absl::flat_hash_map<Secp256k1PublicKey, Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::list<Secp256k1PublicKey> lru_ ABSL_GUARDED_BY(mu_);  // front = most recent
+  uint64_t builds_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // For signatures made elsewhere (an HSM's CKM_ECDSA) by the key `table`
