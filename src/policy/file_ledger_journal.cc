@@ -37,10 +37,11 @@ std::string DirName(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<FileLedgerJournal>> FileLedgerJournal::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<FileLedgerJournal>> FileLedgerJournal::Open(const std::string& path,
+                                                                          size_t max_rewrite_tail_bytes) {
   int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("open", path);
-  return std::unique_ptr<FileLedgerJournal>(new FileLedgerJournal(path, fd));
+  return std::unique_ptr<FileLedgerJournal>(new FileLedgerJournal(path, fd, max_rewrite_tail_bytes));
 }
 
 FileLedgerJournal::~FileLedgerJournal() {
@@ -58,6 +59,14 @@ absl::StatusOr<uint64_t> FileLedgerJournal::WriteLine(const LedgerRecord& record
     // journal would not read back.
     if (before >= 0) (void)::ftruncate(fd_, before);
     return st;
+  }
+  if (rewriting_ && !tail_overflow_) {
+    if (tail_.size() + line.size() > max_rewrite_tail_bytes_) {
+      tail_overflow_ = true;
+      std::string().swap(tail_);
+    } else {
+      tail_ += line;
+    }
   }
   return ++written_;
 }
@@ -156,33 +165,78 @@ absl::StatusOr<std::vector<LedgerRecord>> FileLedgerJournal::ReadAll() {
 }
 
 absl::Status FileLedgerJournal::Rewrite(std::span<const LedgerRecord> records) {
+  if (!BeginRewrite()) return absl::FailedPreconditionError("ledger journal " + path_ + ": a rewrite is under way");
+  return FinishRewrite(records);
+}
+
+bool FileLedgerJournal::BeginRewrite() {
+  absl::MutexLock lock(&mu_);
+  if (rewriting_) return false;
+  rewriting_ = true;
+  tail_overflow_ = false;
+  tail_.clear();
+  return true;
+}
+
+absl::Status FileLedgerJournal::FinishRewrite(std::span<const LedgerRecord> records) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!rewriting_) return absl::FailedPreconditionError("ledger journal " + path_ + ": no rewrite was begun");
+  }
+  const std::string tmp = path_ + ".tmp";
+  int fd = -1;
+  // The bulk of the new journal is written and synced while appends go on.
   std::string data;
   for (const LedgerRecord& r : records) {
     data += EncodeLedgerRecord(r);
     data.push_back('\n');
   }
+  absl::Status st;
+  // O_APPEND: once renamed, this descriptor is the journal's.
+  fd = ::open(tmp.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    st = IoError("open", tmp);
+  } else {
+    st = WriteAll(fd, data, tmp);
+    if (st.ok() && ::fdatasync(fd) != 0) st = IoError("fdatasync", tmp);
+  }
+  std::string().swap(data);
+
   absl::MutexLock lock(&mu_);
-  // The file descriptor is about to change: let a sync in progress finish.
+  if (!st.ok()) return EndRewrite(fd, tmp, st);
+  if (tail_overflow_) {
+    return EndRewrite(fd, tmp,
+                      absl::ResourceExhaustedError("ledger journal " + path_ + ": more than " +
+                                                   std::to_string(max_rewrite_tail_bytes_) +
+                                                   " bytes appended during the rewrite; the old journal is kept"));
+  }
+  // From here appenders wait: the file descriptor is about to change, so a
+  // sync in progress finishes first, and the lines appended since
+  // BeginRewrite join the new file.
   mu_.Await(absl::Condition(+[](bool* syncing) { return !*syncing; }, &syncing_));
-  const std::string tmp = path_ + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return IoError("open", tmp);
-  absl::Status st = WriteAll(fd, data, tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = IoError("fsync", tmp);
-  ::close(fd);
-  if (!st.ok()) return st;
-  if (::rename(tmp.c_str(), path_.c_str()) != 0) return IoError("rename", tmp);
+  if (absl::Status t = WriteAll(fd, tail_, tmp); !t.ok()) return EndRewrite(fd, tmp, t);
+  if (::fsync(fd) != 0) return EndRewrite(fd, tmp, IoError("fsync", tmp));
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) return EndRewrite(fd, tmp, IoError("rename", tmp));
   int dir = ::open(DirName(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {
     ::fsync(dir);
     ::close(dir);
   }
-  int nfd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (nfd < 0) return IoError("reopen", path_);
   if (fd_ >= 0) ::close(fd_);
-  fd_ = nfd;
+  fd_ = fd;
   synced_ = written_;  // the new file was synced whole
-  return absl::OkStatus();
+  return EndRewrite(/*fd=*/-1, tmp, absl::OkStatus());
+}
+
+absl::Status FileLedgerJournal::EndRewrite(int fd, const std::string& tmp, absl::Status st) {
+  rewriting_ = false;
+  tail_overflow_ = false;
+  std::string().swap(tail_);
+  if (fd >= 0) {
+    ::close(fd);
+    if (!st.ok()) (void)::unlink(tmp.c_str());
+  }
+  return st;
 }
 
 }  // namespace sigil::policy

@@ -12,6 +12,11 @@
 // Any other malformed line is DataLoss: the ledger refuses to start rather
 // than forget a spend. Rewrite writes a temporary file, syncs it and renames
 // it over the journal (atomic on POSIX file systems), then syncs the folder.
+// Between BeginRewrite and FinishRewrite every line appended is also kept in
+// memory (at most max_rewrite_tail_bytes; beyond, the rewrite fails and the old
+// journal stays); FinishRewrite writes and syncs the new contents without the
+// lock, then, under it, appends the kept lines to the temporary file, syncs
+// it again and renames it: appenders wait only for that short tail.
 //
 // Thread-safety: all methods are safe to call concurrently (one mutex, held
 // across the local write but not across the sync; never network I/O).
@@ -28,9 +33,13 @@ namespace sigil::policy {
 
 class FileLedgerJournal final : public LedgerJournal {
  public:
+  static constexpr size_t kMaxRewriteTailBytes = 64 << 20;
+
   // Opens (creating with mode 0600 if needed) the journal at `path`.
   // Unavailable if the file cannot be opened for appending.
-  static absl::StatusOr<std::unique_ptr<FileLedgerJournal>> Open(const std::string& path);
+  // `max_rewrite_tail_bytes` bounds the lines kept during a rewrite.
+  static absl::StatusOr<std::unique_ptr<FileLedgerJournal>> Open(const std::string& path,
+                                                                 size_t max_rewrite_tail_bytes = kMaxRewriteTailBytes);
   ~FileLedgerJournal() override;
   FileLedgerJournal(const FileLedgerJournal&) = delete;
   FileLedgerJournal& operator=(const FileLedgerJournal&) = delete;
@@ -42,17 +51,24 @@ class FileLedgerJournal final : public LedgerJournal {
   absl::Status SyncAll() override;
   absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
   absl::Status Rewrite(std::span<const LedgerRecord> records) override;
+  bool BeginRewrite() override;
+  absl::Status FinishRewrite(std::span<const LedgerRecord> records) override;
 
  private:
-  FileLedgerJournal(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  FileLedgerJournal(std::string path, int fd, size_t max_tail)
+      : path_(std::move(path)), max_rewrite_tail_bytes_(max_tail), fd_(fd) {}
 
   // Writes the record's line; returns its sequence number.
   absl::StatusOr<uint64_t> WriteLine(const LedgerRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns once line `seq` is durable: leads an fdatasync covering every
   // line written so far, or waits for the one in progress.
   absl::Status SyncLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends a rewrite with `st`: drops the kept lines, closes the temporary
+  // file `fd` (if open) and removes it unless the rewrite succeeded.
+  absl::Status EndRewrite(int fd, const std::string& tmp, absl::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
+  const size_t max_rewrite_tail_bytes_;
   absl::Mutex mu_;
   int fd_ ABSL_GUARDED_BY(mu_);
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;  // lines written (sequence of the last)
@@ -61,6 +77,10 @@ class FileLedgerJournal final : public LedgerJournal {
   // Lines written up to this one were in a sync that failed: their
   // durability is unknown, so their Appends fail.
   uint64_t failed_through_ ABSL_GUARDED_BY(mu_) = 0;
+  // Between BeginRewrite and FinishRewrite: the lines written since.
+  bool rewriting_ ABSL_GUARDED_BY(mu_) = false;
+  bool tail_overflow_ ABSL_GUARDED_BY(mu_) = false;
+  std::string tail_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sigil::policy

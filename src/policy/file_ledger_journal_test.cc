@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -125,6 +127,113 @@ TEST_F(FileJournalTest, AppendReadRewrite) {
   // Reopening reads the same.
   j.reset();
   EXPECT_EQ(FileLedgerJournal::Open(path_).value()->ReadAll().value().size(), 2u);
+}
+
+LedgerRecord Reserve(ReservationId id) {
+  return LedgerRecord{LedgerRecord::Type::kReserve, id, 1, {LedgerCharge{"a", absl::Hours(1), Uint256(id)}}};
+}
+
+// A rewrite keeps what was appended after BeginRewrite, after the snapshot,
+// and what it carried over stays durable with the same tickets.
+TEST_F(FileJournalTest, RewriteKeepsRecordsAppendedWhileItRan) {
+  auto j = FileLedgerJournal::Open(path_).value();
+  for (ReservationId id = 1; id <= 4; ++id) ASSERT_TRUE(j->Append(Reserve(id)).ok());
+  ASSERT_TRUE(j->BeginRewrite());
+  EXPECT_FALSE(j->BeginRewrite());  // one at a time
+  ASSERT_TRUE(j->Append(Reserve(5)).ok());
+  auto ticket = j->AppendDeferred(Reserve(6));
+  ASSERT_TRUE(ticket.ok());
+  ASSERT_TRUE(j->AppendLazily(LedgerRecord{LedgerRecord::Type::kCommit, 5, 0, {}}).ok());
+  const std::vector<LedgerRecord> snapshot = {LedgerRecord{LedgerRecord::Type::kIdFloor, 5, 0, {}}, Reserve(4)};
+  ASSERT_TRUE(j->FinishRewrite(snapshot).ok());
+  EXPECT_TRUE(j->SyncThrough(*ticket).ok());
+  ASSERT_TRUE(j->Append(Reserve(7)).ok());  // appends go to the new file
+  std::vector<LedgerRecord> want = snapshot;
+  want.push_back(Reserve(5));
+  want.push_back(Reserve(6));
+  want.push_back(LedgerRecord{LedgerRecord::Type::kCommit, 5, 0, {}});
+  want.push_back(Reserve(7));
+  j.reset();
+  EXPECT_EQ(FileLedgerJournal::Open(path_).value()->ReadAll().value(), want);
+  EXPECT_NE(access((path_ + ".tmp").c_str(), F_OK), 0);
+  EXPECT_EQ(FileLedgerJournal::Open(path_).value()->FinishRewrite(snapshot).code(),
+            absl::StatusCode::kFailedPrecondition);  // nothing begun
+}
+
+// Threads append while another thread rewrites again and again (each
+// rewrite's snapshot is empty, so what survives is what was appended after
+// the last BeginRewrite): no record appended after it is lost, none is
+// duplicated, and each thread's records keep their order.
+TEST_F(FileJournalTest, RewritesRacingAppendsLoseNothing) {
+  auto j = FileLedgerJournal::Open(path_).value();
+  constexpr int kThreads = 4, kEach = 200;
+  std::atomic<int> appended{0};
+  std::atomic<int> rewrites{0};
+  int appended_when_rewrites_stopped = 0;
+  std::thread rewriter([&] {
+    while (appended.load() < kThreads * kEach / 2) {
+      if (!j->BeginRewrite()) continue;
+      ASSERT_TRUE(j->FinishRewrite({}).ok());
+      ++rewrites;
+    }
+    appended_when_rewrites_stopped = appended.load();
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        const ReservationId id = static_cast<ReservationId>(t * kEach + i + 1);
+        if (i % 2) {
+          ASSERT_TRUE(j->Append(Reserve(id)).ok());
+        } else {
+          auto ticket = j->AppendDeferred(Reserve(id));
+          ASSERT_TRUE(ticket.ok());
+          ASSERT_TRUE(j->SyncThrough(*ticket).ok());
+        }
+        ++appended;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  rewriter.join();
+  EXPECT_GT(rewrites.load(), 1);
+  j.reset();
+  auto records = FileLedgerJournal::Open(path_).value()->ReadAll();
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_GE(records->size(), static_cast<size_t>(kThreads * kEach - appended_when_rewrites_stopped));
+  std::vector<std::vector<ReservationId>> by_thread(kThreads);
+  for (const LedgerRecord& r : *records) by_thread[(r.id - 1) / kEach].push_back(r.id);
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_FALSE(by_thread[t].empty());
+    EXPECT_EQ(by_thread[t].back(), static_cast<ReservationId>((t + 1) * kEach));
+    for (size_t k = 1; k < by_thread[t].size(); ++k) EXPECT_EQ(by_thread[t][k], by_thread[t][k - 1] + 1);
+  }
+}
+
+// A rewrite that cannot finish leaves the old journal whole and working.
+TEST_F(FileJournalTest, FailedRewriteKeepsTheOldJournal) {
+  auto j = FileLedgerJournal::Open(path_, /*max_rewrite_tail_bytes=*/200).value();
+  ASSERT_TRUE(j->Append(Reserve(1)).ok());
+  // The temporary file cannot be created: a directory is in the way.
+  ASSERT_EQ(mkdir((path_ + ".tmp").c_str(), 0700), 0);
+  ASSERT_TRUE(j->BeginRewrite());
+  ASSERT_TRUE(j->Append(Reserve(2)).ok());
+  EXPECT_EQ(j->FinishRewrite({}).code(), absl::StatusCode::kUnavailable);
+  ASSERT_EQ(rmdir((path_ + ".tmp").c_str()), 0);
+  ASSERT_TRUE(j->Append(Reserve(3)).ok());
+  // More appended during a rewrite than the bound: refused, old file kept.
+  ASSERT_TRUE(j->BeginRewrite());
+  for (ReservationId id = 4; id <= 8; ++id) ASSERT_TRUE(j->Append(Reserve(id)).ok());
+  absl::Status st = j->FinishRewrite({});
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted) << st;
+  EXPECT_NE(access((path_ + ".tmp").c_str(), F_OK), 0);
+  ASSERT_TRUE(j->Append(Reserve(9)).ok());
+  auto all = j->ReadAll().value();
+  ASSERT_EQ(all.size(), 9u);
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], Reserve(i + 1));
+  // And a rewrite works again once nothing is in its way.
+  ASSERT_TRUE(j->Rewrite(std::vector<LedgerRecord>{Reserve(9)}).ok());
+  EXPECT_EQ(j->ReadAll().value(), std::vector<LedgerRecord>{Reserve(9)});
 }
 
 TEST_F(FileJournalTest, TornLastLineIsIgnoredCorruptionIsNot) {

@@ -1,7 +1,6 @@
 #include "policy/ledger.h"
 
 #include <algorithm>
-#include <map>
 
 #include "absl/container/flat_hash_set.h"
 #include "base/status.h"
@@ -33,7 +32,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerJournal& journal, con
   // start-up. If that fails the old journal is still complete; carry on.
   ledger->journal_records_ = records;
   {
-    absl::MutexLock journal_lock(&ledger->journal_mu_);
+    absl::MutexLock compact_lock(&ledger->compact_mu_);
     ledger->records_after_compaction_ = records;
   }
   if (records > kCompactAtStartupRecords && records > 2 * live) (void)ledger->Compact();
@@ -300,27 +299,62 @@ std::vector<Uint256> Ledger::Spent(std::span<const BudgetCharge> charges) {
 }
 
 absl::Status Ledger::Compact() {
-  absl::MutexLock journal_lock(&journal_mu_);
-  std::vector<LedgerRecord> records;
+  absl::MutexLock compact_lock(&compact_mu_);
+  return CompactLocked();
+}
+
+absl::Status Ledger::CompactLocked() {
+  // What still counts, copied flat under the locks (no allocation per
+  // entry); the records are built from it after they are released.
+  struct Live {
+    ReservationId id;
+    int64_t time_ns;
+    size_t account;  // index into `accounts`
+    Uint256 amount;
+  };
+  std::vector<Live> live;
+  std::vector<std::pair<std::string, absl::Duration>> accounts;
+  absl::flat_hash_set<ReservationId> pending;
+  ReservationId id_floor = 0;
+  auto build_records = [&] {
+    std::stable_sort(live.begin(), live.end(), [](const Live& a, const Live& b) { return a.id < b.id; });
+    std::vector<LedgerRecord> records;
+    records.reserve(1 + 2 * live.size());
+    records.push_back(LedgerRecord{LedgerRecord::Type::kIdFloor, id_floor, 0, {}});
+    for (size_t i = 0; i < live.size();) {
+      LedgerRecord r{LedgerRecord::Type::kReserve, live[i].id, live[i].time_ns, {}};
+      for (; i < live.size() && live[i].id == r.id; ++i) {
+        const auto& [name, window] = accounts[live[i].account];
+        r.charges.push_back(LedgerCharge{name, window, live[i].amount});
+      }
+      const ReservationId id = r.id;
+      records.push_back(std::move(r));
+      if (!pending.contains(id)) records.push_back(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
+    }
+    return records;
+  };
+
+  // Appends are held off only while the snapshot is taken: it and the
+  // journal's rewrite mark must describe the same point.
+  absl::ReleasableMutexLock journal_lock(&journal_mu_);
   {
     absl::MutexLock lock(&mu_);
     const int64_t now_ns = absl::ToUnixNanos(clock_.Now());
-    std::map<ReservationId, LedgerRecord> by_id;
     for (auto it = accounts_.begin(); it != accounts_.end();) {
       Account& account = it->second;
       Evict(account, now_ns);
+      const size_t index = accounts.size();
+      bool any = false;
       for (const Entry& e : account.entries) {
         if (e.released) continue;
-        LedgerRecord& r = by_id[e.id];
-        r.type = LedgerRecord::Type::kReserve;
-        r.id = e.id;
-        r.time_unix_nanos = e.time_ns;
-        r.charges.push_back(LedgerCharge{account.name, absl::Nanoseconds(account.window_ns), e.amount});
+        live.push_back(Live{e.id, e.time_ns, index, e.amount});
+        any = true;
       }
+      if (any) accounts.emplace_back(account.name, absl::Nanoseconds(account.window_ns));
       bool referenced = false;
       if (account.entries.empty()) {
-        for (const auto& [pid, pending] : pending_) {
-          for (const auto& [acct, seq] : pending.entries) referenced |= (acct == &account);
+        for (const auto& [pid, p] : pending_) {
+          for (const auto& [acct, seq] : p.entries) referenced |= (acct == &account);
         }
       }
       if (account.entries.empty() && !referenced) {
@@ -329,28 +363,35 @@ absl::Status Ledger::Compact() {
         ++it;
       }
     }
-    records.push_back(LedgerRecord{LedgerRecord::Type::kIdFloor, next_id_, 0, {}});
-    for (auto& [id, r] : by_id) {
-      bool pending = pending_.contains(id);
-      records.push_back(std::move(r));
-      if (!pending) records.push_back(LedgerRecord{LedgerRecord::Type::kCommit, id, 0, {}});
-    }
+    id_floor = next_id_;
+    pending.reserve(pending_.size());
+    for (const auto& [id, p] : pending_) pending.insert(id);
   }
-  RETURN_IF_ERROR(journal_.Rewrite(records));
-  // Appenders are held off by journal_mu_: the file holds exactly these.
-  journal_records_ = records.size();
+  if (!journal_.BeginRewrite()) {
+    // This journal cannot take appends during a rewrite: they wait.
+    const std::vector<LedgerRecord> records = build_records();
+    RETURN_IF_ERROR(journal_.Rewrite(records));
+    journal_records_ = records.size();  // the file holds exactly these
+    records_after_compaction_ = records.size();
+    return absl::OkStatus();
+  }
+  const uint64_t records_at_snapshot = journal_records_.load();
+  journal_lock.Release();
+  // The journal writes and syncs the new file while reservations go on;
+  // what they append meanwhile is carried over after the snapshot.
+  const std::vector<LedgerRecord> records = build_records();
+  RETURN_IF_ERROR(journal_.FinishRewrite(records));
+  journal_records_.fetch_sub(records_at_snapshot - records.size());  // modular: exact whichever is larger
   records_after_compaction_ = records.size();
   return absl::OkStatus();
 }
 
 absl::Status Ledger::MaybeCompact() {
-  {
-    absl::MutexLock journal_lock(&journal_mu_);
-    if (journal_records_.load(std::memory_order_relaxed) < 2 * records_after_compaction_ + kCompactGrowthRecords) {
-      return absl::OkStatus();
-    }
+  absl::MutexLock compact_lock(&compact_mu_);
+  if (journal_records_.load(std::memory_order_relaxed) < 2 * records_after_compaction_ + kCompactGrowthRecords) {
+    return absl::OkStatus();
   }
-  return Compact();
+  return CompactLocked();
 }
 
 size_t Ledger::pending_count() const {

@@ -109,8 +109,12 @@ class Ledger {
   std::vector<Uint256> Spent(std::span<const BudgetCharge> charges);
 
   // Rewrites the journal with only what still counts (entries inside their
-  // windows) and drops empty accounts. Safe to run while requests flow, but
-  // it holds up every Reserve while it rewrites the file (O(live entries)).
+  // windows) and drops empty accounts. Safe to run while requests flow:
+  // Reserve, Commit and Release wait only while the snapshot is taken
+  // (O(live entries) in memory) and, if the journal rewrites concurrently
+  // (LedgerJournal::BeginRewrite), for its final short step; the new file
+  // itself is written and synced while they go on. A journal that cannot
+  // holds them up for the whole rewrite.
   [[nodiscard]] absl::Status Compact();
   // Compacts only when the journal has grown to twice what the last
   // compaction (or the load) left plus kCompactGrowthRecords: the rewrite
@@ -151,13 +155,16 @@ class Ledger {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Evict(Account& account, int64_t now_ns);
   void Undo(ReservationId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status CompactLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(compact_mu_);
 
   LedgerJournal& journal_;
   const Clock& clock_;
   const LedgerOptions options_;
-  // Appenders hold it shared; Compact holds it exclusively, so no record is
-  // appended between its snapshot and its rewrite.
-  absl::Mutex journal_mu_;
+  // One compaction at a time.
+  absl::Mutex compact_mu_;
+  // Appenders hold it shared; Compact holds it exclusively while it takes
+  // its snapshot and marks the journal, so no record is appended between.
+  absl::Mutex journal_mu_ ABSL_ACQUIRED_AFTER(compact_mu_);
   mutable absl::Mutex mu_ ABSL_ACQUIRED_AFTER(journal_mu_);
   // node_hash_map: Pending holds Account pointers, which must stay valid.
   absl::node_hash_map<std::string, Account> accounts_ ABSL_GUARDED_BY(mu_);
@@ -166,7 +173,7 @@ class Ledger {
   // Records in the journal (appended since the last rewrite included), and
   // how many the last rewrite (or the load) left.
   std::atomic<uint64_t> journal_records_{0};
-  uint64_t records_after_compaction_ ABSL_GUARDED_BY(journal_mu_) = 0;
+  uint64_t records_after_compaction_ ABSL_GUARDED_BY(compact_mu_) = 0;
 };
 
 }  // namespace sigil::policy

@@ -95,14 +95,14 @@ absl::Status MemoryLedgerJournal::Append(const LedgerRecord& record) {
   absl::MutexLock lock(&mu_);
   if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
   records_.push_back(record);
-  return SyncLocked(records_.size());
+  return SyncLocked(++written_);
 }
 
 absl::StatusOr<uint64_t> MemoryLedgerJournal::AppendDeferred(const LedgerRecord& record) {
   absl::MutexLock lock(&mu_);
   if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
   records_.push_back(record);
-  return records_.size();
+  return ++written_;
 }
 
 absl::Status MemoryLedgerJournal::SyncThrough(uint64_t ticket) {
@@ -112,11 +112,11 @@ absl::Status MemoryLedgerJournal::SyncThrough(uint64_t ticket) {
 
 absl::Status MemoryLedgerJournal::SyncAll() {
   absl::MutexLock lock(&mu_);
-  return SyncLocked(records_.size());
+  return SyncLocked(written_);
 }
 
 absl::Status MemoryLedgerJournal::SyncLocked(uint64_t ticket) {
-  if (ticket <= synced_) return absl::OkStatus();
+  if (ticket <= written_ - (records_.size() - synced_)) return absl::OkStatus();
   if (fail_syncs_) return absl::UnavailableError("ledger journal sync failed (injected failure)");
   synced_ = records_.size();
   ++effective_syncs_;
@@ -131,7 +131,28 @@ absl::StatusOr<std::vector<LedgerRecord>> MemoryLedgerJournal::ReadAll() {
 absl::Status MemoryLedgerJournal::Rewrite(std::span<const LedgerRecord> records) {
   absl::MutexLock lock(&mu_);
   if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
+  if (rewrite_mark_) return absl::FailedPreconditionError("ledger journal: a rewrite is under way");
   records_.assign(records.begin(), records.end());
+  synced_ = records_.size();
+  return absl::OkStatus();
+}
+
+bool MemoryLedgerJournal::BeginRewrite() {
+  absl::MutexLock lock(&mu_);
+  if (rewrite_mark_) return false;
+  rewrite_mark_ = records_.size();
+  return true;
+}
+
+absl::Status MemoryLedgerJournal::FinishRewrite(std::span<const LedgerRecord> records) {
+  absl::MutexLock lock(&mu_);
+  if (!rewrite_mark_) return absl::FailedPreconditionError("ledger journal: no rewrite was begun");
+  const size_t mark = std::min(*rewrite_mark_, records_.size());
+  rewrite_mark_.reset();
+  if (fail_) return absl::UnavailableError("ledger journal is not writable (injected failure)");
+  std::vector<LedgerRecord> next(records.begin(), records.end());
+  next.insert(next.end(), records_.begin() + static_cast<ptrdiff_t>(mark), records_.end());
+  records_ = std::move(next);
   synced_ = records_.size();
   return absl::OkStatus();
 }

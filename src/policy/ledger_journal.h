@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,7 +88,25 @@ class LedgerJournal {
   virtual absl::StatusOr<std::vector<LedgerRecord>> ReadAll() = 0;
   // Atomically replaces the whole journal with `records` (compaction): after
   // a crash either the old or the new contents are read back, never a mix.
+  // The caller holds appends off for the duration.
   virtual absl::Status Rewrite(std::span<const LedgerRecord> records) = 0;
+
+  // Compaction while appends continue. BeginRewrite() marks the point a
+  // snapshot describes (the caller holds appends off only around the
+  // snapshot and this call); appends after it go on as usual.
+  // FinishRewrite(records) then atomically replaces everything up to the
+  // mark with `records` and keeps every record appended since, in order,
+  // after them: after a crash either the old journal or the new one is read
+  // back, never a mix, and no Append that returned OK is lost. Records
+  // written but not yet synced when it returns are durable afterwards.
+  // BeginRewrite returns false if the journal cannot do this (the default)
+  // or a rewrite is already under way; the caller then uses Rewrite. Every
+  // successful BeginRewrite must be followed by one FinishRewrite, whose
+  // failure leaves the old journal in place.
+  virtual bool BeginRewrite() { return false; }
+  virtual absl::Status FinishRewrite(std::span<const LedgerRecord> /*records*/) {
+    return absl::FailedPreconditionError("ledger journal: no rewrite was begun");
+  }
 };
 
 // A journal in memory. It outlives the Ledger that writes to it, so a test
@@ -104,6 +123,8 @@ class MemoryLedgerJournal final : public LedgerJournal {
   absl::Status SyncAll() override;
   absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override;
   absl::Status Rewrite(std::span<const LedgerRecord> records) override;
+  bool BeginRewrite() override;
+  absl::Status FinishRewrite(std::span<const LedgerRecord> records) override;
 
   // While true, Append returns Unavailable and records nothing.
   void FailAppends(bool fail);
@@ -123,6 +144,11 @@ class MemoryLedgerJournal final : public LedgerJournal {
   mutable absl::Mutex mu_;
   std::vector<LedgerRecord> records_ ABSL_GUARDED_BY(mu_);
   size_t synced_ ABSL_GUARDED_BY(mu_) = 0;  // records_[0, synced_) are durable
+  // Tickets count appends since construction, so a Rewrite does not change
+  // what a ticket names: the unsynced records hold tickets
+  // (written_ - unsynced, written_].
+  uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<size_t> rewrite_mark_ ABSL_GUARDED_BY(mu_);  // records_.size() at BeginRewrite
   uint64_t effective_syncs_ ABSL_GUARDED_BY(mu_) = 0;
   bool fail_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_syncs_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,10 +1,12 @@
 #include "policy/ledger.h"
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
 namespace sigil::policy {
@@ -313,6 +315,101 @@ TEST_F(LedgerTest, MaybeCompactRewritesOnlyAfterTheJournalHasGrown) {
   ASSERT_TRUE(ledger_->MaybeCompact().ok());
   EXPECT_EQ(journal_.size(), 8401u);
   EXPECT_EQ(SpentOf(*Restart(), "d", absl::Hours(24)), U(4200));
+}
+
+// Delegates to a MemoryLedgerJournal and runs `during_rewrite` inside
+// FinishRewrite, before the new contents replace the old: where a Reserve
+// lands while a compaction writes the new file.
+class RewriteHookJournal final : public LedgerJournal {
+ public:
+  explicit RewriteHookJournal(MemoryLedgerJournal& inner) : inner_(inner) {}
+  absl::Status Append(const LedgerRecord& r) override { return inner_.Append(r); }
+  absl::Status AppendLazily(const LedgerRecord& r) override { return inner_.AppendLazily(r); }
+  absl::StatusOr<uint64_t> AppendDeferred(const LedgerRecord& r) override { return inner_.AppendDeferred(r); }
+  absl::Status SyncThrough(uint64_t ticket) override { return inner_.SyncThrough(ticket); }
+  absl::Status SyncAll() override { return inner_.SyncAll(); }
+  absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override { return inner_.ReadAll(); }
+  absl::Status Rewrite(std::span<const LedgerRecord> records) override { return inner_.Rewrite(records); }
+  bool BeginRewrite() override { return inner_.BeginRewrite(); }
+  absl::Status FinishRewrite(std::span<const LedgerRecord> records) override {
+    if (during_rewrite) during_rewrite();
+    return inner_.FinishRewrite(records);
+  }
+  std::function<void()> during_rewrite;
+
+ private:
+  MemoryLedgerJournal& inner_;
+};
+
+// Compaction holds reservations up only for its in-memory snapshot, not
+// while the journal writes the new file; what they record meanwhile is kept.
+TEST_F(LedgerTest, ReservationsGoOnWhileCompactionRewritesTheJournal) {
+  RewriteHookJournal journal(journal_);
+  LedgerOptions deferred;
+  deferred.defer_reserve_sync = true;
+  auto ledger = Ledger::Open(journal, clock_, deferred).value();
+  std::vector<BudgetCharge> day = {Charge("d", absl::Hours(24), 3, 1000)};
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(ledger->Commit(*ledger->Reserve(day)->id).ok());
+  auto pending = ledger->Reserve(day);  // reserved before, committed after
+  ASSERT_TRUE(ledger->MakeDurable(*pending->id).ok());
+
+  std::thread during;
+  absl::Notification done;
+  bool finished_during_rewrite = false;
+  journal.during_rewrite = [&] {
+    during = std::thread([&] {
+      auto kept = ledger->Reserve(day);
+      ASSERT_TRUE(kept.ok() && kept->id);
+      EXPECT_TRUE(ledger->MakeDurable(*kept->id).ok());
+      EXPECT_TRUE(ledger->Commit(*kept->id).ok());
+      auto dropped = ledger->Reserve(day);
+      ASSERT_TRUE(dropped.ok() && dropped->id);
+      EXPECT_TRUE(ledger->Release(*dropped->id).ok());
+      done.Notify();
+    });
+    // Were appends held off for the whole rewrite, this would time out.
+    finished_during_rewrite = done.WaitForNotificationWithTimeout(absl::Seconds(10));
+  };
+  ASSERT_TRUE(ledger->Compact().ok());
+  during.join();
+  EXPECT_TRUE(finished_during_rewrite);
+  ASSERT_TRUE(ledger->Commit(*pending->id).ok());
+  EXPECT_EQ(SpentOf(*ledger, "d", absl::Hours(24)), U(21));
+  // The journal holds the snapshot and what came after it: a restart sees
+  // the same spend, and a later compaction starts from the new size.
+  journal.during_rewrite = nullptr;
+  EXPECT_EQ(SpentOf(*Ledger::Open(journal, clock_).value(), "d", absl::Hours(24)), U(21));
+  const size_t after = journal_.size();
+  ASSERT_TRUE(ledger->MaybeCompact().ok());
+  EXPECT_EQ(journal_.size(), after);  // far below twice the compacted size: untouched
+}
+
+// A journal without concurrent rewrites is compacted with appends held off.
+TEST_F(LedgerTest, CompactionFallsBackToAWholeRewrite) {
+  class NoConcurrentRewrite final : public LedgerJournal {
+   public:
+    explicit NoConcurrentRewrite(MemoryLedgerJournal& inner) : inner_(inner) {}
+    absl::Status Append(const LedgerRecord& r) override { return inner_.Append(r); }
+    absl::Status AppendLazily(const LedgerRecord& r) override { return inner_.AppendLazily(r); }
+    absl::StatusOr<std::vector<LedgerRecord>> ReadAll() override { return inner_.ReadAll(); }
+    absl::Status Rewrite(std::span<const LedgerRecord> records) override {
+      ++rewrites;
+      return inner_.Rewrite(records);
+    }
+    int rewrites = 0;
+
+   private:
+    MemoryLedgerJournal& inner_;
+  } journal(journal_);
+  auto ledger = Ledger::Open(journal, clock_).value();
+  std::vector<BudgetCharge> hour = {Charge("h", absl::Hours(1), 2, 1000)};
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ledger->Commit(*ledger->Reserve(hour)->id).ok());
+  clock_.Advance(absl::Minutes(90));
+  ASSERT_TRUE(ledger->Commit(*ledger->Reserve(hour)->id).ok());
+  ASSERT_TRUE(ledger->Compact().ok());
+  EXPECT_EQ(journal.rewrites, 1);
+  EXPECT_EQ(journal_.size(), 3u);  // id floor, reserve, commit
+  EXPECT_EQ(SpentOf(*Ledger::Open(journal, clock_).value(), "h", absl::Hours(1)), U(2));
 }
 
 TEST_F(LedgerTest, ReplayIgnoresDuplicateReserveRecords) {
