@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "base/hex.h"
+#include "cli/passphrase_source.h"
 
 namespace sigil::cli {
 namespace {
@@ -311,7 +312,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
   auto* backup = app.add_subcommand("backup", "encrypted backups of the software keystore")->require_subcommand(1);
   {
     auto* c = backup->add_subcommand("create", "write an encrypted backup");
-    c->add_option("--out", (*args)["backup.out"], "output file (shares: FILE.1, FILE.2, ...)")->required();
+    c->add_option("--out", (*args)["backup.out"], "output file (with --shares, also FILE.1 ... FILE.N)")->required();
     c->add_option("--shares", (*args)["backup.shares"], "M/N: split into N shares, any M restore");
     common(c);
     c->callback([&o, args] {
@@ -326,19 +327,17 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
           return BadInput(o, absl::InvalidArgumentError("--shares takes M/N, e.g. 3/5"));
         }
       } else {
-        const char* pf = std::getenv("SIGIL_BACKUP_PASSPHRASE_FILE");
-        if (pf == nullptr) return BadInput(o, absl::InvalidArgumentError("set SIGIL_BACKUP_PASSPHRASE_FILE (or use --shares M/N)"));
-        auto pass = ReadFileBounded(pf, 4096);
+        auto pass = ReadPassphrase("SIGIL_BACKUP_PASSPHRASE_FILE", "backup passphrase", /*confirm=*/true);
         if (!pass.ok()) return BadInput(o, pass.status());
-        std::string p = *pass;
-        while (!p.empty() && (p.back() == '\n' || p.back() == '\r')) p.pop_back();
-        body["passphrase"] = p;
-        SecureWipe({reinterpret_cast<uint8_t*>(p.data()), p.size()});
-        SecureWipe({reinterpret_cast<uint8_t*>(pass->data()), pass->size()});
+        body["passphrase"] = std::string(pass->RevealText(SecretAccess::Get()));
       }
       auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
       if (!client.ok()) return BadInput(o, client.status());
       auto response = client->Call("POST", "/v1/backup", body);
+      if (body.contains("passphrase")) {
+        std::string& pass = body["passphrase"].get_ref<std::string&>();
+        SecureWipe({reinterpret_cast<uint8_t*>(pass.data()), pass.size()});
+      }
       body.clear();
       if (!response.ok()) {
         std::cerr << "sigil: " << response.status().message() << "\n";
@@ -366,13 +365,16 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       };
       const auto& b = response->body;
       bool ok = true;
-      if (b.contains("shares")) {
+      // The daemon sends the backup file base64-encoded (it is binary). A
+      // shared backup is that file plus N share files: restore needs the
+      // file and any M shares.
+      std::string file;
+      ok = absl::Base64Unescape(b.value("file_base64", std::string()), &file) && !file.empty() && write(out, file);
+      if (ok && b.contains("shares") && b["shares"].is_array()) {
         int i = 1;
-        for (const auto& s : b["shares"]) ok = ok && write(out + "." + std::to_string(i++), s.get<std::string>());
-      } else {
-        // The daemon sends the backup file base64-encoded (it is binary).
-        std::string file;
-        ok = absl::Base64Unescape(b.value("file_base64", std::string()), &file) && !file.empty() && write(out, file);
+        for (const auto& s : b["shares"]) {
+          ok = ok && s.is_string() && write(out + "." + std::to_string(i++), s.get<std::string>());
+        }
       }
       if (!ok) {
         std::cerr << "sigil: cannot write " << out << "\n";

@@ -20,7 +20,9 @@
 #include "attest/environment_check.h"
 #include "attest/reporter.h"
 #include "audit/audit_log.h"
+#include "base/hex.h"
 #include "base/status.h"
+#include "cli/passphrase_source.h"
 #include "core/policy_store.h"
 #include "core/signing_service.h"
 #include "crypto/kdf.h"
@@ -95,18 +97,7 @@ class KeystoreCheckpointSigner final : public audit::CheckpointSigner {
 };
 
 absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + what + " file " + path);
-  std::string text;
-  text.resize(4097);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > 4096) return absl::InvalidArgumentError(what + " file " + path + " is larger than 4 KiB");
-  size_t len = text.size();
-  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) --len;
-  SecretBytes secret = SecretBytes::CopyFrom(std::string_view(text.data(), len));
-  SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
-  return secret;
+  return cli::ReadSecretFile(path, what);
 }
 
 absl::Status WritePrivateFile(const std::string& path, std::string_view content) {
@@ -383,7 +374,8 @@ absl::Status Daemon::Impl::Serve() {
       for (const auto& s : shared.shares) shares.push_back(std::string(s.RevealText(SecretAccess::Get())));
       std::string file(shared.file.begin(), shared.file.end());
       return nlohmann::json{{"file_base64", absl::Base64Escape(file)}, {"shares", shares},
-                            {"keys", shared.summary.key_count}, {"pkcs11_keys_not_included", hsm_keys}};
+                            {"backup_id", HexEncode(shared.summary.backup_id)}, {"keys", shared.summary.key_count},
+                            {"pkcs11_keys_not_included", hsm_keys}};
     }
     if (!request.contains("passphrase") || !request["passphrase"].is_string()) {
       return absl::InvalidArgumentError("give a backup passphrase or shares {m, n}");
@@ -392,8 +384,8 @@ absl::Status Daemon::Impl::Serve() {
     ASSIGN_OR_RETURN(auto file, keystore::CreateBackup(*keys, pass, bo));
     ASSIGN_OR_RETURN(auto summary, keystore::InspectBackup(file));
     std::string bytes(file.begin(), file.end());
-    return nlohmann::json{{"file_base64", absl::Base64Escape(bytes)}, {"keys", summary.key_count},
-                          {"pkcs11_keys_not_included", hsm_keys}};
+    return nlohmann::json{{"file_base64", absl::Base64Escape(bytes)}, {"backup_id", HexEncode(summary.backup_id)},
+                          {"keys", summary.key_count}, {"pkcs11_keys_not_included", hsm_keys}};
   };
   if (hsm) {
     hooks.generate_key = [this](const std::string& name, keystore::KeyType type, const std::string& backend) {
@@ -616,28 +608,73 @@ void Daemon::Stop() {
   }
 }
 
-absl::Status InitDataDir(const std::string& data_dir, const std::string& key_file) {
-  RETURN_IF_ERROR(crypto::RunSelfTest());
-  RETURN_IF_ERROR(EnsureDataDir(data_dir));
-  Config c;
-  c.data_dir = data_dir;
-  c.key_file = key_file;
-  ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
-  ASSIGN_OR_RETURN(bool exists, keystore::SoftwareKeyStore::Exists(*store));
-  if (exists) return absl::AlreadyExistsError(data_dir + " already holds a keystore");
-  RealClock& clock = RealClock::Instance();
-  ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
-  RETURN_IF_ERROR(EnsureInternalKey(*keys, kAuditKeyName, keystore::KeyPurpose::kAudit).status());
-  RETURN_IF_ERROR(EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation).status());
-  ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
-  ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
-  ASSIGN_OR_RETURN(auto tokens, tokens::TokenStore::Open(*store, std::move(state_key), clock));
-  ASSIGN_OR_RETURN(auto path, IssueAdminToken(*tokens, data_dir));
-  return absl::OkStatus();
+namespace {
+
+// Runs `create`, which makes files in `data_dir` (and `key_file`, if one is
+// named). If it fails, removes what it made: the directory if it did not
+// exist before, otherwise the entries that were not there; and `key_file`
+// if it is new. The caller's objects holding those files (the store) live
+// inside `create`, so they are closed by then.
+absl::StatusOr<DataDirSummary> UndoOnFailure(const std::string& data_dir, const std::string& key_file,
+                                             const std::function<absl::StatusOr<DataDirSummary>()>& create) {
+  std::error_code ec;
+  const bool dir_existed = fs::exists(data_dir, ec);
+  std::set<fs::path> before;
+  if (dir_existed) {
+    for (const auto& e : fs::directory_iterator(data_dir, ec)) before.insert(e.path().filename());
+  }
+  const bool key_existed = key_file.empty() || fs::exists(key_file, ec);
+  absl::StatusOr<DataDirSummary> out = create();
+  if (out.ok()) return out;
+  if (!dir_existed) {
+    fs::remove_all(data_dir, ec);
+  } else {
+    std::vector<fs::path> made;
+    for (const auto& e : fs::directory_iterator(data_dir, ec)) {
+      if (!before.contains(e.path().filename())) made.push_back(e.path());
+    }
+    for (const auto& p : made) fs::remove_all(p, ec);
+  }
+  if (!key_existed) fs::remove(key_file, ec);
+  return out;
 }
 
-absl::StatusOr<std::string> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
-                                           const std::string& key_file) {
+// Whether `data_dir` already has a keystore; creates nothing when it has no
+// database yet.
+absl::StatusOr<bool> HoldsKeystore(const std::string& data_dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(data_dir) / store::SqliteStore::kDatabaseFileName, ec)) return false;
+  ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
+  return keystore::SoftwareKeyStore::Exists(*store);
+}
+
+}  // namespace
+
+absl::StatusOr<DataDirSummary> InitDataDir(const std::string& data_dir, const std::string& key_file) {
+  RETURN_IF_ERROR(crypto::RunSelfTest());
+  // Refused before anything is touched.
+  ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
+  if (held) return absl::AlreadyExistsError(data_dir + " already holds a keystore");
+  return UndoOnFailure(data_dir, key_file, [&]() -> absl::StatusOr<DataDirSummary> {
+    RETURN_IF_ERROR(EnsureDataDir(data_dir));
+    Config c;
+    c.data_dir = data_dir;
+    c.key_file = key_file;
+    ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
+    RealClock& clock = RealClock::Instance();
+    ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+    RETURN_IF_ERROR(EnsureInternalKey(*keys, kAuditKeyName, keystore::KeyPurpose::kAudit).status());
+    RETURN_IF_ERROR(EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation).status());
+    ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
+    ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
+    ASSIGN_OR_RETURN(auto tokens, tokens::TokenStore::Open(*store, std::move(state_key), clock));
+    ASSIGN_OR_RETURN(auto path, IssueAdminToken(*tokens, data_dir));
+    return DataDirSummary{data_dir, path, 0};
+  });
+}
+
+absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
+                                              const std::string& key_file) {
   if (files.empty()) return absl::InvalidArgumentError("name the backup file (and, for a shared backup, the share files)");
   auto read = [](const std::string& path) -> absl::StatusOr<std::vector<uint8_t>> {
     std::ifstream in(path, std::ios::binary);
@@ -646,39 +683,54 @@ absl::StatusOr<std::string> RestoreDataDir(const std::vector<std::string>& files
     if (bytes.size() > keystore::kMaxBackupFileSize) return absl::InvalidArgumentError(path + " is too large");
     return bytes;
   };
+  // Everything that can be checked without touching DIR is checked first.
   ASSIGN_OR_RETURN(auto backup, read(files[0]));
   ASSIGN_OR_RETURN(auto summary, keystore::InspectBackup(backup));
-  RETURN_IF_ERROR(EnsureDataDir(data_dir));
-  ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
-  ASSIGN_OR_RETURN(bool exists, keystore::SoftwareKeyStore::Exists(*store));
-  if (exists) return absl::FailedPreconditionError(data_dir + " already holds a keystore; restore into a fresh directory");
-  Config c;
-  c.data_dir = data_dir;
-  c.key_file = key_file;
-  // Without a passphrase, the restored directory is a dev one (master.key).
-  c.dev = std::getenv("SIGIL_PASSPHRASE_FILE") == nullptr;
-  RealClock& clock = RealClock::Instance();
-  ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+  std::vector<SecretBytes> shares;
+  std::optional<SecretBytes> pass;
   if (summary.protection == keystore::BackupProtection::kShares) {
-    std::vector<SecretBytes> shares;
     for (size_t i = 1; i < files.size(); ++i) {
       ASSIGN_OR_RETURN(auto bytes, read(files[i]));
       shares.push_back(SecretBytes::CopyFrom(bytes));
       SecureWipe(bytes);
     }
-    ASSIGN_OR_RETURN(summary, keystore::RestoreSharedBackup(backup, shares, *keys));
+    if (shares.size() < static_cast<size_t>(summary.threshold)) {
+      return absl::InvalidArgumentError(std::to_string(shares.size()) + " share file" + (shares.size() == 1 ? "" : "s") +
+                                        " given, but this backup needs " + std::to_string(summary.threshold) + " of " +
+                                        std::to_string(summary.share_count) +
+                                        "; name the backup file, then the share files. Nothing was restored");
+    }
   } else {
-    const char* pf = std::getenv("SIGIL_BACKUP_PASSPHRASE_FILE");
-    if (pf == nullptr) return absl::InvalidArgumentError("set SIGIL_BACKUP_PASSPHRASE_FILE to the backup passphrase file");
-    ASSIGN_OR_RETURN(SecretBytes pass, ReadSecretFile(pf, "backup passphrase"));
-    ASSIGN_OR_RETURN(summary, keystore::RestoreBackup(backup, pass, *keys));
+    if (files.size() > 1) {
+      return absl::InvalidArgumentError("this is a passphrase backup: name only the backup file. Nothing was restored");
+    }
+    ASSIGN_OR_RETURN(pass, cli::ReadPassphrase("SIGIL_BACKUP_PASSPHRASE_FILE", "backup passphrase", /*confirm=*/false));
   }
-  // A restored directory gets its own admin token: tokens are not in backups.
-  ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
-  ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
-  ASSIGN_OR_RETURN(auto tokens, tokens::TokenStore::Open(*store, std::move(state_key), clock));
-  RETURN_IF_ERROR(IssueAdminToken(*tokens, data_dir).status());
-  return std::to_string(summary.key_count) + " key versions restored into " + data_dir;
+  ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
+  if (held) return absl::FailedPreconditionError(data_dir + " already holds a keystore; restore into a fresh directory");
+  return UndoOnFailure(data_dir, key_file, [&]() -> absl::StatusOr<DataDirSummary> {
+    RETURN_IF_ERROR(EnsureDataDir(data_dir));
+    ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
+    Config c;
+    c.data_dir = data_dir;
+    c.key_file = key_file;
+    // Without a passphrase, the restored directory is a dev one (master.key).
+    c.dev = std::getenv("SIGIL_PASSPHRASE_FILE") == nullptr;
+    RealClock& clock = RealClock::Instance();
+    ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+    keystore::BackupSummary restored;
+    if (pass) {
+      ASSIGN_OR_RETURN(restored, keystore::RestoreBackup(backup, *pass, *keys));
+    } else {
+      ASSIGN_OR_RETURN(restored, keystore::RestoreSharedBackup(backup, shares, *keys));
+    }
+    // A restored directory gets its own admin token: tokens are not in backups.
+    ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
+    ASSIGN_OR_RETURN(SecretBytes state_key, DeriveStateKey(*keys, state_info));
+    ASSIGN_OR_RETURN(auto tokens, tokens::TokenStore::Open(*store, std::move(state_key), clock));
+    ASSIGN_OR_RETURN(auto path, IssueAdminToken(*tokens, data_dir));
+    return DataDirSummary{data_dir, path, restored.key_count};
+  });
 }
 
 }  // namespace sigil::daemon

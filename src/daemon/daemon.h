@@ -13,8 +13,10 @@
 // multi-threaded.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "daemon/config.h"
@@ -43,15 +45,26 @@ class Daemon {
   std::unique_ptr<Impl> impl_;
 };
 
+// What `sigil init` and `sigil backup restore` made.
+struct DataDirSummary {
+  std::string data_dir;
+  std::string admin_token_file;
+  uint32_t key_versions_restored = 0;  // restore only
+};
+
 // `sigil init`: creates a data directory with a passphrase-protected keystore
 // (passphrase from SIGIL_PASSPHRASE_FILE) or a master key file, the internal
 // keys and a first admin token (written to DIR/admin.token, mode 0600).
-absl::Status InitDataDir(const std::string& data_dir, const std::string& key_file);
+// On failure nothing it created is left behind.
+absl::StatusOr<DataDirSummary> InitDataDir(const std::string& data_dir, const std::string& key_file);
 
 // `sigil backup restore`: restores backup files (a passphrase backup, or the
-// backup file followed by share files) into a fresh data directory.
-absl::StatusOr<std::string> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
-                                           const std::string& key_file);
+// backup file followed by share files) into a fresh data directory. The
+// passphrase comes from SIGIL_BACKUP_PASSPHRASE_FILE, else from a prompt on
+// the terminal. On failure nothing it created is left behind, so the same
+// command can simply be run again.
+absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
+                                              const std::string& key_file);
 
 // Hardens the process: no core dumps (PR_SET_DUMPABLE 0, RLIMIT_CORE 0)
 // unless allowed.

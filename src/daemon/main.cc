@@ -254,16 +254,23 @@ int main(int argc, char** argv) {
 
   // --- init
   std::string init_data, init_key_file;
+  bool init_json = false;
   auto* init = app.add_subcommand("init", "create a data directory (passphrase from SIGIL_PASSPHRASE_FILE)");
   init->add_option("--data", init_data, "data directory")->required();
   init->add_option("--key-file", init_key_file, "use (or create) a 32-byte master key file instead of a passphrase");
+  init->add_flag("--json", init_json, "print JSON");
   init->callback([&] {
-    auto st = sigil::daemon::InitDataDir(init_data, init_key_file);
-    if (!st.ok()) {
-      exit_code = Fail(ExitFor(st), std::string(st.message()));
+    auto made = sigil::daemon::InitDataDir(init_data, init_key_file);
+    if (!made.ok()) {
+      exit_code = Fail(ExitFor(made.status()), std::string(made.status().message()));
       return;
     }
-    std::cout << "initialised " << init_data << "; admin token in " << init_data << "/admin.token\n";
+    if (init_json) {
+      std::cout << nlohmann::json{{"data_dir", made->data_dir}, {"admin_token_file", made->admin_token_file}}.dump()
+                << "\n";
+    } else {
+      std::cout << "initialised " << made->data_dir << "; admin token in " << made->admin_token_file << "\n";
+    }
   });
 
   // --- client commands (key, policy, token, approval, lockdown, backup, audit, attest)
@@ -286,13 +293,24 @@ int main(int argc, char** argv) {
   restore->add_option("files", restore_files, "backup file, then share files for a shared backup")->required();
   restore->add_option("--data", restore_data, "fresh data directory")->required();
   restore->add_option("--key-file", restore_key_file, "master key file for the restored directory");
+  bool restore_json = false;
+  restore->add_flag("--json", restore_json, "print JSON");
   restore->callback([&] {
     auto r = sigil::daemon::RestoreDataDir(restore_files, restore_data, restore_key_file);
     if (!r.ok()) {
       exit_code = Fail(ExitFor(r.status()), std::string(r.status().message()));
       return;
     }
-    std::cout << *r << "\n";
+    if (restore_json) {
+      std::cout << nlohmann::json{{"data_dir", r->data_dir},
+                                  {"key_versions_restored", r->key_versions_restored},
+                                  {"admin_token_file", r->admin_token_file}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << r->key_versions_restored << " key versions restored into " << r->data_dir << "; admin token in "
+                << r->admin_token_file << "\n";
+    }
   });
 
   auto* attest_cmd = app.get_subcommand("attest");

@@ -131,6 +131,31 @@ json RefusalData(const core::SignResponse& r) {
   return data;
 }
 
+// -32602's data names the field and what was wrong with it, as INTERFACE.md
+// asks: {"field": "to", "reason": "address must be ..."}. Messages name the
+// field as "field 'to': ..." (chains/ethereum) or start with "params[0]",
+// "params" or "params[0].domain"; any other message gives the reason only.
+json InvalidParamsData(const std::string& message) {
+  json data = json::object();
+  constexpr std::string_view kField = "field '";
+  if (message.rfind(kField, 0) == 0) {
+    const size_t end = message.find('\'', kField.size());
+    if (end != std::string::npos) {
+      data["field"] = message.substr(kField.size(), end - kField.size());
+      size_t rest = end + 1;
+      if (message.compare(rest, 2, ": ") == 0) rest += 2;
+      data["reason"] = message.substr(rest);
+      return data;
+    }
+  }
+  if (message.rfind("params", 0) == 0) {
+    const size_t end = message.find_first_of(" :");
+    data["field"] = message.substr(0, end);
+  }
+  data["reason"] = message;
+  return data;
+}
+
 RpcError RefusalToRpc(const core::SignResponse& r) {
   switch (r.outcome) {
     case core::Outcome::kDenied: return {kDeniedByPolicy, r.message, RefusalData(r)};
@@ -141,7 +166,7 @@ RpcError RefusalToRpc(const core::SignResponse& r) {
     case core::Outcome::kUnavailable: return {kUnavailable, r.message, {{"decision", "unavailable"}, {"reason", r.message}}};
     case core::Outcome::kNotFound:
     case core::Outcome::kInvalid:
-    default: return {kInvalidParams, r.message, {}};
+    default: return {kInvalidParams, r.message, InvalidParamsData(r.message)};
   }
 }
 
@@ -161,7 +186,7 @@ int HttpStatusForOutcome(core::Outcome o) {
   return 500;
 }
 
-RpcError InvalidParams(const std::string& message) { return {kInvalidParams, message, {}}; }
+RpcError InvalidParams(const std::string& message) { return {kInvalidParams, message, InvalidParamsData(message)}; }
 
 const json* Param(const json& params, size_t index) {
   if (params.is_array() && index < params.size() && !params[index].is_null()) return &params[index];
@@ -433,8 +458,11 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   auto built = BuildRequest(method, params, ctx.principal);
   if (!built.ok()) {
     d_.metrics.CountRequest(method, "invalid");
-    int code = built.status().code() == absl::StatusCode::kUnavailable ? kUnavailable : kInvalidParams;
-    return RpcError{code, std::string(built.status().message()), {}};
+    const std::string message(built.status().message());
+    if (built.status().code() == absl::StatusCode::kUnavailable) {
+      return RpcError{kUnavailable, message, {{"decision", "unavailable"}, {"reason", message}}};
+    }
+    return InvalidParams(message);
   }
   core::SignResponse r = d_.core.Sign(ctx.principal, built->request);
   d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));

@@ -1,0 +1,105 @@
+#include "cli/passphrase_source.h"
+
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+
+#include "base/status.h"
+
+namespace sigil::cli {
+namespace {
+
+void WriteText(int fd, const std::string& text) {
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + what + " file " + path);
+  std::string text;
+  text.resize(kMaxPassphraseBytes + 1);
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > kMaxPassphraseBytes) {
+    SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
+    return absl::InvalidArgumentError(what + " file " + path + " is larger than 4 KiB");
+  }
+  size_t len = text.size();
+  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) --len;
+  SecretBytes secret = SecretBytes::CopyFrom(std::string_view(text.data(), len));
+  SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
+  return secret;
+}
+
+absl::StatusOr<SecretBytes> PromptLine(int in_fd, int out_fd, const std::string& prompt) {
+  // Echo goes off before the prompt appears, so nothing typed after it is
+  // ever shown (or flushed away).
+  termios saved{};
+  const bool tty = ::tcgetattr(in_fd, &saved) == 0;
+  if (tty) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    if (::tcsetattr(in_fd, TCSAFLUSH, &quiet) != 0) return absl::UnavailableError("cannot turn terminal echo off");
+  }
+  WriteText(out_fd, prompt);
+  SecretBytes buf = SecretBytes::Zeroed(kMaxPassphraseBytes);
+  auto bytes = buf.RevealMutable(SecretAccess::Get());
+  size_t len = 0;
+  bool newline = false, too_long = false;
+  for (;;) {
+    char c;
+    ssize_t n = ::read(in_fd, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (c == '\n') {
+      newline = true;
+      break;
+    }
+    if (len == bytes.size()) {
+      too_long = true;
+      continue;  // read to the end of the line, keep nothing more
+    }
+    bytes[len++] = static_cast<uint8_t>(c);
+  }
+  if (tty) (void)::tcsetattr(in_fd, TCSAFLUSH, &saved);
+  if (!newline) return absl::InvalidArgumentError("no passphrase entered (end of input)");
+  if (too_long) return absl::InvalidArgumentError("the passphrase is longer than 4 KiB");
+  if (len > 0 && bytes[len - 1] == '\r') --len;
+  return SecretBytes::CopyFrom(std::span<const uint8_t>(bytes.data(), len));
+}
+
+absl::StatusOr<SecretBytes> ReadPassphrase(const char* env_var, const std::string& what, bool confirm) {
+  if (const char* file = std::getenv(env_var); file != nullptr && *file != '\0') return ReadSecretFile(file, what);
+  const int tty = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (tty < 0) {
+    return absl::InvalidArgumentError("set " + std::string(env_var) + " to a file holding the " + what +
+                                      " (there is no terminal to ask for it on)");
+  }
+  absl::StatusOr<SecretBytes> out = PromptLine(tty, tty, "Enter the " + what + ": ");
+  if (out.ok() && out->empty()) out = absl::InvalidArgumentError("the " + what + " is empty");
+  if (out.ok() && confirm) {
+    absl::StatusOr<SecretBytes> again = PromptLine(tty, tty, "Enter it again: ");
+    if (!again.ok()) {
+      out = again.status();
+    } else if (!(*out == *again)) {
+      out = absl::InvalidArgumentError("the two entries of the " + what + " differ; nothing was done");
+    }
+  }
+  ::close(tty);
+  return out;
+}
+
+}  // namespace sigil::cli

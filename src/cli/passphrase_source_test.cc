@@ -1,0 +1,100 @@
+#include "cli/passphrase_source.h"
+
+#include <fcntl.h>
+#include <pty.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "gtest/gtest.h"
+
+namespace sigil::cli {
+namespace {
+
+std::string Text(const SecretBytes& s) { return std::string(s.RevealText(SecretAccess::Get())); }
+
+std::string ReadAvailable(int fd) {
+  std::string out;
+  char buf[256];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+// A pseudo-terminal stands in for the person at the keyboard: the prompt
+// appears, the typed passphrase is not echoed, and echo is back afterwards.
+TEST(PassphraseSourceTest, PromptOnATerminalDoesNotEchoAndRestoresEcho) {
+  int master = -1, slave = -1;
+  ASSERT_EQ(openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  termios before{};
+  ASSERT_EQ(tcgetattr(slave, &before), 0);
+  ASSERT_TRUE(before.c_lflag & ECHO);
+  std::thread typist([&] {
+    // Type once the prompt is there (echo is off by then).
+    std::string seen;
+    char c;
+    while (seen.find(": ") == std::string::npos && ::read(master, &c, 1) == 1) seen.push_back(c);
+    const std::string line = "correct horse battery\n";
+    ASSERT_EQ(::write(master, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  });
+  auto got = PromptLine(slave, slave, "Enter the backup passphrase: ");
+  typist.join();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(Text(*got), "correct horse battery");
+  termios after{};
+  ASSERT_EQ(tcgetattr(slave, &after), 0);
+  EXPECT_TRUE(after.c_lflag & ECHO);
+  // What the terminal showed: the prompt and a newline, never the passphrase.
+  ASSERT_EQ(fcntl(master, F_SETFL, O_NONBLOCK), 0);
+  const std::string shown = ReadAvailable(master);
+  EXPECT_EQ(shown.find("horse"), std::string::npos) << shown;
+  ::close(master);
+  ::close(slave);
+}
+
+TEST(PassphraseSourceTest, EndOfInputWithoutANewlineIsRefused) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(::write(fds[1], "s3cret-typed", 12), 12);
+  ::close(fds[1]);
+  int devnull = ::open("/dev/null", O_WRONLY);
+  auto got = PromptLine(fds[0], devnull, "? ");
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(got.status().message()).find("s3cret"), std::string::npos);
+  ::close(fds[0]);
+  ::close(devnull);
+}
+
+TEST(PassphraseSourceTest, FileNamedByTheVariableWinsAndIsBounded) {
+  char dir[] = "/tmp/sigil-pass-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/pass";
+  {
+    std::ofstream(path) << "from the file\r\n";
+  }
+  ASSERT_EQ(setenv("SIGIL_TEST_PASSPHRASE_FILE", path.c_str(), 1), 0);
+  auto got = ReadPassphrase("SIGIL_TEST_PASSPHRASE_FILE", "test passphrase", /*confirm=*/true);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(Text(*got), "from the file");
+  {
+    std::ofstream(path) << std::string(kMaxPassphraseBytes + 1, 'x');
+  }
+  EXPECT_EQ(ReadPassphrase("SIGIL_TEST_PASSPHRASE_FILE", "test passphrase", false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_EQ(setenv("SIGIL_TEST_PASSPHRASE_FILE", (path + ".missing").c_str(), 1), 0);
+  EXPECT_EQ(ReadPassphrase("SIGIL_TEST_PASSPHRASE_FILE", "test passphrase", false).status().code(),
+            absl::StatusCode::kNotFound);
+  unsetenv("SIGIL_TEST_PASSPHRASE_FILE");
+  std::remove(path.c_str());
+  rmdir(dir);
+}
+
+}  // namespace
+}  // namespace sigil::cli
