@@ -195,8 +195,11 @@ absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_ad
 }
 
 absl::StatusOr<std::vector<KeyView>> SigningService::ListKeys(const tokens::Principal& caller) {
-  ASSIGN_OR_RETURN(auto all, d_.keys.List());
   std::vector<KeyView> out;
+  // Least privilege: a role that may neither list keys nor sign (approver,
+  // auditor) sees none.
+  if (!caller.Can(tokens::Permission::kKeyList) && !caller.Can(tokens::Permission::kSign)) return out;
+  ASSIGN_OR_RETURN(auto all, d_.keys.List());
   for (auto& k : all) {
     if (caller.role == tokens::Role::kAgent &&
         (k.purpose != keystore::KeyPurpose::kSigning || k.status != keystore::KeyStatus::kActive ||

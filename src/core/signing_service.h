@@ -105,7 +105,8 @@ class SigningService {
   // signature exactly once (the approval is consumed).
   SignResponse ApprovalStatus(const tokens::Principal& caller, const std::string& approval_id);
 
-  // Keys the caller may see (agents: their own; others: all signing keys).
+  // Keys the caller may see: agents their own active signing keys; roles
+  // with key.list or sign (admin, operator) every key; others none.
   absl::StatusOr<std::vector<KeyView>> ListKeys(const tokens::Principal& caller);
   // Resolves name, id, address or public key to the active key.
   // FailedPrecondition for the address or public key of a retired version.

@@ -89,6 +89,15 @@ constexpr size_t kMaxUnixPath = 107 - 8;
 constexpr auto kLingerTime = std::chrono::seconds(1);
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr unsigned kWorkersPerCore = 32;
+// Bytes asked for per socket read between requests, and the slack the read
+// buffer has beyond max_header_bytes.
+constexpr size_t kReadChunkBytes = 4096;
+
+boost::beast::string_view TrimWhitespace(boost::beast::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration d) {
   return std::chrono::duration_cast<std::chrono::steady_clock::duration>(absl::ToChronoNanoseconds(d));
@@ -276,7 +285,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
 
   template <class Socket>
   Connection(HttpServer::Impl& srv, Socket&& socket, ssl::context* tls, HttpTransport transport)
-      : srv_(srv), stream_(MakeStream(std::forward<Socket>(socket), tls)), transport_(transport) {}
+      : srv_(srv),
+        stream_(MakeStream(std::forward<Socket>(socket), tls)),
+        transport_(transport),
+        // Unparsed bytes never exceed a header plus one read: Beast applies
+        // header_limit to the header only, so this cap is what bounds a
+        // chunked body's trailer and chunk extensions (431 beyond it).
+        buffer_(srv.opts().max_header_bytes + kReadChunkBytes) {}
 
   ~Connection() override {
     if (holds_in_flight_) srv_.ReleaseInFlight();
@@ -358,7 +373,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
     state_ = State::kIdle;
     Lowest().expires_after(ToChrono(srv_.opts().idle_timeout));
-    stream_.async_read_some(buffer_.prepare(4096),
+    stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
                             beast::bind_front_handler(&Connection::OnIdleRead, this->shared_from_this()));
   }
 
@@ -418,6 +433,15 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     const auto& msg = parser_->get();
     method_ = ToStd(msg.method_string());
     target_ = ToStd(msg.target());
+    // Only "chunked" is understood. Beast reads any other coding as "no
+    // body", which would make the body the next request (smuggling behind a
+    // proxy): refuse it (RFC 9112 section 6.1) and close.
+    if (msg.count(http::field::transfer_encoding) > 1 ||
+        (msg.count(http::field::transfer_encoding) == 1 &&
+         !beast::iequals(TrimWhitespace(msg.at(http::field::transfer_encoding)), "chunked"))) {
+      WriteError(501, "unsupported_transfer_encoding", "only Transfer-Encoding: chunked is supported");
+      return;
+    }
     auto expect = msg.find(http::field::expect);
     if (expect != msg.end() && beast::iequals(expect->value(), "100-continue") && !parser_->is_done()) {
       state_ = State::kReadingBody;

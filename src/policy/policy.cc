@@ -144,6 +144,23 @@ size_t AddCharge(std::vector<BudgetCharge>& charges, std::string account, absl::
   return charges.size() - 1;
 }
 
+// One budget of `rule` as a status line and its charge in `d`.
+void AddBudget(Decision& d, const Rule& rule, const BudgetSpec& spec, std::string measure, std::string token,
+               std::string account, const Uint256& amount, const Uint256& limit) {
+  BudgetStatus s;
+  s.rule_id = rule.id;
+  s.window = spec.window_text;
+  s.window_duration = spec.window;
+  s.measure = std::move(measure);
+  s.token = std::move(token);
+  s.scope = std::string(BudgetScopeName(spec.scope));
+  s.limit = limit;
+  s.requested = amount;
+  s.on_exceed = spec.on_exceed;
+  s.charge_index = AddCharge(d.charges, std::move(account), spec.window, amount, limit);
+  d.budgets.push_back(std::move(s));
+}
+
 std::string ShowAmount(const BudgetStatus& b, const Uint256& v) {
   if (b.measure == "value") return FormatWei(v);
   if (b.measure == "count") return v.ToDecimal() + (v == Uint256(1) ? " request" : " requests");
@@ -271,18 +288,7 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
       const std::string prefix = ScopePrefix(spec.scope, *rule, f);
       auto add = [&](std::string measure, std::string token, std::string account, const Uint256& amount,
                      const Uint256& limit) {
-        BudgetStatus s;
-        s.rule_id = rule->id;
-        s.window = spec.window_text;
-        s.window_duration = spec.window;
-        s.measure = std::move(measure);
-        s.token = std::move(token);
-        s.scope = std::string(BudgetScopeName(spec.scope));
-        s.limit = limit;
-        s.requested = amount;
-        s.on_exceed = spec.on_exceed;
-        s.charge_index = AddCharge(d.charges, std::move(account), spec.window, amount, limit);
-        d.budgets.push_back(std::move(s));
+        AddBudget(d, *rule, spec, std::move(measure), std::move(token), std::move(account), amount, limit);
       };
       if (spec.max_value) add("value", "", prefix + "|value", native, *spec.max_value);
       if (spec.max_count) add("count", "", prefix + "|count", Uint256(1), Uint256(*spec.max_count));
@@ -301,6 +307,32 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
   std::vector<Uint256> spent = ledger != nullptr ? ledger->Spent(d.charges) : std::vector<Uint256>(d.charges.size());
   Resolve(d, matched, spent);
   return d;
+}
+
+std::vector<BudgetStatus> Policy::Budgets(const std::string& key, const std::string& agent, Ledger* ledger) const {
+  Facts f;
+  f.key = key;
+  f.agent = agent;
+  Decision d;
+  for (const Rule& rule : rules_) {
+    if (rule.effect == Effect::kDeny) continue;
+    if ((rule.keys && !rule.keys->contains(key)) || (rule.agents && !rule.agents->contains(agent))) continue;
+    for (const BudgetSpec& spec : rule.budgets) {
+      const std::string prefix = ScopePrefix(spec.scope, rule, f);
+      if (spec.max_value) AddBudget(d, rule, spec, "value", "", prefix + "|value", Uint256(0), *spec.max_value);
+      if (spec.max_count) AddBudget(d, rule, spec, "count", "", prefix + "|count", Uint256(0), Uint256(*spec.max_count));
+      if (spec.max_amount && spec.token) {
+        AddBudget(d, rule, spec, "amount", *spec.token, prefix + "|amount:" + *spec.token, Uint256(0), *spec.max_amount);
+      }
+    }
+  }
+  std::vector<Uint256> spent = ledger != nullptr ? ledger->Spent(d.charges) : std::vector<Uint256>(d.charges.size());
+  for (BudgetStatus& s : d.budgets) {
+    s.spent = spent[s.charge_index];
+    s.remaining = s.limit.SaturatingSub(s.spent);
+    s.exceeded = s.spent > s.limit;
+  }
+  return std::move(d.budgets);
 }
 
 const Rule* Policy::rule(std::string_view id) const {

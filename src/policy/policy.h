@@ -132,6 +132,13 @@ class Policy {
   // empty, time-window conditions do not hold.
   Decision Evaluate(const Facts& facts, Ledger* ledger = nullptr) const;
 
+  // Every budget of every permissive rule scoped to this key and agent
+  // (rules that name neither apply to all), whatever else the rule matches
+  // on, with what is spent now: what an agent may still spend. Budgets over
+  // any token (max_amount without a token) are not listed (they exist per
+  // token once spent). `requested` is 0.
+  std::vector<BudgetStatus> Budgets(const std::string& key, const std::string& agent, Ledger* ledger) const;
+
   // Re-decides `decision`, made by this policy's Evaluate, as if each of its
   // charges had `spent` (one per charge) spent already. The engine uses it
   // when a reservation finds a budget was spent meanwhile by a concurrent

@@ -58,6 +58,10 @@ Decision PolicyEngine::Explain(const Facts& facts) {
   return d;
 }
 
+std::vector<BudgetStatus> PolicyEngine::Budgets(const std::string& key, const std::string& agent) {
+  return policy()->Budgets(key, agent, &ledger_);
+}
+
 absl::StatusOr<Authorization> PolicyEngine::Authorize(const Facts& facts) {
   std::shared_ptr<const Policy> policy;
   RiskAssessment risk;

@@ -82,6 +82,8 @@ class PolicyEngine {
 
   // The decision Authorize would make now, changing nothing.
   Decision Explain(const Facts& facts);
+  // The current policy's budgets for this key and agent (Policy::Budgets).
+  std::vector<BudgetStatus> Budgets(const std::string& key, const std::string& agent);
 
   // After a held request was approved: records its charges without limits
   // (the approvers accepted going over budget). Same protocol as Authorize's

@@ -358,6 +358,27 @@ TEST_F(BudgetEvalTest, OnExceedRequireApprovalUsesTheRulesApprovalBlock) {
   EXPECT_THAT(d.reason, HasSubstr("needs 2 approvals by role \"treasury\" with TOTP, within 30m"));
 }
 
+// What an agent may still spend: every budget of a rule scoped to it and the
+// key, even where a zero-value probe would not match the rule's conditions.
+TEST_F(BudgetEvalTest, BudgetsListsEveryScopedRuleWithWhatIsSpent) {
+  Policy p = Rules(R"({"id": "payees", "effect": "allow", "keys": ["trader"], "agents": ["bot-1"],
+                       "match": {"to": "0x1111111111111111111111111111111111111111", "value": {"gt": "0"}},
+                       "budgets": [{"window": "24h", "max_value": "1 ether", "max_count": 5}]},
+                      {"id": "other-agent", "effect": "allow", "agents": ["bot-2"], "budgets": [{"window": "1h", "max_count": 1}]},
+                      {"id": "never", "effect": "deny", "match": {"value": {"gt": "5 ether"}}})");
+  Spend(p, Tx(R"("to": "0x1111111111111111111111111111111111111111", "value": "0.25 ether")"));
+  std::vector<BudgetStatus> b = p.Budgets("trader", "bot-1", ledger_.get());
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[0].rule_id, "payees");
+  EXPECT_EQ(b[0].measure, "value");
+  EXPECT_EQ(b[0].spent, Uint256::ParseAmount("0.25 ether").value());
+  EXPECT_EQ(b[0].remaining, Uint256::ParseAmount("0.75 ether").value());
+  EXPECT_EQ(b[1].measure, "count");
+  EXPECT_EQ(b[1].spent, Uint256(1));
+  EXPECT_TRUE(p.Budgets("trader", "bot-3", ledger_.get()).empty());  // not this agent's rule
+  EXPECT_EQ(p.Budgets("cold", "bot-2", ledger_.get()).size(), 1u);
+}
+
 TEST_F(BudgetEvalTest, CountBudget) {
   Policy p = Rules(R"({"id": "r", "effect": "allow", "budgets": [{"window": "1m", "max_count": 2}]})");
   Spend(p, Tx(""));

@@ -17,6 +17,7 @@
 #include "chains/ethereum/typed_data.h"
 #include "chains/solana/base58.h"
 #include "crypto/random.h"
+#include "policy/duration_text.h"
 #include "policy/policy_suggester.h"
 #include "policy/totp.h"
 #include "server/json_log.h"
@@ -455,6 +456,15 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
     d_.metrics.CountRequest(method, "unavailable");
     return *blocked;
   }
+  if (method == "eth_sendTransaction" && !upstream_.configured()) {
+    // Refused before anything is decided, reserved or signed: a signature
+    // that cannot be broadcast would only spend budget.
+    d_.metrics.CountRequest(method, "invalid");
+    return RpcError{kMethodNotFound,
+                    "eth_sendTransaction needs an upstream node to broadcast to; none is configured (--upstream URL). "
+                    "Nothing was signed; eth_signTransaction returns the signed transaction instead",
+                    {}};
+  }
   auto built = BuildRequest(method, params, ctx.principal);
   if (!built.ok()) {
     d_.metrics.CountRequest(method, "invalid");
@@ -560,6 +570,7 @@ void ApiServer::Impl::RegisterRpc() {
     return Uint256(o_.default_chain_id).ToHexQuantity();
   });
   rpc_.Register("sigil_listKeys", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
+    if (!ctx.principal.Can(Permission::kKeyList)) return RpcError{kUnauthenticated, "this token may not list keys", {}};
     auto keys = d_.core.ListKeys(ctx.principal);
     if (!keys.ok()) return RpcError{kUnavailable, std::string(keys.status().message()), {}};
     json out = json::array();
@@ -609,6 +620,10 @@ void ApiServer::Impl::RegisterRpc() {
     return ApprovalStatusJson(r, send);
   });
   rpc_.Register("sigil_getPolicy", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
+    // Agents see the rules that apply to them; other roles need policy.read.
+    if (ctx.principal.role != tokens::Role::kAgent && !ctx.principal.Can(Permission::kPolicyRead)) {
+      return RpcError{kUnauthenticated, "this token may not read the policy", {}};
+    }
     core::AppliedPolicy current = d_.policies.Current();
     json doc = json::parse(current.document, nullptr, false);
     json rules = json::array();
@@ -642,19 +657,15 @@ void ApiServer::Impl::RegisterRpc() {
                 {"lists", doc.is_object() && doc.contains("lists") ? doc["lists"] : json::object()}};
   });
   rpc_.Register("sigil_getBudget", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
-    // Budgets as a zero-value probe for each of the caller's keys would see them.
+    // Every budget of a rule scoped to the caller and one of its keys, with
+    // what is spent now (not only those a probe transaction would match).
+    if (!ctx.principal.Can(Permission::kKeyList)) return RpcError{kUnauthenticated, "this token may not list keys or budgets", {}};
     auto keys = d_.core.ListKeys(ctx.principal);
     if (!keys.ok()) return RpcError{kUnavailable, std::string(keys.status().message()), {}};
     json out = json::array();
     for (const auto& k : *keys) {
-      policy::Facts f;
-      f.kind = policy::Kind::kEthTx;
-      f.key = k.info.name;
-      f.agent = ctx.principal.name;
-      f.value = Uint256(0);
-      f.chain_id = o_.default_chain_id;
-      policy::Decision d = d_.engine.Explain(f);
-      for (const auto& b : d.budgets) {
+      if (k.info.purpose != keystore::KeyPurpose::kSigning) continue;
+      for (const auto& b : d_.engine.Budgets(k.info.name, ctx.principal.name)) {
         json bj = policy::BudgetStatusToJson(b);
         bj["key"] = k.info.name;
         out.push_back(bj);
@@ -731,7 +742,15 @@ net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
   const absl::Time start = absl::Now();  // latency for the log only, never for logic
   AccessLogEntry log;
   RpcCallLog calls;
-  net::HttpResponse r = Route(req, log, calls);
+  net::HttpResponse r;
+  try {
+    r = Route(req, log, calls);
+  } catch (const nlohmann::json::exception&) {
+    // A field of an unexpected type that a route read without checking:
+    // the caller's error, answered and logged as one (the exception text
+    // could quote the body, so it is not repeated).
+    r = ErrorResponse(400, "a field of the request body has the wrong type");
+  }
   log.request_id = req.request_id;
   log.method = req.method;
   log.path = std::string(req.path());
@@ -1037,20 +1056,13 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
           spec.keys.push_back(k.get<std::string>());
         }
       }
-      if (!str("expires").empty()) {
-        std::string e = str("expires");
-        int64_t n = 0;
-        char unit = e.back();
-        try {
-          n = std::stoll(e.substr(0, e.size() - 1));
-        } catch (const std::exception&) {
-          return ErrorResponse(400, "expires must look like 30d, 12h or 15m");
-        }
-        absl::Duration d = unit == 'd' ? absl::Hours(24 * n) : unit == 'h' ? absl::Hours(n) : unit == 'm' ? absl::Minutes(n)
-                                                                                                 : unit == 's' ? absl::Seconds(n)
-                                                                                                               : absl::ZeroDuration();
-        if (d <= absl::ZeroDuration()) return ErrorResponse(400, "expires must look like 30d, 12h or 15m");
-        spec.expires = now + d;
+      if (body.contains("expires") && !body["expires"].is_null()) {
+        // Whole units, positive, at most 400 days: no overflow, no fractions
+        // read as something else, no "never" by accident.
+        if (!body["expires"].is_string()) return ErrorResponse(400, "expires must be a string like \"30d\", \"12h\" or \"15m\"");
+        auto d = policy::ParseDurationText(body["expires"].get<std::string>());
+        if (!d.ok()) return ErrorResponse(400, "expires: " + std::string(d.status().message()));
+        spec.expires = now + *d;
       }
       if (body.contains("rate") && !body["rate"].is_null()) {
         if (!body["rate"].is_string()) return ErrorResponse(400, "rate must be a string like \"10/s\"");
@@ -1151,6 +1163,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       return JsonResponse(200, out);
     }
     if (m == "POST") {
+      if (body.contains("on") && !body["on"].is_boolean()) return ErrorResponse(400, "on must be true or false");
       bool on = body.value("on", true);
       if (on && !p.Can(Permission::kLockdownOn)) return deny("turn lockdown on");
       if (!on && !p.Can(Permission::kLockdownOff)) return deny("lift lockdown (admin with TOTP)");

@@ -99,6 +99,9 @@ test("authorization matrix, key scoping, expired/revoked tokens, rate limits", {
       ["personal_sign", ["admin", "agent"], () => ["personal_sign", ["0x68656c6c6f", trader]]],
       ["explain", ["admin", "agent"], (r) => ["sigil_explain", ["eth_signTransaction", tx(trader, nextNonce(r))]]],
       ["chain id", ROLES, () => ["eth_chainId", []]],
+      ["list keys", ["admin", "operator", "agent"], () => ["sigil_listKeys", []]],
+      ["budgets", ["admin", "operator", "agent"], () => ["sigil_getBudget", []]],
+      ["read policy", ["admin", "operator", "auditor", "agent"], () => ["sigil_getPolicy", []]],
     ];
     for (const [name, allowed, make] of rpc) {
       for (const role of ROLES) {
@@ -123,6 +126,12 @@ test("authorization matrix, key scoping, expired/revoked tokens, rate limits", {
     assert.equal(foreignMsg.error?.code, -32001, JSON.stringify(foreignMsg));
     const adminAccounts = await sigil.rpc("eth_accounts", [], { token: admin });
     assert.ok(adminAccounts.result.length >= 2, JSON.stringify(adminAccounts));
+    // Roles that may neither list keys nor sign see no accounts (wallets
+    // call eth_accounts on connect, so it answers an empty list, not an error).
+    for (const role of ["approver", "auditor"]) {
+      const none = await sigil.rpc("eth_accounts", [], { token: tokens[role] });
+      assert.deepEqual(none.result, [], `${role}: ${JSON.stringify(none)}`);
+    }
 
     // Revoked and expired tokens fail on REST and RPC.
     const revokedTok = await issue({ role: "agent", name: "soon-revoked", keys: ["trader"] });

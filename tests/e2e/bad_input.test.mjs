@@ -116,6 +116,11 @@ test("bad input gets clear errors, nothing is signed, the daemon keeps serving; 
     assert.match(r.json.error.message, /message/);
     r = await call("eth_signTransaction", [{ from: trader, value: "1e18", nonce: "0x0", chainId: "0x7a69", gas: "0x5208", maxFeePerGas: "0x1", maxPriorityFeePerGas: "0x1" }]);
     assert.equal(r.json.error.code, -32602, r.text);
+    // eth_sendTransaction without an upstream node: refused before signing
+    // (the audit count at the end shows nothing was signed).
+    r = await call("eth_sendTransaction", [{ from: trader, to: "0x" + "11".repeat(20), value: "0x1", gas: "0x5208", maxFeePerGas: "0x1", maxPriorityFeePerGas: "0x1", nonce: "0x0", chainId: "0x7a69" }]);
+    assert.equal(r.json.error.code, -32601, r.text);
+    assert.match(r.json.error.message, /upstream.*Nothing was signed/s);
     // Unknown methods.
     for (const m of ["sigil_doesNotExist", "foo", "x".repeat(5000)]) {
       r = await call(m, []);
@@ -149,6 +154,25 @@ test("bad input gets clear errors, nothing is signed, the daemon keeps serving; 
     assert.match(hdr.data, /^HTTP\/1\.1 431/);
     const garbage = await raw(sigil.port, ["\x00\x01GARBAGE \xff\xfe\r\n\r\n"]);
     assert.match(garbage.data, /^HTTP\/1\.1 400/);
+    // A chunked body's trailer is bounded like a header, before any login.
+    const trailer = await raw(sigil.port, ["POST /rpc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n",
+      ...Array.from({ length: 64 }, () => `X-T: ${"a".repeat(8 * 1024)}\r\n`), "\r\n"]);
+    assert.match(trailer.data, /^HTTP\/1\.1 431/);
+    // A transfer coding other than chunked is refused, not read as "no body".
+    const gz = await raw(sigil.port, [`POST /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${agent}\r\nTransfer-Encoding: gzip\r\n\r\nGET /healthz HTTP/1.1\r\n\r\n`]);
+    assert.match(gz.data, /^HTTP\/1\.1 501/);
+    assert.doesNotMatch(gz.data, /HTTP\/1\.1 200/);
+    // Wrong types and out-of-range values on REST: 400, never 500.
+    for (const expires of ["9223372036854775807d", "1.5h", "", "-1h", "401d", 3600]) {
+      const t = await sigil.rest("POST", "/v1/tokens", { role: "agent", name: `exp-${String(expires).length}-${typeof expires}`, expires });
+      assert.equal(t.status, 400, `expires ${JSON.stringify(expires)}: ${t.text}`);
+    }
+    for (const on of ["yes", 1, "true"]) {
+      const l = await sigil.rest("POST", "/v1/lockdown", { on, reason: "x" });
+      assert.equal(l.status, 400, `on ${JSON.stringify(on)}: ${l.text}`);
+    }
+    const typed = await sigil.rest("POST", "/v1/keys", { name: ["not", "a", "string"] });
+    assert.ok(typed.status === 400, typed.text);
 
     // Slowloris: 40 connections trickle headers, 40 never finish their body.
     const t0 = Date.now();

@@ -243,6 +243,11 @@ function toolSuite(name, connect) {
       const budget = await client.callTool({ name: "get_budget", arguments: {} });
       assert.equal(budget.isError, false, budget.content[0].text);
       assert.ok(Array.isArray(budget.structuredContent.budgets));
+      // The small-payments budget of bot-1 on trader, whatever its rule matches on.
+      const small = budget.structuredContent.budgets.find((b) => b.rule === "small-payments" && b.key === "trader");
+      assert.ok(small, JSON.stringify(budget.structuredContent));
+      assert.equal(small.measure, "value");
+      assert.match(small.limit, /^[0-9]+$/);
     });
 
     test("sign_message and sign_typed_data recover to the trader", async () => {
