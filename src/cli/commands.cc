@@ -38,19 +38,21 @@ void PrintValue(const std::string& indent, const std::string& key, const nlohman
 }
 
 // Runs one REST call and records the outcome in options.exit_code.
-void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
+// Returns the response body (null when there was none).
+nlohmann::json RunAndGet(ClientOptions& o, const std::string& method, const std::string& path,
+                         const nlohmann::json& body = nullptr) {
   auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
   if (!client.ok()) {
     std::cerr << "sigil: " << client.status().message() << "\n";
     o.exit_code = kExitBadInput;
-    return;
+    return nullptr;
   }
   auto response = client->Call(method, path, body);
   if (!response.ok()) {
     std::cerr << "sigil: " << response.status().message() << "\n";
     if (o.json) std::cout << nlohmann::json{{"error", std::string(response.status().message())}}.dump() << "\n";
     o.exit_code = kExitUnavailable;
-    return;
+    return nullptr;
   }
   o.exit_code = ExitCodeForHttpStatus(response->http_status);
   if (o.exit_code != kExitOk && !o.json) {
@@ -58,9 +60,14 @@ void Run(ClientOptions& o, const std::string& method, const std::string& path, c
     std::string msg = b.contains("error") && b["error"].is_string() ? b["error"].get<std::string>() : b.dump();
     std::cerr << "sigil: " << msg << "\n";
     if (b.is_object() && b.size() > 1) PrintResponse(b, false);
-    return;
+    return b;
   }
   PrintResponse(response->body, o.json);
+  return response->body;
+}
+
+void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
+  (void)RunAndGet(o, method, path, body);
 }
 
 std::string Escape(const std::string& s) {
@@ -86,7 +93,10 @@ absl::StatusOr<nlohmann::json> JsonArg(const std::string& arg) {
     text = *t;
   } else if (!arg.empty() && arg[0] != '{' && arg[0] != '[' && arg[0] != '"') {
     auto t = ReadFileBounded(arg);
-    if (!t.ok()) return t.status();
+    if (!t.ok()) {
+      return absl::InvalidArgumentError("expected inline JSON (starting with { or [), @FILE or a file path; " +
+                                        std::string(t.status().message()));
+    }
     text = *t;
   }
   auto doc = nlohmann::json::parse(text, nullptr, false);
@@ -471,7 +481,13 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     });
     auto* c = attest->add_subcommand("check", "check the environment Sigil runs in");
     common(c);
-    c->callback([&o] { Run(o, "GET", "/v1/attest/check"); });
+    c->callback([&o] {
+      // A failing check is a refusal: `sigil attest check && ...` stops.
+      nlohmann::json report = RunAndGet(o, "GET", "/v1/attest/check");
+      const bool failed = report.is_object() && report.contains("valid") && report["valid"].is_boolean() &&
+                          !report["valid"].get<bool>();
+      if (o.exit_code == kExitOk && failed) o.exit_code = kExitRefused;
+    });
   }
 }
 

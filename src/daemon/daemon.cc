@@ -430,8 +430,10 @@ absl::Status Daemon::Impl::Serve() {
     ASSIGN_OR_RETURN(auto all, router->List());
     for (const auto& k : all) {
       if (k.status != keystore::KeyStatus::kActive || k.purpose != keystore::KeyPurpose::kSigning) continue;
-      std::string address = core::KeyAddress(k.type, k.public_key);
-      if (k.type == keystore::KeyType::kSecp256k1) address = address.substr(2);
+      // doc/attestation.md: the chain address (EIP-55 with 0x, base58), or
+      // "" for a key that has none (a Nostr key is its public key).
+      std::string address =
+          k.type == keystore::KeyType::kSchnorr ? std::string() : core::KeyAddress(k.type, k.public_key);
       st.keys.push_back({k.name, std::string(keystore::KeyTypeName(k.type)), k.public_key, address});
     }
     ASSIGN_OR_RETURN(auto report, reporter->Build(nonce, st));

@@ -21,7 +21,7 @@ test("require_environment_check refuses to sign in dev mode; attest get/verify r
     writeFileSync(join(dir, "p.json"), JSON.stringify({ version: 1, rules: [{ id: "all", effect: "allow", match: { kind: "eth_message" } }] }));
     assert.equal(sigil.cli(["policy", "apply", join(dir, "p.json")]).code, 0);
     const check = sigil.cli(["attest", "check", "--json"]);
-    assert.equal(check.code, 0, check.stderr);
+    assert.equal(check.code, 1, check.stderr);  // a failing check is a refusal, as `attest verify` is
     assert.equal(check.json.valid, false);
     assert.ok(check.json.errors.some((e) => e.code === "dev_mode"), JSON.stringify(check.json));
     const r = await sigil.rpc("personal_sign", ["0x68656c6c6f", key.json.address]);
@@ -34,6 +34,9 @@ test("require_environment_check refuses to sign in dev mode; attest get/verify r
     const got = sigil.cli(["attest", "get", "--nonce", nonce, "--out", out, "--json"]);
     assert.equal(got.code, 0, got.stderr);
     assert.equal(got.json.debug, true);
+    // Keys carry their chain address as the API shows it (EIP-55 with 0x).
+    const attested = got.json.keys.find((k) => k.name === "trader");
+    assert.equal(attested.address, key.json.address);
     const ok = sigil.cli(["attest", "verify", out, "--nonce", nonce, "--allow-debug", "--json"]);
     assert.equal(ok.code, 0, ok.stdout);
     assert.equal(ok.json.valid, true);
