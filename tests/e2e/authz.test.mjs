@@ -144,7 +144,16 @@ test("authorization matrix, key scoping, expired/revoked tokens, rate limits", {
       assert.equal(r.status, 401, r.text);
       const q = await sigil.rpc("eth_accounts", [], { token: t });
       assert.equal(q.error?.code, -32001, JSON.stringify(q));
+      assert.equal(q.id, 1, "the refusal answers the call by its id");
     }
+    // A refused batch: one -32001 per call, with each call's id.
+    const refusedBatch = await fetch(sigil.url + "/rpc", {
+      method: "POST", headers: { "content-type": "application/json", authorization: "Bearer not-a-token" },
+      body: JSON.stringify([{ jsonrpc: "2.0", id: "a", method: "eth_chainId" }, { jsonrpc: "2.0", id: 9, method: "eth_accounts" }]),
+    });
+    assert.equal(refusedBatch.status, 401);
+    const refusedCalls = await refusedBatch.json();
+    assert.deepEqual(refusedCalls.map((c) => [c.id, c.error.code]), [["a", -32001], [9, -32001]]);
 
     // Per-token rate limit: 3 per minute.
     const limited = await issue({ role: "agent", name: "slow-bot", keys: ["trader"], rate: "3/m" });
