@@ -35,6 +35,17 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// fsync of the folder holding `path`, so a rename into it is durable.
+bool SyncDirectoryOf(const std::string& path) {
+  int dir = ::open(DirName(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return false;
+  const bool ok = ::fsync(dir) == 0;
+  const int e = errno;
+  ::close(dir);
+  errno = e;
+  return ok;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileLedgerJournal>> FileLedgerJournal::Open(const std::string& path,
@@ -111,12 +122,18 @@ absl::Status FileLedgerJournal::SyncLocked(uint64_t seq) {
     syncing_ = true;
     const uint64_t target = written_;
     const int fd = fd_;
+    const bool dir = dir_unsynced_;
     mu_.Unlock();
-    const bool ok = ::fdatasync(fd) == 0;
-    const int sync_errno = errno;
+    bool ok = ::fdatasync(fd) == 0;
+    int sync_errno = errno;
+    if (ok && dir && !SyncDirectoryOf(path_)) {
+      ok = false;
+      sync_errno = errno;
+    }
     mu_.Lock();
     syncing_ = false;
     if (ok) {
+      if (dir) dir_unsynced_ = false;
       synced_ = std::max(synced_, target);
     } else {
       failed_through_ = std::max(failed_through_, target);
@@ -204,27 +221,31 @@ absl::Status FileLedgerJournal::FinishRewrite(std::span<const LedgerRecord> reco
 
   absl::MutexLock lock(&mu_);
   if (!st.ok()) return EndRewrite(fd, tmp, st);
+  // From here appenders wait: the file descriptor is about to change, so a
+  // sync in progress finishes first (Await releases the lock meanwhile, and
+  // appends may still arrive), then the lines appended since BeginRewrite
+  // join the new file. The overflow check comes after the wait: an append
+  // during it may have overflowed the kept lines.
+  mu_.Await(absl::Condition(+[](bool* syncing) { return !*syncing; }, &syncing_));
   if (tail_overflow_) {
     return EndRewrite(fd, tmp,
                       absl::ResourceExhaustedError("ledger journal " + path_ + ": more than " +
                                                    std::to_string(max_rewrite_tail_bytes_) +
                                                    " bytes appended during the rewrite; the old journal is kept"));
   }
-  // From here appenders wait: the file descriptor is about to change, so a
-  // sync in progress finishes first, and the lines appended since
-  // BeginRewrite join the new file.
-  mu_.Await(absl::Condition(+[](bool* syncing) { return !*syncing; }, &syncing_));
   if (absl::Status t = WriteAll(fd, tail_, tmp); !t.ok()) return EndRewrite(fd, tmp, t);
   if (::fsync(fd) != 0) return EndRewrite(fd, tmp, IoError("fsync", tmp));
   if (::rename(tmp.c_str(), path_.c_str()) != 0) return EndRewrite(fd, tmp, IoError("rename", tmp));
-  int dir = ::open(DirName(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
+  // The old file is unlinked: appends must go to the new one from now on.
   if (fd_ >= 0) ::close(fd_);
   fd_ = fd;
-  synced_ = written_;  // the new file was synced whole
+  if (SyncDirectoryOf(path_)) {
+    synced_ = written_;  // the new file was synced whole, and its name too
+  } else {
+    // Until the rename is durable, nothing written since the last sync is
+    // known durable: the next sync retries the folder first.
+    dir_unsynced_ = true;
+  }
   return EndRewrite(/*fd=*/-1, tmp, absl::OkStatus());
 }
 

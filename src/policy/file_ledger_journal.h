@@ -16,7 +16,8 @@
 // memory (at most max_rewrite_tail_bytes; beyond, the rewrite fails and the old
 // journal stays); FinishRewrite writes and syncs the new contents without the
 // lock, then, under it, appends the kept lines to the temporary file, syncs
-// it again and renames it: appenders wait only for that short tail.
+// it again and renames it: appenders wait for that tail (what they appended
+// while the bulk was written) and the rename, not for the bulk.
 //
 // Thread-safety: all methods are safe to call concurrently (one mutex, held
 // across the local write but not across the sync; never network I/O).
@@ -79,6 +80,9 @@ class FileLedgerJournal final : public LedgerJournal {
   uint64_t failed_through_ ABSL_GUARDED_BY(mu_) = 0;
   // Between BeginRewrite and FinishRewrite: the lines written since.
   bool rewriting_ ABSL_GUARDED_BY(mu_) = false;
+  // A rewrite renamed the new file but could not sync the folder: the next
+  // sync does, before anything counts as durable.
+  bool dir_unsynced_ ABSL_GUARDED_BY(mu_) = false;
   bool tail_overflow_ ABSL_GUARDED_BY(mu_) = false;
   std::string tail_ ABSL_GUARDED_BY(mu_);
 };
