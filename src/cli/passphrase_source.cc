@@ -4,9 +4,10 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
+#include <iterator>
 
 #include "base/status.h"
 
@@ -26,33 +27,67 @@ void WriteText(int fd, const std::string& text) {
 }  // namespace
 
 absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + what + " file " + path);
-  std::string text;
-  text.resize(kMaxPassphraseBytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  if (text.size() > kMaxPassphraseBytes) {
-    SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
-    return absl::InvalidArgumentError(what + " file " + path + " is larger than 4 KiB");
+  // Read straight into locked, wiped-on-free memory: no stream buffer keeps a
+  // copy behind.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError("cannot read " + what + " file " + path);
+  SecretBytes buf = SecretBytes::Zeroed(kMaxPassphraseBytes + 1);
+  auto bytes = buf.RevealMutable(SecretAccess::Get());
+  size_t len = 0;
+  while (len < bytes.size()) {
+    ssize_t n = ::read(fd, bytes.data() + len, bytes.size() - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return absl::NotFoundError("cannot read " + what + " file " + path);
+    }
+    if (n == 0) break;
+    len += static_cast<size_t>(n);
   }
-  size_t len = text.size();
-  while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) --len;
-  SecretBytes secret = SecretBytes::CopyFrom(std::string_view(text.data(), len));
-  SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
-  return secret;
+  ::close(fd);
+  if (len > kMaxPassphraseBytes) return absl::InvalidArgumentError(what + " file " + path + " is larger than 4 KiB");
+  while (len > 0 && (bytes[len - 1] == '\n' || bytes[len - 1] == '\r')) --len;
+  return SecretBytes::CopyFrom(std::span<const uint8_t>(bytes.data(), len));
 }
+
+namespace {
+
+// While echo is off, a signal that ends or stops the process (^C, ^Z, a
+// hang-up) first puts the terminal back, then takes its default action.
+int g_tty_fd = -1;
+termios g_tty_saved{};
+
+void RestoreTerminalAndReraise(int sig) {
+  if (g_tty_fd >= 0) (void)::tcsetattr(g_tty_fd, TCSAFLUSH, &g_tty_saved);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+constexpr int kTerminalSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+
+}  // namespace
 
 absl::StatusOr<SecretBytes> PromptLine(int in_fd, int out_fd, const std::string& prompt) {
   // Echo goes off before the prompt appears, so nothing typed after it is
   // ever shown (or flushed away).
   termios saved{};
   const bool tty = ::tcgetattr(in_fd, &saved) == 0;
+  struct sigaction previous[std::size(kTerminalSignals)] = {};
   if (tty) {
+    g_tty_fd = in_fd;
+    g_tty_saved = saved;
+    struct sigaction restore = {};
+    restore.sa_handler = RestoreTerminalAndReraise;
+    sigemptyset(&restore.sa_mask);
+    for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &restore, &previous[i]);
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
-    if (::tcsetattr(in_fd, TCSAFLUSH, &quiet) != 0) return absl::UnavailableError("cannot turn terminal echo off");
+    if (::tcsetattr(in_fd, TCSAFLUSH, &quiet) != 0) {
+      for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &previous[i], nullptr);
+      g_tty_fd = -1;
+      return absl::UnavailableError("cannot turn terminal echo off");
+    }
   }
   WriteText(out_fd, prompt);
   SecretBytes buf = SecretBytes::Zeroed(kMaxPassphraseBytes);
@@ -74,7 +109,11 @@ absl::StatusOr<SecretBytes> PromptLine(int in_fd, int out_fd, const std::string&
     }
     bytes[len++] = static_cast<uint8_t>(c);
   }
-  if (tty) (void)::tcsetattr(in_fd, TCSAFLUSH, &saved);
+  if (tty) {
+    (void)::tcsetattr(in_fd, TCSAFLUSH, &saved);
+    for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &previous[i], nullptr);
+    g_tty_fd = -1;
+  }
   if (!newline) return absl::InvalidArgumentError("no passphrase entered (end of input)");
   if (too_long) return absl::InvalidArgumentError("the passphrase is longer than 4 KiB");
   if (len > 0 && bytes[len - 1] == '\r') --len;

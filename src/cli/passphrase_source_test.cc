@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <pty.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -55,6 +57,34 @@ TEST(PassphraseSourceTest, PromptOnATerminalDoesNotEchoAndRestoresEcho) {
   ASSERT_EQ(fcntl(master, F_SETFL, O_NONBLOCK), 0);
   const std::string shown = ReadAvailable(master);
   EXPECT_EQ(shown.find("horse"), std::string::npos) << shown;
+  ::close(master);
+  ::close(slave);
+}
+
+// ^C at the prompt ends the program with echo back on, not a terminal that
+// no longer shows what is typed.
+TEST(PassphraseSourceTest, InterruptAtThePromptRestoresEcho) {
+  int master = -1, slave = -1;
+  ASSERT_EQ(openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    (void)PromptLine(slave, slave, "Enter it: ");
+    _exit(0);  // not reached: interrupted
+  }
+  std::string seen;
+  char c;
+  while (seen.find(": ") == std::string::npos && ::read(master, &c, 1) == 1) seen.push_back(c);
+  termios during{};
+  ASSERT_EQ(tcgetattr(slave, &during), 0);
+  EXPECT_FALSE(during.c_lflag & ECHO);  // the prompt is up with echo off
+  ASSERT_EQ(kill(child, SIGINT), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);  // still ends as ^C does
+  termios after{};
+  ASSERT_EQ(tcgetattr(slave, &after), 0);
+  EXPECT_TRUE(after.c_lflag & ECHO);
   ::close(master);
   ::close(slave);
 }

@@ -612,32 +612,50 @@ void Daemon::Stop() {
 
 namespace {
 
-// Runs `create`, which makes files in `data_dir` (and `key_file`, if one is
-// named). If it fails, removes what it made: the directory if it did not
-// exist before, otherwise the entries that were not there; and `key_file`
-// if it is new. The caller's objects holding those files (the store) live
-// inside `create`, so they are closed by then.
-absl::StatusOr<DataDirSummary> UndoOnFailure(const std::string& data_dir, const std::string& key_file,
-                                             const std::function<absl::StatusOr<DataDirSummary>()>& create) {
+// The entries `sigil init` and `sigil backup restore` create in a data
+// directory: the only names a failed one removes.
+constexpr const char* kCreatedEntries[] = {"sigil.db",   "sigil.db-wal",   "sigil.db-shm", "sigil.db-journal",
+                                           "master.key", "master.key.tmp", "admin.token",  "admin.token.tmp"};
+
+// Whether something is at `p` (a symlink is not followed). An error other
+// than "not found" counts as present: when in doubt, nothing is removed.
+bool Present(const fs::path& p) {
+  std::error_code ec;  // libstdc++ sets it for "not found" too: the type tells
+  return fs::symlink_status(p, ec).type() != fs::file_type::not_found;
+}
+
+// The data directory as it resolves now ("new/.." is its parent), so the
+// undo below cannot mistake an existing folder for one it made. "/" is
+// refused.
+absl::StatusOr<std::string> ResolveDataDir(const std::string& data_dir) {
+  if (data_dir.empty()) return absl::InvalidArgumentError("name the data directory (--data DIR)");
   std::error_code ec;
-  const bool dir_existed = fs::exists(data_dir, ec);
-  std::set<fs::path> before;
-  if (dir_existed) {
-    for (const auto& e : fs::directory_iterator(data_dir, ec)) before.insert(e.path().filename());
+  fs::path dir = fs::weakly_canonical(fs::absolute(data_dir, ec), ec);
+  if (ec) return absl::InvalidArgumentError("cannot resolve the data directory " + data_dir + ": " + ec.message());
+  if (dir == dir.root_path()) return absl::InvalidArgumentError("refusing to use " + dir.string() + " as a data directory");
+  return dir.string();
+}
+
+// Runs `create`, which makes files in `dir` (resolved) and `key_file`, if one
+// is named. If it fails, removes exactly what it made: the entries of
+// kCreatedEntries that were absent before, `key_file` if it was absent, and
+// `dir` itself if it was absent and is empty again. Nothing else is touched.
+// The objects holding those files (the store) live inside `create`, so they
+// are closed by then.
+absl::StatusOr<DataDirSummary> UndoOnFailure(const std::string& dir, const std::string& key_file,
+                                             const std::function<absl::StatusOr<DataDirSummary>()>& create) {
+  const bool dir_existed = Present(dir);
+  std::vector<fs::path> absent;
+  for (const char* name : kCreatedEntries) {
+    if (!Present(fs::path(dir) / name)) absent.push_back(fs::path(dir) / name);
   }
-  const bool key_existed = key_file.empty() || fs::exists(key_file, ec);
+  const bool key_absent = !key_file.empty() && !Present(key_file);
   absl::StatusOr<DataDirSummary> out = create();
   if (out.ok()) return out;
-  if (!dir_existed) {
-    fs::remove_all(data_dir, ec);
-  } else {
-    std::vector<fs::path> made;
-    for (const auto& e : fs::directory_iterator(data_dir, ec)) {
-      if (!before.contains(e.path().filename())) made.push_back(e.path());
-    }
-    for (const auto& p : made) fs::remove_all(p, ec);
-  }
-  if (!key_existed) fs::remove(key_file, ec);
+  std::error_code ec;
+  for (const fs::path& p : absent) fs::remove(p, ec);  // a file, or an empty folder: never a tree
+  if (key_absent) fs::remove(key_file, ec);
+  if (!dir_existed) fs::remove(dir, ec);  // only if empty
   return out;
 }
 
@@ -652,8 +670,9 @@ absl::StatusOr<bool> HoldsKeystore(const std::string& data_dir) {
 
 }  // namespace
 
-absl::StatusOr<DataDirSummary> InitDataDir(const std::string& data_dir, const std::string& key_file) {
+absl::StatusOr<DataDirSummary> InitDataDir(const std::string& requested_dir, const std::string& key_file) {
   RETURN_IF_ERROR(crypto::RunSelfTest());
+  ASSIGN_OR_RETURN(const std::string data_dir, ResolveDataDir(requested_dir));
   // Refused before anything is touched.
   ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
   if (held) return absl::AlreadyExistsError(data_dir + " already holds a keystore");
@@ -675,9 +694,10 @@ absl::StatusOr<DataDirSummary> InitDataDir(const std::string& data_dir, const st
   });
 }
 
-absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
+absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& requested_dir,
                                               const std::string& key_file) {
   if (files.empty()) return absl::InvalidArgumentError("name the backup file (and, for a shared backup, the share files)");
+  ASSIGN_OR_RETURN(const std::string data_dir, ResolveDataDir(requested_dir));
   auto read = [](const std::string& path) -> absl::StatusOr<std::vector<uint8_t>> {
     std::ifstream in(path, std::ios::binary);
     if (!in) return absl::NotFoundError("cannot read " + path);

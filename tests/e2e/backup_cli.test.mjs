@@ -114,3 +114,30 @@ test("init --json names the data directory and the admin token file", { skip }, 
   assert.notEqual(twice.code, 0);
   assert.ok(existsSync(join(dir, "admin.token")), "a refused init leaves the existing directory alone");
 });
+
+test("a failed init or restore removes only what it made, never what was there", { skip }, () => {
+  const victim = join(work, "victim");
+  mkdirSync(join(victim, "sub"), { recursive: true });
+  writeFileSync(join(victim, "precious.txt"), "keep me");
+  // "victim/new/.." is victim itself: no passphrase source, so init fails.
+  const env = { SIGIL_PASSPHRASE_FILE: "" };
+  const init = sigil.cli(["init", "--data", join(victim, "new", "..")], { env });
+  assert.notEqual(init.code, 0, init.stdout);
+  assert.deepEqual(readdirSync(victim).sort(), ["precious.txt", "sub"]);
+  // A restore with the wrong passphrase into a folder holding other files.
+  const wrong = join(work, "wrong.pass");
+  writeFileSync(wrong, "not the backup passphrase\n", { mode: 0o600 });
+  const out = join(work, "pass.sigil");
+  if (!existsSync(out)) {
+    assert.equal(sigil.cli(["backup", "create", "--out", out], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: passFile } }).code, 0);
+  }
+  const r = sigil.cli(["backup", "restore", out, "--data", victim], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: wrong } });
+  assert.notEqual(r.code, 0, r.stdout);
+  assert.match(r.stderr, /passphrase/);
+  assert.deepEqual(readdirSync(victim).sort(), ["precious.txt", "sub"]);
+  assert.equal(readFileSync(join(victim, "precious.txt"), "utf8"), "keep me");
+  // "/" is refused outright.
+  const root = sigil.cli(["init", "--data", "/"], { env });
+  assert.equal(root.code, 2, root.stderr);
+  assert.match(root.stderr, /refusing/);
+});
