@@ -1,6 +1,8 @@
 #include "net/http_server.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -92,6 +94,20 @@ constexpr unsigned kWorkersPerCore = 32;
 // Bytes asked for per socket read between requests, and the slack the read
 // buffer has beyond max_header_bytes.
 constexpr size_t kReadChunkBytes = 4096;
+
+// Makes the calling thread `increment` nicer than it is (at most 19), once
+// per thread. Linux applies nice per thread (the TID); failures are ignored:
+// this is a scheduling preference, not a security property.
+void LowerThisThreadOnce(int increment) {
+  thread_local bool done = false;
+  if (done || increment <= 0) return;
+  done = true;
+  const id_t tid = static_cast<id_t>(::syscall(SYS_gettid));
+  errno = 0;
+  const int current = ::getpriority(PRIO_PROCESS, tid);
+  if (current == -1 && errno != 0) return;
+  (void)::setpriority(PRIO_PROCESS, tid, std::min(19, current + increment));
+}
 
 boost::beast::string_view TrimWhitespace(boost::beast::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -414,7 +430,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     }
     if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
       WriteError(431, "header_too_large",
-                 "request header exceeds the limit of " + std::to_string(srv_.opts().max_header_bytes) + " bytes");
+                 "request header (or a chunked body's trailer or chunk extension) exceeds the limit of " +
+                     std::to_string(srv_.opts().max_header_bytes) + " bytes");
       return true;
     }
     if (ec == http::error::end_of_stream || ec == http::error::partial_message) return false;
@@ -516,6 +533,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     req->version = msg.version();
 
     asio::post(srv_.workers(), [self = this->shared_from_this(), req] {
+      LowerThisThreadOnce(self->srv_.opts().worker_nice_increment);
       HttpResponse resp;
       try {
         resp = self->srv_.handler()(*req);
@@ -793,8 +811,8 @@ class Acceptor final : public AcceptorBase {
 
 absl::Status HttpServer::Impl::Init() {
   if (opts_.listeners.empty()) return absl::InvalidArgumentError("HTTP server: no listener configured");
-  if (opts_.worker_threads < 0 || opts_.io_threads < 1) {
-    return absl::InvalidArgumentError("HTTP server: worker_threads must be >= 0 and io_threads >= 1");
+  if (opts_.worker_threads < 0 || opts_.io_threads < 0) {
+    return absl::InvalidArgumentError("HTTP server: worker_threads and io_threads must be >= 0 (0: the default)");
   }
   if (opts_.max_header_bytes == 0 || opts_.max_connections == 0) {
     return absl::InvalidArgumentError("HTTP server: max_header_bytes and max_connections must be positive");
@@ -809,6 +827,7 @@ absl::Status HttpServer::Impl::Init() {
     // handlers waiting than there are cores.
     opts_.worker_threads = static_cast<int>(kWorkersPerCore * std::max(1u, std::thread::hardware_concurrency()));
   }
+  if (opts_.io_threads == 0) opts_.io_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   max_in_flight_ = opts_.max_in_flight ? opts_.max_in_flight
                                        : std::max<size_t>(64, 4 * static_cast<size_t>(opts_.worker_threads));
 

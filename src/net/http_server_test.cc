@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/un.h>
@@ -831,6 +833,35 @@ TEST(HttpServerTest, ConcurrentClientsAllServed) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(ok.load(), 200);
+}
+
+// Handlers run nicer than the process, so the I/O threads (reads, writes,
+// overload answers) are not starved by signing work.
+TEST(HttpServerTest, HandlersRunAtALowerPriorityThanIo) {
+  const id_t self = static_cast<id_t>(::syscall(SYS_gettid));
+  const int base = ::getpriority(PRIO_PROCESS, self);
+  auto seen = [](const HttpRequest&) {
+    HttpResponse r = HttpResponse::Text(200, std::to_string(::getpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)))));
+    return r;
+  };
+  auto server = StartOrDie(TcpOptions(), seen);
+  ASSERT_TRUE(server);
+  auto client = HttpClient::Create(server->listeners()[0].url);
+  ASSERT_TRUE(client.ok());
+  for (int i = 0; i < 4; ++i) {  // several requests: each worker lowers itself once
+    auto r = (*client)->Get("/");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->body, std::to_string(std::min(19, base + 10)));
+  }
+  HttpServerOptions same = TcpOptions();
+  same.worker_nice_increment = 0;
+  auto plain = StartOrDie(same, seen);
+  ASSERT_TRUE(plain);
+  auto c2 = HttpClient::Create(plain->listeners()[0].url);
+  ASSERT_TRUE(c2.ok());
+  auto r = (*c2)->Get("/");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, std::to_string(base));
 }
 
 TEST(HttpServerTest, RejectsBadOptions) {
