@@ -489,7 +489,7 @@ int main() {
   struct Split {
     std::vector<int64_t> rej, ok;
   };
-  auto split = [&](const char* phase, const std::vector<Sample>& samples) {
+  auto split = [&](const char* phase, const std::vector<Sample>& samples, bool must_refuse) {
     Split out;
     for (const auto& s : samples) {
       if (s.status == 503 || s.status == 429) {
@@ -501,7 +501,7 @@ int main() {
         failed = true;
       }
     }
-    if (out.rej.empty()) {
+    if (must_refuse && out.rej.empty()) {
       std::printf("  FAIL %s: not one request refused with 503/429\n", phase);
       failed = true;
     }
@@ -514,14 +514,15 @@ int main() {
 
   // (1) Closed loop: many more concurrent requests than max_inflight admits.
   const int over_conns = 900;
-  Split closed = split("overload (closed loop)", load.ClosedLoop(over_conns, seconds));
+  // 900 > max_inflight requests outstanding at all times: some must be refused.
+  Split closed = split("overload (closed loop)", load.ClosedLoop(over_conns, seconds), /*must_refuse=*/true);
   std::printf("overload, %d concurrent requests (server admits %zu): %zu answers in %.1f s; %.1f%% rejected "
               "(503 Retry-After) with p50 %.0f us, p99 %.0f us; admitted ones signed at %.0f/s, p50 %.0f us, p99 %.0f us\n",
               over_conns, config.max_inflight, closed.rej.size() + closed.ok.size(), seconds, share(closed),
               Percentile(closed.rej, 0.5), Percentile(closed.rej, 0.99), static_cast<double>(closed.ok.size()) / seconds,
               Percentile(closed.ok, 0.5), Percentile(closed.ok, 0.99));
   // In a closed loop every answer, rejection or not, waits behind the other
-  //899 outstanding requests (Little's law), so this shows only that
+  // 899 outstanding requests (Little's law), so this shows only that
   // overload is refused rather than queued. (2) shows how fast a refusal is.
   if (!closed.rej.empty() && !closed.ok.empty()) {
     std::printf("  rejections answered %.1fx faster than admitted requests (p50)\n",
@@ -530,7 +531,9 @@ int main() {
   // (2) Open loop at twice the peak rate, on enough connections that the
   // generator never holds a request back: latency is the server's alone.
   const double twice = 2 * rps;
-  Split open = split("overload (open loop)", load.OpenLoop(1000, seconds, twice));
+  // (Whether it overloads depends on the peak measured above, a noisy
+  // figure in short runs: refusals are reported, not required.)
+  Split open = split("overload (open loop)", load.OpenLoop(1000, seconds, twice), /*must_refuse=*/false);
   std::printf("overload, open loop at 2x peak (%.0f/s offered on 1000 connections): %.1f%% rejected with p50 %.0f us, "
               "p99 %.0f us; admitted signed at %.0f/s, p50 %.0f us, p99 %.0f us\n",
               twice, share(open), Percentile(open.rej, 0.5), Percentile(open.rej, 0.99),
