@@ -52,18 +52,40 @@ absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, const std::s
 
 namespace {
 
-// While echo is off, a signal that ends or stops the process (^C, ^Z, a
-// hang-up) first puts the terminal back, then takes its default action.
-int g_tty_fd = -1;
-termios g_tty_saved{};
+// While echo is off, a signal that ends the process (^C, a hang-up) first
+// puts the terminal back, then takes its default action. Signals the process
+// ignores (nohup) stay ignored. ^Z (SIGTSTP) is ignored during the prompt:
+// resumed, the prompt would go on with echo back on.
+volatile sig_atomic_t g_tty_fd = -1;
+termios g_tty_saved{};  // written before the handler is installed
 
 void RestoreTerminalAndReraise(int sig) {
+  const int saved_errno = errno;
   if (g_tty_fd >= 0) (void)::tcsetattr(g_tty_fd, TCSAFLUSH, &g_tty_saved);
   ::signal(sig, SIG_DFL);
   ::raise(sig);
+  errno = saved_errno;
 }
 
 constexpr int kTerminalSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+
+// Installs the handlers (SIGTSTP: ignored) and keeps what was there.
+void GuardTerminal(struct sigaction (&previous)[std::size(kTerminalSignals)]) {
+  for (size_t i = 0; i < std::size(kTerminalSignals); ++i) {
+    const int sig = kTerminalSignals[i];
+    ::sigaction(sig, nullptr, &previous[i]);
+    if (previous[i].sa_handler == SIG_IGN) continue;
+    struct sigaction next = {};
+    next.sa_handler = sig == SIGTSTP ? SIG_IGN : RestoreTerminalAndReraise;
+    sigemptyset(&next.sa_mask);
+    ::sigaction(sig, &next, nullptr);
+  }
+}
+
+void UnguardTerminal(const struct sigaction (&previous)[std::size(kTerminalSignals)]) {
+  for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &previous[i], nullptr);
+  g_tty_fd = -1;
+}
 
 }  // namespace
 
@@ -74,18 +96,14 @@ absl::StatusOr<SecretBytes> PromptLine(int in_fd, int out_fd, const std::string&
   const bool tty = ::tcgetattr(in_fd, &saved) == 0;
   struct sigaction previous[std::size(kTerminalSignals)] = {};
   if (tty) {
-    g_tty_fd = in_fd;
     g_tty_saved = saved;
-    struct sigaction restore = {};
-    restore.sa_handler = RestoreTerminalAndReraise;
-    sigemptyset(&restore.sa_mask);
-    for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &restore, &previous[i]);
+    g_tty_fd = in_fd;
+    GuardTerminal(previous);
     termios quiet = saved;
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     quiet.c_lflag |= ECHONL;
     if (::tcsetattr(in_fd, TCSAFLUSH, &quiet) != 0) {
-      for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &previous[i], nullptr);
-      g_tty_fd = -1;
+      UnguardTerminal(previous);
       return absl::UnavailableError("cannot turn terminal echo off");
     }
   }
@@ -111,8 +129,7 @@ absl::StatusOr<SecretBytes> PromptLine(int in_fd, int out_fd, const std::string&
   }
   if (tty) {
     (void)::tcsetattr(in_fd, TCSAFLUSH, &saved);
-    for (size_t i = 0; i < std::size(kTerminalSignals); ++i) ::sigaction(kTerminalSignals[i], &previous[i], nullptr);
-    g_tty_fd = -1;
+    UnguardTerminal(previous);
   }
   if (!newline) return absl::InvalidArgumentError("no passphrase entered (end of input)");
   if (too_long) return absl::InvalidArgumentError("the passphrase is longer than 4 KiB");

@@ -89,6 +89,34 @@ TEST(PassphraseSourceTest, InterruptAtThePromptRestoresEcho) {
   ::close(slave);
 }
 
+// ^Z at the prompt is ignored: a stopped and resumed prompt would go on with
+// echo back on.
+TEST(PassphraseSourceTest, SuspendAtThePromptIsIgnored) {
+  int master = -1, slave = -1;
+  ASSERT_EQ(openpty(&master, &slave, nullptr, nullptr, nullptr), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto got = PromptLine(slave, slave, "Enter it: ");
+    _exit(got.ok() && std::string(got->RevealText(SecretAccess::Get())) == "typed-after-tstp" ? 0 : 1);
+  }
+  std::string seen;
+  char c;
+  while (seen.find(": ") == std::string::npos && ::read(master, &c, 1) == 1) seen.push_back(c);
+  ASSERT_EQ(kill(child, SIGTSTP), 0);
+  int status = 0;
+  usleep(100 * 1000);
+  EXPECT_EQ(waitpid(child, &status, WUNTRACED | WNOHANG), 0) << "the prompt must not stop";
+  const std::string line = "typed-after-tstp\n";
+  ASSERT_EQ(::write(master, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_EQ(fcntl(master, F_SETFL, O_NONBLOCK), 0);
+  EXPECT_EQ(ReadAvailable(master).find("typed-after"), std::string::npos);
+  ::close(master);
+  ::close(slave);
+}
+
 TEST(PassphraseSourceTest, EndOfInputWithoutANewlineIsRefused) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);

@@ -649,12 +649,15 @@ absl::StatusOr<DataDirSummary> UndoOnFailure(const std::string& dir, const std::
   for (const char* name : kCreatedEntries) {
     if (!Present(fs::path(dir) / name)) absent.push_back(fs::path(dir) / name);
   }
-  const bool key_absent = !key_file.empty() && !Present(key_file);
+  // The key file resolved now too: "dir/new/../master.key" is dir/master.key
+  // once create() has made dir/new, and must not be taken for a new file.
+  std::error_code ec;
+  const fs::path key = key_file.empty() ? fs::path() : fs::weakly_canonical(fs::absolute(key_file, ec), ec);
+  const bool key_absent = !key_file.empty() && !ec && !Present(key);
   absl::StatusOr<DataDirSummary> out = create();
   if (out.ok()) return out;
-  std::error_code ec;
   for (const fs::path& p : absent) fs::remove(p, ec);  // a file, or an empty folder: never a tree
-  if (key_absent) fs::remove(key_file, ec);
+  if (key_absent) fs::remove(key, ec);
   if (!dir_existed) fs::remove(dir, ec);  // only if empty
   return out;
 }

@@ -138,7 +138,7 @@ absl::Status FileLedgerJournal::SyncLocked(uint64_t seq) {
     } else {
       failed_through_ = std::max(failed_through_, target);
       errno = sync_errno;
-      return IoError("fdatasync", path_);
+      return IoError(dir ? "fdatasync (or the folder's fsync after a rewrite)" : "fdatasync", path_);
     }
   }
   return absl::OkStatus();

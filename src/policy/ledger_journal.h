@@ -98,7 +98,9 @@ class LedgerJournal {
   // mark with `records` and keeps every record appended since, in order,
   // after them: after a crash either the old journal or the new one is read
   // back, never a mix, and no Append that returned OK is lost. Records
-  // written but not yet synced when it returns are durable afterwards.
+  // written but not yet synced when it returns are durable afterwards (for
+  // FileLedgerJournal: unless the folder could not be synced after the
+  // rename; then the next sync does that first, and fails until it can).
   // BeginRewrite returns false if the journal cannot do this (the default)
   // or a rewrite is already under way; the caller then uses Rewrite. Every
   // successful BeginRewrite must be followed by one FinishRewrite, whose

@@ -136,6 +136,15 @@ test("a failed init or restore removes only what it made, never what was there",
   assert.match(r.stderr, /passphrase/);
   assert.deepEqual(readdirSync(victim).sort(), ["precious.txt", "sub"]);
   assert.equal(readFileSync(join(victim, "precious.txt"), "utf8"), "keep me");
+  // A key file named through a folder the failed restore made is not
+  // mistaken for a new one: victim/new2/../master.key is victim/master.key.
+  const userKey = join(victim, "master.key");
+  writeFileSync(userKey, Buffer.alloc(32, 7), { mode: 0o600 });
+  const viaNew = sigil.cli(["backup", "restore", out, "--data", join(victim, "new2"), "--key-file", join(victim, "new2", "..", "master.key")],
+                           { env: { SIGIL_BACKUP_PASSPHRASE_FILE: wrong } });
+  assert.notEqual(viaNew.code, 0, viaNew.stdout);
+  assert.deepEqual(readFileSync(userKey), Buffer.alloc(32, 7));
+  assert.deepEqual(readdirSync(victim).sort(), ["master.key", "precious.txt", "sub"]);
   // "/" is refused outright.
   const root = sigil.cli(["init", "--data", "/"], { env });
   assert.equal(root.code, 2, root.stderr);
