@@ -163,6 +163,11 @@ absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_ad
   std::string lookup = name_or_address;
   std::string lower = LowerText(name_or_address);
   if (lower.rfind("0x", 0) == 0) lower = lower.substr(2);
+  // An Ethereum address written in mixed case carries an EIP-55 checksum; a
+  // wrong one is a typo, refused as wallets refuse it, not matched by case.
+  if (lower.size() == 40 && name_or_address.size() == 42 && lower.find_first_not_of("0123456789abcdef") == std::string::npos) {
+    if (auto parsed = eth::Address::Parse(name_or_address); !parsed.ok()) return parsed.status();
+  }
   std::optional<uint32_t> addressed_version;
   {
     absl::MutexLock lock(&keys_mu_);

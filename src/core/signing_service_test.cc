@@ -1,5 +1,6 @@
 #include "core/signing_service.h"
 
+#include <cctype>
 #include <gtest/gtest.h>
 
 #include "audit/checkpoint_signer.h"
@@ -312,6 +313,33 @@ TEST_F(SigningServiceTest, ARotatedAddressNeverGetsTheNewKeysSignature) {
   by_new.key = new_address;
   EXPECT_EQ(service_->Sign(agent_, by_new).outcome, Outcome::kSigned);
   EXPECT_EQ(service_->Sign(agent_, Tx("0.1 ether", 1)).outcome, Outcome::kSigned);  // by name: the active version
+}
+
+TEST_F(SigningServiceTest, AMixedCaseAddressMustCarryItsChecksum) {
+  const std::string address = KeyAddress(key_.type, key_.public_key);  // EIP-55 form
+  std::string lower = address, upper = address;
+  for (size_t i = 2; i < address.size(); ++i) {
+    lower[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(address[i])));
+    upper[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(address[i])));
+  }
+  // One letter's case flipped: still the same key by bytes, but a typo.
+  std::string wrong = address;
+  size_t letter = wrong.find_first_of("abcdefABCDEF", 2);
+  ASSERT_NE(letter, std::string::npos);
+  wrong[letter] = static_cast<char>(std::islower(static_cast<unsigned char>(wrong[letter]))
+                                        ? std::toupper(static_cast<unsigned char>(wrong[letter]))
+                                        : std::tolower(static_cast<unsigned char>(wrong[letter])));
+  uint64_t nonce = 0;
+  for (const std::string& good : {address, lower, upper}) {
+    SignRequest r = Tx("1 wei", nonce++);
+    r.key = good;
+    EXPECT_EQ(service_->Sign(agent_, r).outcome, Outcome::kSigned) << good;
+  }
+  SignRequest r = Tx("1 wei", nonce);
+  r.key = wrong;
+  SignResponse refused = service_->Sign(agent_, r);
+  EXPECT_EQ(refused.outcome, Outcome::kInvalid) << wrong;
+  EXPECT_NE(refused.message.find("checksum"), std::string::npos) << refused.message;
 }
 
 }  // namespace
