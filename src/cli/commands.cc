@@ -1,6 +1,11 @@
 #include "cli/commands.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <fstream>
 #include <iostream>
@@ -37,10 +42,12 @@ void PrintValue(const std::string& indent, const std::string& key, const nlohman
   }
 }
 
-// Runs one REST call and records the outcome in options.exit_code.
+// Runs one REST call and records the outcome in options.exit_code. A
+// failure's message goes to stderr (with --json the body also goes to
+// stdout); a success's body is printed unless `print_success` is false.
 // Returns the response body (null when there was none).
 nlohmann::json RunAndGet(ClientOptions& o, const std::string& method, const std::string& path,
-                         const nlohmann::json& body = nullptr) {
+                         const nlohmann::json& body = nullptr, bool print_success = true) {
   auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
   if (!client.ok()) {
     std::cerr << "sigil: " << client.status().message() << "\n";
@@ -55,15 +62,38 @@ nlohmann::json RunAndGet(ClientOptions& o, const std::string& method, const std:
     return nullptr;
   }
   o.exit_code = ExitCodeForHttpStatus(response->http_status);
-  if (o.exit_code != kExitOk && !o.json) {
-    const auto& b = response->body;
+  const auto& b = response->body;
+  if (o.exit_code != kExitOk) {
     std::string msg = b.contains("error") && b["error"].is_string() ? b["error"].get<std::string>() : b.dump();
     std::cerr << "sigil: " << msg << "\n";
-    if (b.is_object() && b.size() > 1) PrintResponse(b, false);
+    if (o.json) {
+      PrintResponse(b, true);
+    } else if (b.is_object() && b.size() > 1) {
+      PrintResponse(b, false);
+    }
     return b;
   }
-  PrintResponse(response->body, o.json);
-  return response->body;
+  if (print_success) PrintResponse(b, o.json);
+  return b;
+}
+
+// Writes `bytes` to `path`, created or truncated with `mode` from the first
+// byte on (a backup is never briefly readable by others), and synced. False,
+// with the reason on stderr, if any step fails.
+bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  bool ok = fd >= 0 && ::fchmod(fd, mode) == 0;
+  for (size_t done = 0; ok && done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<size_t>(n);
+  }
+  ok = ok && ::fsync(fd) == 0;
+  const int err = errno;
+  if (fd >= 0 && ::close(fd) != 0) ok = false;
+  if (!ok) std::cerr << "sigil: cannot write " << path << ": " << std::strerror(err) << "\n";
+  return ok;
 }
 
 void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
@@ -341,57 +371,42 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         if (!pass.ok()) return BadInput(o, pass.status());
         body["passphrase"] = std::string(pass->RevealText(SecretAccess::Get()));
       }
-      auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
-      if (!client.ok()) return BadInput(o, client.status());
-      auto response = client->Call("POST", "/v1/backup", body);
+      nlohmann::json reply = RunAndGet(o, "POST", "/v1/backup", body, /*print_success=*/false);
       if (body.contains("passphrase")) {
         std::string& pass = body["passphrase"].get_ref<std::string&>();
         SecureWipe({reinterpret_cast<uint8_t*>(pass.data()), pass.size()});
       }
       body.clear();
-      if (!response.ok()) {
-        std::cerr << "sigil: " << response.status().message() << "\n";
-        o.exit_code = kExitUnavailable;
-        return;
-      }
-      o.exit_code = ExitCodeForHttpStatus(response->http_status);
-      if (o.exit_code != kExitOk) {
-        std::cerr << "sigil: " << response->body.value("error", response->body.dump()) << "\n";
-        if (o.json) std::cout << response->body.dump() << "\n";
-        return;
-      }
+      if (o.exit_code != kExitOk) return;
       const std::string& out = (*args)["backup.out"];
       std::vector<std::string> written;
-      auto write = [&](const std::string& path, const std::string& b64) -> bool {
-        // Files are written 0600: a share or backup is sensitive even encrypted.
-        std::string bytes = b64;
-        std::ofstream f(path, std::ios::binary | std::ios::trunc);
-        if (!f) return false;
-        f << bytes;
-        f.close();
-        ::chmod(path.c_str(), 0600);
+      // Files are written 0600: a share or backup is sensitive even encrypted.
+      auto write = [&](const std::string& path, std::string_view bytes) {
+        if (!WriteOutputFile(path, bytes, 0600)) return false;
         written.push_back(path);
         return true;
       };
-      const auto& b = response->body;
-      bool ok = true;
       // The daemon sends the backup file base64-encoded (it is binary). A
       // shared backup is that file plus N share files: restore needs the
       // file and any M shares.
       std::string file;
-      ok = absl::Base64Unescape(b.value("file_base64", std::string()), &file) && !file.empty() && write(out, file);
-      if (ok && b.contains("shares") && b["shares"].is_array()) {
-        int i = 1;
-        for (const auto& s : b["shares"]) {
-          ok = ok && s.is_string() && write(out + "." + std::to_string(i++), s.get<std::string>());
-        }
-      }
-      if (!ok) {
-        std::cerr << "sigil: cannot write " << out << "\n";
+      if (!reply.is_object() || !absl::Base64Unescape(reply.value("file_base64", std::string()), &file) || file.empty()) {
+        std::cerr << "sigil: the daemon sent a malformed backup\n";
         o.exit_code = kExitUnavailable;
         return;
       }
-      nlohmann::json summary = {{"files", written}, {"keys", b.value("keys", 0)}, {"backup_id", b.value("backup_id", "")}};
+      bool ok = write(out, file);
+      if (ok && reply.contains("shares") && reply["shares"].is_array()) {
+        int i = 1;
+        for (const auto& share : reply["shares"]) {
+          ok = ok && share.is_string() && write(out + "." + std::to_string(i++), share.get<std::string>());
+        }
+      }
+      if (!ok) {
+        o.exit_code = kExitUnavailable;
+        return;
+      }
+      nlohmann::json summary = {{"files", written}, {"keys", reply.value("keys", 0)}, {"backup_id", reply.value("backup_id", "")}};
       PrintResponse(summary, o.json);
     });
   }
@@ -411,26 +426,20 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     e->add_option("--out", (*args)["audit.out"], "output file")->required();
     common(e);
     e->callback([&o, args] {
-      auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
-      if (!client.ok()) return BadInput(o, client.status());
-      auto response = client->Call("GET", "/v1/audit/export");
-      if (!response.ok()) {
-        std::cerr << "sigil: " << response.status().message() << "\n";
+      nlohmann::json reply = RunAndGet(o, "GET", "/v1/audit/export", nullptr, /*print_success=*/false);
+      if (o.exit_code != kExitOk) return;
+      auto bytes = HexDecode(reply.is_object() ? reply.value("export_hex", "") : "");
+      if (!bytes.ok()) {
+        std::cerr << "sigil: the daemon sent a malformed export\n";
         o.exit_code = kExitUnavailable;
         return;
       }
-      o.exit_code = ExitCodeForHttpStatus(response->http_status);
-      if (o.exit_code != kExitOk) return PrintResponse(response->body, o.json);
-      auto bytes = HexDecode(response->body.value("export_hex", ""));
-      std::ofstream f((*args)["audit.out"], std::ios::binary | std::ios::trunc);
-      if (!bytes.ok() || !f) {
-        std::cerr << "sigil: cannot write " << (*args)["audit.out"] << "\n";
+      if (!WriteOutputFile((*args)["audit.out"], {reinterpret_cast<const char*>(bytes->data()), bytes->size()}, 0644)) {
         o.exit_code = kExitUnavailable;
         return;
       }
-      f.write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
-      PrintResponse({{"file", (*args)["audit.out"]}, {"records", response->body.value("records", 0)},
-                     {"pubkey", response->body.value("pubkey", "")}},
+      PrintResponse({{"file", (*args)["audit.out"]}, {"records", reply.value("records", 0)},
+                     {"pubkey", reply.value("pubkey", "")}},
                     o.json);
     });
     auto* p = audit->add_subcommand("proof", "inclusion proof for a record, or consistency between two sizes");
@@ -464,20 +473,11 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     g->add_option("--out", (*args)["attest.out"], "write the report to FILE");
     common(g);
     g->callback([&o, args] {
-      auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
-      if (!client.ok()) return BadInput(o, client.status());
-      auto response = client->Call("POST", "/v1/attest", {{"nonce", (*args)["attest.nonce"]}});
-      if (!response.ok()) {
-        std::cerr << "sigil: " << response.status().message() << "\n";
+      nlohmann::json report = RunAndGet(o, "POST", "/v1/attest", {{"nonce", (*args)["attest.nonce"]}});
+      const std::string& out = (*args)["attest.out"];
+      if (o.exit_code == kExitOk && !out.empty() && !WriteOutputFile(out, report.dump(2) + "\n", 0644)) {
         o.exit_code = kExitUnavailable;
-        return;
       }
-      o.exit_code = ExitCodeForHttpStatus(response->http_status);
-      if (o.exit_code == kExitOk && !(*args)["attest.out"].empty()) {
-        std::ofstream f((*args)["attest.out"], std::ios::trunc);
-        f << response->body.dump(2) << "\n";
-      }
-      PrintResponse(response->body, o.json);
     });
     auto* c = attest->add_subcommand("check", "check the environment Sigil runs in");
     common(c);

@@ -419,7 +419,8 @@ absl::Status Daemon::Impl::Serve() {
     config_hash = EffectiveConfigHash(c);
   }
   hooks.attest = [this](const std::string& nonce_hex) -> absl::StatusOr<nlohmann::json> {
-    ASSIGN_OR_RETURN(auto nonce, HexDecode(nonce_hex));
+    auto nonce = HexDecode(nonce_hex);
+    if (!nonce.ok()) return absl::InvalidArgumentError("nonce must be hex: " + std::string(nonce.status().message()));
     attest::ReportState st;
     st.config_hash = config_hash;
     auto policy_hash = HexDecode(policies->Current().hash_hex);
@@ -436,7 +437,7 @@ absl::Status Daemon::Impl::Serve() {
           k.type == keystore::KeyType::kSchnorr ? std::string() : core::KeyAddress(k.type, k.public_key);
       st.keys.push_back({k.name, std::string(keystore::KeyTypeName(k.type)), k.public_key, address});
     }
-    ASSIGN_OR_RETURN(auto report, reporter->Build(nonce, st));
+    ASSIGN_OR_RETURN(auto report, reporter->Build(*nonce, st));
     return report.ToJson();
   };
   hooks.environment_check = [this]() { return CheckEnvironment(); };

@@ -46,6 +46,15 @@ test("require_environment_check refuses to sign in dev mode; attest get/verify r
     const replay = sigil.cli(["attest", "verify", out, "--nonce", randomBytes(32).toString("hex"), "--allow-debug", "--json"]);
     assert.equal(replay.code, 1);
     assert.ok(replay.json.errors.some((e) => e.code === "nonce_mismatch"));
+
+    // A refused `attest get` says why on stderr, prints nothing on stdout and
+    // writes no report.
+    const badOut = join(dir, "bad-report.json");
+    const bad = sigil.cli(["attest", "get", "--nonce", "not-hex", "--out", badOut]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.equal(bad.stdout, "");
+    assert.match(bad.stderr, /nonce/);
+    assert.equal(existsSync(badOut), false);
   } finally {
     await sigil.stop();
   }
