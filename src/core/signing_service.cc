@@ -444,7 +444,9 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
       }
       policy::ApprovalEvent ev = d_.approvals.Create(held);
       if (!ev.ok()) return Refuse(OutcomeForStatus(ev.status), "cannot hold the request: " + std::string(ev.status.message()));
-      (void)Record("approval.create", caller.name, {{"approval_id", ev.id}, {"rule", req.rule_id}}, key->info.name);
+      if (!ev.existing) {
+        (void)Record("approval.create", caller.name, {{"approval_id", ev.id}, {"rule", req.rule_id}}, key->info.name);
+      }
       SignResponse r = Refuse(Outcome::kPendingApproval, "approval required by rule " + decision.rule_id + ": " + decision.reason);
       r.decision = decision;
       r.approval = ev.approval;

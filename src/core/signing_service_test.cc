@@ -221,6 +221,11 @@ TEST_F(SigningServiceTest, HeldRequestIsSignedOnceForTheRequesterOnly) {
   SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
   ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
   const std::string id = held.approval->id;
+  // A retry of the same request joins it; the approvers are asked once.
+  SignResponse retried = service_->Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(retried.outcome, Outcome::kPendingApproval) << retried.message;
+  EXPECT_EQ(retried.approval->id, id);
+  EXPECT_EQ(approvals_->ListPending()->size(), 1u);
   // Not approved yet: no signature.
   EXPECT_TRUE(service_->ApprovalStatus(agent_, id).result.is_null());
   std::vector<std::string> roles = {"approver"};

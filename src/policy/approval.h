@@ -112,6 +112,9 @@ struct [[nodiscard]] ApprovalEvent {
   // The record after the step; nullopt when the id is unknown, malformed, or
   // create failed.
   std::optional<Approval> approval;
+  // Create only: true when an open request for the same bytes was returned
+  // instead of a new one (ApprovalBook::Create).
+  bool existing = false;
 
   bool ok() const { return status.ok(); }
 };

@@ -308,6 +308,23 @@ ApprovalEvent ApprovalBook::Create(const ApprovalRequest& request) {
   ev.id = a.id;
 
   absl::MutexLock lock(&mu_);
+  absl::StatusOr<std::vector<Approval>> all = ReadAll();
+  if (!all.ok()) {
+    ev.status = all.status();
+    return ev;
+  }
+  for (Approval& open : *all) {
+    ApplyExpiry(open, now);
+    if ((open.state == ApprovalState::kPending || open.state == ApprovalState::kApproved) &&
+        open.agent == a.agent && open.key == a.key && open.payload_hash == a.payload_hash &&
+        open.rule_id == a.rule_id && open.quorum == a.quorum && open.required_role == a.required_role &&
+        open.second_factor == a.second_factor) {
+      ev.id = open.id;
+      ev.existing = true;
+      ev.approval = std::move(open);
+      return ev;
+    }
+  }
   ev.status = store_.RunTransaction([&](store::Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<store::Bytes> existing, txn.Get(kApprovalsTable, a.id));
     if (existing) return absl::AlreadyExistsError("approval id collision; try again");

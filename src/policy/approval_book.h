@@ -76,7 +76,12 @@ class ApprovalBook {
   ApprovalBook& operator=(const ApprovalBook&) = delete;
 
   // Holds a new request (state pending, expires = now + ttl). The event's id
-  // is the new approval id.
+  // is the new approval id. If the same agent already holds a request for the
+  // same payload_hash and key, under the same rule and terms (quorum, role,
+  // second factor), that is pending or approved and not expired, that request
+  // is returned instead (event.existing): a retried call joins it rather than
+  // asking the approvers again. Changed terms (a re-applied policy) make a new
+  // request.
   ApprovalEvent Create(const ApprovalRequest& request);
 
   // Records `approver`'s approval. `roles` are the approver's role names

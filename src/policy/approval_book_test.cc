@@ -196,7 +196,47 @@ TEST_F(ApprovalBookTest, CreateRecordsEverything) {
   EXPECT_TRUE(a.approvals.empty());
   EXPECT_EQ(a.canonical_request, r.canonical_request);
   EXPECT_EQ(book_->Status(ev.id).value(), a);
-  EXPECT_NE(book_->Create(r).id, ev.id);  // ids are random
+  ApprovalRequest other = Request();
+  other.payload_hash = HashOf("tx: 2 ether to 0x1111");
+  EXPECT_NE(MustCreate(other), ev.id);
+}
+
+TEST_F(ApprovalBookTest, ARetriedRequestJoinsTheOpenOneInsteadOfAskingAgain) {
+  const ApprovalRequest r = Request(1);
+  const std::string id = MustCreate(r);
+  ApprovalEvent again = book_->Create(r);
+  ASSERT_TRUE(again.ok()) << again.status;
+  EXPECT_TRUE(again.existing);
+  EXPECT_EQ(again.id, id);
+  ASSERT_EQ(book_->ListPending()->size(), 1u);
+
+  // Another agent, key, rule or payload is another request.
+  for (auto change : std::vector<std::function<void(ApprovalRequest&)>>{
+           [](ApprovalRequest& x) { x.agent = "bot-2"; }, [](ApprovalRequest& x) { x.key = "ops"; },
+           [](ApprovalRequest& x) { x.rule_id = "other-rule"; }, [](ApprovalRequest& x) { x.quorum = 2; },
+           [](ApprovalRequest& x) { x.required_role = "treasury"; },
+           [](ApprovalRequest& x) { x.second_factor = SecondFactorRequirement::kTotp; },
+           [this](ApprovalRequest& x) { x.payload_hash = HashOf("tx: 3 ether to 0x1111"); }}) {
+    ApprovalRequest different = r;
+    change(different);
+    ApprovalEvent ev = book_->Create(different);
+    ASSERT_TRUE(ev.ok()) << ev.status;
+    EXPECT_FALSE(ev.existing);
+    EXPECT_NE(ev.id, id);
+  }
+
+  // Approved but not yet used: still joined (the agent collects it).
+  ASSERT_TRUE(Approve(id, "alice").ok());
+  EXPECT_EQ(book_->Create(r).id, id);
+  // Used, rejected or expired: a new request.
+  ASSERT_TRUE(book_->Consume(id, r.payload_hash).ok());
+  const std::string after_use = MustCreate(r);
+  EXPECT_NE(after_use, id);
+  ASSERT_TRUE(book_->Reject(after_use, "alice", kApproverRoles, "no").ok());
+  const std::string after_reject = MustCreate(r);
+  EXPECT_NE(after_reject, after_use);
+  clock_.Advance(absl::Hours(2));
+  EXPECT_NE(MustCreate(r), after_reject);
 }
 
 TEST_F(ApprovalBookTest, QuorumOfTwoApproversThenConsumeOnce) {
@@ -353,6 +393,7 @@ TEST_F(ApprovalBookTest, ExpiryIsRecordedAndBlocksEverything) {
 TEST_F(ApprovalBookTest, ExpireDueReportsEachOnce) {
   const std::string a = MustCreate(Request(2));
   ApprovalRequest longer = Request(2);
+  longer.payload_hash = HashOf("tx: 2 ether to 0x1111");
   longer.ttl = absl::Hours(2);
   const std::string b = MustCreate(longer);
   clock_.Advance(absl::Minutes(61));
@@ -440,7 +481,9 @@ TEST_F(ApprovalBookTest, ConcurrentApproversReachQuorumOnce) {
 TEST_F(ApprovalBookTest, ListPendingOldestFirst) {
   const std::string a = MustCreate(Request(2));
   clock_.Advance(absl::Seconds(1));
-  const std::string b = MustCreate(Request(2));
+  ApprovalRequest second = Request(2);
+  second.payload_hash = HashOf("tx: 2 ether to 0x1111");
+  const std::string b = MustCreate(second);
   clock_.Advance(absl::Seconds(1));
   const std::string c = MustCreate(Request(1));
   ASSERT_TRUE(Approve(c, "alice").ok());
