@@ -12,23 +12,27 @@
 namespace sigil::policy {
 namespace {
 
-bool KindAllowed(const Rule& rule, Kind kind) {
-  const bool in_mask = (rule.kinds >> static_cast<int>(kind)) & 1u;
-  if (!in_mask) return false;
-  if (rule.effect == Effect::kDeny) return true;
-  // Signing a bare hash is refused unless a permissive rule names the kind.
-  if (kind == Kind::kRawDigest && !rule.kinds_named) return false;
+// The named-kind gate: a dangerous kind (a bare hash, a transaction without
+// a chain id) is signable only through a rule that names it. It restricts
+// permissive matching only: deny and require_approval rules apply to every
+// kind they match (a hold rule must not be sidestepped by an allow rule that
+// names raw_digest). Evaluate still requires, before anything is held or
+// allowed, that some matched allow or require_approval rule passes the gate.
+bool NamedKindGateOpen(const Rule& rule, const Facts& f) {
+  // Signing a bare hash needs a rule that names the kind.
+  if (f.kind == Kind::kRawDigest && !rule.kinds_named) return false;
+  // A transaction without a chain id (pre-EIP-155, replayable on every
+  // chain) needs a rule that says allow_no_chain_id.
+  if (f.kind == Kind::kEthTx && !f.chain_id && !rule.allow_no_chain_id) return false;
   return true;
 }
 
 // Cheap filters before the conditions; false when the rule cannot apply.
 bool Applies(const Rule& rule, const Facts& f) {
-  if (!KindAllowed(rule, f.kind)) return false;
+  if (!((rule.kinds >> static_cast<int>(f.kind)) & 1u)) return false;
   if (rule.keys && !rule.keys->contains(f.key)) return false;
   if (rule.agents && !rule.agents->contains(f.agent)) return false;
-  // A transaction without a chain id (pre-EIP-155, replayable on every
-  // chain) is allowed only by a rule that says so by name.
-  if (rule.effect != Effect::kDeny && f.kind == Kind::kEthTx && !f.chain_id && !rule.allow_no_chain_id) return false;
+  if (rule.effect == Effect::kAllow && !NamedKindGateOpen(rule, f)) return false;
   return true;
 }
 
@@ -238,6 +242,7 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
   MatchContext any{f, Quantifier::kAny, f.time, &hashes};
   std::vector<const Rule*> matched;
   const Rule* first_deny = nullptr;
+  bool gate_open = false;  // some matched permissive rule names a dangerous kind (or none is needed)
   for (const Rule& rule : rules_) {
     if (!Applies(rule, f)) continue;
     const bool deny = rule.effect == Effect::kDeny;
@@ -245,6 +250,7 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
     matched.push_back(&rule);
     d.matched_rules.push_back(rule.id);
     if (deny && first_deny == nullptr) first_deny = &rule;
+    if (!deny && NamedKindGateOpen(rule, f)) gate_open = true;
   }
 
   if (first_deny != nullptr) {
@@ -252,6 +258,13 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
     d.rule_id = first_deny->id;
     d.reason = first_deny->reason.empty() ? "denied by rule " + first_deny->id : first_deny->reason;
     return d;
+  }
+
+  // Only require_approval rules that do not name a dangerous kind matched:
+  // they may hold such a request, not make it signable.
+  if (!matched.empty() && !gate_open) {
+    matched.clear();
+    d.matched_rules.clear();
   }
 
   if (matched.empty()) {

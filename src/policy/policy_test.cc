@@ -122,6 +122,35 @@ TEST(EvaluateTest, RawDigestOnlyWhenNamed) {
   EXPECT_EQ(E(named, R"({"kind": "raw_digest", "key": "hsm", "agent": "rogue"})"), Effect::kDeny);
 }
 
+// The named-kind gate restricts allow rules only: a hold rule that does not
+// name raw_digest (or allow_no_chain_id) still holds such a request that an
+// allow rule lets through (the audit's repro_hold_bypass).
+TEST(EvaluateTest, HoldRulesApplyToNamedKindsWithoutNamingThem) {
+  Policy p = Rules(R"({"id": "hold-everything-from-bot", "effect": "require_approval", "agents": ["bot"]},
+                      {"id": "digests", "effect": "allow", "keys": ["trader"], "match": {"kind": "raw_digest"}},
+                      {"id": "legacy", "effect": "allow", "keys": ["trader"],
+                       "match": {"kind": "eth_tx", "allow_no_chain_id": true}})");
+  Decision d = p.Evaluate(F(R"({"kind": "raw_digest", "key": "trader", "agent": "bot"})"));
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "hold-everything-from-bot");
+  d = p.Evaluate(F(R"({"kind": "eth_tx", "key": "trader", "agent": "bot"})"));
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "hold-everything-from-bot");
+  // Another agent is not held.
+  EXPECT_EQ(E(p, R"({"kind": "raw_digest", "key": "trader", "agent": "bot-2"})"), Effect::kAllow);
+  // A hold rule that does not name the kind cannot make it signable on its
+  // own: without an allow or hold rule naming raw_digest it stays denied.
+  d = p.Evaluate(F(R"({"kind": "raw_digest", "key": "other", "agent": "bot"})"));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_THAT(d.reason, HasSubstr("no rule allows this request"));
+  EXPECT_TRUE(d.matched_rules.empty());
+  d = p.Evaluate(F(R"({"kind": "eth_tx", "key": "other", "agent": "bot"})"));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  // A hold rule that names the kind is enough to hold it.
+  Policy named = Rules(R"({"id": "hold-digests", "effect": "require_approval", "match": {"kind": "raw_digest"}})");
+  EXPECT_EQ(E(named, R"({"kind": "raw_digest", "key": "other"})"), Effect::kRequireApproval);
+}
+
 TEST(EvaluateTest, ToAndFromLists) {
   Policy p = Rules(R"({"id": "no-blocked", "effect": "deny", "match": {"to": {"in": "@blocked"}}},
                       {"id": "pay", "effect": "allow", "match": {"to": {"in": ["@treasury", ")" + std::string(kBob) + R"("], "not_in": "@frozen"},
