@@ -7,6 +7,24 @@ constexpr std::string_view kKindNames[kKindCount] = {"eth_tx",      "eth_message
                                                      "nostr_event", "solana_tx",   "raw_digest"};
 constexpr std::string_view kErc20MethodNames[] = {"transfer", "transferFrom", "approve"};
 
+struct PermitKindEntry {
+  std::string_view name;
+  std::string_view family;
+};
+// Families first (each is its own family), then the variants the core reports.
+constexpr PermitKindEntry kPermitKinds[] = {
+    {"permit", "permit"},
+    {"permit2", "permit2"},
+    {"dai_permit", "dai_permit"},
+    {"eip2612", "permit"},
+    {"permit2_single", "permit2"},
+    {"permit2_batch", "permit2"},
+    {"permit2_transfer_from", "permit2"},
+    {"permit2_batch_transfer_from", "permit2"},
+    {"permit2_witness_transfer_from", "permit2"},
+    {"permit2_batch_witness_transfer_from", "permit2"},
+};
+
 }  // namespace
 
 std::string_view KindName(Kind kind) { return kKindNames[static_cast<int>(kind)]; }
@@ -25,6 +43,32 @@ std::optional<Erc20Method> ParseErc20Method(std::string_view name) {
     if (kErc20MethodNames[i] == name) return static_cast<Erc20Method>(i);
   }
   return std::nullopt;
+}
+
+std::optional<std::string_view> PermitKindFamily(std::string_view name) {
+  for (const PermitKindEntry& e : kPermitKinds) {
+    if (e.name == name) return e.family;
+  }
+  return std::nullopt;
+}
+
+std::string PermitKindNames() {
+  std::string out;
+  for (const PermitKindEntry& e : kPermitKinds) {
+    if (!out.empty()) out += ", ";
+    out += e.name;
+  }
+  return out;
+}
+
+std::vector<std::string_view> PermitKindsMatching(std::string_view name) {
+  std::vector<std::string_view> out;
+  if (!PermitKindFamily(name)) return out;
+  out.push_back(name);
+  for (const PermitKindEntry& e : kPermitKinds) {
+    if (e.family == name && e.name != name) out.push_back(e.name);
+  }
+  return out;
 }
 
 }  // namespace sigil::policy

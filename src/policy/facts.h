@@ -60,10 +60,29 @@ struct Erc20Facts {
   bool unlimited = false;           // approve of 2^256-1 (or another "infinite" sentinel)
 };
 
+// Permit kinds. A policy writes a family or a variant; the core reports the
+// variant it recognised (chains/ethereum/permit.h PermitKindName):
+//   family "permit"      (EIP-2612):   variant "eip2612"
+//   family "dai_permit"  (DAI-style):  variant "dai_permit"
+//   family "permit2"     (Uniswap):    "permit2_single", "permit2_batch",
+//     "permit2_transfer_from", "permit2_batch_transfer_from",
+//     "permit2_witness_transfer_from", "permit2_batch_witness_transfer_from"
+// Facts written by hand may carry a family name instead ("permit2": some
+// Permit2 variant); "permit" is read as "eip2612".
+//
+// The family of a family or variant name; nullopt for an unknown name.
+std::optional<std::string_view> PermitKindFamily(std::string_view name);
+// Every name a policy may write for permit.kind, families first, as text for
+// a message: "permit, permit2, dai_permit, eip2612, ...".
+std::string PermitKindNames();
+// The names a policy's permit.kind value matches in facts: itself and, for a
+// family, each of its variants. Empty for an unknown name.
+std::vector<std::string_view> PermitKindsMatching(std::string_view name);
+
 // A token approval signed as typed data: EIP-2612 Permit, Uniswap Permit2,
 // DAI-style permit.
 struct PermitFacts {
-  std::string kind;   // "permit", "permit2" or "dai_permit"
+  std::string kind;   // a variant ("eip2612", "permit2_batch", ...) or, from hand-written facts, a family
   std::string token;  // the token the permit moves (verifying contract for EIP-2612)
   std::string spender;
   Uint256 amount;

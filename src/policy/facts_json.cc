@@ -247,10 +247,15 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
       const std::string pp = Sub(p, "permit");
       RETURN_IF_ERROR(Fields(*pm, pp, {"kind", "token", "spender", "amount", "deadline", "unlimited"}));
       PermitFacts permit;
-      permit.kind = "permit";
+      permit.kind = "eip2612";
       if (pm->contains("kind")) {
         ASSIGN_OR_RETURN(permit.kind, Str((*pm)["kind"], Sub(pp, "kind")));
+        if (!PermitKindFamily(permit.kind)) {
+          return Bad(Sub(pp, "kind"), "\"" + permit.kind + "\" is not one of: " + PermitKindNames());
+        }
       }
+      // "permit" is EIP-2612, the one variant of its family.
+      if (permit.kind == "permit") permit.kind = "eip2612";
       if (pm->contains("token")) {
         ASSIGN_OR_RETURN(permit.token, Addr((*pm)["token"], Sub(pp, "token")));
       } else if (t.verifying_contract) {

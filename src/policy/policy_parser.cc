@@ -1002,11 +1002,7 @@ class PolicyParser {
       if (!Object(*it, ppath, {"kind", "token", "spender", "amount", "deadline", "max_deadline_in", "unlimited"})) {
         return;
       }
-      if (auto f = it->find("kind"); f != it->end()) {
-        if (auto m = Words(*f, Key(ppath, "kind"), {"permit", "permit2", "dai_permit"})) {
-          rule.conditions.push_back(MakeStringCondition(Key(ppath, "kind"), "permit kind", GetPermitKind, std::move(*m)));
-        }
-      }
+      if (auto f = it->find("kind"); f != it->end()) ParsePermitKind(*f, Key(ppath, "kind"), rule);
       if (auto f = it->find("token"); f != it->end()) {
         AddString(rule, *f, Key(ppath, "token"), "permit token", GetPermitToken, true);
       }
@@ -1028,6 +1024,27 @@ class PolicyParser {
         AddBool(rule, *f, Key(ppath, "unlimited"), "unlimited permit", GetPermitUnlimited);
       }
     }
+  }
+
+  // permit.kind: families ("permit2") match each of their variants
+  // ("permit2_batch", ...), which is what the core reports.
+  void ParsePermitKind(const json& j, const std::string& path, Rule& rule) {
+    auto sets = Sets(j, path, false);
+    if (!sets) return;
+    auto expanded = std::make_shared<StringSet>();
+    for (const NamedSet& s : *sets) {
+      for (const std::string& v : *s.set) {
+        std::vector<std::string_view> matching = PermitKindsMatching(v);
+        if (matching.empty()) {
+          Error(path, "\"" + v + "\" is not one of: " + PermitKindNames());
+          return;
+        }
+        for (std::string_view m : matching) expanded->insert(std::string(m));
+      }
+    }
+    StringMatch m;
+    m.in.push_back(NamedSet{"", std::move(expanded)});
+    rule.conditions.push_back(MakeStringCondition(path, "permit kind", GetPermitKind, std::move(m)));
   }
 
   // event_kind / tags, directly in `match` or under `match.nostr`.

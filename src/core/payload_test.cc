@@ -1,0 +1,138 @@
+// DecodePayload's typed-data facts, evaluated by a real policy: the names and
+// values the core reports must be the ones the policy language documents
+// (doc/policy.md, "Typed data"), not only hand-written facts.
+#include "core/payload.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "absl/time/time.h"
+#include "chains/ethereum/permit.h"
+#include "policy/policy.h"
+
+namespace sigil::core {
+namespace {
+
+constexpr char kUsdc[] = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48";
+constexpr char kWeth[] = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2";
+constexpr char kPayee[] = "0x2222222222222222222222222222222222222222";
+// The request time used below; permits' deadlines are relative to it.
+constexpr int64_t kNow = 1767614400;  // 2026-01-05 12:00 UTC
+
+std::string Eip2612(const std::string& value, int64_t deadline) {
+  return R"({"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},)"
+         R"({"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],)"
+         R"("Permit":[{"name":"owner","type":"address"},{"name":"spender","type":"address"},)"
+         R"({"name":"value","type":"uint256"},{"name":"nonce","type":"uint256"},{"name":"deadline","type":"uint256"}]},)"
+         R"("primaryType":"Permit","domain":{"name":"USD Coin","version":"2","chainId":1,"verifyingContract":")" +
+         std::string(kUsdc) + R"("},"message":{"owner":"0x6a2cd9BfE544818a8F18F4321a72511c55441022","spender":")" +
+         kPayee + R"(","value":")" + value + R"(","nonce":"0","deadline":")" + std::to_string(deadline) + R"("}})";
+}
+
+// A Permit2 PermitSingle / PermitBatch over (token, amount, expiration) entries.
+struct Entry {
+  std::string token;
+  std::string amount;
+  int64_t expiration;
+};
+std::string Permit2(const std::vector<Entry>& entries, int64_t sig_deadline, bool batch) {
+  std::string details;
+  for (const Entry& e : entries) {
+    if (!details.empty()) details += ",";
+    details += R"({"token":")" + e.token + R"(","amount":")" + e.amount + R"(","expiration":")" +
+               std::to_string(e.expiration) + R"(","nonce":"0"})";
+  }
+  if (batch) details = "[" + details + "]";
+  const std::string primary = batch ? "PermitBatch" : "PermitSingle";
+  return R"({"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"chainId","type":"uint256"},)"
+         R"({"name":"verifyingContract","type":"address"}],)"
+         R"("PermitDetails":[{"name":"token","type":"address"},{"name":"amount","type":"uint160"},)"
+         R"({"name":"expiration","type":"uint48"},{"name":"nonce","type":"uint48"}],")" +
+         primary + R"(":[{"name":"details","type":")" + (batch ? "PermitDetails[]" : "PermitDetails") +
+         R"("},{"name":"spender","type":"address"},{"name":"sigDeadline","type":"uint256"}]},)"
+         R"("primaryType":")" + primary +
+         R"(","domain":{"name":"Permit2","chainId":1,"verifyingContract":"0x000000000022D473030F116dDEE9F6B43aC78BA3"},)"
+         R"("message":{"details":)" + details + R"(,"spender":")" + kPayee + R"(","sigDeadline":")" +
+         std::to_string(sig_deadline) + R"("}})";
+}
+
+policy::Facts Decode(const std::string& doc) {
+  DecodeOptions options;
+  auto decoded = DecodePayload(policy::Kind::kEthTypedData, AsBytes(doc), options);
+  EXPECT_TRUE(decoded.ok()) << decoded.status();
+  if (!decoded.ok()) return {};
+  policy::Facts f = decoded->facts;
+  f.key = "trader";
+  f.agent = "bot-1";
+  f.time = absl::FromUnixSeconds(kNow);
+  f.risk_score = 0;
+  return f;
+}
+
+policy::Policy MustParse(const std::string& text) {
+  auto p = policy::Policy::Parse(text);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return std::move(p).value();
+}
+
+// Every variant the chains layer names is a permit kind the policy knows.
+TEST(PayloadPermitTest, EveryRecognisedPermitKindHasAPolicyFamily) {
+  using eth::PermitKind;
+  for (PermitKind k : {PermitKind::kEip2612, PermitKind::kDaiPermit, PermitKind::kPermit2Single,
+                       PermitKind::kPermit2Batch, PermitKind::kPermit2TransferFrom,
+                       PermitKind::kPermit2BatchTransferFrom, PermitKind::kPermit2WitnessTransferFrom,
+                       PermitKind::kPermit2BatchWitnessTransferFrom}) {
+    auto family = policy::PermitKindFamily(eth::PermitKindName(k));
+    ASSERT_TRUE(family.has_value()) << eth::PermitKindName(k);
+    EXPECT_EQ(*family, k == PermitKind::kEip2612     ? "permit"
+                       : k == PermitKind::kDaiPermit ? "dai_permit"
+                                                     : "permit2");
+  }
+}
+
+// The documented example (doc/policy.md, short-usdc-permits) allows a real
+// EIP-2612 USDC permit decoded by the core.
+TEST(PayloadPermitTest, DocumentedPermitKindMatchesARealEip2612Permit) {
+  policy::Policy p = MustParse(R"({"version": 1, "lists": {"payees": [")" + std::string(kPayee) + R"("]},
+    "rules": [{"id": "short-usdc-permits", "effect": "allow",
+      "match": {"kind": "eth_typed_data",
+                "typed_data": {"permit": {"kind": "permit", "token": ")" + std::string(kUsdc) + R"(",
+                                          "spender": {"in": "@payees"}, "amount": {"lte": "1000000000"},
+                                          "max_deadline_in": "1d"}}}}]})");
+  policy::Facts f = Decode(Eip2612("1000", kNow + 3600));
+  ASSERT_TRUE(f.typed_data && f.typed_data->permit);
+  policy::Decision d = p.Evaluate(f);
+  EXPECT_EQ(d.effect, policy::Effect::kAllow) << d.reason;
+  EXPECT_EQ(d.rule_id, "short-usdc-permits");
+  // The finer name works too; a Permit2 kind does not match an EIP-2612 permit.
+  policy::Policy fine = MustParse(R"({"version": 1, "rules": [
+    {"id": "eip2612", "effect": "allow", "match": {"permit": {"kind": "eip2612"}}}]})");
+  EXPECT_EQ(fine.Evaluate(f).effect, policy::Effect::kAllow);
+  policy::Policy other = MustParse(R"({"version": 1, "rules": [
+    {"id": "p2", "effect": "allow", "match": {"permit": {"kind": ["permit2", "dai_permit"]}}}]})");
+  EXPECT_EQ(other.Evaluate(f).effect, policy::Effect::kDeny);
+}
+
+// A deny rule on kind permit2 fires on a real Permit2 PermitSingle; a rule
+// naming one variant fires only on that variant.
+TEST(PayloadPermitTest, Permit2KindDenyFiresOnARealPermit2) {
+  policy::Policy p = MustParse(R"({"version": 1, "rules": [
+    {"id": "no-permit2", "effect": "deny", "match": {"permit": {"kind": "permit2"}}},
+    {"id": "typed", "effect": "allow", "match": {"kind": "eth_typed_data"}}]})");
+  policy::Facts single = Decode(Permit2({{kUsdc, "1000", kNow + 3600}}, kNow + 600, false));
+  policy::Decision d = p.Evaluate(single);
+  EXPECT_EQ(d.effect, policy::Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "no-permit2");
+  EXPECT_EQ(p.Evaluate(Decode(Eip2612("1000", kNow + 3600))).effect, policy::Effect::kAllow);
+
+  policy::Policy batch_only = MustParse(R"({"version": 1, "rules": [
+    {"id": "no-batches", "effect": "deny", "match": {"permit": {"kind": "permit2_batch"}}},
+    {"id": "typed", "effect": "allow", "match": {"kind": "eth_typed_data"}}]})");
+  EXPECT_EQ(batch_only.Evaluate(single).effect, policy::Effect::kAllow);
+  policy::Facts batch = Decode(Permit2({{kUsdc, "1000", kNow + 3600}, {kWeth, "5", kNow + 3600}}, kNow + 600, true));
+  EXPECT_EQ(batch_only.Evaluate(batch).effect, policy::Effect::kDeny);
+}
+
+}  // namespace
+}  // namespace sigil::core
