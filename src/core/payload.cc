@@ -86,12 +86,13 @@ absl::Status DecodeTypedData(std::span<const uint8_t> bytes, DecodedPayload& out
     p.spender = Lower(permit->spender);
     p.deadline = permit->deadline;
     p.unlimited = permit->unlimited;
-    // Policy sees the largest allowance of a batch: limits hold for each token.
+    // Every entry of a batch: policy conditions see each token and amount.
     for (const auto& a : permit->allowances) {
-      if (a.amount >= p.amount) {
-        p.amount = a.amount;
-        if (a.token) p.token = Lower(*a.token);
-      }
+      policy::PermitAllowance pa;
+      if (a.token) pa.token = Lower(*a.token);
+      pa.amount = a.amount;
+      pa.unlimited = a.unlimited;
+      p.allowances.push_back(std::move(pa));
     }
     t.permit = std::move(p);
   }

@@ -134,5 +134,45 @@ TEST(PayloadPermitTest, Permit2KindDenyFiresOnARealPermit2) {
   EXPECT_EQ(batch_only.Evaluate(batch).effect, policy::Effect::kDeny);
 }
 
+// Every entry of a Permit2 batch is a value of the permit's token and amount
+// facts: a deny on one token fires, an allow needs every entry, and each
+// token is charged to its own max_amount budget (the audit's p_batch.json).
+TEST(PayloadPermitTest, Permit2BatchEntriesAreEachChecked) {
+  policy::Policy p = MustParse(R"({"version": 1, "lists": {"payees": [")" + std::string(kPayee) + R"("]},
+    "rules": [
+      {"id": "no-weth-permits", "effect": "deny", "match": {"permit": {"token": ")" + std::string(kWeth) + R"("}}},
+      {"id": "small-permits", "effect": "allow",
+       "match": {"kind": "eth_typed_data", "permit": {"spender": "@payees", "amount": {"lte": "1000000000"}}},
+       "budgets": [{"window": "1d", "max_amount": "1500000000"}]}]})");
+  // The largest entry is USDC; the small WETH entry used to be invisible.
+  policy::Facts weth_small = Decode(Permit2({{kUsdc, "1000000000", kNow + 60}, {kWeth, "5", kNow + 60}}, kNow + 60, true));
+  ASSERT_TRUE(weth_small.typed_data && weth_small.typed_data->permit);
+  EXPECT_EQ(weth_small.typed_data->permit->allowances.size(), 2u);
+  policy::Decision d = p.Evaluate(weth_small);
+  EXPECT_EQ(d.effect, policy::Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "no-weth-permits");
+
+  // An allow rule's amount bound must hold for every entry, not the largest only.
+  const std::string kDai = "0x6b175474e89094c44da98b954eedeac495271d0f";
+  policy::Facts one_big = Decode(Permit2({{kUsdc, "5", kNow + 60}, {kDai, "2000000000", kNow + 60}}, kNow + 60, true));
+  EXPECT_EQ(p.Evaluate(one_big).effect, policy::Effect::kDeny);
+
+  // Within bounds: each token is charged separately (1e9 each fits 1.5e9).
+  policy::Facts both = Decode(Permit2({{kUsdc, "1000000000", kNow + 60}, {kDai, "1000000000", kNow + 60}}, kNow + 60, true));
+  d = p.Evaluate(both);
+  EXPECT_EQ(d.effect, policy::Effect::kAllow) << d.reason;
+  ASSERT_EQ(d.budgets.size(), 2u);
+  for (const policy::BudgetStatus& b : d.budgets) {
+    EXPECT_EQ(b.measure, "amount");
+    EXPECT_EQ(b.requested, Uint256(1000000000));
+  }
+  // The same token twice is summed against that token's budget.
+  policy::Facts twice = Decode(Permit2({{kUsdc, "1000000000", kNow + 60}, {kUsdc, "1000000000", kNow + 60}}, kNow + 60, true));
+  d = p.Evaluate(twice);
+  EXPECT_EQ(d.effect, policy::Effect::kDeny);
+  EXPECT_NE(d.reason.find("budget for token 0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48 exceeded"), std::string::npos)
+      << d.reason;
+}
+
 }  // namespace
 }  // namespace sigil::core

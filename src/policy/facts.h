@@ -79,15 +79,24 @@ std::string PermitKindNames();
 // family, each of its variants. Empty for an unknown name.
 std::vector<std::string_view> PermitKindsMatching(std::string_view name);
 
+// One token a permit lets the spender move. A Permit2 batch has one per
+// entry; the other permits have exactly one.
+struct PermitAllowance {
+  std::string token;  // the token (the verifying contract for EIP-2612 and DAI permits)
+  Uint256 amount;     // token base units
+  bool unlimited = false;
+};
+
 // A token approval signed as typed data: EIP-2612 Permit, Uniswap Permit2,
-// DAI-style permit.
+// DAI-style permit. Token and amount conditions are quantified over the
+// allowances like any multi-valued fact (every entry for an allow rule, any
+// entry for a deny rule), and max_amount budgets are charged per token.
 struct PermitFacts {
   std::string kind;   // a variant ("eip2612", "permit2_batch", ...) or, from hand-written facts, a family
-  std::string token;  // the token the permit moves (verifying contract for EIP-2612)
   std::string spender;
-  Uint256 amount;
+  std::vector<PermitAllowance> allowances;
   std::optional<Uint256> deadline;  // unix seconds, as signed
-  bool unlimited = false;
+  bool unlimited = false;           // some allowance is unlimited
 };
 
 struct TypedDataFacts {

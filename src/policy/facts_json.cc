@@ -245,7 +245,7 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
     }
     if (auto pm = x->find("permit"); pm != x->end()) {
       const std::string pp = Sub(p, "permit");
-      RETURN_IF_ERROR(Fields(*pm, pp, {"kind", "token", "spender", "amount", "deadline", "unlimited"}));
+      RETURN_IF_ERROR(Fields(*pm, pp, {"kind", "token", "spender", "amount", "deadline", "unlimited", "allowances"}));
       PermitFacts permit;
       permit.kind = "eip2612";
       if (pm->contains("kind")) {
@@ -256,23 +256,46 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
       }
       // "permit" is EIP-2612, the one variant of its family.
       if (permit.kind == "permit") permit.kind = "eip2612";
-      if (pm->contains("token")) {
-        ASSIGN_OR_RETURN(permit.token, Addr((*pm)["token"], Sub(pp, "token")));
-      } else if (t.verifying_contract) {
-        permit.token = *t.verifying_contract;
+      // One allowance: {token, amount, unlimited}; the token defaults to the
+      // verifying contract (EIP-2612 and DAI permits).
+      auto allowance = [&](const json& a, const std::string& ap) -> absl::StatusOr<PermitAllowance> {
+        PermitAllowance out;
+        if (a.contains("token")) {
+          ASSIGN_OR_RETURN(out.token, Addr(a["token"], Sub(ap, "token")));
+        } else if (t.verifying_contract) {
+          out.token = *t.verifying_contract;
+        }
+        if (a.contains("amount")) {
+          ASSIGN_OR_RETURN(out.amount, Amount(a["amount"], Sub(ap, "amount")));
+        }
+        if (a.contains("unlimited")) {
+          ASSIGN_OR_RETURN(out.unlimited, Bool(a["unlimited"], Sub(ap, "unlimited")));
+        }
+        if (out.amount == Uint256::Max()) out.unlimited = true;
+        return out;
+      };
+      if (auto list = pm->find("allowances"); list != pm->end()) {
+        const std::string lp = Sub(pp, "allowances");
+        for (const char* k : {"token", "amount", "unlimited"}) {
+          if (pm->contains(k)) return Bad(Sub(pp, k), "give it per entry under \"allowances\"");
+        }
+        if (!list->is_array() || list->empty()) return Bad(lp, "expected a non-empty array of {token, amount, unlimited}");
+        for (size_t i = 0; i < list->size(); ++i) {
+          const std::string ap = lp + "[" + std::to_string(i) + "]";
+          RETURN_IF_ERROR(Fields((*list)[i], ap, {"token", "amount", "unlimited"}));
+          ASSIGN_OR_RETURN(PermitAllowance a, allowance((*list)[i], ap));
+          permit.allowances.push_back(std::move(a));
+        }
+      } else {
+        ASSIGN_OR_RETURN(PermitAllowance a, allowance(*pm, pp));
+        permit.allowances.push_back(std::move(a));
       }
       if (!pm->contains("spender")) return Bad(pp, "needs spender");
       ASSIGN_OR_RETURN(permit.spender, Addr((*pm)["spender"], Sub(pp, "spender")));
-      if (pm->contains("amount")) {
-        ASSIGN_OR_RETURN(permit.amount, Amount((*pm)["amount"], Sub(pp, "amount")));
-      }
       if (pm->contains("deadline")) {
         ASSIGN_OR_RETURN(permit.deadline, Amount((*pm)["deadline"], Sub(pp, "deadline")));
       }
-      if (pm->contains("unlimited")) {
-        ASSIGN_OR_RETURN(permit.unlimited, Bool((*pm)["unlimited"], Sub(pp, "unlimited")));
-      }
-      if (permit.amount == Uint256::Max()) permit.unlimited = true;
+      for (const PermitAllowance& a : permit.allowances) permit.unlimited = permit.unlimited || a.unlimited;
       t.permit = std::move(permit);
     }
     f.typed_data = std::move(t);
@@ -392,8 +415,16 @@ json FactsToJson(const Facts& f) {
     if (t.verifying_contract) d["verifying_contract"] = *t.verifying_contract;
     json td = {{"domain", std::move(d)}, {"primary_type", t.primary_type}};
     if (t.permit) {
-      json p = {{"kind", t.permit->kind}, {"token", t.permit->token}, {"spender", t.permit->spender},
-                {"amount", t.permit->amount.ToDecimal()}, {"unlimited", t.permit->unlimited}};
+      json p = {{"kind", t.permit->kind}, {"spender", t.permit->spender}};
+      json allowances = json::array();
+      for (const PermitAllowance& a : t.permit->allowances) {
+        allowances.push_back({{"token", a.token}, {"amount", a.amount.ToDecimal()}, {"unlimited", a.unlimited}});
+      }
+      if (allowances.size() == 1) {
+        p.update(allowances[0]);
+      } else {
+        p["allowances"] = std::move(allowances);
+      }
       if (t.permit->deadline) p["deadline"] = t.permit->deadline->ToDecimal();
       td["permit"] = std::move(p);
     }

@@ -41,7 +41,8 @@ TEST(FactsJsonTest, OtherKinds) {
       "chain_id": 1, "verifying_contract": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"}, "primary_type": "Permit",
       "permit": {"spender": "0x1111111111111111111111111111111111111111", "amount": "0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", "deadline": 1767618000}}})"), "");
   ASSERT_TRUE(td.ok()) << td.status();
-  EXPECT_EQ(td->typed_data->permit->token, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
+  ASSERT_EQ(td->typed_data->permit->allowances.size(), 1u);
+  EXPECT_EQ(td->typed_data->permit->allowances[0].token, "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
   EXPECT_TRUE(td->typed_data->permit->unlimited);
   auto nostr = FactsFromJson(json::parse(R"({"kind": "nostr_event", "nostr": {"event_kind": 1, "tags": [["p", "ab"], ["t"]]}})"), "");
   ASSERT_TRUE(nostr.ok());

@@ -48,8 +48,9 @@ HistoryEvent MakeHistoryEvent(const Facts& f, Effect effect) {
   if (f.kind == Kind::kEthTx && f.value) e.value = *f.value;
   if (f.erc20) e.token_amounts.emplace_back(f.erc20->token, f.erc20->unlimited ? Uint256::Max() : f.erc20->amount);
   if (f.typed_data && f.typed_data->permit) {
-    const PermitFacts& p = *f.typed_data->permit;
-    e.token_amounts.emplace_back(p.token, p.unlimited ? Uint256::Max() : p.amount);
+    for (const PermitAllowance& a : f.typed_data->permit->allowances) {
+      e.token_amounts.emplace_back(a.token, a.unlimited ? Uint256::Max() : a.amount);
+    }
   }
   if (f.solana) {
     for (const SolanaTransfer& t : f.solana->transfers) {

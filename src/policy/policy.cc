@@ -113,9 +113,11 @@ std::vector<std::pair<std::string, Uint256>> TokenAmounts(const Facts& f) {
     by_token[f.erc20->token] = by_token[f.erc20->token].SaturatingAdd(a);
   }
   if (f.typed_data && f.typed_data->permit) {
-    const PermitFacts& p = *f.typed_data->permit;
-    Uint256 a = p.unlimited ? Uint256::Max() : p.amount;
-    by_token[p.token] = by_token[p.token].SaturatingAdd(a);
+    // Each entry of a Permit2 batch is charged to its own token.
+    for (const PermitAllowance& p : f.typed_data->permit->allowances) {
+      Uint256 a = p.unlimited ? Uint256::Max() : p.amount;
+      by_token[p.token] = by_token[p.token].SaturatingAdd(a);
+    }
   }
   if (f.solana) {
     for (const SolanaTransfer& t : f.solana->transfers) {
@@ -223,7 +225,7 @@ Facts NormalizeFacts(const Facts& in) {
   if (f.typed_data) {
     norm_opt(f.typed_data->verifying_contract);
     if (f.typed_data->permit) {
-      norm(f.typed_data->permit->token);
+      for (PermitAllowance& a : f.typed_data->permit->allowances) norm(a.token);
       norm(f.typed_data->permit->spender);
     }
   }

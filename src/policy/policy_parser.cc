@@ -106,13 +106,17 @@ void GetPermitKind(const Facts& f, Strings& out) {
   if (const PermitFacts* p = Permit(f)) out.push_back(p->kind);
 }
 void GetPermitToken(const Facts& f, Strings& out) {
-  if (const PermitFacts* p = Permit(f)) out.push_back(p->token);
+  if (const PermitFacts* p = Permit(f)) {
+    for (const PermitAllowance& a : p->allowances) out.push_back(a.token);
+  }
 }
 void GetPermitSpender(const Facts& f, Strings& out) {
   if (const PermitFacts* p = Permit(f)) out.push_back(p->spender);
 }
 void GetPermitAmount(const Facts& f, Amounts& out) {
-  if (const PermitFacts* p = Permit(f)) out.push_back(p->unlimited ? Uint256::Max() : p->amount);
+  if (const PermitFacts* p = Permit(f)) {
+    for (const PermitAllowance& a : p->allowances) out.push_back(a.unlimited ? Uint256::Max() : a.amount);
+  }
 }
 void GetPermitDeadline(const Facts& f, Amounts& out) {
   if (const PermitFacts* p = Permit(f); p && p->deadline) out.push_back(*p->deadline);

@@ -269,6 +269,32 @@ TEST(EvaluateTest, TypedDataDomainAndPermit) {
   EXPECT_EQ(d.rule_id, "unlimited-permits");
 }
 
+// A Permit2 batch's entries are several values: any for deny, every for allow.
+TEST(EvaluateTest, PermitBatchEntriesAreQuantified) {
+  Policy p = Rules(R"({"id": "no-dead-token", "effect": "deny", "match": {"permit": {"token": ")" + std::string(kDead) + R"("}}},
+                      {"id": "usdc-permits", "effect": "allow", "match": {"permit": {"token": ")" + std::string(kUsdc) + R"(", "amount": {"lte": "1000"}}},
+                       "budgets": [{"window": "1d", "max_amount": "1500"}]})");
+  auto batch = [](const std::string& entries) {
+    return R"({"kind": "eth_typed_data", "typed_data": {"primary_type": "PermitBatch", "permit": {"kind": "permit2_batch", "spender": ")" +
+           std::string(kBob) + R"(", "allowances": [)" + entries + "]}}}";
+  };
+  auto entry = [](const std::string& token, const std::string& amount) {
+    return R"({"token": ")" + token + R"(", "amount": ")" + amount + R"("})";
+  };
+  EXPECT_EQ(E(p, batch(entry(kUsdc, "10"))), Effect::kAllow);
+  // A deny on one token fires whatever its place or size in the batch.
+  Decision d = p.Evaluate(F(batch(entry(kUsdc, "1000") + "," + entry(kDead, "1"))));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "no-dead-token");
+  // An allow needs every entry: another token, or one amount over the bound, fails it.
+  EXPECT_EQ(E(p, batch(entry(kUsdc, "10") + "," + entry(kTreasury, "1"))), Effect::kDeny);
+  EXPECT_EQ(E(p, batch(entry(kUsdc, "10") + "," + entry(kUsdc, "1001"))), Effect::kDeny);
+  // Entries of one token are summed against its budget.
+  d = p.Evaluate(F(batch(entry(kUsdc, "1000") + "," + entry(kUsdc, "1000"))));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_THAT(d.reason, HasSubstr("requested 2000"));
+}
+
 TEST(EvaluateTest, NostrKindsAndTags) {
   Policy p = Rules(R"({"id": "no-spam", "effect": "deny", "match": {"tags": {"t": {"in": ["spam"]}}}},
                       {"id": "notes", "effect": "allow", "match": {"kind": "nostr_event", "event_kind": [1, 7], "nostr": {"tags": {"p": {"in": "@friends"}}}}})",
