@@ -61,14 +61,21 @@ TEST(TypedPermitTest, Eip2612Limited) {
   EXPECT_EQ(f->nonce, Uint256(7));
 }
 
-TEST(TypedPermitTest, Eip2612UnlimitedIsExactlyMaxUint256) {
+// The same rule as an ERC-20 approve: at least 2^255.
+TEST(TypedPermitTest, Eip2612UnlimitedFromHalfTheUint256Range) {
   auto f = Recognize(Eip2612(kMaxUint256));
   ASSERT_TRUE(f.has_value());
   EXPECT_TRUE(f->unlimited);
   EXPECT_TRUE(f->allowances[0].unlimited);
   auto g = Recognize(Eip2612("0x" + std::string(63, 'f') + "e"));
   ASSERT_TRUE(g.has_value());
-  EXPECT_FALSE(g->unlimited);
+  EXPECT_TRUE(g->unlimited);
+  auto half = Recognize(Eip2612("0x8" + std::string(63, '0')));  // 2^255
+  ASSERT_TRUE(half.has_value());
+  EXPECT_TRUE(half->unlimited);
+  auto below = Recognize(Eip2612("0x7" + std::string(63, 'f')));  // 2^255 - 1
+  ASSERT_TRUE(below.has_value());
+  EXPECT_FALSE(below->unlimited);
 }
 
 TEST(TypedPermitTest, LookalikePermitIsNotRecognised) {
@@ -160,7 +167,16 @@ TEST(TypedPermitTest, Permit2Single) {
   EXPECT_EQ(f->allowances[0].nonce, Uint256(3));
   EXPECT_EQ(f->deadline, Uint256(1700000000));
 
+  // Unlimited from half the uint160 range (2^159), like ERC-20's 2^255.
   doc["message"]["details"]["amount"] = "1461501637330902918203684832716283019655932542974";  // max - 1
+  f = Recognize(doc);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_TRUE(f->unlimited);
+  doc["message"]["details"]["amount"] = "730750818665451459101842416358141509827966271488";  // 2^159
+  f = Recognize(doc);
+  ASSERT_TRUE(f.has_value());
+  EXPECT_TRUE(f->unlimited);
+  doc["message"]["details"]["amount"] = "730750818665451459101842416358141509827966271487";  // 2^159 - 1
   f = Recognize(doc);
   ASSERT_TRUE(f.has_value());
   EXPECT_FALSE(f->unlimited);
@@ -212,7 +228,7 @@ TEST(TypedPermitTest, Permit2SignatureTransfer) {
   EXPECT_FALSE(f->allowances[0].expiration.has_value());
   EXPECT_EQ(f->nonce, Uint256(9));
   EXPECT_FALSE(f->unlimited);
-  // For uint256 amounts, anything at or above max uint160 is unlimited.
+  // SignatureTransfer amounts (written as uint256) follow the Permit2 bound.
   doc["message"]["permitted"]["amount"] = kMaxUint256;
   f = Recognize(doc);
   ASSERT_TRUE(f.has_value());

@@ -174,5 +174,21 @@ TEST(PayloadPermitTest, Permit2BatchEntriesAreEachChecked) {
       << d.reason;
 }
 
+// One "unlimited" rule: half the amount type's range, for EIP-2612 (uint256)
+// as for Permit2 (uint160).
+TEST(PayloadPermitTest, UnlimitedIsHalfTheAmountTypesRange) {
+  policy::Policy p = MustParse(R"({"version": 1, "rules": [
+    {"id": "no-unlimited-permits", "effect": "deny", "match": {"permit": {"unlimited": true}}},
+    {"id": "typed", "effect": "allow", "match": {"kind": "eth_typed_data"}}]})");
+  const std::string k2pow255 = "57896044618658097711785492504343953926634992332820282019728792003956564819968";
+  const std::string k2pow159 = "730750818665451459101842416358141509827966271488";
+  EXPECT_EQ(p.Evaluate(Decode(Eip2612(k2pow255, kNow + 60))).effect, policy::Effect::kDeny);
+  EXPECT_EQ(p.Evaluate(Decode(Eip2612(k2pow159, kNow + 60))).effect, policy::Effect::kAllow);
+  EXPECT_EQ(p.Evaluate(Decode(Permit2({{kUsdc, k2pow159, kNow + 60}}, kNow + 60, false))).effect,
+            policy::Effect::kDeny);
+  EXPECT_EQ(p.Evaluate(Decode(Permit2({{kUsdc, "1000", kNow + 60}}, kNow + 60, false))).effect,
+            policy::Effect::kAllow);
+}
+
 }  // namespace
 }  // namespace sigil::core

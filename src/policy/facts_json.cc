@@ -5,6 +5,7 @@
 
 #include "base/hex.h"
 #include "base/status.h"
+#include "chains/ethereum/erc20.h"
 #include "crypto/hash.h"
 #include "policy/address_text.h"
 
@@ -211,7 +212,7 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
     if (x->contains("unlimited")) {
       ASSIGN_OR_RETURN(e.unlimited, Bool((*x)["unlimited"], Sub(p, "unlimited")));
     }
-    if (e.amount == Uint256::Max()) e.unlimited = true;
+    if (eth::IsUnlimitedApproval(e.amount)) e.unlimited = true;
     if (!f.to) f.to = e.token;
     if (!f.method_selector) {
       static constexpr std::string_view kSelectors[] = {"0xa9059cbb", "0x23b872dd", "0x095ea7b3"};
@@ -271,7 +272,10 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
         if (a.contains("unlimited")) {
           ASSIGN_OR_RETURN(out.unlimited, Bool(a["unlimited"], Sub(ap, "unlimited")));
         }
-        if (out.amount == Uint256::Max()) out.unlimited = true;
+        // The core's rule (chains/ethereum/permit.h): half the amount type's range.
+        if (eth::IsUnlimitedAmount(out.amount, PermitKindFamily(permit.kind) == "permit2" ? 160 : 256)) {
+          out.unlimited = true;
+        }
         return out;
       };
       if (auto list = pm->find("allowances"); list != pm->end()) {

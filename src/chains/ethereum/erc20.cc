@@ -39,7 +39,9 @@ std::string_view Erc20MethodName(Erc20Method method) {
   return "unknown";
 }
 
-bool IsUnlimitedApproval(const Uint256& amount) { return amount.BitLength() >= 256; }
+bool IsUnlimitedAmount(const Uint256& amount, unsigned type_bits) { return amount.BitLength() >= type_bits; }
+
+bool IsUnlimitedApproval(const Uint256& amount) { return IsUnlimitedAmount(amount, 256); }
 
 absl::StatusOr<std::optional<Erc20Call>> DecodeErc20Call(std::span<const uint8_t> calldata) {
   std::optional<Selector> sel = FunctionSelector(calldata);

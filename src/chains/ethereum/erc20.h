@@ -13,7 +13,9 @@
 // This covers type(uint256).max (the usual "infinite" approval, which many
 // tokens never decrement) and every value so large that it is unlimited in
 // practice (no real token has a supply near 2^255). Smaller amounts are
-// reported as they are; a policy may still cap them.
+// reported as they are; a policy may still cap them. It is one case of the
+// rule every token allowance follows (IsUnlimitedAmount, also used for
+// EIP-2612 and Permit2 permits): at least half the range of the amount's type.
 //
 // Thread-safe pure functions; the result is a plain value.
 #pragma once
@@ -50,7 +52,12 @@ inline constexpr Selector kErc20TransferSelector = {0xa9, 0x05, 0x9c, 0xbb};
 inline constexpr Selector kErc20TransferFromSelector = {0x23, 0xb8, 0x72, 0xdd};
 inline constexpr Selector kErc20ApproveSelector = {0x09, 0x5e, 0xa7, 0xb3};
 
-// True when amount >= 2^255.
+// The one "unlimited" rule for token allowances: the amount is at least half
+// the range of its Solidity type, i.e. >= 2^(type_bits - 1): 2^255 for a
+// uint256 amount, 2^159 for Permit2's uint160 allowances.
+bool IsUnlimitedAmount(const Uint256& amount, unsigned type_bits);
+
+// True when amount >= 2^255 (IsUnlimitedAmount for uint256).
 bool IsUnlimitedApproval(const Uint256& amount);
 
 // nullopt if the selector is none of the three (or calldata is shorter than

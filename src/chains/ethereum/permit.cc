@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "chains/ethereum/erc20.h"
+
 namespace sigil::eth {
 namespace {
 
@@ -41,14 +43,8 @@ bool StructStartsWithPlusOne(const TypedData& data, std::string_view name, Field
 Uint256 U(const json& v) { return *Uint256::ParseDecimal(v.get<std::string>()); }
 Address A(const json& v) { return *Address::Parse(v.get<std::string>()); }
 
-const Uint256& MaxUint160() {
-  static const Uint256 v = [] {
-    std::array<uint8_t, 20> ff;
-    ff.fill(0xff);
-    return *Uint256::FromBigEndian(ff);
-  }();
-  return v;
-}
+// Permit2 keeps allowances as uint160 (see the "unlimited" rule in permit.h).
+constexpr unsigned kPermit2AmountBits = 160;
 
 const FieldList kPermitDetails = {
     {"token", "address"}, {"amount", "uint160"}, {"expiration", "uint48"}, {"nonce", "uint48"}};
@@ -58,7 +54,7 @@ PermitAllowance Permit2Allowance(const json& v, bool with_details) {
   PermitAllowance a;
   a.token = A(v["token"]);
   a.amount = U(v["amount"]);
-  a.unlimited = a.amount >= MaxUint160();
+  a.unlimited = IsUnlimitedAmount(a.amount, kPermit2AmountBits);
   if (with_details) {
     a.expiration = U(v["expiration"]);
     a.nonce = U(v["nonce"]);
@@ -99,7 +95,7 @@ std::optional<PermitFacts> RecognizePermit(const TypedData& data) {
       PermitAllowance a;
       a.token = data.domain().verifying_contract;
       a.amount = U(m["value"]);
-      a.unlimited = a.amount == Uint256::Max();
+      a.unlimited = IsUnlimitedApproval(a.amount);
       f.allowances.push_back(a);
     } else if (StructIs(data, "Permit",
                         {{"holder", "address"}, {"spender", "address"}, {"nonce", "uint256"}, {"expiry", "uint256"},

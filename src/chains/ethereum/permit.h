@@ -11,14 +11,16 @@
 // signature as a permit; it is reported as not a permit (policy still sees the
 // primary type name and domain through TypedData).
 //
-// "Unlimited" (documented rule, also in doc comments below):
-//   * EIP-2612: value == 2^256 - 1 (OpenZeppelin and most tokens treat a
-//     max-uint256 allowance as infinite and never decrement it).
+// "Unlimited" is one rule for every allowance (erc20.h IsUnlimitedAmount):
+// the amount is at least half the range of the type it is held in, as for
+// an ERC-20 approve (>= 2^255).
+//   * EIP-2612: value >= 2^255 (type(uint256).max, which OpenZeppelin and
+//     most tokens treat as infinite, and anything near it).
 //   * DAI permit: allowed == true (sets the allowance to 2^256 - 1).
-//   * Permit2: amount >= 2^160 - 1. For AllowanceTransfer (uint160 amount)
-//     that is type(uint160).max, which Permit2 treats as an infinite,
-//     never-decremented allowance; for SignatureTransfer (uint256 amount) any
-//     amount at or above it is equally unbounded in practice.
+//   * Permit2: amount >= 2^159, half of uint160, the type Permit2 keeps
+//     allowances in (type(uint160).max is its infinite, never-decremented
+//     allowance). SignatureTransfer amounts are written as uint256 but are
+//     Permit2 amounts too, and follow the same bound.
 //
 // Stateless functions over an immutable TypedData; thread-safe.
 #pragma once
