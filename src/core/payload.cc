@@ -85,6 +85,8 @@ absl::Status DecodeTypedData(std::span<const uint8_t> bytes, DecodedPayload& out
     p.kind = std::string(eth::PermitKindName(permit->kind));
     p.spender = Lower(permit->spender);
     p.deadline = permit->deadline;
+    // A DAI permit with expiry 0 never expires on chain: unbounded for policy.
+    if (permit->kind == eth::PermitKind::kDaiPermit && permit->deadline.IsZero()) p.deadline = Uint256::Max();
     p.unlimited = permit->unlimited;
     // Every entry of a batch: policy conditions see each token and amount.
     for (const auto& a : permit->allowances) {
@@ -92,6 +94,7 @@ absl::Status DecodeTypedData(std::span<const uint8_t> bytes, DecodedPayload& out
       if (a.token) pa.token = Lower(*a.token);
       pa.amount = a.amount;
       pa.unlimited = a.unlimited;
+      pa.expiration = a.expiration;
       p.allowances.push_back(std::move(pa));
     }
     t.permit = std::move(p);

@@ -190,5 +190,49 @@ TEST(PayloadPermitTest, UnlimitedIsHalfTheAmountTypesRange) {
             policy::Effect::kAllow);
 }
 
+std::string DaiPermit(int64_t expiry) {
+  return R"({"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"version","type":"string"},)"
+         R"({"name":"chainId","type":"uint256"},{"name":"verifyingContract","type":"address"}],)"
+         R"("Permit":[{"name":"holder","type":"address"},{"name":"spender","type":"address"},)"
+         R"({"name":"nonce","type":"uint256"},{"name":"expiry","type":"uint256"},{"name":"allowed","type":"bool"}]},)"
+         R"("primaryType":"Permit","domain":{"name":"Dai Stablecoin","version":"1","chainId":1,)"
+         R"("verifyingContract":"0x6B175474E89094C44Da98b954EedeAC495271d0F"},)"
+         R"("message":{"holder":"0x6a2cd9BfE544818a8F18F4321a72511c55441022","spender":")" +
+         std::string(kPayee) + R"(","nonce":"0","expiry":")" + std::to_string(expiry) + R"(","allowed":false}})";
+}
+
+// max_deadline_in bounds how long the permit grants anything: a DAI permit
+// with expiry 0 never expires; a Permit2 allowance lives until its own
+// expiration, whatever the signature deadline.
+TEST(PayloadPermitTest, MaxDeadlineInBoundsThePermitsWholeLifetime) {
+  policy::Policy p = MustParse(R"({"version": 1, "rules": [
+    {"id": "short-permits", "effect": "allow", "match": {"permit": {"max_deadline_in": "1d"}}}]})");
+  EXPECT_EQ(p.Evaluate(Decode(DaiPermit(kNow + 3600))).effect, policy::Effect::kAllow);
+  EXPECT_EQ(p.Evaluate(Decode(DaiPermit(kNow + 3 * 86400))).effect, policy::Effect::kDeny);
+  policy::Decision d = p.Evaluate(Decode(DaiPermit(0)));
+  EXPECT_EQ(d.effect, policy::Effect::kDeny);
+  EXPECT_NE(d.reason.find("the permit never expires"), std::string::npos) << d.reason;
+
+  // Short signature deadline, short allowance: allowed.
+  EXPECT_EQ(p.Evaluate(Decode(Permit2({{kUsdc, "1000", kNow + 3600}}, kNow + 600, false))).effect,
+            policy::Effect::kAllow);
+  // Short signature deadline, allowance for a year: denied (single and batch).
+  EXPECT_EQ(p.Evaluate(Decode(Permit2({{kUsdc, "1000", kNow + 365 * 86400}}, kNow + 600, false))).effect,
+            policy::Effect::kDeny);
+  EXPECT_EQ(p.Evaluate(Decode(Permit2({{kUsdc, "1000", kNow + 60}, {kWeth, "1", kNow + 365 * 86400}}, kNow + 600,
+                                      true)))
+                .effect,
+            policy::Effect::kDeny);
+  // Expiration 0 means "the block it is used in": bounded by the signature deadline.
+  EXPECT_EQ(p.Evaluate(Decode(Permit2({{kUsdc, "1000", 0}}, kNow + 600, false))).effect, policy::Effect::kAllow);
+  // A deadline comparison sees the same lifetime.
+  policy::Policy cmp = MustParse(R"({"version": 1, "rules": [
+    {"id": "until", "effect": "allow", "match": {"permit": {"deadline": {"lte": ")" + std::to_string(kNow + 86400) +
+                                 R"("}}}}]})");
+  EXPECT_EQ(cmp.Evaluate(Decode(Permit2({{kUsdc, "1000", kNow + 365 * 86400}}, kNow + 600, false))).effect,
+            policy::Effect::kDeny);
+  EXPECT_EQ(cmp.Evaluate(Decode(DaiPermit(0))).effect, policy::Effect::kDeny);
+}
+
 }  // namespace
 }  // namespace sigil::core

@@ -258,22 +258,28 @@ class PermitDeadlineWithinCondition final : public Condition {
  public:
   PermitDeadlineWithinCondition(std::string path, absl::Duration within) : Condition(std::move(path)), within_(within) {}
   bool Matches(const MatchContext& ctx) const override {
-    const Facts& f = ctx.facts;
-    if (!ctx.time || !f.typed_data || !f.typed_data->permit || !f.typed_data->permit->deadline) return false;
+    std::optional<Uint256> end = End(ctx.facts);
+    if (!ctx.time || !end) return false;
     int64_t limit = absl::ToUnixSeconds(*ctx.time) + absl::ToInt64Seconds(within_);
     if (limit < 0) return false;
-    return *f.typed_data->permit->deadline <= Uint256(static_cast<uint64_t>(limit));
+    return *end <= Uint256(static_cast<uint64_t>(limit));
   }
   std::string Mismatch(const MatchContext& ctx) const override {
-    const Facts& f = ctx.facts;
-    if (!f.typed_data || !f.typed_data->permit || !f.typed_data->permit->deadline) {
-      return "the request has no permit deadline (" + path() + ")";
-    }
-    return "permit deadline " + f.typed_data->permit->deadline->ToDecimal() + " is more than " +
-           std::to_string(absl::ToInt64Seconds(within_)) + "s after the request time (" + path() + ")";
+    std::optional<Uint256> end = End(ctx.facts);
+    if (!end) return "the request has no permit deadline (" + path() + ")";
+    std::string what = *end == Uint256::Max() ? "the permit never expires"
+                                              : "permit deadline " + end->ToDecimal() + " is more than " +
+                                                    std::to_string(absl::ToInt64Seconds(within_)) +
+                                                    "s after the request time";
+    return what + " (" + path() + ")";
   }
 
  private:
+  // The later of the signature deadline and the allowances' expirations.
+  static std::optional<Uint256> End(const Facts& f) {
+    if (!f.typed_data || !f.typed_data->permit) return std::nullopt;
+    return PermitLifetimeEnd(*f.typed_data->permit);
+  }
   absl::Duration within_;
 };
 

@@ -130,7 +130,9 @@ std::unique_ptr<Condition> MakeBoolCondition(std::string path, std::string label
 std::unique_ptr<Condition> MakeTimeWindowCondition(std::string path, TimeWindow window);
 std::unique_ptr<Condition> MakeRiskScoreCondition(std::string path, std::optional<int> lt, std::optional<int> lte,
                                                   std::optional<int> gt, std::optional<int> gte);
-// The permit's deadline is at most `within` after the request time.
+// The permit's lifetime (PermitLifetimeEnd: the later of its signature
+// deadline and its allowances' expirations) ends at most `within` after the
+// request time. A permit that never expires does not satisfy it.
 std::unique_ptr<Condition> MakePermitDeadlineWithinCondition(std::string path, absl::Duration within);
 // Every (allow) / any (deny) value of tags named `tag` satisfies `match`;
 // vacuously true for an allow rule when the event has no such tag.

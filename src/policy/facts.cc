@@ -45,6 +45,15 @@ std::optional<Erc20Method> ParseErc20Method(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<Uint256> PermitLifetimeEnd(const PermitFacts& permit) {
+  if (!permit.deadline) return std::nullopt;
+  Uint256 end = *permit.deadline;
+  for (const PermitAllowance& a : permit.allowances) {
+    if (a.expiration && *a.expiration > end) end = *a.expiration;
+  }
+  return end;
+}
+
 std::optional<std::string_view> PermitKindFamily(std::string_view name) {
   for (const PermitKindEntry& e : kPermitKinds) {
     if (e.name == name) return e.family;

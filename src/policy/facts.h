@@ -85,6 +85,9 @@ struct PermitAllowance {
   std::string token;  // the token (the verifying contract for EIP-2612 and DAI permits)
   Uint256 amount;     // token base units
   bool unlimited = false;
+  // Permit2 AllowanceTransfer: when the allowance itself expires (unix
+  // seconds; 0 means the block in which the permit is used).
+  std::optional<Uint256> expiration;
 };
 
 // A token approval signed as typed data: EIP-2612 Permit, Uniswap Permit2,
@@ -95,9 +98,18 @@ struct PermitFacts {
   std::string kind;   // a variant ("eip2612", "permit2_batch", ...) or, from hand-written facts, a family
   std::string spender;
   std::vector<PermitAllowance> allowances;
-  std::optional<Uint256> deadline;  // unix seconds, as signed
+  // When the signature stops being usable, unix seconds as signed; 2^256-1
+  // for a permit that never expires (a DAI permit with expiry 0).
+  std::optional<Uint256> deadline;
   bool unlimited = false;           // some allowance is unlimited
 };
+
+// How long what the permit grants can be used: the later of its signature
+// deadline and every allowance's expiration (a Permit2 PermitSingle or
+// PermitBatch signed to be used within minutes may grant an allowance for
+// years). nullopt when the permit has no deadline. The `deadline` and
+// `max_deadline_in` conditions compare this.
+std::optional<Uint256> PermitLifetimeEnd(const PermitFacts& permit);
 
 struct TypedDataFacts {
   std::optional<std::string> domain_name;

@@ -246,7 +246,8 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
     }
     if (auto pm = x->find("permit"); pm != x->end()) {
       const std::string pp = Sub(p, "permit");
-      RETURN_IF_ERROR(Fields(*pm, pp, {"kind", "token", "spender", "amount", "deadline", "unlimited", "allowances"}));
+      RETURN_IF_ERROR(Fields(*pm, pp,
+                             {"kind", "token", "spender", "amount", "deadline", "unlimited", "expiration", "allowances"}));
       PermitFacts permit;
       permit.kind = "eip2612";
       if (pm->contains("kind")) {
@@ -272,6 +273,9 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
         if (a.contains("unlimited")) {
           ASSIGN_OR_RETURN(out.unlimited, Bool(a["unlimited"], Sub(ap, "unlimited")));
         }
+        if (a.contains("expiration")) {
+          ASSIGN_OR_RETURN(out.expiration, Amount(a["expiration"], Sub(ap, "expiration")));
+        }
         // The core's rule (chains/ethereum/permit.h): half the amount type's range.
         if (eth::IsUnlimitedAmount(out.amount, PermitKindFamily(permit.kind) == "permit2" ? 160 : 256)) {
           out.unlimited = true;
@@ -280,13 +284,15 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
       };
       if (auto list = pm->find("allowances"); list != pm->end()) {
         const std::string lp = Sub(pp, "allowances");
-        for (const char* k : {"token", "amount", "unlimited"}) {
+        for (const char* k : {"token", "amount", "unlimited", "expiration"}) {
           if (pm->contains(k)) return Bad(Sub(pp, k), "give it per entry under \"allowances\"");
         }
-        if (!list->is_array() || list->empty()) return Bad(lp, "expected a non-empty array of {token, amount, unlimited}");
+        if (!list->is_array() || list->empty()) {
+          return Bad(lp, "expected a non-empty array of {token, amount, unlimited, expiration}");
+        }
         for (size_t i = 0; i < list->size(); ++i) {
           const std::string ap = lp + "[" + std::to_string(i) + "]";
-          RETURN_IF_ERROR(Fields((*list)[i], ap, {"token", "amount", "unlimited"}));
+          RETURN_IF_ERROR(Fields((*list)[i], ap, {"token", "amount", "unlimited", "expiration"}));
           ASSIGN_OR_RETURN(PermitAllowance a, allowance((*list)[i], ap));
           permit.allowances.push_back(std::move(a));
         }
@@ -422,7 +428,9 @@ json FactsToJson(const Facts& f) {
       json p = {{"kind", t.permit->kind}, {"spender", t.permit->spender}};
       json allowances = json::array();
       for (const PermitAllowance& a : t.permit->allowances) {
-        allowances.push_back({{"token", a.token}, {"amount", a.amount.ToDecimal()}, {"unlimited", a.unlimited}});
+        json x = {{"token", a.token}, {"amount", a.amount.ToDecimal()}, {"unlimited", a.unlimited}};
+        if (a.expiration) x["expiration"] = a.expiration->ToDecimal();
+        allowances.push_back(std::move(x));
       }
       if (allowances.size() == 1) {
         p.update(allowances[0]);

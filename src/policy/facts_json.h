@@ -10,8 +10,9 @@
 //    "typed_data": {"domain": {"name", "version", "chain_id", "verifying_contract"},
 //                   "primary_type", "permit": {"kind", "token", "spender", "amount",
 //                                              "deadline", "unlimited"}},
-//      (a permit with several tokens: "allowances": [{"token", "amount", "unlimited"}]
-//       in place of its token, amount and unlimited)
+//      (a Permit2 allowance's "expiration" sits beside its amount; a permit with
+//       several tokens lists "allowances": [{"token", "amount", "unlimited",
+//       "expiration"}] in place of its token, amount, unlimited and expiration)
 //    "nostr": {"event_kind": 1, "tags": [["p", "ab.."]]},
 //    "solana": {"programs": ["system"], "transfers": [{"program", "to", "amount", "mint"}]},
 //    "risk_score": 10, "time": "2026-01-05T12:00:00Z" | 1767614400}

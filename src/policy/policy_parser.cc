@@ -119,7 +119,9 @@ void GetPermitAmount(const Facts& f, Amounts& out) {
   }
 }
 void GetPermitDeadline(const Facts& f, Amounts& out) {
-  if (const PermitFacts* p = Permit(f); p && p->deadline) out.push_back(*p->deadline);
+  if (const PermitFacts* p = Permit(f)) {
+    if (auto end = PermitLifetimeEnd(*p)) out.push_back(*end);
+  }
 }
 std::optional<bool> GetPermitUnlimited(const Facts& f) {
   if (const PermitFacts* p = Permit(f)) return p->unlimited;

@@ -163,7 +163,7 @@ TEST(HistoryTest, CounterpartiesOfEachKind) {
   permit.typed_data = TypedDataFacts{};
   permit.typed_data->verifying_contract = "0xcontract";
   EXPECT_EQ(Counterparties(permit), std::vector<std::string>{"0xcontract"});
-  permit.typed_data->permit = PermitFacts{"eip2612", "0xspender", {PermitAllowance{"0xtoken", Uint256(1), false}}, std::nullopt, false};
+  permit.typed_data->permit = PermitFacts{"eip2612", "0xspender", {PermitAllowance{"0xtoken", Uint256(1), false, std::nullopt}}, std::nullopt, false};
   EXPECT_EQ(Counterparties(permit), std::vector<std::string>{"0xspender"});
   Facts sol;
   sol.kind = Kind::kSolanaTx;
