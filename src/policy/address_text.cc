@@ -60,25 +60,30 @@ absl::Status CheckAddressText(std::string_view text) {
     if (digits.empty() || !AllHex(digits)) {
       return absl::InvalidArgumentError(Quoted(text.substr(0, 80)) + " is not hex");
     }
-    if (digits.size() == 40) {
-      bool has_upper = false, has_lower = false;
-      for (char c : digits) {
-        has_upper |= (c >= 'A' && c <= 'F');
-        has_lower |= (c >= 'a' && c <= 'f');
+    if (digits.size() != 40) {
+      return absl::InvalidArgumentError(Quoted(text.substr(0, 80)) + " has " + std::to_string(digits.size()) +
+                                        " hex digits; an Ethereum address has exactly 40");
+    }
+    bool has_upper = false, has_lower = false;
+    for (char c : digits) {
+      has_upper |= (c >= 'A' && c <= 'F');
+      has_lower |= (c >= 'a' && c <= 'f');
+    }
+    if (has_upper && has_lower) {
+      std::string expected = Eip55Checksum(digits);
+      if (expected.substr(2) != digits) {
+        return absl::InvalidArgumentError("address " + std::string(text) +
+                                          " has a wrong EIP-55 checksum (a typo?); the checksummed form of "
+                                          "these digits is " + expected +
+                                          ", or write the address in lower case");
       }
-      if (has_upper && has_lower) {
-        std::string expected = Eip55Checksum(digits);
-        if (expected.substr(2) != digits) {
-          return absl::InvalidArgumentError("address " + std::string(text) +
-                                            " has a wrong EIP-55 checksum (a typo?); the checksummed form of "
-                                            "these digits is " + expected +
-                                            ", or write the address in lower case");
-        }
-      }
-    } else if (digits.size() > 64) {
-      return absl::InvalidArgumentError(Quoted(text.substr(0, 80)) + " is longer than 32 bytes");
     }
     return absl::OkStatus();
+  }
+  if (text.size() == 40 && AllHex(text)) {
+    return absl::InvalidArgumentError(Quoted(text) +
+                                      " looks like an Ethereum address without its prefix; write Ethereum "
+                                      "addresses with 0x");
   }
   if (text.size() > 128) return absl::InvalidArgumentError("address is longer than 128 characters");
   for (char c : text) {

@@ -18,12 +18,15 @@ namespace sigil::policy {
 // other text unchanged.
 std::string NormalizeAddress(std::string_view text);
 
-// Validates an address-like value written in a policy:
-//  * "0x" + 40 hex digits: an Ethereum address; if it mixes upper and lower
-//    case it must be a valid EIP-55 checksum (a typo in a policy address is
-//    caught instead of silently never matching);
-//  * other "0x" text must be hex;
-//  * anything else must be 1..128 printable characters without spaces.
+// Validates an address-like value written in a policy where an address is
+// expected (Ethereum, Solana base58, Nostr hex pubkey), so that a typo is
+// caught instead of silently never matching:
+//  * "0x" text must be an Ethereum address: exactly 40 hex digits; if it
+//    mixes upper and lower case it must be a valid EIP-55 checksum;
+//  * exactly 40 hex digits without "0x" are refused (an Ethereum address
+//    missing its prefix would never match);
+//  * anything else (base58, 64-digit hex Nostr pubkeys, "SOL") must be
+//    1..128 printable characters without spaces.
 // InvalidArgument otherwise, saying what is wrong.
 absl::Status CheckAddressText(std::string_view text);
 

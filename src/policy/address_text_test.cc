@@ -27,6 +27,23 @@ TEST(AddressTextTest, RejectsBadChecksumsAndJunk) {
   EXPECT_FALSE(CheckAddressText(std::string(129, 'a')).ok());
 }
 
+// A mistyped Ethereum address is refused rather than never matching.
+TEST(AddressTextTest, RejectsWrongLengthAndUnprefixedEthereumAddresses) {
+  auto message = [](const std::string& a) { return std::string(CheckAddressText(a).message()); };
+  // 39 and 41 hex digits, in either case or mixed.
+  EXPECT_NE(message("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe").find("39 hex digits"), std::string::npos);
+  EXPECT_FALSE(CheckAddressText("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaedd").ok());
+  EXPECT_FALSE(CheckAddressText("0x" + std::string(64, 'a')).ok());
+  EXPECT_FALSE(CheckAddressText("0x1234").ok());
+  // 40 hex digits without 0x.
+  EXPECT_NE(message("5aaeb6053f3e94c9b9a09f33669435e7ef1beaed").find("with 0x"), std::string::npos);
+  EXPECT_FALSE(CheckAddressText("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").ok());
+  // Nostr pubkeys (64 hex) and Solana base58 are still addresses.
+  EXPECT_TRUE(CheckAddressText(std::string(64, 'a')).ok());
+  EXPECT_TRUE(CheckAddressText("So11111111111111111111111111111111111111112").ok());
+  EXPECT_TRUE(CheckAddressText("SOL").ok());
+}
+
 TEST(AddressTextTest, Normalize) {
   EXPECT_EQ(NormalizeAddress("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"), "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48");
   EXPECT_EQ(NormalizeAddress("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"), "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA");

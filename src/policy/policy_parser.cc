@@ -419,6 +419,24 @@ class PolicyParser {
     return it->second;
   }
 
+  // A list used where addresses are expected: every entry must be one
+  // (CheckAddressText). Lists also hold names, so entries are checked where
+  // the list is used as addresses, once per list.
+  bool ListHoldsAddresses(const std::string& ref, const StringSet& set, const std::string& use) {
+    const std::string name = ref.substr(1);
+    if (auto it = list_address_check_.find(name); it != list_address_check_.end()) return it->second;
+    bool ok = true;
+    for (const std::string& entry : set) {
+      if (absl::Status st = CheckAddressText(entry); !st.ok()) {
+        Error(Key("lists", name), std::string(st.message()) + " (the list is used as addresses at " + use + ")");
+        ok = false;
+        break;
+      }
+    }
+    list_address_check_[name] = ok;
+    return ok;
+  }
+
   // A set of values: "@list", a single string, or an array of strings and
   // "@list" references. Address-like values are validated and normalised.
   std::optional<std::vector<NamedSet>> Sets(const json& j, const std::string& path, bool addresses) {
@@ -433,7 +451,7 @@ class PolicyParser {
       }
       if (!s->empty() && (*s)[0] == '@') {
         auto set = ListRef(*s, p);
-        if (!set) {
+        if (!set || (addresses && !ListHoldsAddresses(*s, *set, p))) {
           ok = false;
           return;
         }
@@ -1338,6 +1356,7 @@ class PolicyParser {
   Policy policy_;
   size_t list_entries_ = 0;
   absl::flat_hash_set<std::string> rule_ids_;
+  absl::flat_hash_map<std::string, bool> list_address_check_;  // list name -> holds only addresses
 };
 
 absl::StatusOr<Policy> Policy::Parse(std::string_view json_text, std::vector<PolicyError>* errors) {

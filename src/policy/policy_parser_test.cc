@@ -207,6 +207,42 @@ TEST(PolicyParseTest, AddressesAreCheckedForEip55) {
   EXPECT_EQ(errors[0].path, "rules[0].match.to");
 }
 
+// A mistyped Ethereum address (wrong number of digits, missing 0x) is
+// refused where an address is expected, in fields and in lists used there.
+TEST(PolicyParseTest, MistypedAddressesAreRefused) {
+  const std::string k39 = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAe";
+  const std::string kBare = "5aaeb6053f3e94c9b9a09f33669435e7ef1beaed";
+  for (const std::string& field : {R"("to": ")" + k39 + R"(")", R"("from": [")" + kBare + R"("])",
+                                   R"("erc20": {"token": ")" + k39 + R"("})",
+                                   R"("permit": {"spender": {"not_in": [")" + kBare + R"("]}})",
+                                   std::string(R"("domain": {"verifying_contract": "0x1111"})")}) {
+    auto errors = ErrorsOf(Rule(R"({"id": "x", "effect": "deny", "match": {)" + field + "}}"));
+    ASSERT_EQ(errors.size(), 1u) << field;
+    EXPECT_THAT(errors[0].message, ::testing::AnyOf(HasSubstr("hex digits"), HasSubstr("with 0x"))) << field;
+  }
+  auto errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "budgets": [{"window": "1d", "max_amount": "1", "token": ")" +
+                              kBare + R"("}]})"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "rules[0].budgets[0].token");
+  // A "0x" list entry must be an address wherever the list is used.
+  errors = ErrorsOf(R"({"version": 1, "lists": {"t": [")" + k39 + R"("]}, "rules": []})");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "lists.t[0]");
+  // Bare 40 hex digits in a list are refused where the list is used as addresses ...
+  errors = ErrorsOf(R"({"version": 1, "lists": {"t": [")" + kBare + R"("]},
+      "rules": [{"id": "x", "effect": "deny", "match": {"to": {"not_in": "@t"}}},
+                {"id": "y", "effect": "deny", "match": {"from": "@t"}}]})");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "lists.t");
+  EXPECT_THAT(errors[0].message, AllOf(HasSubstr("with 0x"), HasSubstr("rules[0].match.to.not_in")));
+  // ... not where it holds names.
+  EXPECT_TRUE(Policy::Parse(R"({"version": 1, "lists": {"t": [")" + kBare + R"("]},
+      "rules": [{"id": "x", "effect": "allow", "agents": "@t"}]})").ok());
+  // Nostr pubkeys and Solana base58 are addresses too.
+  EXPECT_TRUE(Policy::Parse(Rule(R"({"id": "x", "effect": "allow", "match": {"from": [")" + std::string(64, 'a') +
+                                 R"(", "So11111111111111111111111111111111111111112"]}})")).ok());
+}
+
 TEST(PolicyParseTest, MethodSignaturesBecomeSelectors) {
   auto p = Policy::Parse(Rule(R"J({"id": "x", "effect": "allow", "match": {"method": ["transfer(address,uint256)", "0x095EA7B3"]}})J"));
   ASSERT_TRUE(p.ok()) << p.status();
