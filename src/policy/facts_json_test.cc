@@ -17,6 +17,30 @@ TEST(MethodSelectorTest, KnownSelectors) {
   EXPECT_FALSE(MethodSelector("1transfer()").ok());
 }
 
+TEST(MethodSelectorTest, CanonicalTypesAreAccepted) {
+  EXPECT_EQ(MethodSelector("swapExactTokensForTokens(uint256,uint256,address[],address,uint256)").value(), "0x38ed1739");
+  EXPECT_EQ(MethodSelector("balanceOf(address)").value(), "0x70a08231");
+  EXPECT_EQ(MethodSelector("totalSupply()").value(), "0x18160ddd");
+  for (const char* ok : {"f(int8,uint8,int256,bytes1,bytes32,bool,string,bytes,function)", "f(uint256[2][],address[3])",
+                         "f((uint256,address)[],bool)", "f(((bytes32,uint8),string))", "f(fixed128x18,ufixed8x1)"}) {
+    EXPECT_TRUE(MethodSelector(ok).ok()) << ok << ": " << MethodSelector(ok).status();
+  }
+}
+
+// Each of these hashed to a selector no function has (the audit's list).
+TEST(MethodSelectorTest, MalformedSignaturesAreRefused) {
+  for (const char* bad : {"transferFrom(adress,address,uint256)", "f(uint7)", "f(uint257)", "f(uint0)", "f(uint08)",
+                          "f(int12)", "f(bytes33)", "f(bytes0)", "f(Address)", "f(,)", "f(uint256,)", "f(uint256))",
+                          "f(())", "f(uint256[0])", "f(uint256[01])", "f(uint256[)", "f((uint256)", "f(fixed7x1)",
+                          "f(fixed128x81)", "f(address payable)", "f(uint)"}) {
+    auto s = MethodSelector(bad);
+    ASSERT_FALSE(s.ok()) << bad << " gave " << *s;
+    EXPECT_THAT(std::string(s.status().message()), ::testing::HasSubstr(bad)) << bad;
+  }
+  EXPECT_THAT(std::string(MethodSelector("f(uint7)").status().message()), ::testing::HasSubstr("8 to 256 in steps of 8"));
+  EXPECT_THAT(std::string(MethodSelector("f(uint)").status().message()), ::testing::HasSubstr("uint256"));
+}
+
 TEST(FactsJsonTest, RoundTrip) {
   json in = json::parse(R"({"kind": "eth_tx", "key": "trader", "agent": "bot-1", "chain_id": 1,
     "from": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "to": "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48",
