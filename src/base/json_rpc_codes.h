@@ -12,6 +12,9 @@ enum JsonRpcCode : int {
   kMethodNotFound = -32601,
   kInvalidParams = -32602,
   kInternalError = -32603,
+  // JSON-RPC 2.0's generic server error: an upstream node's error whose own
+  // code would read as one of Sigil's (data.upstream_code has it).
+  kUpstreamError = -32000,
   kUnauthenticated = -32001,
   kApprovalRequired = -32002,
   kDeniedByPolicy = -32003,

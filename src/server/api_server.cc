@@ -209,6 +209,20 @@ json UnauthenticatedRpc(const std::string& body, const std::string& message) {
 
 RpcError InvalidParams(const std::string& message) { return {kInvalidParams, message, InvalidParamsData(message)}; }
 
+// Why a request could not be built, as the caller should see it: the node
+// unreachable is -32006; an error the node answered while filling the
+// transaction (a call that reverts in eth_estimateGas) is the caller's to fix
+// and keeps the node's code and data (revert data included); anything else is
+// -32602 naming the field.
+RpcError BuildFailure(const absl::Status& st) {
+  const std::string message(st.message());
+  if (st.code() == absl::StatusCode::kUnavailable) {
+    return RpcError{kUnavailable, message, {{"decision", "unavailable"}, {"reason", message}}};
+  }
+  if (auto upstream = UpstreamNode::UpstreamError(st)) return *upstream;
+  return InvalidParams(message);
+}
+
 const json* Param(const json& params, size_t index) {
   if (params.is_array() && index < params.size() && !params[index].is_null()) return &params[index];
   return nullptr;
@@ -327,10 +341,14 @@ uint64_t ApiServer::Impl::NextNonce(const std::string& from, uint64_t upstream_n
 }
 
 void ApiServer::Impl::ReleaseNonce(const std::string& from, uint64_t nonce) {
-  // Nothing was signed with this nonce: hand it back if no later one was given out.
+  // Nothing reached the node with this nonce: the next send takes it again,
+  // even if later ones were given out meanwhile, so no gap is left behind
+  // (a gap strands every later transaction of the key). A later one already
+  // broadcast makes the re-used nonce fail at the node, which releases it in
+  // turn, and the node's pending count takes over again.
   absl::MutexLock lock(&mu_);
   auto it = next_nonce_.find(from);
-  if (it != next_nonce_.end() && it->second == nonce + 1) it->second = nonce;
+  if (it != next_nonce_.end() && it->second > nonce) it->second = nonce;
 }
 
 absl::StatusOr<std::string> ApiServer::Impl::DefaultKey(const tokens::Principal& p, keystore::KeyType type) {
@@ -361,14 +379,28 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
     bool nonce_missing = !r.nonce;
     if (!r.chain_id && !upstream_.configured()) r.chain_id = o_.default_chain_id;
     RETURN_IF_ERROR(upstream_.Fill(r));
+    if (method == "eth_sendTransaction" && r.chain_id) {
+      // Broadcasting to a node of another chain only hands out a signed
+      // transaction that chain's nodes would accept.
+      ASSIGN_OR_RETURN(uint64_t node_chain, upstream_.ChainId());
+      if (*r.chain_id != node_chain) {
+        return absl::InvalidArgumentError("field 'chainId': " + std::to_string(*r.chain_id) +
+                                          " is not the upstream node's chain (" + std::to_string(node_chain) +
+                                          "); nothing was signed");
+      }
+    }
     if (nonce_missing && method == "eth_sendTransaction" && reserve_nonce) {
       r.nonce = NextNonce(r.from->ToLowerHex(), *r.nonce);
       b.filled_nonce = std::make_pair(r.from->ToLowerHex(), *r.nonce);
     }
-    ASSIGN_OR_RETURN(eth::Transaction t, eth::TransactionFromRequest(r));
+    auto t = eth::TransactionFromRequest(r);
+    if (!t.ok()) {
+      if (b.filled_nonce) ReleaseNonce(b.filled_nonce->first, b.filled_nonce->second);
+      return t.status();
+    }
     b.request.key = r.from->ToChecksumHex();
     b.request.kind = policy::Kind::kEthTx;
-    b.request.payload = t.EncodeUnsigned();
+    b.request.payload = t->EncodeUnsigned();
     b.shape = method == "eth_sendTransaction" ? ResultShape::kSendTx : ResultShape::kRawTx;
     return b;
   }
@@ -450,7 +482,9 @@ RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignRespo
       if (auto* err = std::get_if<RpcError>(&sent)) {
         // Signed and audited, but the node refused it: say so and hand back
         // the raw transaction so the caller can retry the broadcast.
+        json upstream_data = std::move(err->data);
         err->data = {{"raw", r.result.value("raw", "")}, {"hash", r.result.value("hash", "")}, {"upstream_error", err->message}};
+        if (!upstream_data.is_null()) err->data["upstream_data"] = std::move(upstream_data);
         err->message = "signed, but the upstream node did not accept the transaction: " + err->message;
         return *err;
       }
@@ -488,11 +522,7 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   auto built = BuildRequest(method, params, ctx.principal);
   if (!built.ok()) {
     d_.metrics.CountRequest(method, "invalid");
-    const std::string message(built.status().message());
-    if (built.status().code() == absl::StatusCode::kUnavailable) {
-      return RpcError{kUnavailable, message, {{"decision", "unavailable"}, {"reason", message}}};
-    }
-    return InvalidParams(message);
+    return BuildFailure(built.status());
   }
   core::SignResponse r = d_.core.Sign(ctx.principal, built->request);
   d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));
@@ -512,7 +542,12 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
     return RefusalToRpc(r);
   }
   d_.metrics.ObserveSignLatency(d_.clock.Now() - start);
-  return ShapeResult(built->shape, r);
+  RpcOutcome shaped = ShapeResult(built->shape, r);
+  if (built->filled_nonce && std::holds_alternative<RpcError>(shaped)) {
+    // The node did not take the transaction: its nonce is free again.
+    ReleaseNonce(built->filled_nonce->first, built->filled_nonce->second);
+  }
+  return shaped;
 }
 
 json ApiServer::Impl::ApprovalStatusJson(const core::SignResponse& r, bool send) {
@@ -567,7 +602,7 @@ void ApiServer::Impl::RegisterRpc() {
   });
   auto sign = [this](const std::string& method, const json& params, const RpcContext& ctx) { return SignVia(method, params, ctx); };
   for (const char* m : {"eth_signTransaction", "eth_sendTransaction", "eth_sign", "personal_sign", "eth_signTypedData_v4",
-                        "sigil_signNostrEvent", "sigil_signSolanaMessage", "sigil_signDigest"}) {
+                        "eth_signTypedData", "sigil_signNostrEvent", "sigil_signSolanaMessage", "sigil_signDigest"}) {
     rpc_.Register(m, sign);
   }
   rpc_.Register("eth_accounts", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
@@ -611,7 +646,7 @@ void ApiServer::Impl::RegisterRpc() {
     std::string method = params[0].get<std::string>();
     json inner = json(params.begin() + 1, params.end());
     auto built = BuildRequest(method, inner, ctx.principal, /*reserve_nonce=*/false);
-    if (!built.ok()) return InvalidParams(std::string(built.status().message()));
+    if (!built.ok()) return BuildFailure(built.status());
     core::SignResponse r = d_.core.Explain(ctx.principal, built->request);
     if (r.outcome != core::Outcome::kExplained) return RefusalToRpc(r);
     json out = policy::DecisionToJson(*r.decision);
@@ -698,8 +733,16 @@ void ApiServer::Impl::RegisterRpc() {
   rpc_.SetFallback([this](const std::string& method, const json& params, const RpcContext&) -> RpcOutcome {
     bool proxied = method.rfind("eth_", 0) == 0 || method.rfind("net_", 0) == 0 || method.rfind("web3_", 0) == 0;
     if (!proxied) return RpcError{kMethodNotFound, "method \"" + method.substr(0, 64) + "\" is not supported", {}};
-    if (method == "eth_sendRawTransaction") {
-      // Broadcasting bytes signed elsewhere is not signing; it is forwarded.
+    // Signing variants Sigil does not offer (eth_signTypedData_v3, a node's
+    // eth_sendUnsignedTransaction, ...) are refused, never forwarded: a node
+    // with unlocked accounts would sign outside policy and audit.
+    // (eth_sendRawTransaction broadcasts bytes signed elsewhere: forwarded.)
+    if (method.rfind("eth_sign", 0) == 0 || method == "eth_sendUnsignedTransaction") {
+      return RpcError{kMethodNotFound,
+                      "method \"" + method.substr(0, 64) +
+                          "\" is not supported; Sigil signs with eth_signTransaction, eth_sendTransaction, eth_sign, "
+                          "personal_sign and eth_signTypedData(_v4)",
+                      {}};
     }
     return upstream_.Forward(method, params);
   });

@@ -1,6 +1,9 @@
 #include "server/upstream_node.h"
 
 #include <atomic>
+#include <climits>
+
+#include "absl/strings/cord.h"
 
 #include "base/status.h"
 #include "net/http_client.h"
@@ -17,12 +20,35 @@ absl::StatusOr<Uint256> Quantity(const nlohmann::json& v, const std::string& wha
 
 }  // namespace
 
+constexpr char kUpstreamErrorPayload[] = "sigil.upstream_error";
+
 absl::StatusOr<nlohmann::json> UpstreamNode::Call(const std::string& method, const nlohmann::json& params) const {
   RpcOutcome out = Forward(method, params);
   if (auto* err = std::get_if<RpcError>(&out)) {
-    return absl::UnavailableError("upstream " + method + " failed: " + err->message);
+    if (err->code == kUnavailable) return absl::UnavailableError("upstream " + method + " failed: " + err->message);
+    absl::Status st = absl::FailedPreconditionError("upstream " + method + " failed: " + err->message);
+    nlohmann::json carried = {{"code", err->code}, {"message", err->message}, {"data", err->data}};
+    st.SetPayload(kUpstreamErrorPayload, absl::Cord(carried.dump()));
+    return st;
   }
   return std::get<nlohmann::json>(out);
+}
+
+std::optional<RpcError> UpstreamNode::UpstreamError(const absl::Status& status) {
+  auto payload = status.GetPayload(kUpstreamErrorPayload);
+  if (!payload) return std::nullopt;
+  auto carried = nlohmann::json::parse(std::string(*payload), nullptr, false);
+  if (!carried.is_object()) return std::nullopt;
+  return RpcError{carried.value("code", static_cast<int>(kInternalError)), std::string(status.message()), carried["data"]};
+}
+
+absl::StatusOr<uint64_t> UpstreamNode::ChainId() const {
+  if (uint64_t known = chain_id_.load(std::memory_order_relaxed); known != 0) return known;
+  ASSIGN_OR_RETURN(auto v, Call("eth_chainId", nlohmann::json::array()));
+  ASSIGN_OR_RETURN(auto id, Quantity(v, "chain id"));
+  if (!id.FitsUint64() || id.IsZero()) return absl::UnavailableError("upstream node returned an unusable chain id");
+  chain_id_.store(id.Low64(), std::memory_order_relaxed);
+  return id.Low64();
 }
 
 RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json& params) const {
@@ -43,9 +69,19 @@ RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json
   }
   if (auto e = doc.find("error"); e != doc.end() && !e->is_null()) {
     RpcError err;
-    err.code = e->is_object() && (*e)["code"].is_number_integer() ? (*e)["code"].get<int>() : kInternalError;
+    const nlohmann::json* code = e->is_object() ? &(*e)["code"] : nullptr;
+    err.code = code != nullptr && code->is_number_integer() && code->get<int64_t>() >= INT32_MIN &&
+                       code->get<int64_t>() <= INT32_MAX
+                   ? code->get<int>()
+                   : kInternalError;
     err.message = e->is_object() && (*e)["message"].is_string() ? (*e)["message"].get<std::string>() : "upstream error";
     if (e->is_object() && e->contains("data")) err.data = (*e)["data"];
+    if (err.code >= kUnavailable && err.code <= kUnauthenticated) {
+      // Sigil's own codes mean Sigil's refusals; the node's are passed on
+      // under the generic server-error code.
+      err.data = {{"upstream_code", err.code}, {"upstream_data", err.data}};
+      err.code = kUpstreamError;
+    }
     return err;
   }
   if (!doc.contains("result")) return RpcError{kUnavailable, "upstream node answered without a result", {}};
@@ -62,11 +98,12 @@ absl::Status UpstreamNode::Fill(eth::TransactionRequest& r) const {
   }
   if (!r.from) return absl::InvalidArgumentError("field 'from' is required");
   const std::string from = r.from->ToChecksumHex();
-  if (!r.chain_id) {
-    ASSIGN_OR_RETURN(auto v, Call("eth_chainId", nlohmann::json::array()));
-    ASSIGN_OR_RETURN(auto id, Quantity(v, "chain id"));
-    if (!id.FitsUint64()) return absl::UnavailableError("upstream chain id does not fit 64 bits");
-    r.chain_id = id.Low64();
+  ASSIGN_OR_RETURN(uint64_t node_chain, ChainId());
+  if (!r.chain_id) r.chain_id = node_chain;
+  if (*r.chain_id != node_chain) {
+    return absl::InvalidArgumentError("field 'chainId': " + std::to_string(*r.chain_id) + " is not the upstream node's chain (" +
+                                      std::to_string(node_chain) +
+                                      "); its nonce, gas and fees cannot be filled from that node: give them explicitly");
   }
   if (!r.nonce) {
     ASSIGN_OR_RETURN(auto v, Call("eth_getTransactionCount", nlohmann::json::array({from, "pending"})));
@@ -89,6 +126,8 @@ absl::Status UpstreamNode::Fill(eth::TransactionRequest& r) const {
           auto q = Quantity(*tip, "priority fee");
           if (q.ok()) t = *q;
         }
+        // A tip above the caller's own fee cap would make the transaction invalid.
+        if (r.max_fee_per_gas && *r.max_fee_per_gas < t) t = *r.max_fee_per_gas;
         r.max_priority_fee_per_gas = t;
       }
       if (!r.max_fee_per_gas) {
@@ -108,6 +147,8 @@ absl::Status UpstreamNode::Fill(eth::TransactionRequest& r) const {
     if (r.to) est["to"] = r.to->ToChecksumHex();
     if (r.value) est["value"] = r.value->ToHexQuantity();
     if (r.data && !r.data->empty()) est["data"] = HexEncode0x(*r.data);
+    // An access list costs intrinsic gas: an estimate without it is too low.
+    if (r.access_list && !r.access_list->empty()) est["accessList"] = eth::AccessListToJson(*r.access_list);
     ASSIGN_OR_RETURN(auto v, Call("eth_estimateGas", nlohmann::json::array({est})));
     ASSIGN_OR_RETURN(auto g, Quantity(v, "gas estimate"));
     if (!g.FitsUint64()) return absl::UnavailableError("upstream gas estimate does not fit 64 bits");

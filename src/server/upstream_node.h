@@ -10,6 +10,8 @@
 // Thread-safety: thread-safe (a client per call).
 #pragma once
 
+#include <atomic>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -25,18 +27,33 @@ class UpstreamNode {
   bool configured() const { return !url_.empty(); }
   const std::string& url() const { return url_; }
 
-  // Forwards one call and returns the node's result or error as is.
+  // Forwards one call and returns the node's result, or its error with code,
+  // message and data as the node gave them, except that a code Sigil itself
+  // defines (-32001..-32006, INTERFACE.md) becomes -32000 with the node's
+  // code in data.upstream_code: a node's "-32004" is not a lockdown.
   RpcOutcome Forward(const std::string& method, const nlohmann::json& params) const;
-  // Unavailable when the node cannot be reached or answers an error.
+  // The result, or: Unavailable when the node cannot be reached or answers
+  // garbage; FailedPrecondition when it answered with an error (for example
+  // eth_estimateGas on a call that reverts), the error carried along for
+  // UpstreamError().
   absl::StatusOr<nlohmann::json> Call(const std::string& method, const nlohmann::json& params) const;
+  // The node's own error behind a status from Call() or Fill(), if any.
+  static std::optional<RpcError> UpstreamError(const absl::Status& status);
 
-  // Fills nonce (pending count), chain id, gas limit (eth_estimateGas) and
-  // fees (EIP-1559: maxPriorityFeePerGas and 2*baseFee + tip; legacy:
-  // eth_gasPrice) where the request leaves them out.
+  // The node's chain id (asked once, then remembered).
+  absl::StatusOr<uint64_t> ChainId() const;
+
+  // Fills nonce (pending count), chain id, gas limit (eth_estimateGas, with
+  // the request's access list) and fees (EIP-1559: maxPriorityFeePerGas,
+  // at most a given maxFeePerGas, and 2*baseFee + tip; legacy: eth_gasPrice)
+  // where the request leaves them out. A request whose chainId is not the
+  // node's is refused (InvalidArgument) when anything would be filled: the
+  // node's nonce and fees mean nothing on another chain.
   absl::Status Fill(eth::TransactionRequest& request) const;
 
  private:
   std::string url_;
+  mutable std::atomic<uint64_t> chain_id_{0};  // 0: not asked yet
 };
 
 }  // namespace sigil::server

@@ -2,16 +2,15 @@
 // pointed at Sigil. What Sigil signs must be mined by a real EVM.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
 import { ethers } from "ethers";
 import { createWalletClient, http, parseEther, verifyTypedData, recoverTransactionAddress } from "viem";
-import { SigilServer, HardhatNode, DEV_KEY_0, SIGIL_BIN } from "./lib/harness.mjs";
+import { SIGIL_BIN } from "./lib/harness.mjs";
+import { startFundedSigil } from "./lib/funded_sigil.mjs";
 import { secretFromUri, totp } from "./lib/totp.mjs";
 
 const skip = !existsSync(SIGIL_BIN) && `sigil binary not built at ${SIGIL_BIN}`;
-let node, sigil, agentToken, approvers = [], trader;
+let node, sigil, nodeProvider, agentToken, approvers = [], trader;
 const TREASURY = "0x1111111111111111111111111111111111111111";
 
 const POLICY = {
@@ -37,18 +36,7 @@ function agentProvider() {
 
 before(async () => {
   if (skip) return;
-  node = await new HardhatNode().start();
-  sigil = await new SigilServer({ extraArgs: ["--upstream", node.url] }).start();
-  const key = sigil.cli(["key", "create", "trader", "--json"]);
-  assert.equal(key.code, 0, key.stderr);
-  trader = key.json.address;
-  const dir = mkdtempSync(join(tmpdir(), "sigil-pol-"));
-  writeFileSync(join(dir, "policy.json"), JSON.stringify(POLICY));
-  const applied = sigil.cli(["policy", "apply", join(dir, "policy.json"), "--json"]);
-  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
-  const tok = sigil.cli(["token", "create", "--role", "agent", "--name", "bot-1", "--keys", "trader", "--json"]);
-  assert.equal(tok.code, 0, tok.stderr);
-  agentToken = tok.json.token;
+  ({ node, sigil, nodeProvider, address: trader, agentToken } = await startFundedSigil({ policy: POLICY }));
   for (const name of ["alice", "bob"]) {
     const t = sigil.cli(["token", "create", "--role", "approver", "--name", name, "--json"]);
     assert.equal(t.code, 0, t.stderr);
@@ -56,13 +44,10 @@ before(async () => {
     assert.equal(enrol.status, 200, enrol.text);
     approvers.push({ name, token: t.json.token, secret: secretFromUri(enrol.json.otpauth_uri) });
   }
-  // Fund the Sigil key from hardhat's dev account.
-  const funder = new ethers.Wallet(DEV_KEY_0, new ethers.JsonRpcProvider(node.url, 31337, { staticNetwork: true }));
-  const fund = await funder.sendTransaction({ to: trader, value: ethers.parseEther("10") });
-  await fund.wait();
 });
 
 after(async () => {
+  if (nodeProvider) nodeProvider.destroy();
   if (sigil) await sigil.stop();
   if (node) await node.stop();
 });

@@ -169,16 +169,6 @@ absl::StatusOr<AccessList> AccessListField(const View& v) {
 
 std::string U64Hex(uint64_t v) { return Uint256(v).ToHexQuantity(); }
 
-json AccessListJson(const AccessList& list) {
-  json out = json::array();
-  for (const AccessListEntry& e : list) {
-    json keys = json::array();
-    for (const StorageKey& k : e.storage_keys) keys.push_back(HexEncode0x(k));
-    out.push_back(json{{"address", e.address.ToChecksumHex()}, {"storageKeys", std::move(keys)}});
-  }
-  return out;
-}
-
 template <typename View>
 absl::StatusOr<TransactionRequest> ParseRequest(const View& object) {
   if (!object.IsObject()) return absl::InvalidArgumentError("transaction must be a JSON object");
@@ -344,6 +334,16 @@ absl::StatusOr<Transaction> TransactionFromJson(std::string_view json_text, cons
   return TransactionFromRequest(r, options);
 }
 
+json AccessListToJson(const AccessList& list) {
+  json out = json::array();
+  for (const AccessListEntry& e : list) {
+    json keys = json::array();
+    for (const StorageKey& k : e.storage_keys) keys.push_back(HexEncode0x(k));
+    out.push_back(json{{"address", e.address.ToChecksumHex()}, {"storageKeys", std::move(keys)}});
+  }
+  return out;
+}
+
 json ToJson(const Transaction& tx) {
   json out = json::object();
   out["type"] = U64Hex(static_cast<uint64_t>(tx.type()));
@@ -359,7 +359,7 @@ json ToJson(const Transaction& tx) {
   out["to"] = tx.to() ? json(tx.to()->ToChecksumHex()) : json(nullptr);
   out["value"] = tx.value().ToHexQuantity();
   out["input"] = HexEncode0x(tx.data());
-  if (tx.type() != TxType::kLegacy) out["accessList"] = AccessListJson(tx.access_list());
+  if (tx.type() != TxType::kLegacy) out["accessList"] = AccessListToJson(tx.access_list());
   if (tx.type() == TxType::kBlob) {
     out["maxFeePerBlobGas"] = tx.max_fee_per_blob_gas().ToHexQuantity();
     json hashes = json::array();

@@ -78,6 +78,8 @@ absl::StatusOr<Transaction> TransactionFromJson(std::string_view json_text, cons
 // accessList (typed only), maxFeePerBlobGas + blobVersionedHashes (type 3).
 // Quantities are 0x-hex. TransactionFromJson(ToJson(tx)) == tx for types 0-2.
 nlohmann::json ToJson(const Transaction& tx);
+// An access list as RPC carries it: [{address (checksummed), storageKeys}].
+nlohmann::json AccessListToJson(const AccessList& list);
 // ToJson(tx) plus hash, v, r, s, yParity (typed only) and, when known, `from`.
 nlohmann::json ToJson(const SignedTransaction& signed_tx, const std::optional<Address>& from = std::nullopt);
 
