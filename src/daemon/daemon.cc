@@ -1,6 +1,7 @@
 #include "daemon/daemon.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <thread>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/synchronization/mutex.h"
@@ -663,6 +665,46 @@ absl::StatusOr<DataDirSummary> UndoOnFailure(const std::string& dir, const std::
   return out;
 }
 
+// An exclusive flock on the folder that contains the data directory (made
+// first if missing, as creating the data directory would), held while init
+// or restore runs. Without it two of them on one fresh folder both find it
+// empty, and the loser's undo removes the winner's files. With it the second
+// waits, then finds the keystore and refuses. A folder lock needs only read
+// access; it is released with the descriptor.
+class ParentFolderLock {
+ public:
+  static absl::StatusOr<ParentFolderLock> Acquire(const std::string& data_dir) {
+    const fs::path folder = fs::path(data_dir).parent_path();
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) return absl::UnavailableError("cannot create " + folder.string() + ": " + ec.message());
+    int fd;
+    do {
+      fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return absl::UnavailableError("cannot open " + folder.string() + ": " + std::strerror(errno));
+    int rc;
+    do {
+      rc = ::flock(fd, LOCK_EX);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      const int err = errno;
+      ::close(fd);
+      return absl::UnavailableError("cannot lock " + folder.string() + ": " + std::strerror(err));
+    }
+    return ParentFolderLock(fd);
+  }
+  ParentFolderLock(ParentFolderLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ParentFolderLock& operator=(ParentFolderLock&&) = delete;
+  ~ParentFolderLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit ParentFolderLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
 // Whether `data_dir` already has a keystore; creates nothing when it has no
 // database yet.
 absl::StatusOr<bool> HoldsKeystore(const std::string& data_dir) {
@@ -677,6 +719,7 @@ absl::StatusOr<bool> HoldsKeystore(const std::string& data_dir) {
 absl::StatusOr<DataDirSummary> InitDataDir(const std::string& requested_dir, const std::string& key_file) {
   RETURN_IF_ERROR(crypto::RunSelfTest());
   ASSIGN_OR_RETURN(const std::string data_dir, ResolveDataDir(requested_dir));
+  ASSIGN_OR_RETURN(ParentFolderLock lock, ParentFolderLock::Acquire(data_dir));
   // Refused before anything is touched.
   ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
   if (held) return absl::AlreadyExistsError(data_dir + " already holds a keystore");
@@ -732,6 +775,7 @@ absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& fi
     }
     ASSIGN_OR_RETURN(pass, cli::ReadPassphrase("SIGIL_BACKUP_PASSPHRASE_FILE", "backup passphrase", /*confirm=*/false));
   }
+  ASSIGN_OR_RETURN(ParentFolderLock lock, ParentFolderLock::Acquire(data_dir));
   ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
   if (held) return absl::FailedPreconditionError(data_dir + " already holds a keystore; restore into a fresh directory");
   return UndoOnFailure(data_dir, key_file, [&]() -> absl::StatusOr<DataDirSummary> {

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawn } from "node:child_process";
 import { SigilServer, SIGIL_BIN } from "./lib/harness.mjs";
 
 const skip = !existsSync(SIGIL_BIN) && `sigil binary not built at ${SIGIL_BIN}`;
@@ -113,6 +114,31 @@ test("init --json names the data directory and the admin token file", { skip }, 
   const twice = sigil.cli(["init", "--data", dir, "--json"], { env: { SIGIL_PASSPHRASE_FILE: pf } });
   assert.notEqual(twice.code, 0);
   assert.ok(existsSync(join(dir, "admin.token")), "a refused init leaves the existing directory alone");
+});
+
+test("concurrent inits of one fresh folder: one wins, the others refuse and leave its files alone", { skip }, async () => {
+  const pf = join(work, "race.pass");
+  writeFileSync(pf, "a long master passphrase\n", { mode: 0o600 });
+  const env = { ...process.env, SIGIL_PASSPHRASE_FILE: pf };
+  const run = (dir) => new Promise((resolve) => {
+    const child = spawn(SIGIL_BIN, ["init", "--data", dir, "--json"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stderr }));
+  });
+  for (let round = 0; round < 4; round++) {
+    const dir = join(work, `race-${round}`, "data");
+    const results = await Promise.all([0, 1, 2, 3].map(() => run(dir)));
+    const won = results.filter((r) => r.code === 0);
+    assert.equal(won.length, 1, JSON.stringify(results));
+    for (const r of results.filter((r) => r.code !== 0)) assert.match(r.stderr, /already holds a keystore/);
+    // The winner's directory is whole: its token and database are there and
+    // a further init still finds the keystore.
+    assert.match(readFileSync(join(dir, "admin.token"), "utf8"), /^sgl_/);
+    assert.ok(existsSync(join(dir, "sigil.db")));
+    const again = await run(dir);
+    assert.match(again.stderr, /already holds a keystore/);
+  }
 });
 
 test("a failed init or restore removes only what it made, never what was there", { skip }, () => {
