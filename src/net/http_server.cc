@@ -314,7 +314,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     srv_.Unregister(this);
   }
 
+  // Called from the acceptor's strand: the first I/O runs on the
+  // connection's own strand, like every later step.
   void Start() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Connection::Begin, this->shared_from_this()));
+  }
+
+  void Begin() {
     DescribePeer();
     if constexpr (kIsTls) {
       state_ = State::kHandshake;
@@ -685,7 +691,13 @@ class OverflowReply final : public std::enable_shared_from_this<OverflowReply<Pr
   }
   ~OverflowReply() { --active_; }
 
+  // Called from the acceptor's strand; the reply runs on the socket's own.
   void Run() {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->Reply(); });
+  }
+
+ private:
+  void Reply() {
     static const std::string kResponse = StaticOverflowResponse();
     stream_.expires_after(kLingerTime);
     asio::async_write(stream_, asio::buffer(kResponse),
@@ -697,7 +709,6 @@ class OverflowReply final : public std::enable_shared_from_this<OverflowReply<Pr
                       });
   }
 
- private:
   void Drain() {
     stream_.async_read_some(asio::buffer(buf_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->stream_.close();
