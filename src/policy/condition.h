@@ -5,9 +5,11 @@
 // Absent facts: a condition on a fact the request does not carry does not
 // hold (a `to` condition never matches a contract creation). Facts with
 // several values (the transfers of a Solana transaction, the `p` tags of a
-// Nostr event) are quantified by the rule's effect: an allow or
-// require_approval rule needs the condition to hold for EVERY value, a deny
-// rule for ANY value. Both directions are the cautious reading.
+// Nostr event) are quantified by the caller (MatchContext::quantifier):
+// Policy::Evaluate makes a request signable through an allow or
+// require_approval rule that holds for EVERY value, denies it through a deny
+// rule that holds for ANY value, and holds it through a require_approval
+// rule that holds for ANY value. Each is the cautious reading.
 #pragma once
 
 #include <array>
@@ -89,7 +91,7 @@ using BoolGetter = std::optional<bool> (*)(const Facts&);
 // What a multi-valued condition says when the fact has no values at all.
 enum class WhenEmpty : uint8_t {
   kNoMatch,   // the condition does not hold (default)
-  kVacuous,   // holds for an allow/require_approval rule ("every value ..."), not for a deny rule
+  kVacuous,   // holds under kAll ("every value ..."), not under kAny
 };
 
 struct AmountBounds {
@@ -134,8 +136,8 @@ std::unique_ptr<Condition> MakeRiskScoreCondition(std::string path, std::optiona
 // deadline and its allowances' expirations) ends at most `within` after the
 // request time. A permit that never expires does not satisfy it.
 std::unique_ptr<Condition> MakePermitDeadlineWithinCondition(std::string path, absl::Duration within);
-// Every (allow) / any (deny) value of tags named `tag` satisfies `match`;
-// vacuously true for an allow rule when the event has no such tag.
+// Every (kAll) / any (kAny) value of tags named `tag` satisfies `match`;
+// vacuously true under kAll when the event has no such tag.
 std::unique_ptr<Condition> MakeNostrTagCondition(std::string path, std::string tag, StringMatch match);
 
 }  // namespace sigil::policy

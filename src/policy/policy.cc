@@ -17,7 +17,8 @@ namespace {
 // permissive matching only: deny and require_approval rules apply to every
 // kind they match (a hold rule must not be sidestepped by an allow rule that
 // names raw_digest). Evaluate still requires, before anything is held or
-// allowed, that some matched allow or require_approval rule passes the gate.
+// allowed, that some permissive match (an allow or require_approval rule
+// satisfied by every value) passes the gate.
 bool NamedKindGateOpen(const Rule& rule, const Facts& f) {
   // Signing a bare hash needs a rule that names the kind.
   if (f.kind == Kind::kRawDigest && !rule.kinds_named) return false;
@@ -27,11 +28,15 @@ bool NamedKindGateOpen(const Rule& rule, const Facts& f) {
   return true;
 }
 
+// Whether the rule is written for this key and agent (no list: any).
+bool InScope(const Rule& rule, const std::string& key, const std::string& agent) {
+  return (!rule.keys || rule.keys->contains(key)) && (!rule.agents || rule.agents->contains(agent));
+}
+
 // Cheap filters before the conditions; false when the rule cannot apply.
 bool Applies(const Rule& rule, const Facts& f) {
   if (!((rule.kinds >> static_cast<int>(f.kind)) & 1u)) return false;
-  if (rule.keys && !rule.keys->contains(f.key)) return false;
-  if (rule.agents && !rule.agents->contains(f.agent)) return false;
+  if (!InScope(rule, f.key, f.agent)) return false;
   if (rule.effect == Effect::kAllow && !NamedKindGateOpen(rule, f)) return false;
   return true;
 }
@@ -242,17 +247,27 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
   StringHashCache hashes;
   MatchContext all{f, Quantifier::kAll, f.time, &hashes};
   MatchContext any{f, Quantifier::kAny, f.time, &hashes};
-  std::vector<const Rule*> matched;
+  // A deny rule matches when ANY value of a multi-valued fact satisfies it.
+  // An allow or require_approval rule makes the request signable (a
+  // permissive match) only when EVERY value does. A require_approval rule
+  // also holds the request when ANY value satisfies it: a batch of one large
+  // and one dust allowance is held by a rule on large amounts, though only a
+  // permissive match can make it signable at all.
+  std::vector<const Rule*> matched;  // deny, permissive and holding rules, in document order
   const Rule* first_deny = nullptr;
-  bool gate_open = false;  // some matched permissive rule names a dangerous kind (or none is needed)
+  bool gate_open = false;  // some permissive match names a dangerous kind (or none is needed)
   for (const Rule& rule : rules_) {
     if (!Applies(rule, f)) continue;
-    const bool deny = rule.effect == Effect::kDeny;
-    if (!ConditionsHold(rule, deny ? any : all)) continue;
+    if (rule.effect == Effect::kDeny) {
+      if (!ConditionsHold(rule, any)) continue;
+      if (first_deny == nullptr) first_deny = &rule;
+    } else if (ConditionsHold(rule, all)) {
+      if (NamedKindGateOpen(rule, f)) gate_open = true;
+    } else if (rule.effect != Effect::kRequireApproval || !ConditionsHold(rule, any)) {
+      continue;
+    }
     matched.push_back(&rule);
     d.matched_rules.push_back(rule.id);
-    if (deny && first_deny == nullptr) first_deny = &rule;
-    if (!deny && NamedKindGateOpen(rule, f)) gate_open = true;
   }
 
   if (first_deny != nullptr) {
@@ -262,8 +277,9 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
     return d;
   }
 
-  // Only require_approval rules that do not name a dangerous kind matched:
-  // they may hold such a request, not make it signable.
+  // No permissive match makes the request signable: only hold rules that
+  // matched some values, or that do not name a dangerous kind, matched. They
+  // may hold a signable request, not make one.
   if (!matched.empty() && !gate_open) {
     matched.clear();
     d.matched_rules.clear();
@@ -331,7 +347,7 @@ std::vector<BudgetStatus> Policy::Budgets(const std::string& key, const std::str
   Decision d;
   for (const Rule& rule : rules_) {
     if (rule.effect == Effect::kDeny) continue;
-    if ((rule.keys && !rule.keys->contains(key)) || (rule.agents && !rule.agents->contains(agent))) continue;
+    if (!InScope(rule, key, agent)) continue;
     for (const BudgetSpec& spec : rule.budgets) {
       const std::string prefix = ScopePrefix(spec.scope, rule, f);
       if (spec.max_value) AddBudget(d, rule, spec, "value", "", prefix + "|value", Uint256(0), *spec.max_value);

@@ -14,7 +14,10 @@
 // amounts already spent (read from a Ledger when one is given): deny beats
 // require_approval beats allow; a request no rule matches is denied; every
 // budget of every matching allow / require_approval rule applies, and an
-// exceeded budget turns into its on_exceed effect. Rate limits, risk scoring
+// exceeded budget turns into its on_exceed effect. Facts with several values
+// (condition.h): a deny rule matches on ANY value; an allow or
+// require_approval rule makes the request signable only on EVERY value; a
+// require_approval rule also holds a signable request on ANY value. Rate limits, risk scoring
 // and reservations are the PolicyEngine's job (policy_engine.h).
 //
 // Thread-safety: immutable after Parse; const methods may be called from any

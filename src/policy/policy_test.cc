@@ -269,30 +269,102 @@ TEST(EvaluateTest, TypedDataDomainAndPermit) {
   EXPECT_EQ(d.rule_id, "unlimited-permits");
 }
 
+// A Permit2 batch to kBob with the given allowances (PermitEntry(...) joined by commas).
+std::string PermitBatch(const std::string& entries) {
+  return R"({"kind": "eth_typed_data", "typed_data": {"primary_type": "PermitBatch", "permit": {"kind": "permit2_batch", "spender": ")" +
+         std::string(kBob) + R"(", "allowances": [)" + entries + "]}}}";
+}
+std::string PermitEntry(const std::string& token, const std::string& amount) {
+  return R"({"token": ")" + token + R"(", "amount": ")" + amount + R"("})";
+}
+
 // A Permit2 batch's entries are several values: any for deny, every for allow.
 TEST(EvaluateTest, PermitBatchEntriesAreQuantified) {
   Policy p = Rules(R"({"id": "no-dead-token", "effect": "deny", "match": {"permit": {"token": ")" + std::string(kDead) + R"("}}},
                       {"id": "usdc-permits", "effect": "allow", "match": {"permit": {"token": ")" + std::string(kUsdc) + R"(", "amount": {"lte": "1000"}}},
                        "budgets": [{"window": "1d", "max_amount": "1500"}]})");
-  auto batch = [](const std::string& entries) {
-    return R"({"kind": "eth_typed_data", "typed_data": {"primary_type": "PermitBatch", "permit": {"kind": "permit2_batch", "spender": ")" +
-           std::string(kBob) + R"(", "allowances": [)" + entries + "]}}}";
-  };
-  auto entry = [](const std::string& token, const std::string& amount) {
-    return R"({"token": ")" + token + R"(", "amount": ")" + amount + R"("})";
-  };
-  EXPECT_EQ(E(p, batch(entry(kUsdc, "10"))), Effect::kAllow);
+  EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "10"))), Effect::kAllow);
   // A deny on one token fires whatever its place or size in the batch.
-  Decision d = p.Evaluate(F(batch(entry(kUsdc, "1000") + "," + entry(kDead, "1"))));
+  Decision d = p.Evaluate(F(PermitBatch(PermitEntry(kUsdc, "1000") + "," + PermitEntry(kDead, "1"))));
   EXPECT_EQ(d.effect, Effect::kDeny);
   EXPECT_EQ(d.rule_id, "no-dead-token");
   // An allow needs every entry: another token, or one amount over the bound, fails it.
-  EXPECT_EQ(E(p, batch(entry(kUsdc, "10") + "," + entry(kTreasury, "1"))), Effect::kDeny);
-  EXPECT_EQ(E(p, batch(entry(kUsdc, "10") + "," + entry(kUsdc, "1001"))), Effect::kDeny);
+  EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "10") + "," + PermitEntry(kTreasury, "1"))), Effect::kDeny);
+  EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "10") + "," + PermitEntry(kUsdc, "1001"))), Effect::kDeny);
   // Entries of one token are summed against its budget.
-  d = p.Evaluate(F(batch(entry(kUsdc, "1000") + "," + entry(kUsdc, "1000"))));
+  d = p.Evaluate(F(PermitBatch(PermitEntry(kUsdc, "1000") + "," + PermitEntry(kUsdc, "1000"))));
   EXPECT_EQ(d.effect, Effect::kDeny);
   EXPECT_THAT(d.reason, HasSubstr("requested 2000"));
+}
+
+// A hold rule has two jobs. As a permissive match it makes a request
+// signable only when every value satisfies it; as a hold it fires when any
+// value does, so a large allowance or a risky token cannot hide in a batch
+// behind dust that a general allow rule lets through.
+TEST(EvaluateTest, HoldRulesFireOnAnyValueOfABatch) {
+  const std::string hold_big = R"({"id": "big-permit-held", "effect": "require_approval",
+                                   "match": {"permit": {"amount": {"gt": "1000000"}}},
+                                   "approval": {"quorum": 2, "role": "treasury"},
+                                   "budgets": [{"window": "1d", "max_count": 5}]})";
+  Policy p = Rules(hold_big + R"(,
+                      {"id": "risky-token-held", "effect": "require_approval", "match": {"permit": {"token": {"in": "@risky"}}}},
+                      {"id": "router-permits", "effect": "allow",
+                       "match": {"kind": "eth_typed_data", "permit": {"kind": "permit2", "spender": ")" + std::string(kBob) + R"("}}})",
+                   R"({"risky": [")" + std::string(kDead) + R"("]})");
+  EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "10") + "," + PermitEntry(kTreasury, "1"))), Effect::kAllow);
+  EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "999999999999"))), Effect::kRequireApproval);
+  // One large entry among dust is held, by the hold rule and on its terms.
+  Decision d = p.Evaluate(F(PermitBatch(PermitEntry(kUsdc, "999999999999") + "," + PermitEntry(kTreasury, "1"))));
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "big-permit-held");
+  ASSERT_TRUE(d.approval.has_value());
+  EXPECT_EQ(d.approval->quorum, 2);
+  EXPECT_EQ(d.approval->role, "treasury");
+  EXPECT_THAT(d.matched_rules, ElementsAre("big-permit-held", "router-permits"));
+  // The holding rule's budgets apply as for any rule that matches.
+  ASSERT_EQ(d.budgets.size(), 1u);
+  EXPECT_EQ(d.budgets[0].rule_id, "big-permit-held");
+  // Re-deciding on what the ledger saw keeps the hold.
+  std::vector<Uint256> spent(d.charges.size());
+  p.ApplySpent(d, spent);
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "big-permit-held");
+  // One risky token among others is held.
+  d = p.Evaluate(F(PermitBatch(PermitEntry(kDead, "5") + "," + PermitEntry(kTreasury, "1"))));
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "risky-token-held");
+  // A hold rule alone makes a batch signable (held) only if every entry
+  // satisfies it.
+  Policy holds_only = Rules(hold_big);
+  EXPECT_EQ(E(holds_only, PermitBatch(PermitEntry(kUsdc, "999999999999") + "," + PermitEntry(kTreasury, "2000000"))), Effect::kRequireApproval);
+  d = holds_only.Evaluate(F(PermitBatch(PermitEntry(kUsdc, "999999999999") + "," + PermitEntry(kTreasury, "1"))));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_THAT(d.reason, HasSubstr("no rule allows this request"));
+  EXPECT_TRUE(d.matched_rules.empty());
+  // Deny still beats the hold.
+  Policy deny = Rules(hold_big + R"(,
+                      {"id": "no-dead", "effect": "deny", "match": {"permit": {"token": ")" + std::string(kDead) + R"("}}},
+                      {"id": "all-permits", "effect": "allow", "match": {"kind": "eth_typed_data"}})");
+  d = deny.Evaluate(F(PermitBatch(PermitEntry(kUsdc, "999999999999") + "," + PermitEntry(kDead, "1"))));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "no-dead");
+}
+
+TEST(EvaluateTest, HoldRulesFireOnAnySolanaTransfer) {
+  Policy p = Rules(R"({"id": "big-sol-held", "effect": "require_approval", "match": {"kind": "solana_tx", "solana": {"amount": {"gt": "1000000000"}}}},
+                      {"id": "sol", "effect": "allow", "match": {"kind": "solana_tx"}})");
+  auto tx = [](std::initializer_list<std::string> amounts) {
+    std::string transfers;
+    for (const std::string& a : amounts) {
+      transfers += std::string(transfers.empty() ? "" : ",") + R"({"to": "Payee111111111111111111111111111111111111", "amount": )" + a + "}";
+    }
+    return R"({"kind": "solana_tx", "solana": {"programs": ["system"], "transfers": [)" + transfers + "]}}";
+  };
+  EXPECT_EQ(E(p, tx({"1", "2"})), Effect::kAllow);
+  EXPECT_EQ(E(p, tx({"5000000000"})), Effect::kRequireApproval);
+  Decision d = p.Evaluate(F(tx({"5000000000", "1"})));
+  EXPECT_EQ(d.effect, Effect::kRequireApproval);
+  EXPECT_EQ(d.rule_id, "big-sol-held");
 }
 
 TEST(EvaluateTest, NostrKindsAndTags) {
