@@ -419,22 +419,45 @@ class PolicyParser {
     return it->second;
   }
 
-  // A list used where addresses are expected: every entry must be one
-  // (CheckAddressText). Lists also hold names, so entries are checked where
-  // the list is used as addresses, once per list.
-  bool ListHoldsAddresses(const std::string& ref, const StringSet& set, const std::string& use) {
+  // A list used where addresses are expected: every entry, as written, must
+  // be one (CheckAddressText, EIP-55 included). Lists also hold names (a
+  // domain name, a primary type, a 32-byte id), so entries are kept as
+  // written and checked where the list is used as addresses, once per list;
+  // the set such a use compares against is the list normalised
+  // (NormalizeAddress). Null when an entry is not an address.
+  std::shared_ptr<const StringSet> AddressList(const std::string& ref, const std::shared_ptr<const StringSet>& set,
+                                               const std::string& use) {
     const std::string name = ref.substr(1);
-    if (auto it = list_address_check_.find(name); it != list_address_check_.end()) return it->second;
+    if (auto it = address_lists_.find(name); it != address_lists_.end()) return it->second;
+    std::shared_ptr<const StringSet> out;
     bool ok = true;
-    for (const std::string& entry : set) {
+    for (const std::string& entry : *set) {
       if (absl::Status st = CheckAddressText(entry); !st.ok()) {
         Error(Key("lists", name), std::string(st.message()) + " (the list is used as addresses at " + use + ")");
         ok = false;
         break;
       }
     }
-    list_address_check_[name] = ok;
-    return ok;
+    if (ok) out = Normalized(set);
+    address_lists_[name] = out;
+    return out;
+  }
+
+  // The set with every entry normalised (NormalizeAddress), or the set
+  // itself when that changes nothing.
+  static std::shared_ptr<const StringSet> Normalized(const std::shared_ptr<const StringSet>& set) {
+    bool changes = false;
+    for (const std::string& v : *set) {
+      if (NormalizeAddress(v) != v) {
+        changes = true;
+        break;
+      }
+    }
+    if (!changes) return set;
+    auto out = std::make_shared<StringSet>();
+    out->reserve(set->size());
+    for (const std::string& v : *set) out->insert(NormalizeAddress(v));
+    return out;
   }
 
   // A set of values: "@list", a single string, or an array of strings and
@@ -451,7 +474,8 @@ class PolicyParser {
       }
       if (!s->empty() && (*s)[0] == '@') {
         auto set = ListRef(*s, p);
-        if (!set || (addresses && !ListHoldsAddresses(*s, *set, p))) {
+        if (set && addresses) set = AddressList(*s, set, p);
+        if (!set) {
           ok = false;
           return;
         }
@@ -639,13 +663,7 @@ class PolicyParser {
           Error(Index(path, i), "lists cannot reference other lists");
           continue;
         }
-        if (s.size() >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-          if (absl::Status st = CheckAddressText(s); !st.ok()) {
-            Error(Index(path, i), std::string(st.message()));
-            continue;
-          }
-        }
-        set->insert(NormalizeAddress(s));
+        set->insert(s);  // as written: checked and normalised where used as addresses (AddressList)
       }
       policy_.lists_[name] = std::move(set);
     }
@@ -1091,6 +1109,9 @@ class PolicyParser {
           continue;
         }
         if (auto m = Match(t.value(), Key(tpath, t.key()), false)) {
+          // Tag values compare normalised (hex pubkeys and ids in any case).
+          for (NamedSet& n : m->in) n.set = Normalized(n.set);
+          for (NamedSet& n : m->not_in) n.set = Normalized(n.set);
           rule.conditions.push_back(MakeNostrTagCondition(Key(tpath, t.key()), t.key(), std::move(*m)));
         }
       }
@@ -1356,7 +1377,8 @@ class PolicyParser {
   Policy policy_;
   size_t list_entries_ = 0;
   absl::flat_hash_set<std::string> rule_ids_;
-  absl::flat_hash_map<std::string, bool> list_address_check_;  // list name -> holds only addresses
+  // list name -> the list normalised for use as addresses (null: not addresses)
+  absl::flat_hash_map<std::string, std::shared_ptr<const StringSet>> address_lists_;
 };
 
 absl::StatusOr<Policy> Policy::Parse(std::string_view json_text, std::vector<PolicyError>* errors) {

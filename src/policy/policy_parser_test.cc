@@ -64,9 +64,10 @@ TEST(PolicyParseTest, InterfaceExampleParses) {
   EXPECT_EQ(p->rules()[3].approval->quorum, 2);
   EXPECT_EQ(p->rules()[3].approval->second_factor, SecondFactor::kTotp);
   EXPECT_EQ(p->rules()[3].approval->expires, absl::Hours(1));
-  // Lists are stored normalised (lower case) for comparison.
+  // Lists are stored as written (they also hold names); uses as addresses
+  // compare them normalised.
   ASSERT_NE(p->list("blocked"), nullptr);
-  EXPECT_TRUE(p->list("blocked")->contains("0x000000000000000000000000000000000000dead"));
+  EXPECT_TRUE(p->list("blocked")->contains("0x000000000000000000000000000000000000dEaD"));
   EXPECT_EQ(p->hash_hex().size(), 64u);
 }
 
@@ -196,10 +197,12 @@ TEST(PolicyParseTest, VersionAndRulesAreRequired) {
 
 TEST(PolicyParseTest, AddressesAreCheckedForEip55) {
   // Same digits as USDC with one letter's case flipped.
-  auto errors = ErrorsOf(R"({"version": 1, "lists": {"t": ["0xa0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"]}, "rules": []})");
+  auto errors = ErrorsOf(R"({"version": 1, "lists": {"t": ["0xa0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"]},
+                              "rules": [{"id": "x", "effect": "deny", "match": {"erc20": {"token": "@t"}}}]})");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].path, "lists.t[0]");
-  EXPECT_THAT(errors[0].message, AllOf(HasSubstr("EIP-55"), HasSubstr("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48")));
+  EXPECT_EQ(errors[0].path, "lists.t");
+  EXPECT_THAT(errors[0].message, AllOf(HasSubstr("EIP-55"), HasSubstr("0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"),
+                                       HasSubstr("rules[0].match.erc20.token")));
   // All lower case carries no checksum and is accepted; so is non-hex text in a list.
   EXPECT_TRUE(Policy::Parse(R"({"version": 1, "lists": {"t": ["0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48", "Uniswap V2"]}, "rules": []})").ok());
   errors = ErrorsOf(Rule(R"({"id": "x", "effect": "deny", "match": {"to": "0xzz"}})"));
@@ -224,10 +227,12 @@ TEST(PolicyParseTest, MistypedAddressesAreRefused) {
                               kBare + R"("}]})"));
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_EQ(errors[0].path, "rules[0].budgets[0].token");
-  // A "0x" list entry must be an address wherever the list is used.
-  errors = ErrorsOf(R"({"version": 1, "lists": {"t": [")" + k39 + R"("]}, "rules": []})");
+  // A "0x" list entry must be an address wherever the list is used as addresses.
+  errors = ErrorsOf(R"({"version": 1, "lists": {"t": [")" + k39 + R"("]},
+      "rules": [{"id": "x", "effect": "deny", "match": {"permit": {"spender": "@t"}}}]})");
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_EQ(errors[0].path, "lists.t[0]");
+  EXPECT_EQ(errors[0].path, "lists.t");
+  EXPECT_THAT(errors[0].message, HasSubstr("hex digits"));
   // Bare 40 hex digits in a list are refused where the list is used as addresses ...
   errors = ErrorsOf(R"({"version": 1, "lists": {"t": [")" + kBare + R"("]},
       "rules": [{"id": "x", "effect": "deny", "match": {"to": {"not_in": "@t"}}},
@@ -238,6 +243,11 @@ TEST(PolicyParseTest, MistypedAddressesAreRefused) {
   // ... not where it holds names.
   EXPECT_TRUE(Policy::Parse(R"({"version": 1, "lists": {"t": [")" + kBare + R"("]},
       "rules": [{"id": "x", "effect": "allow", "agents": "@t"}]})").ok());
+  // A list of 32-byte ids or names beginning with "0x" is not addresses
+  // unless it is used as addresses: declared and used as names it is fine.
+  EXPECT_TRUE(Policy::Parse(R"({"version": 1,
+      "lists": {"ids": ["0x1111111111111111111111111111111111111111111111111111111111111111"], "names": ["0x Protocol"]},
+      "rules": [{"id": "x", "effect": "allow", "match": {"primary_type": "@ids", "domain": {"name": "@names"}}}]})").ok());
   // Nostr pubkeys and Solana base58 are addresses too.
   EXPECT_TRUE(Policy::Parse(Rule(R"({"id": "x", "effect": "allow", "match": {"from": [")" + std::string(64, 'a') +
                                  R"(", "So11111111111111111111111111111111111111112"]}})")).ok());

@@ -175,6 +175,27 @@ TEST(EvaluateTest, ToAndFromLists) {
   EXPECT_EQ(p.Evaluate(upper).rule_id, "no-blocked");
 }
 
+// List entries compare as written where they are names and normalised where
+// they are addresses or Nostr tag values.
+TEST(EvaluateTest, ListsOfNamesAndOfAddresses) {
+  const std::string id = "0x1111111111111111111111111111111111111111111111111111111111111111";
+  Policy p = Rules(R"({"id": "named", "effect": "allow",
+                       "match": {"kind": "eth_typed_data", "primary_type": "@ids", "domain": {"name": "@names", "verifying_contract": "@contracts"}}})",
+                   R"({"ids": [")" + id + R"("], "names": ["0x Protocol"], "contracts": [")" + std::string(kUsdc) + R"("]})");
+  auto typed = [](const std::string& primary_type, const std::string& name, const std::string& contract) {
+    return R"({"kind": "eth_typed_data", "typed_data": {"primary_type": ")" + primary_type + R"(", "domain": {"name": ")" + name +
+           R"(", "verifying_contract": ")" + contract + R"("}}})";
+  };
+  const std::string usdc_lower = "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48";
+  EXPECT_EQ(E(p, typed(id, "0x Protocol", kUsdc)), Effect::kAllow);
+  EXPECT_EQ(E(p, typed(id, "0x Protocol", usdc_lower)), Effect::kAllow);
+  EXPECT_EQ(E(p, typed(id, "0x protocol", usdc_lower)), Effect::kDeny);  // names compare exactly
+  Policy tags = Rules(R"({"id": "dms", "effect": "allow", "match": {"kind": "nostr_event", "tags": {"p": {"in": "@friends"}}}})",
+                      R"({"friends": ["AA00000000000000000000000000000000000000000000000000000000000001"]})");
+  EXPECT_EQ(E(tags, R"({"kind": "nostr_event", "nostr": {"event_kind": 4, "tags": [["p", "aa00000000000000000000000000000000000000000000000000000000000001"]]}})"),
+            Effect::kAllow);
+}
+
 TEST(EvaluateTest, ValueComparisons) {
   auto eval = [](const std::string& cmp, const std::string& value) {
     Policy p = Rules(R"({"id": "r", "effect": "allow", "match": {"value": )" + cmp + "}}");
