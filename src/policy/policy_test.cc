@@ -312,6 +312,14 @@ TEST(EvaluateTest, PermitBatchEntriesAreQuantified) {
   // An allow needs every entry: another token, or one amount over the bound, fails it.
   EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "10") + "," + PermitEntry(kTreasury, "1"))), Effect::kDeny);
   EXPECT_EQ(E(p, PermitBatch(PermitEntry(kUsdc, "10") + "," + PermitEntry(kUsdc, "1001"))), Effect::kDeny);
+  // Conditions are quantified one by one, not per entry: a deny on a token
+  // and a large amount fires when one entry names the token and another is
+  // large (doc/policy.md, "several values": it errs toward refusing).
+  Policy pair = Rules(R"({"id": "big-dead", "effect": "deny", "match": {"permit": {"token": ")" + std::string(kDead) +
+                      R"(", "amount": {"gt": "1000"}}}},
+                         {"id": "permits", "effect": "allow", "match": {"kind": "eth_typed_data"}})");
+  EXPECT_EQ(E(pair, PermitBatch(PermitEntry(kDead, "1") + "," + PermitEntry(kUsdc, "5000"))), Effect::kDeny);
+  EXPECT_EQ(E(pair, PermitBatch(PermitEntry(kDead, "1") + "," + PermitEntry(kUsdc, "50"))), Effect::kAllow);
   // Entries of one token are summed against its budget.
   d = p.Evaluate(F(PermitBatch(PermitEntry(kUsdc, "1000") + "," + PermitEntry(kUsdc, "1000"))));
   EXPECT_EQ(d.effect, Effect::kDeny);
