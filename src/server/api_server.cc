@@ -21,6 +21,7 @@
 #include "policy/policy_suggester.h"
 #include "policy/totp.h"
 #include "server/json_log.h"
+#include "server/nonce_book.h"
 #include "server/token_rate_limiter.h"
 #include "net/request_id.h"
 #include "net/wiping_allocator.h"
@@ -315,10 +316,10 @@ class ApiServer::Impl {
   RpcOutcome SignVia(const std::string& method, const json& params, const RpcContext& ctx);
   // The daemon's signing precondition as an RPC error, or nullopt when signing may proceed.
   std::optional<RpcError> SigningBlocked();
-  RpcOutcome ShapeResult(ResultShape shape, const core::SignResponse& r);
+  // `node_refused` (may be null) is set when an eth_sendTransaction's
+  // broadcast was refused by the node, so its nonce is free again.
+  RpcOutcome ShapeResult(ResultShape shape, const core::SignResponse& r, bool* node_refused = nullptr);
   json ApprovalStatusJson(const core::SignResponse& r, bool send);
-  uint64_t NextNonce(const std::string& from, uint64_t upstream_nonce);
-  void ReleaseNonce(const std::string& from, uint64_t nonce);
 
   ApiDeps d_;
   ApiOptions o_;
@@ -327,29 +328,9 @@ class ApiServer::Impl {
   JsonRpcDispatcher<RpcContext> rpc_;
   TokenRateLimiter limiter_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, uint64_t> next_nonce_ ABSL_GUARDED_BY(mu_);
+  NonceBook nonces_;
   absl::flat_hash_map<std::string, bool> send_approvals_ ABSL_GUARDED_BY(mu_);  // approval id → broadcast on sign
 };
-
-uint64_t ApiServer::Impl::NextNonce(const std::string& from, uint64_t upstream_nonce) {
-  // Concurrent sends from one key would otherwise read the same pending count.
-  absl::MutexLock lock(&mu_);
-  uint64_t& next = next_nonce_[from];
-  uint64_t nonce = std::max(next, upstream_nonce);
-  next = nonce + 1;
-  return nonce;
-}
-
-void ApiServer::Impl::ReleaseNonce(const std::string& from, uint64_t nonce) {
-  // Nothing reached the node with this nonce: the next send takes it again,
-  // even if later ones were given out meanwhile, so no gap is left behind
-  // (a gap strands every later transaction of the key). A later one already
-  // broadcast makes the re-used nonce fail at the node, which releases it in
-  // turn, and the node's pending count takes over again.
-  absl::MutexLock lock(&mu_);
-  auto it = next_nonce_.find(from);
-  if (it != next_nonce_.end() && it->second > nonce) it->second = nonce;
-}
 
 absl::StatusOr<std::string> ApiServer::Impl::DefaultKey(const tokens::Principal& p, keystore::KeyType type) {
   ASSIGN_OR_RETURN(auto keys, d_.core.ListKeys(p));
@@ -390,12 +371,12 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
       }
     }
     if (nonce_missing && method == "eth_sendTransaction" && reserve_nonce) {
-      r.nonce = NextNonce(r.from->ToLowerHex(), *r.nonce);
+      r.nonce = nonces_.Next(r.from->ToLowerHex(), *r.nonce);
       b.filled_nonce = std::make_pair(r.from->ToLowerHex(), *r.nonce);
     }
     auto t = eth::TransactionFromRequest(r);
     if (!t.ok()) {
-      if (b.filled_nonce) ReleaseNonce(b.filled_nonce->first, b.filled_nonce->second);
+      if (b.filled_nonce) nonces_.Release(b.filled_nonce->first, b.filled_nonce->second);
       return t.status();
     }
     b.request.key = r.from->ToChecksumHex();
@@ -474,18 +455,31 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
   return absl::InvalidArgumentError("method \"" + method.substr(0, 64) + "\" cannot be signed or explained");
 }
 
-RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignResponse& r) {
+RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignResponse& r, bool* node_refused) {
   switch (shape) {
     case ResultShape::kRawTx: return r.result.value("raw", "");
     case ResultShape::kSendTx: {
       RpcOutcome sent = upstream_.Forward("eth_sendRawTransaction", json::array({r.result.value("raw", "")}));
       if (auto* err = std::get_if<RpcError>(&sent)) {
-        // Signed and audited, but the node refused it: say so and hand back
-        // the raw transaction so the caller can retry the broadcast.
+        // Signed and audited, but not accepted: hand back the raw
+        // transaction. Refused by the node, it is not in any pool; lost on
+        // the way (-32006 from Forward), the node may have it, so it is not
+        // "unavailable, nothing signed" but an unknown outcome.
+        const bool lost = err->code == kUnavailable;
+        if (node_refused != nullptr) *node_refused = !lost;
         json upstream_data = std::move(err->data);
-        err->data = {{"raw", r.result.value("raw", "")}, {"hash", r.result.value("hash", "")}, {"upstream_error", err->message}};
+        err->data = {{"raw", r.result.value("raw", "")},
+                     {"hash", r.result.value("hash", "")},
+                     {"upstream_error", err->message},
+                     {"broadcast", lost ? "unknown" : "refused"}};
         if (!upstream_data.is_null()) err->data["upstream_data"] = std::move(upstream_data);
-        err->message = "signed, but the upstream node did not accept the transaction: " + err->message;
+        if (lost) {
+          err->code = kUpstreamError;
+          err->message = "signed, but whether the upstream node received the transaction is unknown (" + err->message +
+                         "): look its hash up before sending again";
+        } else {
+          err->message = "signed, but the upstream node did not accept the transaction: " + err->message;
+        }
         return *err;
       }
       return sent;
@@ -534,7 +528,7 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   if (r.outcome != core::Outcome::kSigned) {
     // A held transaction keeps the nonce it was built with; it is not
     // reserved meanwhile, so other transfers are not stuck behind it.
-    if (built->filled_nonce) ReleaseNonce(built->filled_nonce->first, built->filled_nonce->second);
+    if (built->filled_nonce) nonces_.Release(built->filled_nonce->first, built->filled_nonce->second);
     if (r.outcome == core::Outcome::kPendingApproval && r.approval && built->shape == ResultShape::kSendTx) {
       absl::MutexLock lock(&mu_);
       send_approvals_[r.approval->id] = true;
@@ -542,10 +536,11 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
     return RefusalToRpc(r);
   }
   d_.metrics.ObserveSignLatency(d_.clock.Now() - start);
-  RpcOutcome shaped = ShapeResult(built->shape, r);
-  if (built->filled_nonce && std::holds_alternative<RpcError>(shaped)) {
+  bool node_refused = false;
+  RpcOutcome shaped = ShapeResult(built->shape, r, &node_refused);
+  if (built->filled_nonce && node_refused) {
     // The node did not take the transaction: its nonce is free again.
-    ReleaseNonce(built->filled_nonce->first, built->filled_nonce->second);
+    nonces_.Release(built->filled_nonce->first, built->filled_nonce->second);
   }
   return shaped;
 }
