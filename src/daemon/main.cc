@@ -9,6 +9,7 @@
 #include "attest/verifier.h"
 #include "audit/env.h"
 #include "audit/log_verifier.h"
+#include "base/json_rpc_codes.h"
 #include "base/hex.h"
 #include "cli/api_client.h"
 #include "cli/commands.h"
@@ -193,17 +194,46 @@ int RunMcpStdio(const std::string& url_flag, const std::string& token_flag) {
     sigil::net::HttpHeaders headers;
     headers.Set("Authorization", "Bearer " + token);
     auto response = (*client)->Post("/rpc", call.dump(), "application/json", headers);
-    if (!response.ok()) return sigil::mcp::RpcResult::Failure(-32006, std::string(response.status().message()));
-    auto doc = nlohmann::json::parse(response->body, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) {
-      return sigil::mcp::RpcResult::Failure(-32006, "the daemon answered HTTP " + std::to_string(response->status) + " without JSON-RPC");
+    if (!response.ok()) {
+      const std::string why(response.status().message());
+      // Not connected: the daemon never saw the call. Anything later (lost
+      // answer, timeout) may come after it signed: the outcome is unknown,
+      // and a blind retry could sign (and send) twice.
+      if (why.rfind("cannot reach", 0) == 0 || why.rfind("TLS handshake", 0) == 0) {
+        return sigil::mcp::RpcResult::Failure(sigil::kUnavailable, why);
+      }
+      return sigil::mcp::RpcResult::Failure(sigil::kUpstreamError, "no complete answer from the daemon (" + why + ")",
+                                            nlohmann::json{{"outcome", "unknown"}});
     }
-    if (doc.contains("error")) {
-      const auto& e = doc["error"];
-      return sigil::mcp::RpcResult::Failure(e.value("code", -32603), e.value("message", std::string("error")),
+    const auto doc = nlohmann::json::parse(response->body, nullptr, false);
+    const nlohmann::json* error = nullptr;
+    if (doc.is_object()) {
+      if (auto it = doc.find("error"); it != doc.end() && !it->is_null()) error = &*it;
+    }
+    const bool rpc_error = error != nullptr && error->is_object() && error->contains("code") && (*error)["code"].is_number_integer();
+    if (!doc.is_object() || (error != nullptr && !rpc_error)) {
+      // Refused by the HTTP front before JSON-RPC ran (too large, bad token,
+      // overloaded): nothing was decided or signed.
+      const int status = response->status;
+      const int code = status == 413 || status == 400 ? sigil::kInvalidParams
+                       : status == 401 || status == 403 ? sigil::kUnauthenticated
+                       : status == 429              ? sigil::kRateLimited
+                                                    : sigil::kUnavailable;
+      std::string why = "the daemon answered HTTP " + std::to_string(status);
+      if (error != nullptr && error->is_object() && error->contains("message") && (*error)["message"].is_string()) {
+        why += ": " + (*error)["message"].get<std::string>();
+      } else if (error != nullptr && error->is_string()) {
+        why += ": " + error->get<std::string>();
+      }
+      return sigil::mcp::RpcResult::Failure(code, why);
+    }
+    if (rpc_error) {
+      const auto& e = *error;
+      return sigil::mcp::RpcResult::Failure(e["code"].get<int>(),
+                                            e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : "error",
                                             e.contains("data") ? e["data"] : nlohmann::json());
     }
-    return sigil::mcp::RpcResult::Success(doc.value("result", nlohmann::json()));
+    return sigil::mcp::RpcResult::Success(doc.contains("result") ? doc["result"] : nlohmann::json());
   };
   sigil::mcp::McpServer server(std::move(caller), sigil::mcp::McpServerInfo{});
   return sigil::mcp::RunStdio(std::cin, std::cout, server);

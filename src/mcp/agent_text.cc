@@ -214,6 +214,13 @@ std::string DescribeRefusal(const RpcError& e) {
              "list_accounts to see the keys you may use, or ask a human to grant access.";
     case kUnavailable:
       return Sentence("Sigil is unavailable: " + e.message) + " Nothing was signed; retry later.";
+    case kUpstreamError:
+      if (Str(d, "outcome") == "unknown") {
+        return Sentence("The outcome is unknown: " + e.message) +
+               " The request may have been signed (and sent). Do not simply retry: check get_budget, approval_status "
+               "or the transaction on chain first, or ask a human.";
+      }
+      return Sentence("Sigil returned error " + std::to_string(e.code) + ": " + e.message);
     case kInvalidParams:
       return Sentence("Invalid arguments: " + e.message) + " Fix the arguments and call the tool again.";
     case kMethodNotFound:

@@ -80,6 +80,15 @@ TEST(AgentTextTest, LockdownRateLimitAuthUnavailable) {
   EXPECT_THAT(DescribeRefusal({-32099, "odd", nullptr}), HasSubstr("Sigil returned error -32099: odd."));
 }
 
+TEST(AgentTextTest, AnUnknownOutcomeIsNeverCalledUnsigned) {
+  // The answer was lost after the daemon got the call: it may have signed.
+  const std::string text = DescribeRefusal({kUpstreamError, "no complete answer from the daemon", {{"outcome", "unknown"}}});
+  EXPECT_THAT(text, HasSubstr("The outcome is unknown"));
+  EXPECT_THAT(text, HasSubstr("Do not simply retry"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("Nothing was signed")));
+  EXPECT_THAT(DescribeRefusal({kUpstreamError, "execution reverted", nullptr}), HasSubstr("Sigil returned error -32000"));
+}
+
 TEST(AgentTextTest, RefusalContentDropsNullsAndKeepsNonObjectData) {
   json c = RefusalContent({kDeniedByPolicy, "m", {{"rule", "r"}, {"budget", nullptr}}});
   EXPECT_FALSE(c.contains("budget"));

@@ -326,6 +326,14 @@ function toolSuite(name, connect) {
       await assert.rejects(client.callTool({ name: "no_such_tool", arguments: {} }), (e) => e.code === -32602);
     });
 
+    test("an oversized argument is a tool error the model can act on, not a protocol error", async () => {
+      // Over stdio the daemon's HTTP front refuses the body (413) before
+      // JSON-RPC runs; over HTTP the MCP layer bounds it. Same answer.
+      const r = await client.callTool({ name: "sign_message", arguments: { message: "x".repeat(900_000) } });
+      assert.equal(r.isError, true, JSON.stringify(r).slice(0, 300));
+      assert.equal(r.structuredContent.code, -32602, JSON.stringify(r.structuredContent).slice(0, 300));
+    });
+
     test("an approval-held transfer: two approvers with TOTP, then approval_status returns the signed tx", async () => {
       const fees = await feeFields(world.hardhat.url, trader);
       const held = await client.callTool({ name: "sign_transaction",
