@@ -551,6 +551,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
       WipeString(req->body);
       req->headers.WipeValues();
       asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
+        // The handler is done: its slot is free before the answer can reach
+        // the client, so a client that reads it and sends again is not
+        // refused for a request that has already finished.
+        if (self->holds_in_flight_) {
+          self->holds_in_flight_ = false;
+          self->srv_.ReleaseInFlight();
+        }
         self->WriteResponse(std::move(resp), /*close_after=*/false);
       });
     });
