@@ -98,10 +98,6 @@ class KeystoreCheckpointSigner final : public audit::CheckpointSigner {
   crypto::Ed25519PublicKey public_key_{};
 };
 
-absl::StatusOr<SecretBytes> ReadSecretFile(const std::string& path, const std::string& what) {
-  return cli::ReadSecretFile(path, what);
-}
-
 absl::Status WritePrivateFile(const std::string& path, std::string_view content) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -180,7 +176,7 @@ absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::
   if (pass_file.empty()) {
     return absl::InvalidArgumentError("no master key source: set SIGIL_PASSPHRASE_FILE, keystore.passphrase_file or keystore.key_file");
   }
-  ASSIGN_OR_RETURN(SecretBytes pass, ReadSecretFile(pass_file, "passphrase"));
+  ASSIGN_OR_RETURN(SecretBytes pass, cli::ReadSecretFile(pass_file, "passphrase"));
   if (!exists) {
     if (!create) return absl::NotFoundError("no keystore in " + c.data_dir + "; run `sigil init --data " + c.data_dir + "` first");
     return keystore::SoftwareKeyStore::CreateWithPassphrase(store, pass, crypto::Argon2Params::Moderate(), options);
