@@ -326,8 +326,12 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
     }
     if (x->contains("unlimited")) {
       ASSIGN_OR_RETURN(e.unlimited, Bool((*x)["unlimited"], Sub(p, "unlimited")));
+      if (e.unlimited && e.method != Erc20Method::kApprove) {
+        return Bad(Sub(p, "unlimited"), "only an approve is unlimited (a transfer moves its amount)");
+      }
     }
-    if (eth::IsUnlimitedApproval(e.amount)) e.unlimited = true;
+    // As the core decodes a call (eth::DecodeErc20Call): only an approve is unlimited.
+    if (e.method == Erc20Method::kApprove && eth::IsUnlimitedApproval(e.amount)) e.unlimited = true;
     if (!f.to) f.to = e.token;
     if (!f.method_selector) {
       static constexpr std::string_view kSelectors[] = {"0xa9059cbb", "0x23b872dd", "0x095ea7b3"};

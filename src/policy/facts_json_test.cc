@@ -78,6 +78,27 @@ TEST(FactsJsonTest, OtherKinds) {
                                                              "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"}));
 }
 
+// Hand-written ERC-20 facts follow the core: only an approve of at least
+// 2^255 is unlimited; a transfer of that much is just its amount.
+TEST(FactsJsonTest, OnlyApprovalsAreUnlimited) {
+  const std::string huge = "0x8000000000000000000000000000000000000000000000000000000000000000";
+  auto erc20 = [&](const std::string& method, const std::string& extra) {
+    return FactsFromJson(json::parse(R"({"kind": "eth_tx", "erc20": {"token": "0x1111111111111111111111111111111111111111", "method": ")" +
+                                     method + R"(", "to": "0x2222222222222222222222222222222222222222", "amount": ")" + huge + "\"" +
+                                     extra + "}}"),
+                         "facts");
+  };
+  auto approve = erc20("approve", "");
+  ASSERT_TRUE(approve.ok()) << approve.status();
+  EXPECT_TRUE(approve->erc20->unlimited);
+  for (const char* method : {"transfer", "transferFrom"}) {
+    auto f = erc20(method, "");
+    ASSERT_TRUE(f.ok()) << f.status();
+    EXPECT_FALSE(f->erc20->unlimited) << method;
+    EXPECT_FALSE(erc20(method, R"(, "unlimited": true)").ok()) << method;
+  }
+}
+
 TEST(FactsJsonTest, Errors) {
   struct Bad {
     const char* json;
