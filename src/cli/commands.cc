@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -77,11 +78,24 @@ nlohmann::json RunAndGet(ClientOptions& o, const std::string& method, const std:
   return b;
 }
 
-// Writes `bytes` to `path`, created or truncated with `mode` from the first
-// byte on (a backup is never briefly readable by others), and synced. False,
-// with the reason on stderr, if any step fails.
+// Writes `bytes` to `path` with `mode` from the first byte on (a backup is
+// never briefly readable by others): into a new temporary file beside it,
+// synced, then renamed over `path`, so an existing file (yesterday's backup)
+// is replaced only by a complete new one. False, with the reason on stderr,
+// if any step fails; the temporary file is then removed.
 bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    // A device or pipe (--out /dev/stdout): written as is.
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) std::cerr << "sigil: cannot write " << path << "\n";
+    return static_cast<bool>(out);
+  }
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  int err = fd < 0 ? errno : 0;
   bool ok = fd >= 0 && ::fchmod(fd, mode) == 0;
   for (size_t done = 0; ok && done < bytes.size();) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -90,10 +104,29 @@ bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mod
     if (ok) done += static_cast<size_t>(n);
   }
   ok = ok && ::fsync(fd) == 0;
-  const int err = errno;
-  if (fd >= 0 && ::close(fd) != 0) ok = false;
-  if (!ok) std::cerr << "sigil: cannot write " << path << ": " << std::strerror(err) << "\n";
-  return ok;
+  if (!ok && err == 0) err = errno;
+  if (fd >= 0 && ::close(fd) != 0 && ok) {
+    ok = false;
+    err = errno;
+  }
+  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ok = false;
+    err = errno;
+  }
+  if (!ok) {
+    if (fd >= 0) ::unlink(tmp.c_str());
+    std::cerr << "sigil: cannot write " << path << ": " << std::strerror(err != 0 ? err : EIO) << "\n";
+    return false;
+  }
+  // The rename is durable once the folder is synced.
+  const std::string folder = std::filesystem::path(path).parent_path().empty()
+                                 ? std::string(".")
+                                 : std::filesystem::path(path).parent_path().string();
+  if (int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+    (void)::fsync(dir);
+    ::close(dir);
+  }
+  return true;
 }
 
 void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
