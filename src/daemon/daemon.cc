@@ -539,6 +539,12 @@ void Daemon::Impl::RefreshEnvironmentCheck() {
 }
 
 void Daemon::Impl::Housekeeping() {
+  // Decided approvals (used, rejected, expired) are kept a week for
+  // sigil_approvalStatus, then deleted: the audit log keeps their history,
+  // and every held request scans the book. Checked about hourly.
+  constexpr absl::Duration kKeepDecided = absl::Hours(24 * 7);
+  constexpr int kPurgeEveryRounds = 720;  // 5 s rounds
+  int rounds = 0;
   std::unique_lock<std::mutex> lock(stop_mu);
   while (!stopping) {
     stop_cv.wait_for(lock, std::chrono::seconds(5));
@@ -547,6 +553,10 @@ void Daemon::Impl::Housekeeping() {
     auto expired = approvals->ExpireDue();
     if (expired.ok()) {
       for (const auto& ev : *expired) (void)core->Record("approval.expire", "sigil", {{"approval_id", ev.id}});
+    }
+    if (rounds++ % kPurgeEveryRounds == 0) {
+      auto purged = approvals->PurgeDecided(RealClock::Instance().Now() - kKeepDecided);
+      if (!purged.ok()) spdlog::warn("approvals purge: {}", std::string(purged.status().message()));
     }
     (void)ledger->MaybeCompact();
     RefreshEnvironmentCheck();
