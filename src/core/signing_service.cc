@@ -166,7 +166,7 @@ absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_ad
   // An Ethereum address written in mixed case carries an EIP-55 checksum; a
   // wrong one is a typo, refused as wallets refuse it, not matched by case.
   if (lower.size() == 40 && name_or_address.size() == 42 && lower.find_first_not_of("0123456789abcdef") == std::string::npos) {
-    if (auto parsed = eth::Address::Parse(name_or_address); !parsed.ok()) return parsed.status();
+    if (auto parsed = eth::Address::Parse("0x" + name_or_address.substr(2)); !parsed.ok()) return parsed.status();
   }
   std::optional<uint32_t> addressed_version;
   {

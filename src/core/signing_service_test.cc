@@ -335,7 +335,7 @@ TEST_F(SigningServiceTest, AMixedCaseAddressMustCarryItsChecksum) {
                                         ? std::toupper(static_cast<unsigned char>(wrong[letter]))
                                         : std::tolower(static_cast<unsigned char>(wrong[letter])));
   uint64_t nonce = 0;
-  for (const std::string& good : {address, lower, upper}) {
+  for (const std::string& good : {address, lower, upper, "0X" + lower.substr(2)}) {
     SignRequest r = Tx("1 wei", nonce++);
     r.key = good;
     EXPECT_EQ(service_->Sign(agent_, r).outcome, Outcome::kSigned) << good;
