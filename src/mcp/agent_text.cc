@@ -1,5 +1,8 @@
 #include "mcp/agent_text.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "absl/time/time.h"
 #include "mcp/quantity.h"
 
@@ -190,9 +193,19 @@ std::string DescribeRefusal(const RpcError& e) {
       return DescribeDenied(e);
     case kApprovalRequired:
       return DescribeApproval(e);
-    case kLockdown:
-      return Sentence("Lockdown in force" + (reason.empty() ? (e.message.empty() ? "" : ": " + e.message) : ": " + reason)) +
+    case kLockdown: {
+      // The daemon's message often starts with the same words.
+      std::string why = reason.empty() ? e.message : reason;
+      constexpr std::string_view kSame = "lockdown in force";
+      if (why.size() >= kSame.size() &&
+          std::equal(kSame.begin(), kSame.end(), why.begin(),
+                     [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+        why = why.substr(kSame.size());
+        while (!why.empty() && (why[0] == ':' || why[0] == ' ')) why.erase(0, 1);
+      }
+      return Sentence("Lockdown in force" + (why.empty() ? "" : ": " + why)) +
              " No key can sign until an administrator lifts the lockdown; do not retry, ask a human.";
+    }
     case kRateLimited: {
       std::string text = "Rate limited";
       const std::string rule = Str(d, "rule");

@@ -80,6 +80,12 @@ TEST(AgentTextTest, LockdownRateLimitAuthUnavailable) {
   EXPECT_THAT(DescribeRefusal({-32099, "odd", nullptr}), HasSubstr("Sigil returned error -32099: odd."));
 }
 
+TEST(AgentTextTest, LockdownIsSaidOnce) {
+  EXPECT_EQ(DescribeRefusal({kLockdown, "lockdown in force: incident 42", nullptr}),
+            "Lockdown in force: incident 42. No key can sign until an administrator lifts the lockdown; do not retry, "
+            "ask a human.");
+}
+
 TEST(AgentTextTest, AnUnknownOutcomeIsNeverCalledUnsigned) {
   // The answer was lost after the daemon got the call: it may have signed.
   const std::string text = DescribeRefusal({kUpstreamError, "no complete answer from the daemon", {{"outcome", "unknown"}}});

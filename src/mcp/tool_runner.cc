@@ -404,7 +404,12 @@ ToolResult ToolRunner::Explain(const nlohmann::json& args) {
   const std::string decision = out.value("decision", std::string("?"));
   const std::string rule = out.contains("rule") && out["rule"].is_string() ? out["rule"].get<std::string>() : "";
   const std::string reason = out.contains("reason") && out["reason"].is_string() ? out["reason"].get<std::string>() : "";
-  std::string summary = "Dry run of " + tool + " (nothing signed): " + decision;
+  std::string summary = "Dry run of " + tool + " (nothing signed): ";
+  if (out.contains("lockdown") && out["lockdown"] == true) {
+    // What the policy says matters less than the lockdown a model must see.
+    summary += "lockdown is in force, so the request would be refused now; the policy alone says ";
+  }
+  summary += decision;
   if (!rule.empty()) summary += " by rule " + rule;
   if (!reason.empty()) summary += ": " + reason;
   summary += ".";

@@ -262,6 +262,15 @@ TEST_F(ToolRunnerTest, ExplainDryRunsTheSameCallAndFindsTheLargestAllowedValue) 
   EXPECT_EQ(rpc_.CountOf("eth_sendTransaction"), 0);
 }
 
+TEST_F(ToolRunnerTest, ExplainDuringLockdownLeadsWithTheLockdown) {
+  rpc_.Succeed("eth_accounts", json::array({kAlice}));
+  rpc_.Succeed("sigil_explain", json::parse(R"({"decision":"allow","rule":"login-messages","reason":"","lockdown":true})"));
+  ToolResult r = Call("explain", {{"tool", "sign_message"}, {"arguments", {{"message", "hi"}}}});
+  ASSERT_FALSE(r.is_error) << r.text;
+  EXPECT_THAT(r.text, HasSubstr("Dry run of sign_message (nothing signed): lockdown is in force, so the request would be "
+                                "refused now; the policy alone says allow by rule login-messages"));
+}
+
 TEST_F(ToolRunnerTest, ExplainOtherKindsAndBadInput) {
   rpc_.Succeed("sigil_explain", json::parse(R"({"decision":"require_approval","rule":"r","reason":"x","budgets":[],"approval":{"quorum":2,"expires":"1h"}})"));
   ToolResult r = Call("explain", {{"tool", "sign_message"}, {"arguments", {{"message", "hi"}, {"address", kAlice}}}});
