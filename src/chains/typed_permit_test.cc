@@ -1,3 +1,4 @@
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -8,6 +9,21 @@
 
 namespace sigil::eth {
 namespace {
+
+// Every kind has its own name and one of the three families.
+TEST(PermitKindTest, EveryKindHasANameAndAFamily) {
+  std::set<std::string_view> names;
+  for (int i = 0; i < static_cast<int>(PermitKind::kCount); ++i) {
+    const auto k = static_cast<PermitKind>(i);
+    EXPECT_NE(PermitKindName(k), "unknown") << i;
+    EXPECT_TRUE(names.insert(PermitKindName(k)).second) << PermitKindName(k);
+    const std::string_view family = PermitKindFamily(k);
+    EXPECT_TRUE(family == "permit" || family == "dai_permit" || family == "permit2") << PermitKindName(k);
+  }
+  EXPECT_EQ(PermitKindFamily(PermitKind::kEip2612), "permit");
+  EXPECT_EQ(PermitKindFamily(PermitKind::kPermit2Batch), "permit2");
+  EXPECT_EQ(PermitKindName(PermitKind::kCount), "unknown");
+}
 
 using json = nlohmann::json;
 

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "absl/time/time.h"
@@ -76,18 +77,17 @@ policy::Policy MustParse(const std::string& text) {
   return std::move(p).value();
 }
 
-// Every variant the chains layer names is a permit kind the policy knows.
+// Every variant the chains layer names is a permit kind the policy knows,
+// matched by its own name and by its family's.
 TEST(PayloadPermitTest, EveryRecognisedPermitKindHasAPolicyFamily) {
-  using eth::PermitKind;
-  for (PermitKind k : {PermitKind::kEip2612, PermitKind::kDaiPermit, PermitKind::kPermit2Single,
-                       PermitKind::kPermit2Batch, PermitKind::kPermit2TransferFrom,
-                       PermitKind::kPermit2BatchTransferFrom, PermitKind::kPermit2WitnessTransferFrom,
-                       PermitKind::kPermit2BatchWitnessTransferFrom}) {
-    auto family = policy::PermitKindFamily(eth::PermitKindName(k));
-    ASSERT_TRUE(family.has_value()) << eth::PermitKindName(k);
-    EXPECT_EQ(*family, k == PermitKind::kEip2612     ? "permit"
-                       : k == PermitKind::kDaiPermit ? "dai_permit"
-                                                     : "permit2");
+  for (int i = 0; i < static_cast<int>(eth::PermitKind::kCount); ++i) {
+    const auto k = static_cast<eth::PermitKind>(i);
+    const std::string_view name = eth::PermitKindName(k);
+    auto family = policy::PermitKindFamily(name);
+    ASSERT_TRUE(family.has_value()) << name;
+    EXPECT_EQ(*family, eth::PermitKindFamily(k)) << name;
+    EXPECT_THAT(policy::PermitKindsMatching(*family), ::testing::Contains(name));
+    EXPECT_THAT(policy::PermitKindsMatching(name), ::testing::Contains(name));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "policy/facts.h"
 
+#include "chains/ethereum/permit.h"
+
 namespace sigil::policy {
 namespace {
 
@@ -11,19 +13,30 @@ struct PermitKindEntry {
   std::string_view name;
   std::string_view family;
 };
-// Families first (each is its own family), then the variants the core reports.
-constexpr PermitKindEntry kPermitKinds[] = {
-    {"permit", "permit"},
-    {"permit2", "permit2"},
-    {"dai_permit", "dai_permit"},
-    {"eip2612", "permit"},
-    {"permit2_single", "permit2"},
-    {"permit2_batch", "permit2"},
-    {"permit2_transfer_from", "permit2"},
-    {"permit2_batch_transfer_from", "permit2"},
-    {"permit2_witness_transfer_from", "permit2"},
-    {"permit2_batch_witness_transfer_from", "permit2"},
-};
+// Families first (each is its own family), then the variants the core
+// reports: both derived from eth::PermitKind, so a new kind is never missing.
+const std::vector<PermitKindEntry>& PermitKinds() {
+  static const std::vector<PermitKindEntry> kinds = [] {
+    std::vector<PermitKindEntry> out;
+    auto add = [&out](std::string_view name, std::string_view family) {
+      for (const PermitKindEntry& e : out) {
+        if (e.name == name) return;
+      }
+      out.push_back(PermitKindEntry{name, family});
+    };
+    constexpr int kCount = static_cast<int>(eth::PermitKind::kCount);
+    for (int i = 0; i < kCount; ++i) {
+      std::string_view family = eth::PermitKindFamily(static_cast<eth::PermitKind>(i));
+      add(family, family);
+    }
+    for (int i = 0; i < kCount; ++i) {
+      auto kind = static_cast<eth::PermitKind>(i);
+      add(eth::PermitKindName(kind), eth::PermitKindFamily(kind));
+    }
+    return out;
+  }();
+  return kinds;
+}
 
 }  // namespace
 
@@ -55,7 +68,7 @@ std::optional<Uint256> PermitLifetimeEnd(const PermitFacts& permit) {
 }
 
 std::optional<std::string_view> PermitKindFamily(std::string_view name) {
-  for (const PermitKindEntry& e : kPermitKinds) {
+  for (const PermitKindEntry& e : PermitKinds()) {
     if (e.name == name) return e.family;
   }
   return std::nullopt;
@@ -63,7 +76,7 @@ std::optional<std::string_view> PermitKindFamily(std::string_view name) {
 
 std::string PermitKindNames() {
   std::string out;
-  for (const PermitKindEntry& e : kPermitKinds) {
+  for (const PermitKindEntry& e : PermitKinds()) {
     if (!out.empty()) out += ", ";
     out += e.name;
   }
@@ -74,7 +87,7 @@ std::vector<std::string_view> PermitKindsMatching(std::string_view name) {
   std::vector<std::string_view> out;
   if (!PermitKindFamily(name)) return out;
   out.push_back(name);
-  for (const PermitKindEntry& e : kPermitKinds) {
+  for (const PermitKindEntry& e : PermitKinds()) {
     if (e.family == name && e.name != name) out.push_back(e.name);
   }
   return out;

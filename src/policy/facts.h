@@ -70,10 +70,13 @@ struct Erc20Facts {
 // Facts written by hand may carry a family name instead ("permit2": some
 // Permit2 variant); "permit" is read as "eip2612".
 //
+// The names come from eth::PermitKind (eth::PermitKindName and
+// eth::PermitKindFamily), so every kind the core reports is known here.
+//
 // The family of a family or variant name; nullopt for an unknown name.
 std::optional<std::string_view> PermitKindFamily(std::string_view name);
 // Every name a policy may write for permit.kind, families first, as text for
-// a message: "permit, permit2, dai_permit, eip2612, ...".
+// a message: "permit, dai_permit, permit2, eip2612, ...".
 std::string PermitKindNames();
 // The names a policy's permit.kind value matches in facts: itself and, for a
 // family, each of its variants. Empty for an unknown name.

@@ -74,6 +74,22 @@ std::string_view PermitKindName(PermitKind kind) {
     case PermitKind::kPermit2BatchTransferFrom: return "permit2_batch_transfer_from";
     case PermitKind::kPermit2WitnessTransferFrom: return "permit2_witness_transfer_from";
     case PermitKind::kPermit2BatchWitnessTransferFrom: return "permit2_batch_witness_transfer_from";
+    case PermitKind::kCount: break;
+  }
+  return "unknown";
+}
+
+std::string_view PermitKindFamily(PermitKind kind) {
+  switch (kind) {
+    case PermitKind::kEip2612: return "permit";
+    case PermitKind::kDaiPermit: return "dai_permit";
+    case PermitKind::kPermit2Single:
+    case PermitKind::kPermit2Batch:
+    case PermitKind::kPermit2TransferFrom:
+    case PermitKind::kPermit2BatchTransferFrom:
+    case PermitKind::kPermit2WitnessTransferFrom:
+    case PermitKind::kPermit2BatchWitnessTransferFrom: return "permit2";
+    case PermitKind::kCount: break;
   }
   return "unknown";
 }

@@ -52,12 +52,20 @@ enum class PermitKind {
   kPermit2WitnessTransferFrom,
   // PermitBatchWitnessTransferFrom(TokenPermissions[] permitted,address spender,uint256 nonce,uint256 deadline,<W> <w>)
   kPermit2BatchWitnessTransferFrom,
+  // Not a kind: how many there are (kinds are 0 .. kCount-1). Keep it last,
+  // so code that covers every kind (the policy's permit.kind names) cannot
+  // miss a new one.
+  kCount,
 };
 
 // "eip2612", "dai_permit", "permit2_single", "permit2_batch",
 // "permit2_transfer_from", "permit2_batch_transfer_from",
 // "permit2_witness_transfer_from", "permit2_batch_witness_transfer_from".
 std::string_view PermitKindName(PermitKind kind);
+
+// The family a kind belongs to, which a policy may name to cover all of its
+// kinds: "permit" (EIP-2612), "dai_permit" or "permit2".
+std::string_view PermitKindFamily(PermitKind kind);
 
 // One token the permit lets the spender move.
 struct PermitAllowance {
