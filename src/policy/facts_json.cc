@@ -5,6 +5,7 @@
 
 #include "base/hex.h"
 #include "base/status.h"
+#include "chains/ethereum/abi_type.h"
 #include "chains/ethereum/erc20.h"
 #include "crypto/hash.h"
 #include "policy/address_text.h"
@@ -90,130 +91,6 @@ std::string Program(std::string s) {
 
 }  // namespace
 
-namespace {
-
-// Canonical ABI types, as hashed into a function selector: the elementary
-// types with their exact sizes, arrays T[] and T[k], and tuples (T1,...,Tn).
-// Parses one type at `pos`, or says why the text is not one.
-class AbiTypeParser {
- public:
-  explicit AbiTypeParser(std::string_view text) : text_(text) {}
-
-  // The parameter list after "name(", through the closing ")" at the end.
-  absl::Status ParseParameters(size_t open) {
-    pos_ = open + 1;
-    if (Peek() == ')') {
-      ++pos_;
-    } else {
-      RETURN_IF_ERROR(ParseList());
-    }
-    if (pos_ != text_.size()) return absl::InvalidArgumentError("unexpected text after the closing parenthesis");
-    return absl::OkStatus();
-  }
-
- private:
-  char Peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-
-  // type ("," type)* ")"
-  absl::Status ParseList() {
-    for (;;) {
-      RETURN_IF_ERROR(ParseType());
-      char c = Peek();
-      ++pos_;
-      if (c == ')') return absl::OkStatus();
-      if (c != ',') return absl::InvalidArgumentError("expected \",\" or \")\" after a type");
-    }
-  }
-
-  absl::Status ParseType() {
-    if (++depth_ > 32) return absl::InvalidArgumentError("types nested too deeply");
-    if (Peek() == '(') {
-      ++pos_;
-      if (Peek() == ')') return absl::InvalidArgumentError("a tuple needs at least one component: \"()\"");
-      RETURN_IF_ERROR(ParseList());
-    } else {
-      size_t start = pos_;
-      while (pos_ < text_.size() && std::isalnum(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-      RETURN_IF_ERROR(CheckElementary(text_.substr(start, pos_ - start)));
-    }
-    while (Peek() == '[') {
-      size_t start = ++pos_;
-      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-      std::string_view size = text_.substr(start, pos_ - start);
-      if (Peek() != ']') return absl::InvalidArgumentError("an array is written T[] or T[k]");
-      ++pos_;
-      if (!size.empty() && (size[0] == '0' || size.size() > 9)) {
-        return absl::InvalidArgumentError("array size \"" + std::string(size) +
-                                          "\" must be a number from 1 without leading zeros");
-      }
-    }
-    --depth_;
-    return absl::OkStatus();
-  }
-
-  // "uint" + N etc.: the number after `prefix`, or nullopt if `t` is not prefix + digits.
-  static std::optional<int> Suffix(std::string_view t, std::string_view prefix) {
-    if (t.size() <= prefix.size() || t.size() > prefix.size() + 3 || t.substr(0, prefix.size()) != prefix) {
-      return std::nullopt;
-    }
-    int n = 0;
-    for (char c : t.substr(prefix.size())) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return std::nullopt;
-      n = n * 10 + (c - '0');
-    }
-    if (t[prefix.size()] == '0') return -1;  // leading zero: never canonical
-    return n;
-  }
-
-  static absl::Status CheckElementary(std::string_view t) {
-    auto bad = [&](const std::string& why) {
-      return absl::InvalidArgumentError((t.empty() ? std::string("a parameter type is missing")
-                                                   : "\"" + std::string(t) + "\" is not a canonical ABI type") +
-                                        why);
-    };
-    if (t.empty()) return bad("");
-    for (std::string_view plain : {"address", "bool", "string", "bytes", "function"}) {
-      if (t == plain) return absl::OkStatus();
-    }
-    if (t == "uint" || t == "int" || t == "byte" || t == "fixed" || t == "ufixed") {
-      std::string canonical = t == "byte"                                    ? std::string("bytes1")
-                              : t.find("fixed") != std::string_view::npos ? std::string(t) + "128x18"
-                                                                          : std::string(t) + "256";
-      return absl::InvalidArgumentError("\"" + std::string(t) + "\" is an alias; selectors hash the canonical type (" +
-                                        canonical + ")");
-    }
-    for (std::string_view prefix : {"uint", "int"}) {
-      if (auto n = Suffix(t, prefix)) {
-        if (*n >= 8 && *n <= 256 && *n % 8 == 0) return absl::OkStatus();
-        return bad(" (" + std::string(prefix) + "N needs N from 8 to 256 in steps of 8)");
-      }
-    }
-    if (auto n = Suffix(t, "bytes")) {
-      if (*n >= 1 && *n <= 32) return absl::OkStatus();
-      return bad(" (bytesN needs N from 1 to 32)");
-    }
-    for (std::string_view prefix : {"ufixed", "fixed"}) {
-      if (t.substr(0, prefix.size()) == prefix) {
-        size_t x = t.find('x', prefix.size());
-        if (x != std::string_view::npos) {
-          auto m = Suffix(t.substr(0, x), prefix);
-          auto n = Suffix("n" + std::string(t.substr(x + 1)), "n");
-          if (m && n && *m >= 8 && *m <= 256 && *m % 8 == 0 && *n >= 1 && *n <= 80) return absl::OkStatus();
-        }
-        return bad(" (" + std::string(prefix) + "MxN needs M from 8 to 256 in steps of 8 and N from 1 to 80)");
-      }
-    }
-    return bad("; the types are uintN, intN, bytesN, address, bool, string, bytes, function, arrays T[] / T[k] "
-               "and tuples (T1,T2)");
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  int depth_ = 0;
-};
-
-}  // namespace
-
 absl::StatusOr<std::string> MethodSelector(std::string_view text) {
   std::string sig(text);
   if (sig.size() == 10 && sig[0] == '0' && (sig[1] == 'x' || sig[1] == 'X')) {
@@ -239,7 +116,7 @@ absl::StatusOr<std::string> MethodSelector(std::string_view text) {
         "\" contains a space; write the canonical signature without spaces or parameter names, e.g. "
         "\"transfer(address,uint256)\"");
   }
-  if (absl::Status st = AbiTypeParser(sig).ParseParameters(open); !st.ok()) {
+  if (absl::Status st = eth::CheckAbiParameterList(std::string_view(sig).substr(open)); !st.ok()) {
     return absl::InvalidArgumentError("\"" + sig.substr(0, 80) + "\" is not a canonical signature: " +
                                       std::string(st.message()) +
                                       "; the selector would match no function (e.g. \"transfer(address,uint256)\")");

@@ -10,6 +10,7 @@
 
 #include "base/json_bounds.h"
 #include "base/status.h"
+#include "chains/ethereum/abi_type.h"
 #include "crypto/secp256k1.h"
 
 namespace sigil::eth {
@@ -76,29 +77,25 @@ std::optional<uint64_t> ParseCount(std::string_view digits, uint64_t max) {
   return v;
 }
 
+// EIP-712's atomic types: the ABI's elementary types without function and
+// fixed-point numbers.
 std::optional<TypeRef> ParseAtomic(std::string_view base) {
+  using Abi = AbiElementaryType::Kind;
+  auto abi = ParseAbiElementaryType(base);
+  if (!abi.ok()) return std::nullopt;
   TypeRef t;
-  if (base == "address") {
-    t.kind = TypeRef::Kind::kAddress;
-  } else if (base == "bool") {
-    t.kind = TypeRef::Kind::kBool;
-  } else if (base == "string") {
-    t.kind = TypeRef::Kind::kString;
-  } else if (base == "bytes") {
-    t.kind = TypeRef::Kind::kBytes;
-  } else if (base.starts_with("bytes")) {
-    auto n = ParseCount(base.substr(5), 32);
-    if (!n) return std::nullopt;
-    t.kind = TypeRef::Kind::kFixedBytes;
-    t.size = static_cast<unsigned>(*n);
-  } else if (base.starts_with("uint") || base.starts_with("int")) {
-    const bool is_signed = base[0] == 'i';
-    auto n = ParseCount(base.substr(is_signed ? 3 : 4), 256);
-    if (!n || *n % 8 != 0) return std::nullopt;
-    t.kind = is_signed ? TypeRef::Kind::kInt : TypeRef::Kind::kUint;
-    t.size = static_cast<unsigned>(*n);
-  } else {
-    return std::nullopt;
+  t.size = abi->size;
+  switch (abi->kind) {
+    case Abi::kAddress: t.kind = TypeRef::Kind::kAddress; break;
+    case Abi::kBool: t.kind = TypeRef::Kind::kBool; break;
+    case Abi::kString: t.kind = TypeRef::Kind::kString; break;
+    case Abi::kBytes: t.kind = TypeRef::Kind::kBytes; break;
+    case Abi::kFixedBytes: t.kind = TypeRef::Kind::kFixedBytes; break;
+    case Abi::kUint: t.kind = TypeRef::Kind::kUint; break;
+    case Abi::kInt: t.kind = TypeRef::Kind::kInt; break;
+    case Abi::kFunction:
+    case Abi::kFixed:
+    case Abi::kUfixed: return std::nullopt;
   }
   return t;
 }
