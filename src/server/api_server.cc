@@ -363,12 +363,7 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
     if (method == "eth_sendTransaction" && r.chain_id) {
       // Broadcasting to a node of another chain only hands out a signed
       // transaction that chain's nodes would accept.
-      ASSIGN_OR_RETURN(uint64_t node_chain, upstream_.ChainId());
-      if (*r.chain_id != node_chain) {
-        return absl::InvalidArgumentError("field 'chainId': " + std::to_string(*r.chain_id) +
-                                          " is not the upstream node's chain (" + std::to_string(node_chain) +
-                                          "); nothing was signed");
-      }
+      RETURN_IF_ERROR(upstream_.CheckChain(*r.chain_id, "nothing was signed"));
     }
     if (nonce_missing && method == "eth_sendTransaction" && reserve_nonce) {
       r.nonce = nonces_.Next(r.from->ToLowerHex(), *r.nonce);

@@ -88,6 +88,13 @@ RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json
   return doc["result"];
 }
 
+absl::Status UpstreamNode::CheckChain(uint64_t chain_id, const std::string& consequence) const {
+  ASSIGN_OR_RETURN(uint64_t node_chain, ChainId());
+  if (chain_id == node_chain) return absl::OkStatus();
+  return absl::InvalidArgumentError("field 'chainId': " + std::to_string(chain_id) + " is not the upstream node's chain (" +
+                                    std::to_string(node_chain) + "); " + consequence);
+}
+
 absl::Status UpstreamNode::Fill(eth::TransactionRequest& r) const {
   bool complete = r.nonce && r.gas_limit && r.chain_id &&
                   ((r.max_fee_per_gas && r.max_priority_fee_per_gas) || r.gas_price);
@@ -98,13 +105,10 @@ absl::Status UpstreamNode::Fill(eth::TransactionRequest& r) const {
   }
   if (!r.from) return absl::InvalidArgumentError("field 'from' is required");
   const std::string from = r.from->ToChecksumHex();
-  ASSIGN_OR_RETURN(uint64_t node_chain, ChainId());
-  if (!r.chain_id) r.chain_id = node_chain;
-  if (*r.chain_id != node_chain) {
-    return absl::InvalidArgumentError("field 'chainId': " + std::to_string(*r.chain_id) + " is not the upstream node's chain (" +
-                                      std::to_string(node_chain) +
-                                      "); its nonce, gas and fees cannot be filled from that node: give them explicitly");
+  if (!r.chain_id) {
+    ASSIGN_OR_RETURN(r.chain_id, ChainId());
   }
+  RETURN_IF_ERROR(CheckChain(*r.chain_id, "its nonce, gas and fees cannot be filled from that node: give them explicitly"));
   if (!r.nonce) {
     ASSIGN_OR_RETURN(auto v, Call("eth_getTransactionCount", nlohmann::json::array({from, "pending"})));
     ASSIGN_OR_RETURN(auto n, Quantity(v, "nonce"));

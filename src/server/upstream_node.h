@@ -42,6 +42,9 @@ class UpstreamNode {
 
   // The node's chain id (asked once, then remembered).
   absl::StatusOr<uint64_t> ChainId() const;
+  // OK if `chain_id` is the node's; else InvalidArgument naming the field
+  // 'chainId', followed by `consequence` (what that means for the caller).
+  absl::Status CheckChain(uint64_t chain_id, const std::string& consequence) const;
 
   // Fills nonce (pending count), chain id, gas limit (eth_estimateGas, with
   // the request's access list) and fees (EIP-1559: maxPriorityFeePerGas,
