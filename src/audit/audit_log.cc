@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <thread>
+#include <utility>
 
 #include "audit/log_format.h"
 #include "base/hex.h"
@@ -45,6 +47,56 @@ struct AuditLog::Batch {
   absl::Status io_status;
 };
 
+// Runs one function on its own thread when asked, so the leader can wait for
+// it and for its own fsync at the same time. Start() and Wait() alternate,
+// called by one thread at a time (the leader).
+class AuditLog::Companion {
+ public:
+  explicit Companion(std::function<absl::Status()> fn) : fn_(std::move(fn)), thread_([this] { Loop(); }) {}
+  ~Companion() {
+    {
+      absl::MutexLock lock(&mu_);
+      state_ = State::kStop;
+    }
+    thread_.join();
+  }
+  Companion(const Companion&) = delete;
+  Companion& operator=(const Companion&) = delete;
+
+  void Start() {
+    absl::MutexLock lock(&mu_);
+    state_ = State::kRequested;
+  }
+  absl::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(+[](State* s) { return *s == State::kDone; }, &state_));
+    state_ = State::kIdle;
+    return std::move(result_);
+  }
+
+ private:
+  enum class State { kIdle, kRequested, kDone, kStop };
+  void Loop() {
+    absl::MutexLock lock(&mu_);
+    while (true) {
+      mu_.Await(absl::Condition(
+          +[](State* s) { return *s == State::kRequested || *s == State::kStop; }, &state_));
+      if (state_ == State::kStop) return;
+      mu_.Unlock();
+      absl::Status result = fn_();
+      mu_.Lock();
+      result_ = std::move(result);
+      state_ = State::kDone;
+    }
+  }
+
+  const std::function<absl::Status()> fn_;
+  absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kIdle;
+  absl::Status result_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;  // last: starts once the members above exist
+};
+
 namespace {
 
 absl::Status Unwritable(const absl::Status& cause) {
@@ -62,6 +114,7 @@ AuditLog::AuditLog(std::string path, AuditLogOptions options, Env& env, const Cl
                    CheckpointSigner& signer)
     : path_(std::move(path)), options_(options), env_(env), clock_(clock), signer_(signer) {
   audit_key_ = signer_.PublicKey();
+  if (options_.sync_alongside) companion_ = std::make_unique<Companion>(options_.sync_alongside);
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, AuditLogOptions options) {
@@ -394,15 +447,20 @@ void AuditLog::WriteBatch(Batch& batch) {
 
   // 3. Write and sync; on failure leave the file as it was.
   if (!batch.buffer.empty()) {
+    const bool alongside = companion_ != nullptr && !batch.appended.empty();
+    if (alongside) companion_->Start();
     absl::Status io = absl::OkStatus();
-    if (!batch.appended.empty() && options_.before_sync) io = options_.before_sync();
-    if (io.ok() && needs_repair_) {
+    if (needs_repair_) {
       io = file_->Truncate(batch.start_offset);
       if (io.ok()) needs_repair_ = false;
     }
     if (io.ok() && file_->Position() != batch.start_offset) io = file_->Truncate(batch.start_offset);
     if (io.ok()) io = file_->Append(batch.buffer);
     if (io.ok() && options_.sync) io = file_->Sync();
+    if (alongside) {
+      absl::Status other = companion_->Wait();
+      if (io.ok()) io = std::move(other);
+    }
     if (!io.ok()) {
       // Drop whatever part of the batch reached the file, so it stays a
       // valid log and the next batch starts at the same offset. If that

@@ -65,14 +65,19 @@ struct AuditLogOptions {
   bool sync = true;
   // Upper bound on records in one group commit.
   size_t max_batch_records = 4096;
-  // Optional: run by the group-commit leader before it writes a batch that
-  // holds records, so one wait covers another file that must be durable no
-  // later than these records (the daemon: the budget ledger's journal, whose
-  // reservations precede their sign.request records). An error fails the
-  // batch as an I/O error would: nothing of it is written, every appender in
-  // it gets Unavailable. Runs without the log's lock; it must not append to
-  // this log.
-  std::function<absl::Status()> before_sync;
+  // Optional: syncs another file that must be durable whenever this log's
+  // records are (the daemon: the budget ledger's journal, which holds the
+  // reservations behind its sign.request records). For every batch that
+  // holds records the group-commit leader runs it on a companion thread
+  // while it writes and syncs the batch, so the two waits overlap instead of
+  // adding up; no appender of the batch is released before both have
+  // finished. An error fails the batch as an I/O error would: the batch's
+  // bytes are truncated away, nothing of it counts as appended, every
+  // appender gets Unavailable. Because the two syncs overlap, a crash may
+  // leave either file durable without the other; what a caller did after
+  // Append returned (a signature leaving) always has both. It must not
+  // append to this log.
+  std::function<absl::Status()> sync_alongside;
   // Optional: told the number of records each group commit made durable
   // (for the fsync batch size histogram). Runs on the leader's thread after
   // its appenders are released, without the log's lock; keep it short.
@@ -160,6 +165,7 @@ class AuditLog {
  private:
   struct Writer;
   struct Batch;
+  class Companion;
 
   AuditLog(std::string path, AuditLogOptions options, Env& env, const Clock& clock, CheckpointSigner& signer);
 
@@ -202,6 +208,8 @@ class AuditLog {
   AuditLogStats stats_ ABSL_GUARDED_BY(mu_);
 
   std::thread background_;
+  // Runs options_.sync_alongside; null without one. Used only by the leader.
+  std::unique_ptr<Companion> companion_;
 };
 
 }  // namespace sigil::audit

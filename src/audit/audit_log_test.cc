@@ -1,6 +1,7 @@
 #include "audit/audit_log.h"
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <thread>
@@ -271,35 +272,76 @@ TEST_F(AuditLogTest, FailsClosedOnFsyncErrorAndResumes) {
                             path_);
 }
 
-// before_sync runs once per batch of records, before the batch is written
-// (the daemon syncs the budget ledger there); its failure fails the batch.
-TEST_F(AuditLogTest, BeforeSyncHookRunsFirstAndItsFailureFailsTheBatch) {
+// sync_alongside (the daemon syncs the budget ledger's journal there) runs
+// once per batch of records, at the same time as the batch's own write and
+// sync, and the batch's appenders wait for it.
+TEST_F(AuditLogTest, SyncAlongsideOverlapsTheBatchAndHoldsItsAppenders) {
   AuditLogOptions o = Options();
   std::atomic<int> calls{0};
-  std::atomic<bool> fail{false};
-  std::atomic<uint64_t> size_seen{0};
-  o.before_sync = [&] {
+  std::atomic<uint64_t> grow_past{0};
+  std::atomic<bool> saw_batch{false}, release{false};
+  o.sync_alongside = [&] {
     ++calls;
-    size_seen = PosixEnv().ReadWholeFile(path_).value().size();
+    // Overlap: the batch reaches the file while this still runs. Run
+    // before the batch (or after it) and this gives up and fails it.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (PosixEnv().ReadWholeFile(path_).value().size() <= grow_past.load()) {
+      if (std::chrono::steady_clock::now() > deadline) return absl::UnavailableError("the batch never reached the file");
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    saw_batch = true;
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return absl::OkStatus();
+  };
+  release = true;  // Open's first checkpoint holds no record: no call
+  auto log = OpenLog(o);
+  EXPECT_EQ(calls.load(), 0);
+  release = false;
+  grow_past = FileBytes().size();
+
+  std::atomic<bool> returned{false};
+  absl::StatusOr<AuditReceipt> receipt;
+  std::thread appender([&] {
+    receipt = log->Append(SampleRecord(0));
+    returned = true;
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!saw_batch.load() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_TRUE(saw_batch.load());
+  // The record is written and synced, but its appender waits for the other file.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(returned.load());
+  release = true;
+  appender.join();
+  ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_EQ(calls.load(), 1);
+  ASSERT_TRUE(log->Checkpoint().ok());  // a checkpoint alone syncs no record: no call
+  EXPECT_EQ(calls.load(), 1);
+}
+
+// A failed sync_alongside fails its batch: the batch's bytes leave the file,
+// its appenders are refused, and the next append succeeds.
+TEST_F(AuditLogTest, SyncAlongsideFailureFailsTheBatch) {
+  AuditLogOptions o = Options();
+  std::atomic<bool> fail{false};
+  o.sync_alongside = [&] {
     return fail ? absl::UnavailableError("ledger journal x: fdatasync failed") : absl::OkStatus();
   };
   auto log = OpenLog(o);
-  const int at_open = calls.load();  // an empty log's first checkpoint holds no record
-  const uint64_t before = FileBytes().size();
   ASSERT_TRUE(log->Append(SampleRecord(0)).ok());
-  EXPECT_EQ(calls.load(), at_open + 1);
-  EXPECT_EQ(size_seen.load(), before);  // ran before the batch reached the file
-  ASSERT_TRUE(log->Checkpoint().ok());  // a checkpoint alone syncs no record: no call
-  EXPECT_EQ(calls.load(), at_open + 1);
 
   fail = true;
   const uint64_t size = log->Size();
+  const Bytes before = FileBytes();
   auto refused = log->Append(SampleRecord(1));
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(absl::IsUnavailable(refused.status()));
   EXPECT_NE(std::string(refused.status().message()).find("ledger journal x: fdatasync failed"), std::string::npos)
       << refused.status();
   EXPECT_EQ(log->Size(), size);
+  EXPECT_EQ(FileBytes(), before);
   fail = false;
   auto receipt = log->Append(SampleRecord(2));
   ASSERT_TRUE(receipt.ok()) << receipt.status();

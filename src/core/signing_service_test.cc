@@ -182,7 +182,7 @@ TEST_F(SigningServiceTest, ASignatureLeavesOnlyWithItsReservationDurable) {
     ao.clock = &clock_;
     ao.signer = signer_.get();
     ao.background_checkpoints = false;
-    if (hook) ao.before_sync = [&journal] { return journal.SyncAll(); };
+    if (hook) ao.sync_alongside = [&journal] { return journal.SyncAll(); };
     auto log = *audit::AuditLog::Open(dir_.path() + (hook ? "/hooked.log" : "/plain.log"), ao);
     auto ledger = *policy::Ledger::Open(journal, clock_, policy::LedgerOptions{.defer_reserve_sync = true});
     policy::PolicyEngine engine(std::make_shared<const policy::Policy>(*policy::Policy::Parse(kPolicy)), *ledger, clock_);

@@ -236,8 +236,8 @@ struct Daemon::Impl {
   std::unique_ptr<keystore::tpm2::Tpm2Device> tpm;        // null unless [tpm] tcti: quotes, rollback counter
   keystore::KeyInfo audit_key, attest_key;
   std::unique_ptr<KeystoreCheckpointSigner> checkpoint_signer;
-  // Before the audit log: the log's before_sync hook syncs the journal, so
-  // the journal must outlive it.
+  // Before the audit log: the log's sync_alongside hook syncs the journal,
+  // so the journal must outlive it.
   std::unique_ptr<policy::FileLedgerJournal> journal;
   // Before the audit log too: it reports every group commit's size.
   std::unique_ptr<metrics::Metrics> metrics;
@@ -298,11 +298,12 @@ absl::Status Daemon::Impl::Open() {
   ao.checkpoint_interval = c.checkpoint_interval;
   // One durability wait per signature: a reservation is written to the
   // ledger journal unsynced, and the audit log's group commit syncs the
-  // journal before it syncs the sign.request records (which come after
-  // their reservations). SigningService checks the reservation is durable
-  // before the signature leaves (Ledger::MakeDurable: free by then).
+  // journal alongside the sign.request records (which come after their
+  // reservations), the two fsyncs overlapping. SigningService checks the
+  // reservation is durable before the signature leaves (Ledger::MakeDurable:
+  // free by then).
   ASSIGN_OR_RETURN(journal, policy::FileLedgerJournal::Open(c.data_dir + "/ledger.journal"));
-  ao.before_sync = [j = journal.get()] { return j->SyncAll(); };
+  ao.sync_alongside = [j = journal.get()] { return j->SyncAll(); };
   metrics = std::make_unique<metrics::Metrics>();
   ao.on_batch = [m = metrics.get()](size_t records) { m->ObserveAuditFsyncBatchSize(records); };
   ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(c.data_dir + "/audit.log", ao));

@@ -65,8 +65,9 @@ struct LedgerOptions {
   // Reserve writes its record without waiting for the journal's sync;
   // MakeDurable(id) waits. For a caller that makes another write durable
   // before the signature leaves (the audit record) and can have one sync
-  // cover both: the daemon's audit log syncs the journal first
-  // (AuditLogOptions::before_sync), so MakeDurable finds the work done.
+  // cover both: the daemon's audit log syncs the journal alongside its
+  // records (AuditLogOptions::sync_alongside), so MakeDurable finds the work
+  // done.
   bool defer_reserve_sync = false;
 };
 
