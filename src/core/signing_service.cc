@@ -1,7 +1,9 @@
 #include "core/signing_service.h"
 
+#include <algorithm>
 #include <functional>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "chains/ethereum/address.h"
 #include "chains/ethereum/transaction.h"
@@ -205,6 +207,11 @@ absl::StatusOr<std::vector<KeyView>> SigningService::ListKeys(const tokens::Prin
   // auditor) sees none.
   if (!caller.Can(tokens::Permission::kKeyList) && !caller.Can(tokens::Permission::kSign)) return out;
   ASSIGN_OR_RETURN(auto all, d_.keys.List());
+  absl::flat_hash_map<std::string, absl::Time> first_created;  // by key id, over every version
+  for (const auto& k : all) {
+    auto [it, inserted] = first_created.try_emplace(k.id, k.created_at);
+    if (!inserted) it->second = std::min(it->second, k.created_at);
+  }
   for (auto& k : all) {
     if (caller.role == tokens::Role::kAgent &&
         (k.purpose != keystore::KeyPurpose::kSigning || k.status != keystore::KeyStatus::kActive ||
@@ -212,7 +219,8 @@ absl::StatusOr<std::vector<KeyView>> SigningService::ListKeys(const tokens::Prin
       continue;
     }
     std::string address = KeyAddress(k.type, k.public_key);
-    out.push_back({std::move(k), std::move(address)});
+    const absl::Time first = first_created.at(k.id);
+    out.push_back({std::move(k), std::move(address), first});
   }
   return out;
 }

@@ -82,6 +82,10 @@ struct SignResponse {
 struct KeyView {
   keystore::KeyInfo info;
   std::string address;
+  // When the key's first version was created: a key keeps it through
+  // rotations (eth_accounts lists keys in this order, so adding or rotating
+  // a key never changes which account comes first).
+  absl::Time first_created_at = absl::UnixEpoch();
 };
 
 class SigningService {

@@ -1,9 +1,11 @@
 #include "server/api_server.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -598,6 +600,11 @@ void ApiServer::Impl::RegisterRpc() {
   rpc_.Register("eth_accounts", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
     auto keys = d_.core.ListKeys(ctx.principal);
     if (!keys.ok()) return RpcError{kUnavailable, std::string(keys.status().message()), {}};
+    // Oldest key first: wallets take account 0 as the default signer
+    // (ethers' getSigner()), which creating or rotating a key must not change.
+    std::stable_sort(keys->begin(), keys->end(), [](const core::KeyView& a, const core::KeyView& b) {
+      return std::tie(a.first_created_at, a.info.name) < std::tie(b.first_created_at, b.info.name);
+    });
     json out = json::array();
     for (const auto& k : *keys) {
       if (k.info.type == keystore::KeyType::kSecp256k1 && k.info.status == keystore::KeyStatus::kActive &&
