@@ -1,5 +1,6 @@
 #include "mcp/http_transport.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "base/json_bounds.h"
@@ -24,20 +25,62 @@ std::string Trim(const std::string& s) {
 // "application/json; charset=utf-8" → "application/json"
 std::string MediaType(const std::string& value) { return Lower(Trim(value.substr(0, value.find(';')))); }
 
+// The weight of one Accept item's parameters ("; q=0.5; level=1"), in
+// thousandths: RFC 9110 §12.4.2, qvalue = ( "0" [ "." 0*3DIGIT ] ) /
+// ( "1" [ "." 0*3("0") ] ). Without q the weight is 1000. A q that does not
+// parse is read as 1000 (lenient: only an explicit zero refuses).
+int AcceptWeight(const std::string& params) {
+  size_t start = 0;
+  while (start < params.size()) {
+    size_t end = params.find(';', start);
+    if (end == std::string::npos) end = params.size();
+    const std::string param = params.substr(start, end - start);
+    start = end + 1;
+    const size_t eq = param.find('=');
+    if (eq == std::string::npos || Lower(Trim(param.substr(0, eq))) != "q") continue;
+    const std::string q = Trim(param.substr(eq + 1));
+    if (q.empty() || (q[0] != '0' && q[0] != '1')) return 1000;
+    if (q.size() == 1) return q[0] == '0' ? 0 : 1000;
+    if (q[1] != '.' || q.size() > 5) return 1000;
+    int thousandths = 0;
+    int scale = 100;
+    for (size_t i = 2; i < q.size(); ++i, scale /= 10) {
+      if (!std::isdigit(static_cast<unsigned char>(q[i]))) return 1000;
+      thousandths += (q[i] - '0') * scale;
+    }
+    return q[0] == '1' ? 1000 : thousandths;
+  }
+  return 1000;
+}
+
+// Whether `accept` lets us answer with application/json. The most specific
+// range that matches decides (RFC 9110 §12.5.1): "application/json;q=0, */*"
+// refuses JSON even though */* alone would allow it.
 bool AcceptsJson(const std::string& accept) {
+  int best_specificity = -1;  // 0 */*, 1 application/*, 2 application/json
+  int weight = 0;
   size_t start = 0;
   while (start <= accept.size()) {
     size_t end = accept.find(',', start);
     if (end == std::string::npos) end = accept.size();
     const std::string item = accept.substr(start, end - start);
-    const std::string type = MediaType(item);
-    // A q=0 parameter means "not acceptable".
-    const std::string params = Lower(item.find(';') == std::string::npos ? "" : item.substr(item.find(';')));
-    const bool refused = params.find("q=0") != std::string::npos && params.find("q=0.") == std::string::npos;
-    if (!refused && (type == "application/json" || type == "application/*" || type == "*/*")) return true;
     start = end + 1;
+    const std::string type = MediaType(item);
+    int specificity = -1;
+    if (type == "application/json") specificity = 2;
+    if (type == "application/*") specificity = 1;
+    if (type == "*/*") specificity = 0;
+    if (specificity < 0) continue;
+    const size_t semi = item.find(';');
+    const int w = AcceptWeight(semi == std::string::npos ? "" : item.substr(semi + 1));
+    if (specificity > best_specificity) {
+      best_specificity = specificity;
+      weight = w;
+    } else if (specificity == best_specificity) {
+      weight = std::max(weight, w);  // the same range twice: the kinder weight
+    }
   }
-  return false;
+  return best_specificity >= 0 && weight > 0;
 }
 
 McpHttpResponse Error(int status, int code, const std::string& message, const json& id = nullptr) {
@@ -66,6 +109,34 @@ bool OriginAllowed(const McpHttpRequest& request, const McpHttpOptions& options)
   return false;
 }
 
+// MCP-Protocol-Version (2025-06-18 transports, "Protocol Version Header"):
+// a value that is not a version we speak is 400 whatever the session.
+std::optional<McpHttpResponse> CheckProtocolVersionHeader(const McpHttpRequest& request, const json& id) {
+  if (!request.protocol_version || IsSupportedProtocolVersion(Trim(*request.protocol_version))) return std::nullopt;
+  std::string supported;
+  for (const std::string& v : SupportedProtocolVersions()) supported += (supported.empty() ? "" : ", ") + v;
+  return Error(400, kInvalidRequest,
+               "Bad Request: unsupported MCP-Protocol-Version \"" + request.protocol_version->substr(0, 64) +
+                   "\" (supported: " + supported + ")",
+               id);
+}
+
+// A supported version that is not the one this session negotiated at
+// initialize is 400 too: the client and server would disagree on the
+// protocol. An absent header means the negotiated version (the spec's "other
+// way to identify the version"); see EffectiveProtocolVersion.
+std::optional<McpHttpResponse> CheckProtocolVersionMatches(const McpHttpRequest& request, const McpSessionState& state,
+                                                           const json& id) {
+  if (!request.protocol_version) return std::nullopt;
+  const std::string sent = Trim(*request.protocol_version);
+  const std::string negotiated = EffectiveProtocolVersion(state);
+  if (sent == negotiated) return std::nullopt;
+  return Error(400, kInvalidRequest,
+               "Bad Request: MCP-Protocol-Version " + sent + " differs from the version this session negotiated (" +
+                   negotiated + "); send MCP-Protocol-Version: " + negotiated + " or initialize a new session",
+               id);
+}
+
 McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions, const McpHttpOptions& options) {
   if (request.accept && !AcceptsJson(*request.accept)) {
     return Error(406, kInvalidRequest, "Not Acceptable: this server answers with application/json");
@@ -81,11 +152,13 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   }
   const json message = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded()) return Error(400, kParseError, "Parse error: not valid JSON");
-  if (message.is_array()) return Error(400, kInvalidRequest, "batches are not supported; send one message per request");
-  if (!message.is_object()) return Error(400, kInvalidRequest, "a message must be a JSON-RPC 2.0 object");
-  const json id = message.contains("id") ? message["id"] : json();
+  if (!message.is_object() && !message.is_array()) {
+    return Error(400, kInvalidRequest, "a message must be a JSON-RPC 2.0 object (or, on 2025-03-26 sessions, a batch)");
+  }
+  const bool batch = message.is_array();
+  const json id = !batch && message.contains("id") ? message["id"] : json();
 
-  const bool initialize = message.contains("id") && message.value("method", json()) == "initialize";
+  const bool initialize = !batch && message.contains("id") && message.value("method", json()) == "initialize";
   if (initialize) {
     McpServer server(request.rpc, sessions.server_info(), sessions.clock());
     json response = server.Handle(message);
@@ -97,14 +170,21 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
     return r;
   }
 
+  if (std::optional<McpHttpResponse> bad = CheckProtocolVersionHeader(request, id)) return *bad;
+  if (batch && (!request.session_id || request.session_id->empty())) {
+    // Refused whole by a server that negotiated nothing; says why (e.g.
+    // initialize inside the batch) better than "no session" would.
+    McpServer server(request.rpc, sessions.server_info(), sessions.clock());
+    McpHttpResponse r = JsonReply(server.Handle(message));
+    r.status = 400;
+    return r;
+  }
   if (!request.session_id || request.session_id->empty()) {
     return Error(400, kInvalidRequest, "Bad Request: Mcp-Session-Id header is required (send initialize first)", id);
   }
   std::optional<McpSessionState> state = sessions.Find(*request.session_id, request.principal);
   if (!state) return Error(404, kInvalidRequest, "Session not found: it ended or expired; initialize again", id);
-  if (request.protocol_version && !IsSupportedProtocolVersion(Trim(*request.protocol_version))) {
-    return Error(400, kInvalidRequest, "Bad Request: unsupported MCP-Protocol-Version " + *request.protocol_version, id);
-  }
+  if (std::optional<McpHttpResponse> bad = CheckProtocolVersionMatches(request, *state, id)) return *bad;
 
   McpServer server(request.rpc, sessions.server_info(), sessions.clock(), *state);
   json response = server.Handle(message);
@@ -112,6 +192,13 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   if (response.is_null()) {
     McpHttpResponse r;
     r.status = 202;
+    return r;
+  }
+  // A batch refused whole (wrong protocol version, initialize inside, too
+  // long, empty) comes back as one error object rather than an array.
+  if (batch && response.is_object()) {
+    McpHttpResponse r = JsonReply(response);
+    r.status = 400;
     return r;
   }
   return JsonReply(response);
@@ -156,9 +243,13 @@ McpHttpResponse HandleHttp(const McpHttpRequest& request, McpSessionRegistry& se
   }
   if (request.method == "POST") return Post(request, sessions, options);
   if (request.method == "DELETE") {
+    if (std::optional<McpHttpResponse> bad = CheckProtocolVersionHeader(request, nullptr)) return *bad;
     if (!request.session_id || request.session_id->empty()) {
       return Error(400, kInvalidRequest, "Bad Request: Mcp-Session-Id header is required");
     }
+    std::optional<McpSessionState> state = sessions.Find(*request.session_id, request.principal);
+    if (!state) return Error(404, kInvalidRequest, "Session not found");
+    if (std::optional<McpHttpResponse> bad = CheckProtocolVersionMatches(request, *state, nullptr)) return *bad;
     if (!sessions.Remove(*request.session_id, request.principal)) {
       return Error(404, kInvalidRequest, "Session not found");
     }

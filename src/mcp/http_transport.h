@@ -8,14 +8,24 @@
 //            initialize      → 200 application/json, Mcp-Session-Id: <new id>
 //            other request   → 200 application/json (needs the session id)
 //            notification or response → 202, empty body
-//          400 missing Mcp-Session-Id / bad JSON / batch / unsupported
-//              MCP-Protocol-Version; 404 unknown or foreign session;
+//          or, on a session that negotiated 2025-03-26, a batch (array):
+//            → 200 with the array of responses, or 202 when it held only
+//            notifications/responses; 400 when refused whole (other
+//            versions, initialize inside, empty, > kMaxBatchMessages)
+//          400 missing Mcp-Session-Id / bad JSON / MCP-Protocol-Version not
+//              one we support, or (with a session) not the version the
+//              session negotiated; 404 unknown or foreign session;
 //          403 a browser Origin that is not allowed; 406 an Accept header that
 //          excludes application/json; 413 body too large; 415 a Content-Type
 //          other than application/json; 503 too many sessions
 //   GET    405 (no server-initiated stream is offered; clients then work with
 //          POST alone — the TypeScript SDK treats 405 that way)
 //   DELETE ends the session: 204, or 400/404 as for POST
+// MCP-Protocol-Version is checked on every POST but initialize (the client
+// cannot know the version before negotiating it) and on DELETE. Absent, the
+// session's negotiated version applies (2025-06-18 transports: the server
+// assumes 2025-03-26 only when it has no other way to know the version, and
+// every request but initialize here has a session that negotiated one).
 //   other  405
 // Error bodies are JSON-RPC error objects with id null.
 //

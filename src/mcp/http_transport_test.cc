@@ -141,6 +141,135 @@ TEST_F(HttpTransportTest, HeaderChecks) {
   EXPECT_EQ(HandleHttp(text, registry_).status, 200);
 }
 
+const char kInit0618[] =
+    R"({"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0})";
+
+TEST_F(HttpTransportTest, ProtocolVersionHeaderMustBeSupportedAndMatchTheSession) {
+  McpHttpResponse init = HandleHttp(Post(kInit0618), registry_);
+  ASSERT_EQ(json::parse(init.body)["result"]["protocolVersion"], "2025-06-18");
+  const std::string session = *Header(init, "Mcp-Session-Id");
+  const char kList[] = R"({"method":"tools/list","jsonrpc":"2.0","id":7})";
+
+  // The negotiated version, or no header at all (→ the negotiated version).
+  McpHttpRequest list = Post(kList, session);
+  list.protocol_version = " 2025-06-18 ";
+  EXPECT_EQ(HandleHttp(list, registry_).status, 200);
+  list.protocol_version = std::nullopt;
+  EXPECT_EQ(HandleHttp(list, registry_).status, 200);
+
+  // A version we support, but not the one this session negotiated.
+  list.protocol_version = "2025-11-25";
+  McpHttpResponse mismatch = HandleHttp(list, registry_);
+  EXPECT_EQ(mismatch.status, 400);
+  EXPECT_EQ(json::parse(mismatch.body)["id"], 7);
+  EXPECT_EQ(json::parse(mismatch.body)["error"]["code"], -32600);
+  EXPECT_THAT(mismatch.body, HasSubstr("negotiated (2025-06-18)"));
+  list.protocol_version = "2025-03-26";
+  EXPECT_EQ(HandleHttp(list, registry_).status, 400);
+
+  // Malformed or unsupported values are 400 before the session is even
+  // looked up (an unknown session would otherwise be 404).
+  for (const char* bad : {"not-a-version", "2000-01-01", "2099-01-01", ""}) {
+    McpHttpRequest r = Post(kList, std::string(64, 'a'));
+    r.protocol_version = bad;
+    McpHttpResponse refused = HandleHttp(r, registry_);
+    EXPECT_EQ(refused.status, 400) << bad;
+    EXPECT_THAT(refused.body, HasSubstr("unsupported MCP-Protocol-Version")) << bad;
+  }
+
+  // DELETE checks the header the same way, and a refused DELETE keeps the session.
+  McpHttpRequest del = Post("", session);
+  del.method = "DELETE";
+  del.protocol_version = "2025-11-25";
+  EXPECT_EQ(HandleHttp(del, registry_).status, 400);
+  del.protocol_version = "1999-01-01";
+  EXPECT_EQ(HandleHttp(del, registry_).status, 400);
+  EXPECT_EQ(registry_.size(), 1u);
+  del.protocol_version = "2025-06-18";
+  EXPECT_EQ(HandleHttp(del, registry_).status, 204);
+
+  // initialize is exempt: the client cannot know the version before it is
+  // negotiated, and negotiation answers an unknown one with ours.
+  McpHttpRequest reinit = Post(kInit0618);
+  reinit.protocol_version = "2025-11-25";
+  EXPECT_EQ(HandleHttp(reinit, registry_).status, 200);
+}
+
+TEST_F(HttpTransportTest, AcceptWithQZeroRefusesThatMediaType) {
+  McpHttpRequest r = Post(kInit);
+  for (const char* refused : {"application/json;q=0", "application/json; q=0.0", "application/json;q=0.000",
+                              "application/json;Q=0.00, text/event-stream", "text/event-stream, application/json;q=0.",
+                              "*/*;q=0", "application/*; q=0.000", "application/json;q=0, */*",
+                              "application/json;level=1;q=0.0, application/*;q=0.5", "text/event-stream", ""}) {
+    r.accept = refused;
+    EXPECT_EQ(HandleHttp(r, registry_).status, 406) << refused;
+  }
+  for (const char* accepted : {"application/json;q=0.001", "application/json; q=0.5, text/event-stream",
+                               "application/json;q=1.0", "application/json;q=1", "text/html;q=0, */*",
+                               "application/json;q=0.0;level=1, application/json", "application/json;q=bogus",
+                               "APPLICATION/JSON", "*/*;q=0.1"}) {
+    r.accept = accepted;
+    EXPECT_EQ(HandleHttp(r, registry_).status, 200) << accepted;
+  }
+}
+
+const char kInit0326[] =
+    R"({"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0})";
+
+TEST_F(HttpTransportTest, BatchesOnA20250326Session) {
+  McpHttpResponse init = HandleHttp(Post(kInit0326), registry_);
+  ASSERT_EQ(json::parse(init.body)["result"]["protocolVersion"], "2025-03-26");
+  const std::string session = *Header(init, "Mcp-Session-Id");
+
+  // 2025-03-26 clients send no MCP-Protocol-Version header.
+  McpHttpResponse notes = HandleHttp(
+      Post(R"([{"method":"notifications/initialized","jsonrpc":"2.0"},{"jsonrpc":"2.0","id":9,"result":{}}])", session),
+      registry_);
+  EXPECT_EQ(notes.status, 202);
+  EXPECT_TRUE(notes.body.empty());
+  EXPECT_TRUE(registry_.Find(session, "tok_agent")->initialized);
+
+  McpHttpRequest both = Post(
+      R"([{"method":"ping","jsonrpc":"2.0","id":1},{"method":"tools/list","jsonrpc":"2.0","id":2},{"method":"notifications/cancelled","jsonrpc":"2.0"}])",
+      session);
+  both.protocol_version = "2025-03-26";
+  McpHttpResponse answered = HandleHttp(both, registry_);
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  EXPECT_EQ(answered.content_type, "application/json");
+  json out = json::parse(answered.body);
+  ASSERT_TRUE(out.is_array());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["id"], 1);
+  EXPECT_EQ(out[1]["result"]["tools"].size(), 11u);
+
+  // Refused whole: initialize inside, empty, too long.
+  McpHttpResponse with_init =
+      HandleHttp(Post(std::string(R"([{"method":"ping","jsonrpc":"2.0","id":1},)") + kInit0326 + "]", session), registry_);
+  EXPECT_EQ(with_init.status, 400);
+  EXPECT_THAT(with_init.body, HasSubstr("initialize must not be part of a JSON-RPC batch"));
+  EXPECT_EQ(HandleHttp(Post("[]", session), registry_).status, 400);
+  std::string long_batch = "[";
+  for (size_t i = 0; i <= kMaxBatchMessages; ++i) long_batch += std::string(i ? "," : "") + R"({"method":"ping","jsonrpc":"2.0","id":1})";
+  EXPECT_EQ(HandleHttp(Post(long_batch + "]", session), registry_).status, 400);
+  EXPECT_EQ(registry_.size(), 1u);
+}
+
+TEST_F(HttpTransportTest, BatchesAreRefusedOnLaterVersionsAndWithoutASession) {
+  const std::string session = Initialize();  // 2025-11-25
+  McpHttpRequest batch = Post(R"([{"method":"ping","jsonrpc":"2.0","id":1}])", session);
+  batch.protocol_version = "2025-11-25";
+  McpHttpResponse r = HandleHttp(batch, registry_);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(json::parse(r.body)["error"]["message"].get<std::string>(), HasSubstr("not part of MCP 2025-11-25"));
+
+  // An initialize batched without a session: told why, and no session made.
+  McpHttpResponse init = HandleHttp(Post(std::string("[") + kInit0326 + "]"), registry_);
+  EXPECT_EQ(init.status, 400);
+  EXPECT_THAT(init.body, HasSubstr("initialize must not be part of a JSON-RPC batch"));
+  EXPECT_FALSE(Header(init, "Mcp-Session-Id").has_value());
+  EXPECT_EQ(registry_.size(), 1u);
+}
+
 TEST_F(HttpTransportTest, OriginsOtherThanLoopbackAreForbidden) {
   McpHttpRequest evil = Post(kInit);
   evil.origin = "https://evil.example";

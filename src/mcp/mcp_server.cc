@@ -34,6 +34,10 @@ bool IsSupportedProtocolVersion(std::string_view version) {
   return false;
 }
 
+std::string EffectiveProtocolVersion(const McpSessionState& state) {
+  return state.protocol_version.empty() ? std::string(kAssumedProtocolVersion) : state.protocol_version;
+}
+
 McpServer::McpServer(RpcCaller rpc, McpServerInfo info, const Clock& clock, McpSessionState state)
     : rpc_(std::move(rpc)), info_(std::move(info)), clock_(clock), state_(std::move(state)) {}
 
@@ -47,7 +51,7 @@ nlohmann::json McpServer::ErrorResponse(const nlohmann::json& id, int code, cons
 nlohmann::json McpServer::Handle(const nlohmann::json& message) {
   json error_id = nullptr;  // the id to answer with if something throws
   try {
-    if (message.is_array()) return ErrorResponse(nullptr, kInvalidRequest, "batches are not supported; send one message at a time");
+    if (message.is_array()) return HandleBatch(message);
     if (!message.is_object()) return ErrorResponse(nullptr, kInvalidRequest, "a message must be a JSON-RPC 2.0 object");
     const json id = message.contains("id") ? message["id"] : json();
     const bool has_id = message.contains("id");
@@ -82,6 +86,40 @@ nlohmann::json McpServer::Handle(const nlohmann::json& message) {
     // the transport.
     return ErrorResponse(error_id, kInternalError, std::string("internal error: ") + e.what());
   }
+}
+
+nlohmann::json McpServer::HandleBatch(const nlohmann::json& batch) {
+  // Only 2025-03-26 has batches ("MUST support receiving JSON-RPC batches");
+  // 2025-06-18 removed them. Before initialize no version is negotiated, and
+  // initialize itself may not be batched, so a batch then is refused too.
+  for (const json& m : batch) {
+    if (m.is_object() && m.contains("method") && m["method"] == "initialize") {
+      return ErrorResponse(nullptr, kInvalidRequest,
+                           "initialize must not be part of a JSON-RPC batch; nothing in this batch was run");
+    }
+  }
+  if (state_.protocol_version != "2025-03-26") {
+    return ErrorResponse(nullptr, kInvalidRequest,
+                         state_.protocol_version.empty()
+                             ? "JSON-RPC batches are not accepted before initialize; send initialize on its own"
+                             : "JSON-RPC batches are not part of MCP " + state_.protocol_version +
+                                   " (removed in 2025-06-18); send one message at a time");
+  }
+  if (batch.empty()) return ErrorResponse(nullptr, kInvalidRequest, "empty batch");
+  if (batch.size() > kMaxBatchMessages) {
+    return ErrorResponse(nullptr, kInvalidRequest,
+                         "batch of " + std::to_string(batch.size()) + " messages exceeds the limit of " +
+                             std::to_string(kMaxBatchMessages));
+  }
+  json responses = json::array();
+  for (const json& m : batch) {
+    // A nested array is not a message: -32600 for that element.
+    json response = m.is_array() ? ErrorResponse(nullptr, kInvalidRequest, "a batch element must be a JSON-RPC 2.0 object")
+                                 : Handle(m);
+    if (!response.is_null()) responses.push_back(std::move(response));
+  }
+  if (responses.empty()) return nullptr;  // only notifications and responses
+  return responses;
 }
 
 nlohmann::json McpServer::HandleRequest(const nlohmann::json& id, const std::string& method,

@@ -14,7 +14,14 @@
 //   anything else              → -32601
 // A JSON-RPC response sent to us (a reply to a request we never make) is
 // ignored. Malformed messages get -32600 with the id when one can be read.
-// Batches (arrays) are not part of MCP since 2025-06-18 and get -32600.
+// Batches (arrays): accepted only once a session negotiated 2025-03-26, the
+// one version that has them; each element is handled in order and the
+// answer is the array of the responses (a notification or response element
+// gets no entry; a batch of only those gets no reply at all). A batch is
+// refused whole with one -32600 error object (id null) on any other version
+// (2025-06-18 removed batching) or before initialize, when it is empty,
+// longer than kMaxBatchMessages, or contains initialize (which must not be
+// part of a batch).
 //
 // Tools act for whoever the RpcCaller authenticates as; the server itself
 // holds no credentials and makes no decisions.
@@ -24,6 +31,7 @@
 // session's McpSessionState (see http_transport.h).
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +46,16 @@ namespace sigil::mcp {
 // Protocol versions we speak, newest first.
 const std::vector<std::string>& SupportedProtocolVersions();
 bool IsSupportedProtocolVersion(std::string_view version);
+
+// The protocol version assumed when a client names none: 2025-03-26, the
+// last version before the MCP-Protocol-Version header became mandatory
+// (2025-06-18 transports, "Protocol Version Header", backwards compatibility).
+inline constexpr char kAssumedProtocolVersion[] = "2025-03-26";
+
+// The most messages one batch may hold; the same bound as the daemon's
+// /rpc batches (server::RpcLimits::max_batch), restated because this module
+// sits below src/server.
+inline constexpr size_t kMaxBatchMessages = 100;
 
 struct McpServerInfo {
   std::string name = "sigil";
@@ -55,6 +73,10 @@ struct McpSessionState {
   std::string client_name;           // clientInfo.name, for logs
 };
 
+// The version a session speaks: the one negotiated at initialize, else
+// kAssumedProtocolVersion (a session that never negotiated one).
+std::string EffectiveProtocolVersion(const McpSessionState& state);
+
 class McpServer {
  public:
   // `clock` is borrowed and must outlive the server; `rpc` is copied.
@@ -62,7 +84,9 @@ class McpServer {
             McpSessionState state = {});
 
   // The response object, or null when nothing is to be sent back
-  // (notifications, responses). Never throws.
+  // (notifications, responses). For a batch (array): an array of responses,
+  // null, or a single error object when the batch is refused whole (see
+  // above). Never throws.
   nlohmann::json Handle(const nlohmann::json& message);
 
   const McpSessionState& state() const { return state_; }
@@ -72,6 +96,7 @@ class McpServer {
                                       const nlohmann::json& data = nullptr);
 
  private:
+  nlohmann::json HandleBatch(const nlohmann::json& batch);
   nlohmann::json HandleRequest(const nlohmann::json& id, const std::string& method, const nlohmann::json& params);
   nlohmann::json Initialize(const nlohmann::json& id, const nlohmann::json& params);
   nlohmann::json CallTool(const nlohmann::json& id, const nlohmann::json& params);

@@ -138,6 +138,70 @@ TEST_F(McpServerTest, MalformedMessages) {
   EXPECT_EQ(bad_params["id"], 9);
 }
 
+TEST_F(McpServerTest, BatchesAreHandledOnA20250326Session) {
+  ASSERT_TRUE(server_.Handle(Initialize("2025-03-26")).contains("result"));
+  rpc_.Succeed("sigil_getBudget", {{"budgets", json::array()}});
+  json batch = json::array({Request(1, "ping"), json::parse(R"({"jsonrpc":"2.0","method":"notifications/initialized"})"),
+                            Request(2, "tools/call", {{"name", "get_budget"}}),
+                            json::parse(R"({"jsonrpc":"2.0","id":"x","result":{}})"),  // a response: no entry
+                            json(42), json::array({Request(4, "ping")}), Request(3, "nope")});
+  json out = server_.Handle(batch);
+  ASSERT_TRUE(out.is_array()) << out.dump();
+  ASSERT_EQ(out.size(), 5u);
+  EXPECT_EQ(out[0]["id"], 1);
+  EXPECT_EQ(out[0]["result"], json::object());
+  EXPECT_EQ(out[1]["id"], 2);
+  EXPECT_EQ(out[1]["result"]["isError"], false);
+  EXPECT_EQ(out[2]["error"]["code"], kInvalidRequest);  // 42
+  EXPECT_TRUE(out[2]["id"].is_null());
+  EXPECT_EQ(out[3]["error"]["code"], kInvalidRequest);  // a nested array
+  EXPECT_EQ(out[4]["id"], 3);
+  EXPECT_EQ(out[4]["error"]["code"], kMethodNotFound);
+  EXPECT_TRUE(server_.state().initialized);
+  EXPECT_EQ(rpc_.CountOf("sigil_getBudget"), 1);
+
+  // Only notifications and responses: nothing to send back.
+  EXPECT_TRUE(server_.Handle(json::array({json::parse(R"({"jsonrpc":"2.0","method":"notifications/cancelled"})"),
+                                          json::parse(R"({"jsonrpc":"2.0","id":5,"error":{"code":1,"message":"m"}})")}))
+                  .is_null());
+
+  // The bound, inclusive.
+  json full = json::array();
+  for (size_t i = 0; i < kMaxBatchMessages; ++i) full.push_back(Request(static_cast<int>(i), "ping"));
+  EXPECT_EQ(server_.Handle(full).size(), kMaxBatchMessages);
+  full.push_back(Request(1000, "ping"));
+  json too_long = server_.Handle(full);
+  EXPECT_EQ(too_long["error"]["code"], kInvalidRequest);
+  EXPECT_THAT(too_long["error"]["message"].get<std::string>(), HasSubstr("exceeds the limit of 100"));
+  EXPECT_EQ(server_.Handle(json::array())["error"]["code"], kInvalidRequest);
+}
+
+TEST_F(McpServerTest, ABatchHoldingInitializeIsRefusedWholeAndRunsNothing) {
+  ASSERT_TRUE(server_.Handle(Initialize("2025-03-26")).contains("result"));
+  rpc_.Succeed("sigil_getBudget", {{"budgets", json::array()}});
+  json out = server_.Handle(json::array({Request(1, "tools/call", {{"name", "get_budget"}}), Initialize("2025-03-26")}));
+  ASSERT_TRUE(out.is_object());
+  EXPECT_EQ(out["error"]["code"], kInvalidRequest);
+  EXPECT_THAT(out["error"]["message"].get<std::string>(), HasSubstr("initialize must not be part of a JSON-RPC batch"));
+  EXPECT_EQ(rpc_.CountOf("sigil_getBudget"), 0);
+  // Before any initialize, a batch is refused too.
+  McpServer fresh(rpc_.Caller(), McpServerInfo{}, clock_);
+  EXPECT_EQ(fresh.Handle(json::array({Initialize("2025-03-26")}))["error"]["code"], kInvalidRequest);
+  EXPECT_EQ(fresh.Handle(json::array({Request(1, "ping")}))["error"]["code"], kInvalidRequest);
+  EXPECT_FALSE(fresh.state().initialize_answered);
+}
+
+TEST_F(McpServerTest, BatchesAreRefusedOnLaterVersions) {
+  for (const std::string v : {"2025-06-18", "2025-11-25"}) {
+    McpServer s(rpc_.Caller(), McpServerInfo{}, clock_);
+    ASSERT_TRUE(s.Handle(Initialize(v)).contains("result"));
+    json out = s.Handle(json::array({Request(1, "ping")}));
+    ASSERT_TRUE(out.is_object()) << v;
+    EXPECT_EQ(out["error"]["code"], kInvalidRequest);
+    EXPECT_THAT(out["error"]["message"].get<std::string>(), HasSubstr("not part of MCP " + v));
+  }
+}
+
 TEST_F(McpServerTest, ToolCallReturnsContentStructuredContentAndIsError) {
   rpc_.Succeed("sigil_getBudget", {{"budgets", json::array()}});
   json r = server_.Handle(Request(8, "tools/call", {{"name", "get_budget"}}));

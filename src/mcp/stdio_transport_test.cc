@@ -64,6 +64,22 @@ TEST_F(StdioTest, TheSdkHandshakeAndACall) {
   EXPECT_EQ(out[3]["error"]["code"], -32602);
 }
 
+TEST_F(StdioTest, ABatchOnA20250326SessionGetsOneLineWithTheArray) {
+  std::string input =
+      R"({"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{}},"jsonrpc":"2.0","id":0})"
+      "\n"
+      R"([{"method":"notifications/initialized","jsonrpc":"2.0"},{"method":"ping","jsonrpc":"2.0","id":1},{"method":"tools/list","jsonrpc":"2.0","id":2}])"
+      "\n"
+      R"([{"method":"notifications/cancelled","jsonrpc":"2.0"}])"
+      "\n";
+  std::vector<json> out = Run(input);
+  ASSERT_EQ(out.size(), 2u);  // the all-notification batch got no line
+  ASSERT_TRUE(out[1].is_array());
+  ASSERT_EQ(out[1].size(), 2u);
+  EXPECT_EQ(out[1][0]["id"], 1);
+  EXPECT_EQ(out[1][1]["result"]["tools"].size(), 11u);
+}
+
 TEST_F(StdioTest, CrlfBlankLinesAndNoTrailingNewline) {
   std::vector<json> out = Run("\n  \r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\r\n\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
   ASSERT_EQ(out.size(), 2u);

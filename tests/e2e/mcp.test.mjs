@@ -407,6 +407,50 @@ describe("MCP /mcp sessions", { skip: SKIP }, () => {
     assert.equal((await post({ authorization: `Bearer ${world.tokens["bot-1"]}`, "mcp-session-id": session }, list)).status, 404);
     await client.close();
   });
+
+  test("MCP-Protocol-Version, Accept q=0 and batches, through the daemon", async () => {
+    const auth = { authorization: `Bearer ${world.tokens["bot-1"]}` };
+    const post = (headers, body) => fetch(world.sigil.url + "/mcp", { method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...auth, ...headers },
+      body: JSON.stringify(body) });
+    const init = (version) => ({ jsonrpc: "2.0", id: 0, method: "initialize",
+      params: { protocolVersion: version, capabilities: {}, clientInfo: { name: "raw", version: "1" } } });
+    const ping = (id) => ({ jsonrpc: "2.0", id, method: "ping" });
+    const initialized = { jsonrpc: "2.0", method: "notifications/initialized" };
+
+    // A 2025-03-26 session: no header needed, batches accepted.
+    const old = await post({}, init("2025-03-26"));
+    assert.equal(old.status, 200);
+    assert.equal((await old.json()).result.protocolVersion, "2025-03-26");
+    const oldSession = { "mcp-session-id": old.headers.get("mcp-session-id") };
+    const notes = await post(oldSession, [initialized]);
+    assert.equal(notes.status, 202);
+    const batch = await post(oldSession, [ping(1), { jsonrpc: "2.0", id: 2, method: "tools/list" }, initialized]);
+    assert.equal(batch.status, 200);
+    const answers = await batch.json();
+    assert.deepEqual(answers.map((a) => a.id), [1, 2]);
+    assert.equal(answers[1].result.tools.length, TOOL_NAMES.length);
+    const withInit = await post(oldSession, [ping(3), init("2025-03-26")]);
+    assert.equal(withInit.status, 400);
+    assert.match((await withInit.json()).error.message, /initialize must not be part of a JSON-RPC batch/);
+
+    // A 2025-06-18 session: batches refused; the header must be the negotiated version.
+    const neu = await post({}, init("2025-06-18"));
+    const newSession = { "mcp-session-id": neu.headers.get("mcp-session-id") };
+    const refused = await post({ ...newSession, "mcp-protocol-version": "2025-06-18" }, [ping(1)]);
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error.message, /not part of MCP 2025-06-18/);
+    assert.equal((await post({ ...newSession, "mcp-protocol-version": "2025-06-18" }, ping(4))).status, 200);
+    assert.equal((await post(newSession, ping(5))).status, 200);
+    const mismatch = await post({ ...newSession, "mcp-protocol-version": "2025-11-25" }, ping(6));
+    assert.equal(mismatch.status, 400);
+    assert.match((await mismatch.json()).error.message, /negotiated \(2025-06-18\)/);
+    assert.equal((await post({ ...newSession, "mcp-protocol-version": "not-a-version" }, ping(7))).status, 400);
+
+    // Accept: q=0 excludes JSON.
+    assert.equal((await post({ ...newSession, accept: "application/json;q=0.0, text/event-stream" }, ping(8))).status, 406);
+    assert.equal((await post({ ...newSession, accept: "application/json;q=0.5, text/event-stream" }, ping(9))).status, 200);
+  });
 });
 
 // ---------------------------------------------------------------- a scripted agent (no LLM)
