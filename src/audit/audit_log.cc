@@ -77,17 +77,18 @@ class AuditLog::Companion {
  private:
   enum class State { kIdle, kRequested, kDone, kStop };
   void Loop() {
-    absl::MutexLock lock(&mu_);
+    mu_.Lock();
     while (true) {
       mu_.Await(absl::Condition(
           +[](State* s) { return *s == State::kRequested || *s == State::kStop; }, &state_));
-      if (state_ == State::kStop) return;
+      if (state_ == State::kStop) break;
       mu_.Unlock();
       absl::Status result = fn_();
       mu_.Lock();
       result_ = std::move(result);
       state_ = State::kDone;
     }
+    mu_.Unlock();
   }
 
   const std::function<absl::Status()> fn_;
@@ -463,9 +464,11 @@ void AuditLog::WriteBatch(Batch& batch) {
     }
     if (!io.ok()) {
       // Drop whatever part of the batch reached the file, so it stays a
-      // valid log and the next batch starts at the same offset. If that
-      // fails too, the next batch truncates first.
-      needs_repair_ = !file_->Truncate(batch.start_offset).ok();
+      // valid log and the next batch starts at the same offset. The batch
+      // may have been synced (only the other file failed): sync the cut too,
+      // or a crash could bring back records whose appenders were refused.
+      // If either fails, the next batch truncates first.
+      needs_repair_ = !file_->Truncate(batch.start_offset).ok() || (options_.sync && !file_->Sync().ok());
       batch.io_status = Unwritable(io);
     }
   }

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -272,6 +273,16 @@ TEST_F(AuditLogTest, FailsClosedOnFsyncErrorAndResumes) {
                             path_);
 }
 
+// Polls `done` every millisecond for up to `limit`; false if it never held.
+bool WaitFor(const std::function<bool()>& done, std::chrono::seconds limit = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 // sync_alongside (the daemon syncs the budget ledger's journal there) runs
 // once per batch of records, at the same time as the batch's own write and
 // sync, and the batch's appenders wait for it.
@@ -279,44 +290,49 @@ TEST_F(AuditLogTest, SyncAlongsideOverlapsTheBatchAndHoldsItsAppenders) {
   AuditLogOptions o = Options();
   std::atomic<int> calls{0};
   std::atomic<uint64_t> grow_past{0};
-  std::atomic<bool> saw_batch{false}, release{false};
+  std::atomic<bool> armed{false}, hook_started{false}, hook_returned{false}, release{false};
+  std::atomic<bool> sync_waited_in_vain{false};
+  // The batch's own sync waits for the hook to start: run after that sync,
+  // the hook never would.
+  env_.SetSyncGate([&] {
+    if (armed && !WaitFor([&] { return hook_started.load(); })) sync_waited_in_vain = true;
+  });
   o.sync_alongside = [&] {
     ++calls;
-    // Overlap: the batch reaches the file while this still runs. Run
-    // before the batch (or after it) and this gives up and fails it.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (PosixEnv().ReadWholeFile(path_).value().size() <= grow_past.load()) {
-      if (std::chrono::steady_clock::now() > deadline) return absl::UnavailableError("the batch never reached the file");
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    hook_started = true;
+    // And the hook waits for the batch to reach the file: run before the
+    // write, it gives up and fails the batch.
+    if (!WaitFor([&] { return PosixEnv().ReadWholeFile(path_).value().size() > grow_past.load(); })) {
+      return absl::UnavailableError("the batch never reached the file");
     }
-    saw_batch = true;
-    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    (void)WaitFor([&] { return release.load(); }, std::chrono::seconds(30));
+    hook_returned = true;
     return absl::OkStatus();
   };
-  release = true;  // Open's first checkpoint holds no record: no call
   auto log = OpenLog(o);
-  EXPECT_EQ(calls.load(), 0);
-  release = false;
+  EXPECT_EQ(calls.load(), 0);  // Open's first checkpoint holds no record
   grow_past = FileBytes().size();
+  armed = true;
 
   std::atomic<bool> returned{false};
+  bool hook_done_when_returned = false;
   absl::StatusOr<AuditReceipt> receipt;
   std::thread appender([&] {
     receipt = log->Append(SampleRecord(0));
+    hook_done_when_returned = hook_returned.load();
     returned = true;
   });
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!saw_batch.load() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  EXPECT_TRUE(saw_batch.load());
-  // The record is written and synced, but its appender waits for the other file.
+  EXPECT_TRUE(WaitFor([&] { return hook_started.load() && FileBytes().size() > grow_past.load(); }));
+  // The record is written, but its appender waits for the other file.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(returned.load());
   release = true;
   appender.join();
   ASSERT_TRUE(receipt.ok()) << receipt.status();
+  EXPECT_TRUE(hook_done_when_returned);
+  EXPECT_FALSE(sync_waited_in_vain.load());
   EXPECT_EQ(calls.load(), 1);
+  armed = false;
   ASSERT_TRUE(log->Checkpoint().ok());  // a checkpoint alone syncs no record: no call
   EXPECT_EQ(calls.load(), 1);
 }
@@ -335,6 +351,7 @@ TEST_F(AuditLogTest, SyncAlongsideFailureFailsTheBatch) {
   fail = true;
   const uint64_t size = log->Size();
   const Bytes before = FileBytes();
+  const uint64_t syncs = env_.CallCount(Op::kSync);
   auto refused = log->Append(SampleRecord(1));
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(absl::IsUnavailable(refused.status()));
@@ -342,6 +359,9 @@ TEST_F(AuditLogTest, SyncAlongsideFailureFailsTheBatch) {
       << refused.status();
   EXPECT_EQ(log->Size(), size);
   EXPECT_EQ(FileBytes(), before);
+  // The batch reached the disk before the other file failed: the cut that
+  // removes it is synced too, so a crash cannot bring it back.
+  EXPECT_EQ(env_.CallCount(Op::kSync), syncs + 2);
   fail = false;
   auto receipt = log->Append(SampleRecord(2));
   ASSERT_TRUE(receipt.ok()) << receipt.status();

@@ -1,6 +1,7 @@
 #include "audit/fault_injecting_env.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/time/clock.h"
 
@@ -27,6 +28,7 @@ class FaultInjectingFile final : public WritableFile {
     if (auto firing = env_.Check(FaultInjectingEnv::Op::kSync)) return firing->status;
     const absl::Duration delay = env_.SyncDelay();
     if (delay > absl::ZeroDuration()) absl::SleepFor(delay);
+    if (std::function<void()> gate = env_.SyncGate()) gate();
     return target_->Sync();
   }
   absl::Status Truncate(uint64_t size) override {
@@ -62,6 +64,16 @@ void FaultInjectingEnv::ClearAllFaults() {
 void FaultInjectingEnv::SetSyncDelay(absl::Duration delay) {
   absl::MutexLock lock(&mu_);
   sync_delay_ = delay;
+}
+
+void FaultInjectingEnv::SetSyncGate(std::function<void()> gate) {
+  absl::MutexLock lock(&mu_);
+  sync_gate_ = std::move(gate);
+}
+
+std::function<void()> FaultInjectingEnv::SyncGate() const {
+  absl::MutexLock lock(&mu_);
+  return sync_gate_;
 }
 
 absl::Duration FaultInjectingEnv::SyncDelay() const {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,10 @@ class FaultInjectingEnv final : public EnvWrapper {
   // Makes every successful Sync take at least `delay` (a slow disk).
   void SetSyncDelay(absl::Duration delay);
   absl::Duration SyncDelay() const;
+  // Runs `gate` inside every Sync of a wrapped file that is not failed by a
+  // fault, before the real sync: a test orders other events around a sync
+  // by blocking there. Empty: none.
+  void SetSyncGate(std::function<void()> gate);
 
   // Calls that reached this Env (failed ones included).
   uint64_t CallCount(Op op) const;
@@ -56,6 +61,7 @@ class FaultInjectingEnv final : public EnvWrapper {
     size_t partial_bytes = 0;
   };
   std::optional<Firing> Check(Op op);
+  std::function<void()> SyncGate() const;  // a copy, called without the lock
 
  private:
   static constexpr int kOps = 6;
@@ -64,6 +70,7 @@ class FaultInjectingEnv final : public EnvWrapper {
   Fault faults_[kOps] ABSL_GUARDED_BY(mu_);
   uint64_t calls_[kOps] ABSL_GUARDED_BY(mu_) = {};
   absl::Duration sync_delay_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
+  std::function<void()> sync_gate_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace sigil::audit

@@ -374,7 +374,7 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
                   "audit log cannot be written; nothing was signed (" + std::string(receipt.status().message()) + ")");
   }
   // The reservation must be durable too (invariant 4). In the daemon the
-  // audit log's group commit synced the ledger journal before the record,
+  // audit log's group commit synced the ledger journal alongside the record,
   // so this finds nothing left to wait for.
   if (auto st = d_.engine.MakeDurable(reservation); !st.ok()) {
     (void)d_.engine.Release(reservation);

@@ -170,7 +170,7 @@ TEST_F(SigningServiceTest, FailsClosedWhenTheAuditLogCannotBeWrittenAndResumes) 
 }
 
 // The daemon's wiring: the ledger defers its syncs and the audit log syncs
-// the journal before each batch of records. A signature leaves only when its
+// the journal alongside each batch of records. A signature leaves only when its
 // reservation is durable: one sync covers it, and a failed sync (whether in
 // the audit log's hook or in MakeDurable) withholds the signature and gives
 // the budget back.
