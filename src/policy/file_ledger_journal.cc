@@ -105,12 +105,19 @@ absl::Status FileLedgerJournal::SyncThrough(uint64_t ticket) {
 
 absl::Status FileLedgerJournal::SyncAll() {
   absl::MutexLock lock(&mu_);
-  return SyncLocked(written_);
+  // Lines in doubt do not fail this one: it is a barrier for what can still
+  // be made durable, and each waiter's SyncThrough(ticket) judges its own
+  // line. (Failing it would also fail every audit batch until some new line
+  // is written.)
+  return SyncLocked(written_, /*fail_doubtful=*/false);
 }
 
-absl::Status FileLedgerJournal::SyncLocked(uint64_t seq) {
-  while (synced_ < seq) {
-    if (failed_through_ >= seq) return absl::UnavailableError("ledger journal " + path_ + ": fdatasync failed");
+absl::Status FileLedgerJournal::SyncLocked(uint64_t seq, bool fail_doubtful) {
+  while (true) {
+    if (fail_doubtful && seq > doubt_after_ && seq <= failed_through_) {
+      return absl::UnavailableError("ledger journal " + path_ + ": fdatasync failed");
+    }
+    if (synced_ >= seq) break;
     if (syncing_) {
       // Wait for the sync in progress; it may or may not cover `seq`.
       mu_.Await(absl::Condition(
@@ -123,8 +130,9 @@ absl::Status FileLedgerJournal::SyncLocked(uint64_t seq) {
     const uint64_t target = written_;
     const int fd = fd_;
     const bool dir = dir_unsynced_;
+    const std::function<int(int)> sync = fdatasync_;
     mu_.Unlock();
-    bool ok = ::fdatasync(fd) == 0;
+    bool ok = (sync ? sync(fd) : ::fdatasync(fd)) == 0;
     int sync_errno = errno;
     if (ok && dir && !SyncDirectoryOf(path_)) {
       ok = false;
@@ -136,12 +144,18 @@ absl::Status FileLedgerJournal::SyncLocked(uint64_t seq) {
       if (dir) dir_unsynced_ = false;
       synced_ = std::max(synced_, target);
     } else {
+      doubt_after_ = failed_through_ == 0 ? synced_ : std::min(doubt_after_, synced_);
       failed_through_ = std::max(failed_through_, target);
       errno = sync_errno;
       return IoError(dir ? "fdatasync (or the folder's fsync after a rewrite)" : "fdatasync", path_);
     }
   }
   return absl::OkStatus();
+}
+
+void FileLedgerJournal::SetFdatasyncForTesting(std::function<int(int fd)> sync) {
+  absl::MutexLock lock(&mu_);
+  fdatasync_ = std::move(sync);
 }
 
 absl::StatusOr<std::vector<LedgerRecord>> FileLedgerJournal::ReadAll() {

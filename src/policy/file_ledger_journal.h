@@ -23,6 +23,7 @@
 // across the local write but not across the sync; never network I/O).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,10 @@ class FileLedgerJournal final : public LedgerJournal {
   bool BeginRewrite() override;
   absl::Status FinishRewrite(std::span<const LedgerRecord> records) override;
 
+  // Tests only: replaces ::fdatasync for this journal's file (to inject a
+  // failed sync). Empty restores it.
+  void SetFdatasyncForTesting(std::function<int(int fd)> sync);
+
  private:
   FileLedgerJournal(std::string path, int fd, size_t max_tail)
       : path_(std::move(path)), max_rewrite_tail_bytes_(max_tail), fd_(fd) {}
@@ -62,8 +67,10 @@ class FileLedgerJournal final : public LedgerJournal {
   // Writes the record's line; returns its sequence number.
   absl::StatusOr<uint64_t> WriteLine(const LedgerRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns once line `seq` is durable: leads an fdatasync covering every
-  // line written so far, or waits for the one in progress.
-  absl::Status SyncLocked(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // line written so far, or waits for the one in progress. Unavailable if
+  // that sync fails, or (fail_doubtful) if line `seq` was in a sync that
+  // failed before.
+  absl::Status SyncLocked(uint64_t seq, bool fail_doubtful = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends a rewrite with `st`: drops the kept lines, closes the temporary
   // file `fd` (if open) and removes it unless the rewrite succeeded.
   absl::Status EndRewrite(int fd, const std::string& tmp, absl::Status st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -75,9 +82,14 @@ class FileLedgerJournal final : public LedgerJournal {
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;  // lines written (sequence of the last)
   uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;   // lines known durable
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;  // a thread is in fdatasync (without mu_)
-  // Lines written up to this one were in a sync that failed: their
-  // durability is unknown, so their Appends fail.
+  // Lines (doubt_after_, failed_through_] were in a sync that failed: their
+  // durability is unknown, so waiting for any of them fails, even after a
+  // later sync succeeds (after a failed fdatasync Linux may have dropped the
+  // pages, and the next fdatasync reports success without them).
+  // failed_through_ == 0: no sync has failed.
+  uint64_t doubt_after_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t failed_through_ ABSL_GUARDED_BY(mu_) = 0;
+  std::function<int(int)> fdatasync_ ABSL_GUARDED_BY(mu_);
   // Between BeginRewrite and FinishRewrite: the lines written since.
   bool rewriting_ ABSL_GUARDED_BY(mu_) = false;
   // A rewrite renamed the new file but could not sync the folder: the next

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -251,6 +252,46 @@ TEST_F(FileJournalTest, FailedRewriteKeepsTheOldJournal) {
   // And a rewrite works again once nothing is in its way.
   ASSERT_TRUE(j->Rewrite(std::vector<LedgerRecord>{Reserve(9)}).ok());
   EXPECT_EQ(j->ReadAll().value(), std::vector<LedgerRecord>{Reserve(9)});
+}
+
+// A line that was in a failed fdatasync is never reported durable, not
+// even after a later sync succeeds (Linux may drop the failed pages and then
+// report the next fdatasync as a success without them): its reservation
+// must not let a signature leave. Lines synced before the failure, and lines
+// written after it, are not affected.
+TEST_F(FileJournalTest, ALineInAFailedSyncStaysInDoubt) {
+  auto j = FileLedgerJournal::Open(path_);
+  ASSERT_TRUE(j.ok()) << j.status();
+  LedgerRecord r;
+  r.type = LedgerRecord::Type::kCommit;
+  r.id = 1;
+  auto before = (*j)->AppendDeferred(r);
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE((*j)->SyncAll().ok());
+
+  std::atomic<bool> fail{true};
+  (*j)->SetFdatasyncForTesting([&](int fd) {
+    if (fail) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  });
+  r.id = 2;
+  auto doubtful = (*j)->AppendDeferred(r);
+  ASSERT_TRUE(doubtful.ok());
+  EXPECT_TRUE(absl::IsUnavailable((*j)->SyncThrough(*doubtful)));
+  fail = false;
+  r.id = 3;
+  auto after = (*j)->AppendDeferred(r);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE((*j)->SyncAll().ok());  // a barrier: it does not vouch for line 2
+  EXPECT_TRUE((*j)->SyncThrough(*after).ok());
+  EXPECT_TRUE((*j)->SyncThrough(*before).ok());
+  absl::Status st = (*j)->SyncThrough(*doubtful);
+  EXPECT_TRUE(absl::IsUnavailable(st)) << st;
+  EXPECT_NE(std::string(st.message()).find("fdatasync failed"), std::string::npos) << st;
+  (*j)->SetFdatasyncForTesting(nullptr);
 }
 
 TEST_F(FileJournalTest, TornLastLineIsIgnoredCorruptionIsNot) {

@@ -74,7 +74,9 @@ class LedgerJournal {
   // for anyway (the daemon: a reservation, then its audit record). Writes
   // `record` and returns a ticket without waiting; the record is durable once
   // SyncThrough(ticket) has returned OK. SyncAll() makes everything written
-  // so far durable, sharing one sync with concurrent callers. A journal that
+  // so far durable, sharing one sync with concurrent callers; a record that
+  // was in a failed sync earlier may still be lost after SyncAll returns OK,
+  // so only SyncThrough(ticket) vouches for one record. A journal that
   // is durable at Append (the default here) returns ticket 0, and its syncs
   // are no-ops.
   virtual absl::StatusOr<uint64_t> AppendDeferred(const LedgerRecord& record) {
