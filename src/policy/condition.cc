@@ -90,13 +90,18 @@ class AmountCondition final : public Condition {
 
 class StringCondition final : public Condition {
  public:
-  StringCondition(std::string path, std::string label, StringsGetter get, StringMatch match, WhenEmpty when_empty)
-      : Condition(std::move(path)), label_(std::move(label)), get_(get), match_(std::move(match)), when_empty_(when_empty) {}
+  StringCondition(std::string path, std::string label, StringsGetter get, StringMatch match, WhenEmpty when_empty,
+                  AbsentValueGetter absent_value)
+      : Condition(std::move(path)), label_(std::move(label)), get_(get), match_(std::move(match)), when_empty_(when_empty),
+        absent_value_(absent_value) {}
 
   bool Matches(const MatchContext& ctx) const override {
     Strings values;
     get_(ctx.facts, values);
-    if (values.empty()) return when_empty_ == WhenEmpty::kVacuous && ctx.quantifier == Quantifier::kAll;
+    if (values.empty()) {
+      if (ctx.quantifier == Quantifier::kAny) return ExcludesAbsentValue(ctx.facts);
+      return when_empty_ == WhenEmpty::kVacuous;
+    }
     if (ctx.hashes != nullptr) {
       return Quantify(values, ctx.quantifier,
                       [&](std::string_view v) { return match_.Holds(v, ctx.hashes->Hash(v)); });
@@ -119,10 +124,17 @@ class StringCondition final : public Condition {
   }
 
  private:
+  // An absent value that counts (absent_value_) is on no list: a condition
+  // that only excludes holds for it.
+  bool ExcludesAbsentValue(const Facts& f) const {
+    return absent_value_ != nullptr && match_.in.empty() && !match_.not_in.empty() && absent_value_(f);
+  }
+
   std::string label_;
   StringsGetter get_;
   StringMatch match_;
   WhenEmpty when_empty_;
+  AbsentValueGetter absent_value_;
 };
 
 class IntSetCondition final : public Condition {
@@ -375,8 +387,10 @@ std::unique_ptr<Condition> MakeAmountCondition(std::string path, std::string lab
   return std::make_unique<AmountCondition>(std::move(path), std::move(label), get, bounds, style);
 }
 std::unique_ptr<Condition> MakeStringCondition(std::string path, std::string label, StringsGetter get,
-                                               StringMatch match, WhenEmpty when_empty) {
-  return std::make_unique<StringCondition>(std::move(path), std::move(label), get, std::move(match), when_empty);
+                                               StringMatch match, WhenEmpty when_empty,
+                                               AbsentValueGetter absent_value) {
+  return std::make_unique<StringCondition>(std::move(path), std::move(label), get, std::move(match), when_empty,
+                                           absent_value);
 }
 std::unique_ptr<Condition> MakeIntSetCondition(std::string path, std::string label, IntGetter get,
                                                absl::flat_hash_set<uint64_t> values, bool absent_matches) {

@@ -94,6 +94,14 @@ enum class WhenEmpty : uint8_t {
   kVacuous,   // holds under kAll ("every value ..."), not under kAny
 };
 
+// Says whether a fact with no values is absent for a reason a deny rule
+// should see: the request has no value where its kind could have one (a
+// transaction's recipient, for a contract creation). Such an absent value is
+// on no list, so under kAny (deny, require_approval) a condition that only
+// excludes (`not_in`, no `in`) holds for it; allow rules (kAll) still never
+// match it. Null: an absent fact is only absent.
+using AbsentValueGetter = bool (*)(const Facts&);
+
 struct AmountBounds {
   std::optional<Uint256> lt, lte, gt, gte, eq;
   bool Holds(const Uint256& v) const;
@@ -123,7 +131,8 @@ struct TimeWindow {
 std::unique_ptr<Condition> MakeAmountCondition(std::string path, std::string label, AmountsGetter get,
                                                AmountBounds bounds, AmountStyle style);
 std::unique_ptr<Condition> MakeStringCondition(std::string path, std::string label, StringsGetter get,
-                                               StringMatch match, WhenEmpty when_empty = WhenEmpty::kNoMatch);
+                                               StringMatch match, WhenEmpty when_empty = WhenEmpty::kNoMatch,
+                                               AbsentValueGetter absent_value = nullptr);
 // `absent_matches`: the condition holds when the fact is absent (used for
 // chain_id in a rule that says allow_no_chain_id).
 std::unique_ptr<Condition> MakeIntSetCondition(std::string path, std::string label, IntGetter get,

@@ -28,6 +28,8 @@ constexpr size_t kMaxStringLength = 4096;
 void GetTo(const Facts& f, Strings& out) {
   if (f.to) out.push_back(*f.to);
 }
+// A contract creation is a transaction with no recipient.
+bool IsContractCreation(const Facts& f) { return f.kind == Kind::kEthTx && !f.to; }
 void GetFrom(const Facts& f, Strings& out) {
   if (f.from) out.push_back(*f.from);
 }
@@ -876,9 +878,10 @@ class PolicyParser {
   // ---- match ------------------------------------------------------------
 
   void AddString(Rule& rule, const json& j, const std::string& path, std::string label, StringsGetter get,
-                 bool addresses) {
+                 bool addresses, AbsentValueGetter absent_value = nullptr) {
     if (auto m = Match(j, path, addresses)) {
-      rule.conditions.push_back(MakeStringCondition(path, std::move(label), get, std::move(*m)));
+      rule.conditions.push_back(
+          MakeStringCondition(path, std::move(label), get, std::move(*m), WhenEmpty::kNoMatch, absent_value));
     }
   }
 
@@ -927,7 +930,7 @@ class PolicyParser {
                                                       rule.allow_no_chain_id));
       }
     }
-    if (auto it = j.find("to"); it != j.end()) AddString(rule, *it, Key(path, "to"), "recipient", GetTo, true);
+    if (auto it = j.find("to"); it != j.end()) AddString(rule, *it, Key(path, "to"), "recipient", GetTo, true, IsContractCreation);
     if (auto it = j.find("from"); it != j.end()) AddString(rule, *it, Key(path, "from"), "sender", GetFrom, true);
     if (auto it = j.find("value"); it != j.end()) {
       AddAmount(rule, *it, Key(path, "value"), "value", GetValue, AmountStyle::kWei);

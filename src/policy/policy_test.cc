@@ -175,6 +175,40 @@ TEST(EvaluateTest, ToAndFromLists) {
   EXPECT_EQ(p.Evaluate(upper).rule_id, "no-blocked");
 }
 
+// A contract creation has no recipient, so none on an approved list: a deny
+// or hold rule that only excludes (`to: {not_in: ...}`) catches it, while
+// allow rules and `in` conditions still never match it, and requests of other
+// kinds (which have no recipient at all) are not caught.
+TEST(EvaluateTest, ContractCreationIsOnNoApprovedList) {
+  const std::string lists = R"({"approved": [")" + std::string(kTreasury) + R"("]})";
+  Policy p = Rules(R"({"id": "only-approved", "effect": "deny", "match": {"to": {"not_in": "@approved"}}},
+                      {"id": "txs", "effect": "allow", "match": {"kind": "eth_tx"}},
+                      {"id": "msgs", "effect": "allow", "match": {"kind": "eth_message"}})",
+                   lists);
+  EXPECT_EQ(E(p, Tx(R"("to": ")" + std::string(kTreasury) + R"(")")), Effect::kAllow);
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("to": ")" + std::string(kBob) + R"(")"))).rule_id, "only-approved");
+  Decision creation = p.Evaluate(F(Tx("")));
+  EXPECT_EQ(creation.effect, Effect::kDeny);
+  EXPECT_EQ(creation.rule_id, "only-approved");
+  EXPECT_EQ(E(p, R"({"kind": "eth_message", "key": "trader"})"), Effect::kAllow);
+
+  // A hold rule written so holds it.
+  Policy hold = Rules(R"({"id": "review", "effect": "require_approval", "match": {"kind": "eth_tx", "to": {"not_in": "@approved"}}},
+                         {"id": "txs", "effect": "allow", "match": {"kind": "eth_tx"}})",
+                      lists);
+  EXPECT_EQ(E(hold, Tx("")), Effect::kRequireApproval);
+  // An `in` condition (alone or with not_in) never matches a missing recipient.
+  Policy in = Rules(R"({"id": "blocked", "effect": "deny", "match": {"to": {"in": "@approved", "not_in": "@none"}}},
+                       {"id": "txs", "effect": "allow", "match": {"kind": "eth_tx"}})",
+                    R"({"approved": [")" + std::string(kTreasury) + R"("], "none": [")" + std::string(kBob) + R"("]})");
+  EXPECT_EQ(E(in, Tx("")), Effect::kAllow);
+  // Allow rules stay cautious: an allow rule that only excludes does not
+  // allow a contract creation.
+  Policy allow = Rules(R"({"id": "not-blocked", "effect": "allow", "match": {"to": {"not_in": "@approved"}}})", lists);
+  EXPECT_EQ(E(allow, Tx("")), Effect::kDeny);
+  EXPECT_EQ(E(allow, Tx(R"("to": ")" + std::string(kBob) + R"(")")), Effect::kAllow);
+}
+
 // List entries compare as written where they are names and normalised where
 // they are addresses or Nostr tag values.
 TEST(EvaluateTest, ListsOfNamesAndOfAddresses) {
