@@ -3,7 +3,9 @@
 // immutable afterwards, so a Condition is safe to share between threads.
 //
 // Absent facts: a condition on a fact the request does not carry does not
-// hold (a `to` condition never matches a contract creation). Facts with
+// hold, except that under kAny a string condition that only excludes holds
+// for an absent value its AbsentValueGetter counts (a contract creation's
+// recipient is on no list; see AbsentValueGetter). Facts with
 // several values (the transfers of a Solana transaction, the `p` tags of a
 // Nostr event) are quantified by the caller (MatchContext::quantifier):
 // Policy::Evaluate makes a request signable through an allow or

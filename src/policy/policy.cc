@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "policy/address_text.h"
 #include "policy/amount_text.h"
@@ -401,21 +402,32 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
     if (s.exceeded) effect = std::max(effect, s.on_exceed);
   }
   d.effect = effect;
+  // The decisive rule: the first (in document order) whose effect or
+  // exceeded budget gave `effect`; for a hold, the one whose approval is
+  // strictest (most approvers, then a second factor), so another matching
+  // hold rule written earlier cannot lower what the request needs.
   const Rule* decisive = nullptr;
   const BudgetStatus* decisive_budget = nullptr;
+  auto strictness = [](const Rule& r) {
+    const ApprovalRequirement a = r.approval.value_or(ApprovalRequirement{});
+    return std::make_pair(a.quorum, a.second_factor != SecondFactor::kNone);
+  };
   for (const Rule* rule : matched) {
-    if (rule->effect == effect) {
-      decisive = rule;
-      break;
-    }
-    for (const BudgetStatus& s : d.budgets) {
-      if (s.rule_id == rule->id && s.exceeded && s.on_exceed == effect) {
-        decisive = rule;
-        decisive_budget = &s;
-        break;
+    const BudgetStatus* budget = nullptr;
+    if (rule->effect != effect) {
+      for (const BudgetStatus& s : d.budgets) {
+        if (s.rule_id == rule->id && s.exceeded && s.on_exceed == effect) {
+          budget = &s;
+          break;
+        }
       }
+      if (budget == nullptr) continue;
     }
-    if (decisive != nullptr) break;
+    if (decisive == nullptr || (effect == Effect::kRequireApproval && strictness(*rule) > strictness(*decisive))) {
+      decisive = rule;
+      decisive_budget = budget;
+    }
+    if (effect != Effect::kRequireApproval) break;
   }
   // `effect` came from some matched rule or budget, so decisive is set.
   d.rule_id = decisive->id;

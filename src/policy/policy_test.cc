@@ -209,6 +209,33 @@ TEST(EvaluateTest, ContractCreationIsOnNoApprovedList) {
   EXPECT_EQ(E(allow, Tx(R"("to": ")" + std::string(kBob) + R"(")")), Effect::kAllow);
 }
 
+// When several hold rules match, the strictest approval applies (most
+// approvers, then a second factor), whatever the rules' order: a lenient hold
+// rule written first cannot lower what a large payment needs.
+TEST(EvaluateTest, TheStrictestMatchingHoldRuleDecides) {
+  const std::string lists = R"({"approved": [")" + std::string(kTreasury) + R"("]})";
+  Policy p = Rules(R"({"id": "unlisted", "effect": "require_approval", "match": {"kind": "eth_tx", "to": {"not_in": "@approved"}}},
+                      {"id": "big", "effect": "require_approval", "match": {"kind": "eth_tx", "value": {"gt": "1 ether"}},
+                       "approval": {"quorum": 3}},
+                      {"id": "big-2fa", "effect": "require_approval", "match": {"kind": "eth_tx", "value": {"gt": "2 ether"}},
+                       "approval": {"quorum": 3, "second_factor": "totp"}},
+                      {"id": "txs", "effect": "allow", "match": {"kind": "eth_tx"}})",
+                   lists);
+  for (const std::string& to : {std::string(""), R"("to": ")" + std::string(kBob) + R"(", )"}) {
+    Decision big = p.Evaluate(F(Tx(to + R"("value": "1500000000000000000")")));
+    EXPECT_EQ(big.effect, Effect::kRequireApproval);
+    EXPECT_EQ(big.rule_id, "big") << to;
+    ASSERT_TRUE(big.approval.has_value());
+    EXPECT_EQ(big.approval->quorum, 3);
+    Decision bigger = p.Evaluate(F(Tx(to + R"("value": "5000000000000000000")")));
+    EXPECT_EQ(bigger.rule_id, "big-2fa") << to;
+    ASSERT_TRUE(bigger.approval.has_value());
+    EXPECT_EQ(bigger.approval->second_factor, SecondFactor::kTotp);
+    Decision small = p.Evaluate(F(Tx(to + R"("value": "1")")));
+    EXPECT_EQ(small.rule_id, "unlisted") << to;
+  }
+}
+
 // List entries compare as written where they are names and normalised where
 // they are addresses or Nostr tag values.
 TEST(EvaluateTest, ListsOfNamesAndOfAddresses) {
