@@ -451,8 +451,10 @@ absl::Status Daemon::Impl::Serve() {
     mcp::McpHttpRequest req;
     req.method = r.method;
     req.session_id = r.headers.Get("Mcp-Session-Id");
-    req.protocol_version = r.headers.Get("MCP-Protocol-Version");
-    req.accept = r.headers.Get("Accept");
+    // Repeated lines are combined: Accept is a list; two version lines are
+    // refused as one unsupported value rather than read as the first.
+    req.protocol_version = r.headers.GetCombined("MCP-Protocol-Version");
+    req.accept = r.headers.GetCombined("Accept");
     req.content_type = r.headers.Get("Content-Type");
     req.origin = r.headers.Get("Origin");
     req.body = r.body;

@@ -28,7 +28,8 @@ std::string MediaType(const std::string& value) { return Lower(Trim(value.substr
 // The weight of one Accept item's parameters ("; q=0.5; level=1"), in
 // thousandths: RFC 9110 §12.4.2, qvalue = ( "0" [ "." 0*3DIGIT ] ) /
 // ( "1" [ "." 0*3("0") ] ). Without q the weight is 1000. A q that does not
-// parse is read as 1000 (lenient: only an explicit zero refuses).
+// parse is read as 1000 (lenient: only an explicit zero refuses); decimals
+// past the third are read too, only to tell zero from not zero.
 int AcceptWeight(const std::string& params) {
   size_t start = 0;
   while (start < params.size()) {
@@ -41,14 +42,22 @@ int AcceptWeight(const std::string& params) {
     const std::string q = Trim(param.substr(eq + 1));
     if (q.empty() || (q[0] != '0' && q[0] != '1')) return 1000;
     if (q.size() == 1) return q[0] == '0' ? 0 : 1000;
-    if (q[1] != '.' || q.size() > 5) return 1000;
+    if (q[1] != '.') return 1000;
+    // More than three decimals is beyond the grammar; read them anyway so
+    // "0.0000" is still zero and "0.0001" is still not.
     int thousandths = 0;
     int scale = 100;
+    bool beyond_nonzero = false;
     for (size_t i = 2; i < q.size(); ++i, scale /= 10) {
       if (!std::isdigit(static_cast<unsigned char>(q[i]))) return 1000;
-      thousandths += (q[i] - '0') * scale;
+      if (scale > 0) {
+        thousandths += (q[i] - '0') * scale;
+      } else if (q[i] != '0') {
+        beyond_nonzero = true;
+      }
     }
-    return q[0] == '1' ? 1000 : thousandths;
+    if (q[0] == '1') return 1000;
+    return thousandths == 0 && beyond_nonzero ? 1 : thousandths;
   }
   return 1000;
 }

@@ -200,14 +200,16 @@ TEST_F(HttpTransportTest, AcceptWithQZeroRefusesThatMediaType) {
   for (const char* refused : {"application/json;q=0", "application/json; q=0.0", "application/json;q=0.000",
                               "application/json;Q=0.00, text/event-stream", "text/event-stream, application/json;q=0.",
                               "*/*;q=0", "application/*; q=0.000", "application/json;q=0, */*",
-                              "application/json;level=1;q=0.0, application/*;q=0.5", "text/event-stream", ""}) {
+                              "application/json;level=1;q=0.0, application/*;q=0.5", "text/event-stream", "",
+                              "application/json;q=0.0000", "application/json;q=0.000000000"}) {
     r.accept = refused;
     EXPECT_EQ(HandleHttp(r, registry_).status, 406) << refused;
   }
   for (const char* accepted : {"application/json;q=0.001", "application/json; q=0.5, text/event-stream",
                                "application/json;q=1.0", "application/json;q=1", "text/html;q=0, */*",
                                "application/json;q=0.0;level=1, application/json", "application/json;q=bogus",
-                               "APPLICATION/JSON", "*/*;q=0.1"}) {
+                               "APPLICATION/JSON", "*/*;q=0.1", "application/json;q=0.0001",
+                               "application/json;q=0.00000001"}) {
     r.accept = accepted;
     EXPECT_EQ(HandleHttp(r, registry_).status, 200) << accepted;
   }

@@ -57,4 +57,18 @@ std::vector<std::string> HttpHeaders::GetAll(std::string_view name) const {
   return out;
 }
 
+std::optional<std::string> HttpHeaders::GetCombined(std::string_view name) const {
+  std::optional<std::string> out;
+  for (const Field& f : fields_) {
+    if (!EqualsIgnoreAsciiCase(f.first, name)) continue;
+    if (out) {
+      *out += ", ";
+      *out += f.second;
+    } else {
+      out = f.second;
+    }
+  }
+  return out;
+}
+
 }  // namespace sigil::net

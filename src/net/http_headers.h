@@ -38,6 +38,10 @@ class HttpHeaders {
   bool Has(std::string_view name) const;
   // Every value for `name`, in order.
   std::vector<std::string> GetAll(std::string_view name) const;
+  // Every value for `name` joined with ", ", as a recipient may combine
+  // repeated field lines of a list-valued field (RFC 9110 section 5.3), or
+  // nullopt when absent. For fields such as Accept sent on several lines.
+  std::optional<std::string> GetCombined(std::string_view name) const;
 
   const std::vector<Field>& fields() const { return fields_; }
   size_t size() const { return fields_.size(); }

@@ -24,6 +24,19 @@ TEST(HttpHeadersTest, LookupIsCaseInsensitiveAndOrdered) {
   EXPECT_EQ(h.size(), 1u);
 }
 
+// Repeated lines of a list-valued field combine into one value, in order.
+TEST(HttpHeadersTest, GetCombinedJoinsRepeatedLines) {
+  HttpHeaders h;
+  EXPECT_FALSE(h.GetCombined("Accept").has_value());
+  h.Add("Accept", "text/event-stream");
+  EXPECT_EQ(h.GetCombined("accept"), "text/event-stream");
+  h.Add("X-Other", "x");
+  h.Add("ACCEPT", "application/json;q=0.5");
+  EXPECT_EQ(h.GetCombined("Accept"), "text/event-stream, application/json;q=0.5");
+  h.Add("Accept", "");
+  EXPECT_EQ(h.GetCombined("Accept"), "text/event-stream, application/json;q=0.5, ");
+}
+
 TEST(HttpMessageTest, PathQueryAndJsonErrorBody) {
   HttpRequest r;
   r.target = "/v1/keys?name=a&x=%22";

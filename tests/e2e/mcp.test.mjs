@@ -17,6 +17,7 @@
 //                        personal_sign, eth_signTypedData_v4, sigil_signNostrEvent, sigil_signSolanaMessage,
 //                        sigil_explain, sigil_approvalStatus, sigil_listKeys, sigil_getPolicy, sigil_getBudget
 //   `sigil mcp` reads SIGIL_URL and SIGIL_TOKEN and speaks MCP on stdin/stdout.
+import { connect } from "node:net";
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -450,6 +451,24 @@ describe("MCP /mcp sessions", { skip: SKIP }, () => {
     // Accept: q=0 excludes JSON.
     assert.equal((await post({ ...newSession, accept: "application/json;q=0.0, text/event-stream" }, ping(8))).status, 406);
     assert.equal((await post({ ...newSession, accept: "application/json;q=0.5, text/event-stream" }, ping(9))).status, 200);
+
+    // Accept split over two header lines (RFC 9110 lets a client do that;
+    // fetch cannot, so a raw socket): both lines count.
+    const rawPost = (headerLines, body) => new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(world.sigil.url);
+      const socket = connect({ host: hostname, port: Number(port) }, () => {
+        socket.end([`POST /mcp HTTP/1.1`, `Host: ${hostname}:${port}`, "Connection: close", ...headerLines,
+                    `Content-Length: ${Buffer.byteLength(body)}`, "", body].join("\r\n"));
+      });
+      let answer = "";
+      socket.on("data", (chunk) => { answer += chunk; });
+      socket.on("end", () => resolve(answer));
+      socket.on("error", reject);
+    });
+    const split = await rawPost([`Authorization: Bearer ${world.tokens["bot-1"]}`,
+      `Mcp-Session-Id: ${newSession["mcp-session-id"]}`, "Content-Type: application/json",
+      "Accept: text/event-stream", "Accept: application/json"], JSON.stringify(ping(10)));
+    assert.match(split, /^HTTP\/1\.1 200 /, split.slice(0, 300));
   });
 });
 
