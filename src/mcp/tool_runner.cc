@@ -202,7 +202,9 @@ std::variant<std::string, RpcError> ToolRunner::DefaultKey(const std::string& to
   const bool nostr = tool == "sign_nostr_event";
   RpcResult r = rpc_("sigil_listKeys", json::array());
   if (!r.ok) return r.error;
-  std::vector<std::string> preferred, fallback;
+  // Only the right type: the daemon signs Nostr events with schnorr keys
+  // alone and Solana messages with ed25519 keys alone.
+  std::vector<std::string> pick;
   if (r.result.is_array()) {
     for (const json& k : r.result) {
       if (!k.is_object()) continue;
@@ -212,11 +214,9 @@ std::variant<std::string, RpcError> ToolRunner::DefaultKey(const std::string& to
       if (id.empty()) id = k.value("public_key", std::string());
       if (id.empty()) continue;
       const std::string type = k.value("type", std::string());
-      if (nostr ? type == "schnorr" : type == "ed25519") preferred.push_back(id);
-      if (nostr && type == "secp256k1") fallback.push_back(id);
+      if (nostr ? type == "schnorr" : type == "ed25519") pick.push_back(id);
     }
   }
-  const std::vector<std::string>& pick = preferred.empty() ? fallback : preferred;
   if (pick.size() == 1) return pick[0];
   const std::string what = nostr ? "Nostr (schnorr)" : "Solana (ed25519)";
   if (pick.empty()) return Invalid("this agent has no " + what + " key; ask a human to grant it one");

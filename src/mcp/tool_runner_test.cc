@@ -197,6 +197,16 @@ TEST_F(ToolRunnerTest, SignNostrEventDefaultsKeyAndTime) {
   EXPECT_TRUE(neg.is_error);
 }
 
+// A secp256k1 key is never picked for Nostr (the daemon would refuse it):
+// an agent without a schnorr key is told so before anything is sent.
+TEST_F(ToolRunnerTest, NostrDefaultKeyIsSchnorrOnly) {
+  rpc_.Succeed("sigil_listKeys", json::parse(R"([{"name":"trader","type":"secp256k1","status":"active"}])"));
+  ToolResult r = Call("sign_nostr_event", {{"kind", 1}, {"content", "gm"}});
+  EXPECT_TRUE(r.is_error);
+  EXPECT_THAT(r.text, HasSubstr("no Nostr (schnorr) key"));
+  EXPECT_EQ(rpc_.CountOf("sigil_signNostrEvent"), 0);
+}
+
 TEST_F(ToolRunnerTest, NostrEventOfTheWrongShapeIsAnError) {
   rpc_.Succeed("sigil_signNostrEvent", {{"id", "x"}});  // no pubkey/sig
   ToolResult r = Call("sign_nostr_event", {{"key", "notes"}, {"kind", 1}, {"content", "gm"}});
