@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <map>
-#include <utility>
+#include <optional>
 
 #include "policy/address_text.h"
 #include "policy/amount_text.h"
@@ -403,15 +403,12 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
   }
   d.effect = effect;
   // The decisive rule: the first (in document order) whose effect or
-  // exceeded budget gave `effect`; for a hold, the one whose approval is
-  // strictest (most approvers, then a second factor), so another matching
-  // hold rule written earlier cannot lower what the request needs.
+  // exceeded budget gave `effect`. For a hold, every such rule's approval
+  // counts: the requirement is the strictest combination (below), so a
+  // lenient hold rule written first cannot lower what another one asks.
   const Rule* decisive = nullptr;
   const BudgetStatus* decisive_budget = nullptr;
-  auto strictness = [](const Rule& r) {
-    const ApprovalRequirement a = r.approval.value_or(ApprovalRequirement{});
-    return std::make_pair(a.quorum, a.second_factor != SecondFactor::kNone);
-  };
+  std::optional<ApprovalRequirement> combined;
   for (const Rule* rule : matched) {
     const BudgetStatus* budget = nullptr;
     if (rule->effect != effect) {
@@ -423,11 +420,21 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
       }
       if (budget == nullptr) continue;
     }
-    if (decisive == nullptr || (effect == Effect::kRequireApproval && strictness(*rule) > strictness(*decisive))) {
+    if (decisive == nullptr) {
       decisive = rule;
       decisive_budget = budget;
     }
     if (effect != Effect::kRequireApproval) break;
+    // Most approvers, a second factor if any rule asks for one, the shortest
+    // expiry; the role is the decisive rule's (roles do not combine).
+    const ApprovalRequirement a = rule->approval.value_or(ApprovalRequirement{});
+    if (!combined) {
+      combined = a;
+      continue;
+    }
+    combined->quorum = std::max(combined->quorum, a.quorum);
+    if (a.second_factor != SecondFactor::kNone) combined->second_factor = a.second_factor;
+    combined->expires = std::min(combined->expires, a.expires);
   }
   // `effect` came from some matched rule or budget, so decisive is set.
   d.rule_id = decisive->id;
@@ -436,7 +443,7 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
       d.reason = BudgetReason(*decisive_budget);
       break;
     case Effect::kRequireApproval: {
-      ApprovalRequirement a = decisive->approval.value_or(ApprovalRequirement{});
+      ApprovalRequirement a = *combined;
       a.rule_id = decisive->id;
       d.approval = a;
       if (decisive_budget != nullptr) {

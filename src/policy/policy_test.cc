@@ -209,31 +209,57 @@ TEST(EvaluateTest, ContractCreationIsOnNoApprovedList) {
   EXPECT_EQ(E(allow, Tx(R"("to": ")" + std::string(kBob) + R"(")")), Effect::kAllow);
 }
 
-// When several hold rules match, the strictest approval applies (most
-// approvers, then a second factor), whatever the rules' order: a lenient hold
-// rule written first cannot lower what a large payment needs.
-TEST(EvaluateTest, TheStrictestMatchingHoldRuleDecides) {
+// When several rules hold a request, their approvals combine: the highest
+// quorum, a second factor if any asks, the shortest expiry; the first rule in
+// document order is named and gives the role. A lenient hold rule written
+// first cannot lower what a large payment needs.
+TEST(EvaluateTest, MatchingHoldRulesCombineTheirApprovals) {
   const std::string lists = R"({"approved": [")" + std::string(kTreasury) + R"("]})";
   Policy p = Rules(R"({"id": "unlisted", "effect": "require_approval", "match": {"kind": "eth_tx", "to": {"not_in": "@approved"}}},
                       {"id": "big", "effect": "require_approval", "match": {"kind": "eth_tx", "value": {"gt": "1 ether"}},
                        "approval": {"quorum": 3}},
                       {"id": "big-2fa", "effect": "require_approval", "match": {"kind": "eth_tx", "value": {"gt": "2 ether"}},
-                       "approval": {"quorum": 3, "second_factor": "totp"}},
+                       "approval": {"quorum": 2, "second_factor": "totp"}},
                       {"id": "txs", "effect": "allow", "match": {"kind": "eth_tx"}})",
                    lists);
   for (const std::string& to : {std::string(""), R"("to": ")" + std::string(kBob) + R"(", )"}) {
     Decision big = p.Evaluate(F(Tx(to + R"("value": "1500000000000000000")")));
     EXPECT_EQ(big.effect, Effect::kRequireApproval);
-    EXPECT_EQ(big.rule_id, "big") << to;
+    EXPECT_EQ(big.rule_id, "unlisted") << to;
     ASSERT_TRUE(big.approval.has_value());
-    EXPECT_EQ(big.approval->quorum, 3);
+    EXPECT_EQ(big.approval->quorum, 3) << to;
+    EXPECT_EQ(big.approval->second_factor, SecondFactor::kNone);
     Decision bigger = p.Evaluate(F(Tx(to + R"("value": "5000000000000000000")")));
-    EXPECT_EQ(bigger.rule_id, "big-2fa") << to;
     ASSERT_TRUE(bigger.approval.has_value());
-    EXPECT_EQ(bigger.approval->second_factor, SecondFactor::kTotp);
+    EXPECT_EQ(bigger.approval->quorum, 3) << to;
+    EXPECT_EQ(bigger.approval->second_factor, SecondFactor::kTotp) << to;
     Decision small = p.Evaluate(F(Tx(to + R"("value": "1")")));
     EXPECT_EQ(small.rule_id, "unlisted") << to;
+    ASSERT_TRUE(small.approval.has_value());
+    EXPECT_EQ(small.approval->quorum, 1);
   }
+  // To an approved address only the value rules hold it.
+  Decision listed = p.Evaluate(F(Tx(R"("to": ")" + std::string(kTreasury) + R"(", "value": "1500000000000000000")")));
+  EXPECT_EQ(listed.rule_id, "big");
+  ASSERT_TRUE(listed.approval.has_value());
+  EXPECT_EQ(listed.approval->quorum, 3);
+
+  // A budget's hold combines too; the role and the name are the first rule's.
+  Policy roles = Rules(R"({"id": "allowance", "effect": "allow", "match": {"kind": "eth_tx"},
+                           "budgets": [{"window": "24h", "max_value": "1 ether", "on_exceed": "require_approval"}],
+                           "approval": {"quorum": 1, "role": "treasury", "second_factor": "totp", "expires": "30m"}},
+                          {"id": "unlisted", "effect": "require_approval", "match": {"kind": "eth_tx", "to": {"not_in": "@approved"}},
+                           "approval": {"quorum": 2, "expires": "2h"}})",
+                       lists);
+  Decision both = roles.Evaluate(F(Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "2000000000000000000")")));
+  EXPECT_EQ(both.effect, Effect::kRequireApproval);
+  EXPECT_EQ(both.rule_id, "allowance");
+  ASSERT_TRUE(both.approval.has_value());
+  EXPECT_EQ(both.approval->rule_id, "allowance");
+  EXPECT_EQ(both.approval->role, "treasury");
+  EXPECT_EQ(both.approval->quorum, 2);
+  EXPECT_EQ(both.approval->second_factor, SecondFactor::kTotp);
+  EXPECT_EQ(both.approval->expires, absl::Minutes(30));
 }
 
 // List entries compare as written where they are names and normalised where
