@@ -335,6 +335,7 @@ TEST_F(AuditLogTest, SyncAlongsideOverlapsTheBatchAndHoldsItsAppenders) {
   armed = false;
   ASSERT_TRUE(log->Checkpoint().ok());  // a checkpoint alone syncs no record: no call
   EXPECT_EQ(calls.load(), 1);
+  env_.SetSyncGate(nullptr);  // it refers to this test's locals
 }
 
 // A failed sync_alongside fails its batch: the batch's bytes leave the file,

@@ -144,8 +144,10 @@ absl::Status FileLedgerJournal::SyncLocked(uint64_t seq, bool fail_doubtful) {
       if (dir) dir_unsynced_ = false;
       synced_ = std::max(synced_, target);
     } else {
+      // fdatasync flushes the whole file, not a prefix: a line written while
+      // it ran may share a failed page, so it is in doubt too.
       doubt_after_ = failed_through_ == 0 ? synced_ : std::min(doubt_after_, synced_);
-      failed_through_ = std::max(failed_through_, target);
+      failed_through_ = std::max(failed_through_, written_);
       errno = sync_errno;
       return IoError(dir ? "fdatasync (or the folder's fsync after a rewrite)" : "fdatasync", path_);
     }
