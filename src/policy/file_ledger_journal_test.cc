@@ -38,6 +38,13 @@ class FileJournalTest : public ::testing::Test {
   std::string dir_, path_;
 };
 
+LedgerRecord CommitRecord(ReservationId id) {
+  LedgerRecord r;
+  r.type = LedgerRecord::Type::kCommit;
+  r.id = id;
+  return r;
+}
+
 BudgetCharge Charge(uint64_t amount) { return BudgetCharge{"acct", absl::Hours(24), Uint256(amount), Uint256(1000)}; }
 
 Uint256 Spent(Ledger& l) {
@@ -263,10 +270,7 @@ TEST_F(FileJournalTest, FailedRewriteKeepsTheOldJournal) {
 TEST_F(FileJournalTest, ALineInAFailedSyncStaysInDoubt) {
   auto j = FileLedgerJournal::Open(path_);
   ASSERT_TRUE(j.ok()) << j.status();
-  LedgerRecord r;
-  r.type = LedgerRecord::Type::kCommit;
-  r.id = 1;
-  auto before = (*j)->AppendDeferred(r);
+  auto before = (*j)->AppendDeferred(CommitRecord(1));
   ASSERT_TRUE(before.ok());
   ASSERT_TRUE((*j)->SyncAll().ok());
 
@@ -278,13 +282,11 @@ TEST_F(FileJournalTest, ALineInAFailedSyncStaysInDoubt) {
     }
     return ::fdatasync(fd);
   });
-  r.id = 2;
-  auto doubtful = (*j)->AppendDeferred(r);
+  auto doubtful = (*j)->AppendDeferred(CommitRecord(2));
   ASSERT_TRUE(doubtful.ok());
   EXPECT_TRUE(absl::IsUnavailable((*j)->SyncThrough(*doubtful)));
   fail = false;
-  r.id = 3;
-  auto after = (*j)->AppendDeferred(r);
+  auto after = (*j)->AppendDeferred(CommitRecord(3));
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE((*j)->SyncAll().ok());  // a barrier: it does not vouch for line 2
   EXPECT_TRUE((*j)->SyncThrough(*after).ok());
@@ -300,19 +302,13 @@ TEST_F(FileJournalTest, ALineInAFailedSyncStaysInDoubt) {
 TEST_F(FileJournalTest, ALineWrittenDuringAFailedSyncStaysInDoubt) {
   auto j = FileLedgerJournal::Open(path_);
   ASSERT_TRUE(j.ok()) << j.status();
-  LedgerRecord r;
-  r.type = LedgerRecord::Type::kCommit;
-  r.id = 1;
-  ASSERT_TRUE((*j)->AppendDeferred(r).ok());
+  ASSERT_TRUE((*j)->AppendDeferred(CommitRecord(1)).ok());
   std::atomic<bool> fail{true};
   std::optional<uint64_t> during;
   FileLedgerJournal* journal = j->get();
   journal->SetFdatasyncForTesting([&](int fd) {
     if (!fail) return ::fdatasync(fd);
-    LedgerRecord late;
-    late.type = LedgerRecord::Type::kCommit;
-    late.id = 2;
-    auto ticket = journal->AppendDeferred(late);  // the journal's lock is not held here
+    auto ticket = journal->AppendDeferred(CommitRecord(2));  // the journal's lock is not held here
     if (ticket.ok()) during = *ticket;
     errno = EIO;
     return -1;
@@ -320,8 +316,7 @@ TEST_F(FileJournalTest, ALineWrittenDuringAFailedSyncStaysInDoubt) {
   EXPECT_FALSE(journal->SyncAll().ok());
   ASSERT_TRUE(during.has_value());
   fail = false;
-  r.id = 3;
-  auto after = journal->AppendDeferred(r);
+  auto after = journal->AppendDeferred(CommitRecord(3));
   ASSERT_TRUE(after.ok());
   EXPECT_TRUE(journal->SyncAll().ok());
   EXPECT_TRUE(journal->SyncThrough(*after).ok());
