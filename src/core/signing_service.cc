@@ -506,6 +506,19 @@ SignResponse SigningService::Explain(const tokens::Principal& caller, const Sign
   return r;
 }
 
+namespace {
+
+// Whether what the approvers gave (the held request's terms) covers what the
+// policy asks now: as many approvers or more, of the same role, with a second
+// factor if one is asked.
+bool ApprovalCovers(const policy::Approval& given, const policy::ApprovalRequirement& needed) {
+  return given.quorum >= needed.quorum && given.required_role == needed.role &&
+         (needed.second_factor == policy::SecondFactor::kNone ||
+          given.second_factor == policy::SecondFactorRequirement::kTotp);
+}
+
+}  // namespace
+
 SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, const std::string& approval_id) {
   auto approval = d_.approvals.Status(approval_id);
   if (!approval.ok()) return Refuse(OutcomeForStatus(approval.status()), std::string(approval.status().message()));
@@ -546,6 +559,16 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
     r.outcome = Outcome::kDenied;
     r.decision = decision;
     r.message = "approved, but policy now denies it: " + decision.reason;
+    return r;
+  }
+  if (decision.effect == policy::Effect::kRequireApproval && decision.approval &&
+      !ApprovalCovers(*approval, *decision.approval)) {
+    // The policy (or a budget since exceeded) now asks for more than these
+    // approvers gave: they approved under the old terms, not these.
+    r.outcome = Outcome::kDenied;
+    r.decision = decision;
+    r.message = "approved, but the policy now needs " + policy::ApprovalText(*decision.approval) +
+                "; nothing was signed. Submit the request again to have it held under the current terms";
     return r;
   }
   if (decision.effect == policy::Effect::kAllow) {

@@ -243,6 +243,31 @@ TEST_F(SigningServiceTest, HeldRequestIsSignedOnceForTheRequesterOnly) {
   EXPECT_NE(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
 }
 
+// Approvers approve under the terms of the hold. If the policy asks for more
+// by the time the requester collects (here: two approvers instead of one),
+// nothing is signed and the approval is not spent.
+TEST_F(SigningServiceTest, AnApprovalGivenUnderWeakerTermsSignsNothing) {
+  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+  const std::string id = held.approval->id;
+  std::vector<std::string> roles = {"approver"};
+  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  std::string stricter = kPolicy;
+  const std::string quorum_one = R"("approval":{"quorum":1,)";
+  stricter.replace(stricter.find(quorum_one), quorum_one.size(), R"("approval":{"quorum":2,)");
+  auto parsed = policy::Policy::Parse(stricter);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*parsed)));
+  SignResponse r = service_->ApprovalStatus(agent_, id);
+  EXPECT_EQ(r.outcome, Outcome::kDenied) << r.message;
+  EXPECT_NE(r.message.find("now needs 2 approvals"), std::string::npos) << r.message;
+  EXPECT_TRUE(r.result.is_null());
+  EXPECT_EQ(approvals_->Status(id)->state, policy::ApprovalState::kApproved);
+  // Back to the terms it was approved under: it is signed.
+  engine_->SetPolicy(std::make_shared<const policy::Policy>(*policy::Policy::Parse(kPolicy)));
+  EXPECT_EQ(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
+}
+
 TEST_F(SigningServiceTest, AHeldRequestIsNotSignedByAKeyRotatedMeanwhile) {
   SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
   ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;

@@ -6,6 +6,14 @@ namespace sigil::policy {
 
 std::string_view SecondFactorName(SecondFactor f) { return f == SecondFactor::kTotp ? "totp" : "none"; }
 
+std::string ApprovalText(const ApprovalRequirement& a) {
+  std::string out = std::to_string(a.quorum) + (a.quorum == 1 ? " approval" : " approvals") + " by role \"" + a.role +
+                    "\"";
+  if (a.second_factor == SecondFactor::kTotp) out += " with TOTP";
+  out += ", within " + FormatDurationText(a.expires);
+  return out;
+}
+
 nlohmann::json BudgetStatusToJson(const BudgetStatus& b) {
   nlohmann::json j = {{"rule", b.rule_id},
                       {"window", b.window},

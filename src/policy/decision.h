@@ -32,6 +32,9 @@ struct ApprovalRequirement {
   absl::Duration expires = absl::Hours(1);  // the hold lapses after this
 };
 
+// "2 approvals by role \"approver\" with TOTP, within 1h".
+std::string ApprovalText(const ApprovalRequirement& a);
+
 // One budget the request touches, as it stood when the decision was made.
 struct BudgetStatus {
   std::string rule_id;

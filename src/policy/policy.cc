@@ -193,14 +193,6 @@ std::string BudgetReason(const BudgetStatus& b) {
   return out;
 }
 
-std::string ApprovalText(const ApprovalRequirement& a) {
-  std::string out = std::to_string(a.quorum) + (a.quorum == 1 ? " approval" : " approvals") + " by role \"" + a.role +
-                    "\"";
-  if (a.second_factor == SecondFactor::kTotp) out += " with TOTP";
-  out += ", within " + FormatDurationText(a.expires);
-  return out;
-}
-
 }  // namespace
 
 const StringSet* Policy::list(std::string_view name) const {
