@@ -44,6 +44,15 @@ class HttpTransportTest : public ::testing::Test {
     EXPECT_TRUE(id.has_value());
     return id.value_or("");
   }
+  // Opens a session that negotiated `version` (one the server supports).
+  std::string InitializeAt(const std::string& version) {
+    json init = json::parse(kInit);
+    init["params"]["protocolVersion"] = version;
+    McpHttpResponse r = HandleHttp(Post(init.dump()), registry_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(json::parse(r.body)["result"]["protocolVersion"], version);
+    return Header(r, "Mcp-Session-Id").value_or("");
+  }
 
   FakeClock clock_;
   FakeRpcCaller rpc_;
@@ -145,9 +154,8 @@ const char kInit0618[] =
     R"({"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0})";
 
 TEST_F(HttpTransportTest, ProtocolVersionHeaderMustBeSupportedAndMatchTheSession) {
-  McpHttpResponse init = HandleHttp(Post(kInit0618), registry_);
-  ASSERT_EQ(json::parse(init.body)["result"]["protocolVersion"], "2025-06-18");
-  const std::string session = *Header(init, "Mcp-Session-Id");
+  const std::string session = InitializeAt("2025-06-18");
+  ASSERT_FALSE(session.empty());
   const char kList[] = R"({"method":"tools/list","jsonrpc":"2.0","id":7})";
 
   // The negotiated version, or no header at all (→ the negotiated version).
@@ -219,9 +227,8 @@ const char kInit0326[] =
     R"({"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"c","version":"1"}},"jsonrpc":"2.0","id":0})";
 
 TEST_F(HttpTransportTest, BatchesOnA20250326Session) {
-  McpHttpResponse init = HandleHttp(Post(kInit0326), registry_);
-  ASSERT_EQ(json::parse(init.body)["result"]["protocolVersion"], "2025-03-26");
-  const std::string session = *Header(init, "Mcp-Session-Id");
+  const std::string session = InitializeAt("2025-03-26");
+  ASSERT_FALSE(session.empty());
 
   // 2025-03-26 clients send no MCP-Protocol-Version header.
   McpHttpResponse notes = HandleHttp(
