@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_join.h"
 #include "net/wiping_allocator.h"
 
 namespace sigil::net {
@@ -58,17 +59,9 @@ std::vector<std::string> HttpHeaders::GetAll(std::string_view name) const {
 }
 
 std::optional<std::string> HttpHeaders::GetCombined(std::string_view name) const {
-  std::optional<std::string> out;
-  for (const Field& f : fields_) {
-    if (!EqualsIgnoreAsciiCase(f.first, name)) continue;
-    if (out) {
-      *out += ", ";
-      *out += f.second;
-    } else {
-      out = f.second;
-    }
-  }
-  return out;
+  std::vector<std::string> all = GetAll(name);
+  if (all.empty()) return std::nullopt;
+  return absl::StrJoin(all, ", ");
 }
 
 }  // namespace sigil::net
