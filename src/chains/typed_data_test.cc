@@ -115,6 +115,45 @@ TEST(TypedDataTest, AllEthersVectors) {
   EXPECT_EQ(signed_count, 1);
 }
 
+// primaryType EIP712Domain signs the domain alone: keccak256(0x1901 ||
+// domainSeparator). Expected digests from viem 2.57.1's hashTypedData, which
+// eth-sig-util and MetaMask match.
+TEST(TypedDataTest, DomainOnlyDocumentSignsTheDomain) {
+  json doc = MailDoc();
+  doc["primaryType"] = "EIP712Domain";
+  doc.erase("message");  // viem omits it
+  auto td = TypedData::FromJson(doc);
+  ASSERT_TRUE(td.ok()) << td.status();
+  EXPECT_EQ(Hex0x(td->Digest()), "0xaa83c70305ec6c131e7a88f258c40813447bec8b9bcef94e5479603d9959da07");
+  EXPECT_EQ(td->primary_type(), "EIP712Domain");
+  EXPECT_EQ(td->domain().name, "Ether Mail");
+  EXPECT_EQ(td->message(), json::object());
+  // An empty message is the same document; the canonical form parses back to it.
+  doc["message"] = json::object();
+  auto with_empty = TypedData::FromJson(doc);
+  ASSERT_TRUE(with_empty.ok()) << with_empty.status();
+  EXPECT_EQ(with_empty->Digest(), td->Digest());
+  auto again = TypedData::FromJson(td->ToJson());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->Digest(), td->Digest());
+
+  // Derived domain type (no types.EIP712Domain), one field.
+  json minimal = {{"types", json::object()}, {"primaryType", "EIP712Domain"}, {"domain", {{"name", "x"}}}};
+  auto m = TypedData::FromJson(minimal);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(Hex0x(m->Digest()), "0x06d6260154b6b6e10735bc5b5d4971474fca4a53806787df163604af5e78790d");
+
+  // A message is refused rather than ignored: it would be shown, not signed.
+  for (const json& message : {json{{"a", 1}}, json::array(), json("x"), json(nullptr)}) {
+    minimal["message"] = message;
+    EXPECT_THAT(std::string(ParseError(minimal).message()), HasSubstr("only the domain is signed")) << message;
+  }
+  // Other documents still need their message.
+  doc = MailDoc();
+  doc.erase("message");
+  EXPECT_THAT(std::string(ParseError(doc).message()), HasSubstr("message: missing"));
+}
+
 TEST(TypedDataTest, AcceptsDocumentAsJsonString) {
   json doc = MailDoc();
   auto direct = TypedData::Parse(doc.dump());
@@ -158,8 +197,8 @@ TEST(TypedDataTest, ErrorsNameThePath) {
   EXPECT_THAT(std::string(ParseError(doc).message()), HasSubstr("primaryType"));
 
   doc = MailDoc();
-  doc["primaryType"] = "EIP712Domain";
-  EXPECT_FALSE(ParseError(doc).ok());
+  doc["primaryType"] = "EIP712Domain";  // the Mail message would be shown but not signed
+  EXPECT_THAT(std::string(ParseError(doc).message()), HasSubstr("message: must be absent or {}"));
 
   doc = MailDoc();
   doc.erase("message");

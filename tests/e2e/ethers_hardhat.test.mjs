@@ -134,4 +134,8 @@ test("viem walletClient signTransaction and signTypedData through Sigil", { skip
   const message = { maker: trader, amount: 12345n, note: "hello" };
   const signature = await client.signTypedData({ domain, types, primaryType: "Order", message });
   assert.ok(await verifyTypedData({ address: trader, domain, types, primaryType: "Order", message, signature }));
+
+  // A domain-only document (primaryType EIP712Domain): viem sends no message.
+  const domainOnly = await client.signTypedData({ domain, types: {}, primaryType: "EIP712Domain" });
+  assert.ok(await verifyTypedData({ address: trader, domain, types: {}, primaryType: "EIP712Domain", signature: domainOnly }));
 });

@@ -552,7 +552,7 @@ absl::StatusOr<TypedData> TypedData::FromJson(const json& value, const TypedData
                                         " (expected types, primaryType, domain, message)");
     }
   }
-  for (const char* k : {"types", "primaryType", "domain", "message"}) {
+  for (const char* k : {"types", "primaryType", "domain"}) {
     if (!document.contains(k)) return absl::InvalidArgumentError(std::string(k) + ": missing");
   }
 
@@ -632,20 +632,29 @@ absl::StatusOr<TypedData> TypedData::FromJson(const json& value, const TypedData
   const json& primary = document["primaryType"];
   if (!primary.is_string()) return absl::InvalidArgumentError("primaryType: expected a string");
   rep->primary_type = primary.get<std::string>();
-  if (rep->primary_type == kDomainType) {
-    return absl::InvalidArgumentError("primaryType: EIP712Domain cannot be the primary type");
-  }
-  if (s.structs.find(rep->primary_type) == s.structs.end()) {
-    return absl::InvalidArgumentError("primaryType: " + Quote(rep->primary_type) + " is not defined in types");
-  }
-  {
-    Bytes data;
-    RETURN_IF_ERROR(EncodeStructInto(s, rep->primary_type, document["message"], "message", data, &rep->message));
-    rep->message_hash = crypto::Keccak256(data);
-  }
+  const auto message_in = document.find("message");
   Bytes preimage = {0x19, 0x01};
   preimage.insert(preimage.end(), rep->domain_separator.begin(), rep->domain_separator.end());
-  preimage.insert(preimage.end(), rep->message_hash.begin(), rep->message_hash.end());
+  if (rep->primary_type == kDomainType) {
+    // A domain-only document: keccak256(0x1901 || domainSeparator), as
+    // eth-sig-util, viem and MetaMask compute it. Those libraries ignore the
+    // message; here it must be absent or empty, so nothing is shown that is
+    // not signed.
+    if (message_in != document.end() && !(message_in->is_object() && message_in->empty())) {
+      return absl::InvalidArgumentError(
+          "message: must be absent or {} when primaryType is EIP712Domain (only the domain is signed)");
+    }
+    rep->message = json::object();
+  } else {
+    if (message_in == document.end()) return absl::InvalidArgumentError("message: missing");
+    if (s.structs.find(rep->primary_type) == s.structs.end()) {
+      return absl::InvalidArgumentError("primaryType: " + Quote(rep->primary_type) + " is not defined in types");
+    }
+    Bytes data;
+    RETURN_IF_ERROR(EncodeStructInto(s, rep->primary_type, *message_in, "message", data, &rep->message));
+    rep->message_hash = crypto::Keccak256(data);
+    preimage.insert(preimage.end(), rep->message_hash.begin(), rep->message_hash.end());
+  }
   rep->digest = crypto::Keccak256(preimage);
   return TypedData(std::move(rep));
 }

@@ -125,9 +125,11 @@ class TypedData {
   absl::StatusOr<crypto::Hash256> HashStruct(std::string_view name, const nlohmann::json& value) const;
 
   const crypto::Hash256& DomainSeparator() const;
-  // hashStruct(primaryType, message).
+  // hashStruct(primaryType, message); all zero for a domain-only document
+  // (primaryType EIP712Domain), whose message is not part of the digest.
   const crypto::Hash256& MessageHash() const;
-  // keccak256(0x1901 || DomainSeparator() || MessageHash()): what is signed.
+  // keccak256(0x1901 || DomainSeparator() || MessageHash()): what is signed;
+  // keccak256(0x1901 || DomainSeparator()) for a domain-only document.
   const crypto::Hash256& Digest() const;
 
  private:
