@@ -24,6 +24,7 @@
 #include "policy/totp.h"
 #include "server/json_log.h"
 #include "server/nonce_book.h"
+#include "server/rest_routes.h"
 #include "server/token_rate_limiter.h"
 #include "net/request_id.h"
 #include "net/wiping_allocator.h"
@@ -1345,6 +1346,14 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     return JsonResponse(200, *out);
   }
 
+  // A known path asked with a method it does not take: 405 and what it takes.
+  if (const std::string allowed = RestAllowedMethods(parts); !allowed.empty()) {
+    net::HttpResponse r = ErrorResponse(405, "method " + m.substr(0, 16) + " is not allowed on " +
+                                                 std::string(req.path()).substr(0, 100) + "; use " + allowed,
+                                        {{"allow", allowed}});
+    r.headers.Set("Allow", allowed);
+    return r;
+  }
   return ErrorResponse(404, "no such endpoint: " + m + " " + std::string(req.path()).substr(0, 100));
 }
 

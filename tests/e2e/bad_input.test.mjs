@@ -238,3 +238,68 @@ test("bad input gets clear errors, nothing is signed, the daemon keeps serving; 
     await sigil.stop();
   }
 });
+
+// Every REST route, asked with each method it serves, reaches its handler
+// (whatever that answers, never "no such endpoint" or 405); asked with any
+// other method, it gets 405 and an Allow header naming the ones it serves
+// (RFC 9110 §15.5.6). Mirrors src/server/rest_routes.cc.
+test("REST: a known path with another method gets 405 and Allow", { skip, timeout: 60000 }, async () => {
+  const routes = {
+    "/v1/keys": ["GET", "POST"],
+    "/v1/keys/import": ["GET", "POST"],  // GET: a key named "import"
+    "/v1/keys/nokey": ["GET"],
+    "/v1/keys/nokey/rotate": ["POST"],
+    "/v1/policy": ["GET", "POST", "PUT"],
+    "/v1/policy/explain": ["POST"],
+    "/v1/policy/suggest": ["GET"],
+    "/v1/tokens": ["GET", "POST"],
+    "/v1/tokens/nobody": ["DELETE"],
+    "/v1/tokens/nobody/totp": ["POST"],
+    "/v1/approvals": ["GET"],
+    "/v1/approvals/none": ["GET"],
+    "/v1/approvals/none/approve": ["POST"],
+    "/v1/approvals/none/reject": ["POST"],
+    "/v1/lockdown": ["GET", "POST"],
+    "/v1/agents/nobody/suspend": ["POST"],
+    "/v1/agents/nobody/resume": ["POST"],
+    "/v1/audit/verify": ["GET"],
+    "/v1/audit/export": ["GET"],
+    "/v1/audit/proof": ["GET"],
+    "/v1/audit/report": ["GET"],
+    "/v1/attest": ["POST"],
+    "/v1/attest/check": ["GET"],
+    "/v1/backup": ["POST"],
+  };
+  // Bodies every handler refuses before doing anything (no key, policy,
+  // token, lockdown or backup is made by this test).
+  const harmless = { type: "no-such-type", on: "not-a-boolean", role: "no-such-role", name: 7 };
+  const sigil = await new SigilServer().start();
+  try {
+    const auth = { authorization: `Bearer ${sigil.adminToken}`, "content-type": "application/json" };
+    for (const [path, allowed] of Object.entries(routes)) {
+      for (const method of ["GET", "POST", "PUT", "DELETE", "PATCH"]) {
+        const withBody = method !== "GET" && method !== "DELETE";
+        const r = await fetch(sigil.url + path, { method, headers: auth, body: withBody ? JSON.stringify(harmless) : undefined });
+        const text = await r.text();
+        const where = `${method} ${path}: ${r.status} ${text}`;
+        if (allowed.includes(method)) {
+          assert.notEqual(r.status, 405, where);
+          assert.doesNotMatch(text, /no such endpoint/, where);
+        } else {
+          assert.equal(r.status, 405, where);
+          assert.equal(r.headers.get("allow"), allowed.join(", "), where);
+          assert.equal(JSON.parse(text).allow, allowed.join(", "), where);
+        }
+      }
+    }
+    // Unknown shapes are still 404.
+    for (const path of ["/v1/nope", "/v1/keys/a/b/c", "/v1/audit"]) {
+      const r = await fetch(sigil.url + path, { method: "PUT", headers: auth, body: "{}" });
+      assert.equal(r.status, 404, path);
+    }
+    assert.equal((await sigil.rest("GET", "/v1/lockdown")).json.locked, false);
+    assert.equal(await signedCount(sigil), 0);
+  } finally {
+    await sigil.stop();
+  }
+});

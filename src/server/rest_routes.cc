@@ -1,0 +1,73 @@
+#include "server/rest_routes.h"
+
+#include <string_view>
+
+namespace sigil::server {
+namespace {
+
+struct Route {
+  std::string_view shape;  // the segments after "v1", '/'-separated; "*" is any segment
+  std::string_view method;
+};
+
+// One line per (shape, method) that ApiServer::Impl::Rest serves.
+constexpr Route kRoutes[] = {
+    {"keys", "GET"},
+    {"keys", "POST"},
+    {"keys/import", "POST"},
+    {"keys/*", "GET"},
+    {"keys/*/rotate", "POST"},
+    {"policy", "GET"},
+    {"policy", "POST"},
+    {"policy", "PUT"},
+    {"policy/explain", "POST"},
+    {"policy/suggest", "GET"},
+    {"tokens", "GET"},
+    {"tokens", "POST"},
+    {"tokens/*", "DELETE"},
+    {"tokens/*/totp", "POST"},
+    {"approvals", "GET"},
+    {"approvals/*", "GET"},
+    {"approvals/*/approve", "POST"},
+    {"approvals/*/reject", "POST"},
+    {"lockdown", "GET"},
+    {"lockdown", "POST"},
+    {"agents/*/suspend", "POST"},
+    {"agents/*/resume", "POST"},
+    {"audit/verify", "GET"},
+    {"audit/export", "GET"},
+    {"audit/proof", "GET"},
+    {"audit/report", "GET"},
+    {"attest", "POST"},
+    {"attest/check", "GET"},
+    {"backup", "POST"},
+};
+
+bool Matches(std::string_view shape, const std::vector<std::string>& parts) {
+  if (parts.empty() || parts[0] != "v1") return false;
+  size_t i = 1;
+  while (true) {
+    const size_t slash = shape.find('/');
+    const std::string_view segment = shape.substr(0, slash);
+    if (i >= parts.size() || (segment != "*" && segment != parts[i])) return false;
+    ++i;
+    if (slash == std::string_view::npos) return i == parts.size();
+    shape.remove_prefix(slash + 1);
+  }
+}
+
+}  // namespace
+
+std::string RestAllowedMethods(const std::vector<std::string>& parts) {
+  std::string out;
+  for (std::string_view method : {"GET", "POST", "PUT", "DELETE"}) {
+    bool allowed = false;
+    for (const Route& r : kRoutes) allowed = allowed || (r.method == method && Matches(r.shape, parts));
+    if (!allowed) continue;
+    if (!out.empty()) out += ", ";
+    out += method;
+  }
+  return out;
+}
+
+}  // namespace sigil::server

@@ -1,0 +1,32 @@
+#include "server/rest_routes.h"
+
+#include <gtest/gtest.h>
+
+namespace sigil::server {
+namespace {
+
+TEST(RestRoutesTest, MethodsOfEachShape) {
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys"}), "GET, POST");
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader"}), "GET");
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "import"}), "GET, POST");  // also a key named "import"
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader", "rotate"}), "POST");
+  EXPECT_EQ(RestAllowedMethods({"v1", "policy"}), "GET, POST, PUT");
+  EXPECT_EQ(RestAllowedMethods({"v1", "tokens", "bot"}), "DELETE");
+  EXPECT_EQ(RestAllowedMethods({"v1", "approvals", "a1", "reject"}), "POST");
+  EXPECT_EQ(RestAllowedMethods({"v1", "lockdown"}), "GET, POST");
+  EXPECT_EQ(RestAllowedMethods({"v1", "audit", "verify"}), "GET");
+  EXPECT_EQ(RestAllowedMethods({"v1", "backup"}), "POST");
+}
+
+TEST(RestRoutesTest, UnknownShapesHaveNoMethods) {
+  EXPECT_EQ(RestAllowedMethods({}), "");
+  EXPECT_EQ(RestAllowedMethods({"v1"}), "");
+  EXPECT_EQ(RestAllowedMethods({"v2", "keys"}), "");
+  EXPECT_EQ(RestAllowedMethods({"v1", "nope"}), "");
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader", "rotate", "now"}), "");
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader", "delete"}), "");
+  EXPECT_EQ(RestAllowedMethods({"v1", "audit"}), "");
+}
+
+}  // namespace
+}  // namespace sigil::server
