@@ -80,7 +80,14 @@ void McpSessionRegistry::Update(const std::string& id, const std::string& princi
   absl::MutexLock lock(&mu_);
   auto it = sessions_.find(id);
   if (it == sessions_.end() || it->second.principal != principal) return;
-  it->second.state = state;
+  // A session's state only moves forward (initialize answered, then
+  // initialized). Requests served at once each hold a copy taken by Find:
+  // merge, so the one that ends last cannot undo what another recorded.
+  McpSessionState& s = it->second.state;
+  s.initialize_answered = s.initialize_answered || state.initialize_answered;
+  s.initialized = s.initialized || state.initialized;
+  if (s.protocol_version.empty()) s.protocol_version = state.protocol_version;
+  if (s.client_name.empty()) s.client_name = state.client_name;
 }
 
 bool McpSessionRegistry::Remove(const std::string& id, const std::string& principal) {

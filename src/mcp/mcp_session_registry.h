@@ -48,7 +48,10 @@ class McpSessionRegistry {
   // The session's state, and marks it used; nullopt when the id is unknown,
   // idle too long, or belongs to another principal.
   std::optional<McpSessionState> Find(const std::string& id, const std::string& principal);
-  // Stores the state after a request; no-op if the session is gone.
+  // Records the state after a request; no-op if the session is gone. Merged,
+  // not stored: a flag set by one request stays set whatever the copy of a
+  // request served at the same time says, and the negotiated version and
+  // client name, once set, stay.
   void Update(const std::string& id, const std::string& principal, const McpSessionState& state);
   // Ends a session; false when Find would not have found it.
   bool Remove(const std::string& id, const std::string& principal);

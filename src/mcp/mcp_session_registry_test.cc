@@ -27,6 +27,34 @@ TEST(McpSessionRegistryTest, CreateFindUpdateRemove) {
   EXPECT_EQ(r.size(), 0u);
 }
 
+// Two requests of one session served at once: each works on the copy Find
+// gave it. notifications/initialized ends first; the tool call, holding the
+// copy from before it, must not undo it.
+TEST(McpSessionRegistryTest, AStaleCopyDoesNotUndoAnotherRequestsUpdate) {
+  FakeClock clock;
+  McpSessionRegistry r(McpServerInfo{}, clock);
+  McpSessionState s;
+  s.initialize_answered = true;
+  s.protocol_version = "2025-06-18";
+  s.client_name = "agent";
+  absl::StatusOr<std::string> id = r.Create("alice", s);
+  ASSERT_TRUE(id.ok());
+  McpSessionState tool_call_copy = *r.Find(*id, "alice");
+  McpSessionState notification_copy = *r.Find(*id, "alice");
+  notification_copy.initialized = true;
+  r.Update(*id, "alice", notification_copy);
+  r.Update(*id, "alice", tool_call_copy);
+  McpSessionState now = *r.Find(*id, "alice");
+  EXPECT_TRUE(now.initialized);
+  EXPECT_TRUE(now.initialize_answered);
+  EXPECT_EQ(now.protocol_version, "2025-06-18");
+  EXPECT_EQ(now.client_name, "agent");
+  McpSessionState blank;  // nor does a copy with fields cleared
+  r.Update(*id, "alice", blank);
+  EXPECT_TRUE(r.Find(*id, "alice")->initialized);
+  EXPECT_EQ(r.Find(*id, "alice")->protocol_version, "2025-06-18");
+}
+
 TEST(McpSessionRegistryTest, IdsAreUniqueRandomHex) {
   FakeClock clock;
   McpSessionRegistry r(McpServerInfo{}, clock, McpSessionLimits{2000, 2000, absl::Hours(1)});
