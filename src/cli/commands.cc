@@ -102,6 +102,7 @@ bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mod
     if (n < 0 && errno == EINTR) continue;
     ok = n > 0;
     if (ok) done += static_cast<size_t>(n);
+    if (n == 0) err = ENOSPC;  // no progress and no errno: say why, not a stale one
   }
   ok = ok && ::fsync(fd) == 0;
   if (!ok && err == 0) err = errno;
