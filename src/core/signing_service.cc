@@ -441,8 +441,7 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
       held.rule_id = req.rule_id;
       held.quorum = req.quorum;
       held.required_role = req.role;
-      held.second_factor = req.second_factor == policy::SecondFactor::kTotp ? policy::SecondFactorRequirement::kTotp
-                                                                            : policy::SecondFactorRequirement::kNone;
+      held.second_factor = req.second_factor;
       held.ttl = req.expires;
       held.canonical_request = std::move(canonical);
       // Audit first: an approval nobody can account for must not exist.
@@ -514,7 +513,7 @@ namespace {
 bool ApprovalCovers(const policy::Approval& given, const policy::ApprovalRequirement& needed) {
   return given.quorum >= needed.quorum && given.required_role == needed.role &&
          (needed.second_factor == policy::SecondFactor::kNone ||
-          given.second_factor == policy::SecondFactorRequirement::kTotp);
+          given.second_factor == policy::SecondFactor::kTotp);
 }
 
 }  // namespace

@@ -26,22 +26,6 @@ std::optional<ApprovalState> ParseApprovalState(std::string_view name) {
   return std::nullopt;
 }
 
-std::string_view SecondFactorName(SecondFactorRequirement requirement) {
-  switch (requirement) {
-    case SecondFactorRequirement::kNone:
-      return "none";
-    case SecondFactorRequirement::kTotp:
-      return "totp";
-  }
-  return "unknown";
-}
-
-std::optional<SecondFactorRequirement> ParseSecondFactor(std::string_view name) {
-  if (name == "none") return SecondFactorRequirement::kNone;
-  if (name == "totp") return SecondFactorRequirement::kTotp;
-  return std::nullopt;
-}
-
 std::string_view ApprovalStepName(ApprovalStep step) {
   switch (step) {
     case ApprovalStep::kCreate:

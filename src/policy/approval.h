@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "base/hex.h"
 #include "crypto/hash.h"
+#include "policy/second_factor.h"
 
 namespace sigil::policy {
 
@@ -31,11 +32,6 @@ enum class ApprovalState { kPending, kApproved, kRejected, kExpired, kConsumed }
 std::string_view ApprovalStateName(ApprovalState state);
 std::optional<ApprovalState> ParseApprovalState(std::string_view name);
 
-enum class SecondFactorRequirement { kNone, kTotp };
-
-// "none", "totp" (the policy language's "second_factor" values).
-std::string_view SecondFactorName(SecondFactorRequirement requirement);
-std::optional<SecondFactorRequirement> ParseSecondFactor(std::string_view name);
 
 struct ApprovalVote {
   std::string approver;  // principal name
@@ -63,7 +59,7 @@ struct ApprovalRequest {
   std::string rule_id;  // the policy rule that asked for approval
   int quorum = 1;       // distinct approvers needed, 1..16
   std::string required_role = "approver";
-  SecondFactorRequirement second_factor = SecondFactorRequirement::kNone;
+  SecondFactor second_factor = SecondFactor::kNone;
   absl::Duration ttl = absl::Hours(1);  // 1 s .. 30 days
   // Opaque to this module: what the core will re-decode and sign at quorum.
   Bytes canonical_request;
@@ -78,7 +74,7 @@ struct Approval {
   std::string rule_id;
   int quorum = 1;
   std::string required_role;
-  SecondFactorRequirement second_factor = SecondFactorRequirement::kNone;
+  SecondFactor second_factor = SecondFactor::kNone;
   absl::Time created;
   absl::Time expires;
   ApprovalState state = ApprovalState::kPending;

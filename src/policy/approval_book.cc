@@ -378,7 +378,7 @@ ApprovalEvent ApprovalBook::Approve(std::string_view id, std::string_view approv
     ev.approval = std::move(pre.record);
     return ev;
   }
-  if (pre.record->second_factor == SecondFactorRequirement::kTotp) {
+  if (pre.record->second_factor == SecondFactor::kTotp) {
     absl::Status sf;
     if (second_factor_ == nullptr) {
       sf = absl::FailedPreconditionError(Quoted(id) + " requires a second factor but none is configured");

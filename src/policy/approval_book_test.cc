@@ -132,7 +132,7 @@ class ApprovalBookTest : public ::testing::Test {
     book_ = std::move(book).value();
   }
 
-  ApprovalRequest Request(int quorum = 2, SecondFactorRequirement sf = SecondFactorRequirement::kNone) {
+  ApprovalRequest Request(int quorum = 2, SecondFactor sf = SecondFactor::kNone) {
     ApprovalRequest r;
     r.payload_hash = HashOf("tx: 1 ether to 0x1111");
     r.key = "treasury";
@@ -215,7 +215,7 @@ TEST_F(ApprovalBookTest, ARetriedRequestJoinsTheOpenOneInsteadOfAskingAgain) {
            [](ApprovalRequest& x) { x.agent = "bot-2"; }, [](ApprovalRequest& x) { x.key = "ops"; },
            [](ApprovalRequest& x) { x.rule_id = "other-rule"; }, [](ApprovalRequest& x) { x.quorum = 2; },
            [](ApprovalRequest& x) { x.required_role = "treasury"; },
-           [](ApprovalRequest& x) { x.second_factor = SecondFactorRequirement::kTotp; },
+           [](ApprovalRequest& x) { x.second_factor = SecondFactor::kTotp; },
            [this](ApprovalRequest& x) { x.payload_hash = HashOf("tx: 3 ether to 0x1111"); }}) {
     ApprovalRequest different = r;
     change(different);
@@ -312,7 +312,7 @@ TEST_F(ApprovalBookTest, WrongRoleRefused) {
 }
 
 TEST_F(ApprovalBookTest, TotpRequiredWrongAndReusedCodesRefused) {
-  const std::string id = MustCreate(Request(2, SecondFactorRequirement::kTotp));
+  const std::string id = MustCreate(Request(2, SecondFactor::kTotp));
   ApprovalEvent none = Approve(id, "alice", kApproverRoles, "");
   EXPECT_EQ(none.status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(std::string(none.status.message()), HasSubstr("requires a TOTP code"));
@@ -329,7 +329,7 @@ TEST_F(ApprovalBookTest, TotpRequiredWrongAndReusedCodesRefused) {
 
   ASSERT_TRUE(Approve(id, "alice", kApproverRoles, good).ok());
   // Alice's code cannot be replayed on another request in the same step.
-  const std::string id2 = MustCreate(Request(1, SecondFactorRequirement::kTotp));
+  const std::string id2 = MustCreate(Request(1, SecondFactor::kTotp));
   ApprovalEvent replay = Approve(id2, "alice", kApproverRoles, good);
   EXPECT_EQ(replay.status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(replay.status.message(), "TOTP code already used");
@@ -340,7 +340,7 @@ TEST_F(ApprovalBookTest, TotpRequiredWrongAndReusedCodesRefused) {
 }
 
 TEST_F(ApprovalBookTest, CodeNotSpentWhenAnotherRuleRefuses) {
-  const std::string id = MustCreate(Request(1, SecondFactorRequirement::kTotp));
+  const std::string id = MustCreate(Request(1, SecondFactor::kTotp));
   const int before = totp_.calls();
   EXPECT_EQ(Approve(id, "alice", {"auditor"}, totp_.CodeFor("alice")).status.code(),
             absl::StatusCode::kPermissionDenied);
@@ -354,7 +354,7 @@ TEST_F(ApprovalBookTest, CodeNotSpentWhenAnotherRuleRefuses) {
 TEST_F(ApprovalBookTest, TotpRequiredWithoutSecondFactorConfigured) {
   auto book = ApprovalBook::Open(*db_, key_.Clone(), clock_, nullptr);
   ASSERT_TRUE(book.ok());
-  ApprovalEvent created = (*book)->Create(Request(1, SecondFactorRequirement::kTotp));
+  ApprovalEvent created = (*book)->Create(Request(1, SecondFactor::kTotp));
   ASSERT_TRUE(created.ok());
   ApprovalEvent ev = (*book)->Approve(created.id, "alice", kApproverRoles, "123456");
   EXPECT_EQ(ev.status.code(), absl::StatusCode::kFailedPrecondition);
@@ -524,14 +524,14 @@ TEST_F(ApprovalBookTest, BadInputsRefused) {
 }
 
 TEST_F(ApprovalBookTest, PersistsAcrossReopen) {
-  const std::string id = MustCreate(Request(2, SecondFactorRequirement::kTotp));
+  const std::string id = MustCreate(Request(2, SecondFactor::kTotp));
   ASSERT_TRUE(Approve(id, "alice", kApproverRoles, totp_.CodeFor("alice")).ok());
   const Approval before = book_->Status(id).value();
   Reopen();
   auto after = book_->Status(id);
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(*after, before);
-  EXPECT_EQ(after->second_factor, SecondFactorRequirement::kTotp);
+  EXPECT_EQ(after->second_factor, SecondFactor::kTotp);
   // The decision continues where it stopped.
   ApprovalEvent second = Approve(id, "bob", kApproverRoles, totp_.CodeFor("bob"));
   ASSERT_TRUE(second.ok()) << second.status;
@@ -611,7 +611,7 @@ TEST_F(ApprovalBookTest, PurgeDecidedKeepsLiveRequests) {
 }
 
 TEST_F(ApprovalBookTest, StoredFormatMatchesDocApprovalsMd) {
-  const std::string id = MustCreate(Request(2, SecondFactorRequirement::kTotp));
+  const std::string id = MustCreate(Request(2, SecondFactor::kTotp));
   ASSERT_TRUE(Approve(id, "alice", kApproverRoles, totp_.CodeFor("alice")).ok());
   json record = OpenDocumentedRow(key_, "approvals", id, db_->Get(kApprovalsTable, id).value().value());
   ExpectSameShape(DocExample("approvals.md", "<!-- approval-record-example -->"), record);

@@ -4,8 +4,6 @@
 
 namespace sigil::policy {
 
-std::string_view SecondFactorName(SecondFactor f) { return f == SecondFactor::kTotp ? "totp" : "none"; }
-
 std::string ApprovalText(const ApprovalRequirement& a) {
   std::string out = std::to_string(a.quorum) + (a.quorum == 1 ? " approval" : " approvals") + " by role \"" + a.role +
                     "\"";

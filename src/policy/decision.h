@@ -17,11 +17,10 @@
 #include "base/uint256.h"
 #include "policy/effect.h"
 #include "policy/ledger.h"
+#include "policy/second_factor.h"
 
 namespace sigil::policy {
 
-enum class SecondFactor : uint8_t { kNone, kTotp };
-std::string_view SecondFactorName(SecondFactor f);  // "none", "totp"
 
 // What a held request needs before it may be signed.
 struct ApprovalRequirement {
