@@ -1,12 +1,12 @@
 #include "attest/report.h"
 
 #include <algorithm>
-#include <set>
 #include <string>
 #include <utility>
 
 #include "base/hex.h"
 #include "base/json_bounds.h"
+#include "base/json_duplicates.h"
 #include "base/status.h"
 
 namespace sigil::attest {
@@ -310,31 +310,11 @@ absl::StatusOr<AttestationReport> ParseReport(std::string_view text) {
   }
   RETURN_IF_ERROR(CheckJsonBounds(text, JsonBounds{kMaxReportBytes, 8}));
   // nlohmann keeps the last of duplicate keys; a report must not have two
-  // readings, so duplicates are found with the parser callback and refused.
-  std::vector<std::set<std::string>> open_objects;
-  bool duplicate = false;
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        open_objects.emplace_back();
-        break;
-      case json::parse_event_t::key:
-        if (!open_objects.empty() && parsed.is_string() &&
-            !open_objects.back().insert(parsed.get_ref<const std::string&>()).second) {
-          duplicate = true;
-        }
-        break;
-      case json::parse_event_t::object_end:
-        if (!open_objects.empty()) open_objects.pop_back();
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  json j = json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
+  // readings, so duplicates are refused.
+  JsonParsed<json> parsed = ParseNotingDuplicates(text);
+  const json& j = parsed.doc;
   if (j.is_discarded()) return Invalid("report", "is not valid JSON");
-  if (duplicate) return Invalid("report", "has a duplicate field");
+  if (!parsed.duplicates.empty()) return Invalid("report", "has a duplicate field");
   return AttestationReport::FromJson(j);
 }
 

@@ -116,8 +116,9 @@ TEST(TypedDataTest, AllEthersVectors) {
 }
 
 // primaryType EIP712Domain signs the domain alone: keccak256(0x1901 ||
-// domainSeparator). Expected digests from viem 2.57.1's hashTypedData, which
-// eth-sig-util and MetaMask match.
+// domainSeparator). Expected digests from viem 2.57.1's hashTypedData
+// (eth-sig-util and MetaMask agree on the first, whose EIP712Domain type is
+// declared; for an undeclared one they hash an empty domain type).
 TEST(TypedDataTest, DomainOnlyDocumentSignsTheDomain) {
   json doc = MailDoc();
   doc["primaryType"] = "EIP712Domain";

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/json_bounds.h"
+#include "base/json_duplicates.h"
 
 namespace sigil::mcp {
 namespace {
@@ -159,8 +160,15 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   if (absl::Status st = CheckJsonBounds(request.body, JsonBounds{options.max_body_bytes, 64}); !st.ok()) {
     return Error(400, kParseError, "Parse error: " + std::string(st.message()));
   }
-  const json message = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  JsonParsed<json> parsed = ParseNotingDuplicates(request.body);
+  const json& message = parsed.doc;
   if (message.is_discarded()) return Error(400, kParseError, "Parse error: not valid JSON");
+  // A repeated name (say two "to" in a tool's arguments) would be resolved
+  // silently, last one wins: refused whole.
+  if (!parsed.duplicates.empty()) {
+    return Error(400, kInvalidRequest,
+                 "Invalid Request: " + std::string(DuplicateKeyError(parsed.duplicates.front(), "the message").message()));
+  }
   if (!message.is_object() && !message.is_array()) {
     return Error(400, kInvalidRequest, "a message must be a JSON-RPC 2.0 object (or, on 2025-03-26 sessions, a batch)");
   }

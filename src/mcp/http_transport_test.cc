@@ -90,6 +90,20 @@ TEST_F(HttpTransportTest, InitializeCreatesASessionThenRequestsUseIt) {
   EXPECT_NE(Initialize(), session);
 }
 
+// A name the message repeats (two "to" in a tool's arguments) is not
+// resolved by guessing: the message is refused and no tool runs.
+TEST_F(HttpTransportTest, AMessageThatRepeatsANameIsRefused) {
+  const std::string session = Initialize();
+  McpHttpResponse r = HandleHttp(
+      Post(R"({"method":"tools/call","params":{"name":"get_budget","name":"sign_transaction"},"jsonrpc":"2.0","id":2})",
+           session),
+      registry_);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(json::parse(r.body)["error"]["code"], -32600);
+  EXPECT_THAT(json::parse(r.body)["error"]["message"].get<std::string>(), HasSubstr("duplicate key \"name\""));
+  EXPECT_EQ(rpc_.CountOf("sigil_getBudget"), 0);
+}
+
 TEST_F(HttpTransportTest, MissingUnknownAndForeignSessions) {
   const std::string session = Initialize("tok_agent");
   McpHttpResponse missing = HandleHttp(Post(R"({"method":"tools/list","jsonrpc":"2.0","id":1})"), registry_);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "base/json_bounds.h"
+#include "base/json_duplicates.h"
 
 namespace sigil::mcp {
 namespace {
@@ -58,9 +59,15 @@ int RunStdio(std::istream& in, std::ostream& out, McpServer& server, const Stdio
     if (absl::Status st = CheckJsonBounds(line, JsonBounds{options.max_line_bytes, 64}); !st.ok()) {
       response = McpServer::ErrorResponse(nullptr, kParseError, "Parse error: " + std::string(st.message()));
     } else {
-      json message = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      JsonParsed<json> parsed = ParseNotingDuplicates(line);
+      json& message = parsed.doc;
       if (message.is_discarded()) {
         response = McpServer::ErrorResponse(nullptr, kParseError, "Parse error: not valid JSON");
+      } else if (!parsed.duplicates.empty()) {
+        // Resolved silently (last one wins) by the parser: refused whole.
+        response = McpServer::ErrorResponse(
+            nullptr, kInvalidRequest,
+            "Invalid Request: " + std::string(DuplicateKeyError(parsed.duplicates.front(), "the message").message()));
       } else {
         response = server.Handle(message);
       }

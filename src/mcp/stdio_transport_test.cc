@@ -87,6 +87,16 @@ TEST_F(StdioTest, CrlfBlankLinesAndNoTrailingNewline) {
   EXPECT_EQ(out[1]["id"], 2);
 }
 
+TEST_F(StdioTest, AMessageThatRepeatsANameIsRefusedAndTheLoopGoesOn) {
+  std::vector<json> out = Run(
+      "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"ping\"}\n{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}\n");
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0]["error"]["code"], -32600);
+  EXPECT_TRUE(out[0]["id"].is_null());
+  EXPECT_THAT(out[0]["error"]["message"].get<std::string>(), HasSubstr("duplicate key \"id\""));
+  EXPECT_EQ(out[1]["id"], 3);
+}
+
 TEST_F(StdioTest, ParseErrorsAndDeepNestingAreAnsweredAndTheLoopGoesOn) {
   std::string deep(100, '[');
   std::vector<json> out = Run("{not json\n" + deep + "\n{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}\n");

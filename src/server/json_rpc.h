@@ -5,6 +5,10 @@
 //  * Bodies are bounded (size, depth, batch length) before parsing; anything
 //    malformed gets a JSON-RPC error, never an exception out of Handle().
 //  * A missing `params` and a null `params` mean the same (empty array).
+//  * A member name repeated in one object of the body (which a JSON parser
+//    resolves silently, last one wins) refuses that call: -32600 in the call
+//    object itself, -32602 (data.field = the name) inside its params.
+//  * An `id` may be a string, a number or null (JSON-RPC 2.0 §4).
 //  * Notifications (no `id`) get no response; a batch of only notifications
 //    yields an empty body.
 //  * Method handlers return RpcOutcome: a result or an RpcError with a stable
@@ -19,6 +23,7 @@
 #include <variant>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/json_duplicates.h"
 #include "base/json_rpc_codes.h"
 #include "nlohmann/json.hpp"
 
@@ -64,8 +69,10 @@ class JsonRpcDispatcher {
   // Returns the response body; empty when nothing is to be sent back.
   std::string Handle(std::string_view body, const Context& ctx) const;
   // One already-parsed call object; returns the response object or null for
-  // a notification.
-  nlohmann::json HandleOne(const nlohmann::json& call, const Context& ctx) const;
+  // a notification. `duplicate`: a name the call's text repeats, with depth
+  // 1 for the call object itself; the call is refused.
+  nlohmann::json HandleOne(const nlohmann::json& call, const Context& ctx,
+                           const JsonDuplicateKey* duplicate = nullptr) const;
 
   static nlohmann::json ErrorResponse(const nlohmann::json& id, const RpcError& error);
 

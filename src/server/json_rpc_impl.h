@@ -13,14 +13,20 @@ nlohmann::json JsonRpcDispatcher<Context>::ErrorResponse(const nlohmann::json& i
 }
 
 template <typename Context>
-nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call, const Context& ctx) const {
+nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call, const Context& ctx,
+                                                     const JsonDuplicateKey* duplicate) const {
   if (!call.is_object()) return ErrorResponse(nullptr, {kInvalidRequest, "a JSON-RPC request must be an object", {}});
+  if (duplicate != nullptr && duplicate->depth <= 1) {
+    // Which "id", "method" or "params" the caller meant is unknown: the id
+    // too, so it is answered null.
+    return ErrorResponse(nullptr, {kInvalidRequest, std::string(DuplicateKeyError(*duplicate, "the request").message()), {}});
+  }
   nlohmann::json id = nullptr;
   bool notification = true;
   if (auto it = call.find("id"); it != call.end()) {
     notification = false;
-    if (!it->is_null() && !it->is_string() && !it->is_number_integer() && !it->is_number_unsigned()) {
-      return ErrorResponse(nullptr, {kInvalidRequest, "\"id\" must be a string, an integer or null", {}});
+    if (!it->is_null() && !it->is_string() && !it->is_number()) {
+      return ErrorResponse(nullptr, {kInvalidRequest, "\"id\" must be a string, a number or null", {}});
     }
     id = *it;
   }
@@ -42,7 +48,13 @@ nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call,
   }
   RpcOutcome outcome;
   try {
-    std::optional<RpcError> refused = gate_ ? gate_(method, ctx) : std::nullopt;
+    std::optional<RpcError> refused;
+    if (duplicate != nullptr) {
+      refused = RpcError{kInvalidParams, std::string(DuplicateKeyError(*duplicate, "params").message()),
+                         {{"field", duplicate->key}}};
+    } else if (gate_) {
+      refused = gate_(method, ctx);
+    }
     if (refused) {
       outcome = std::move(*refused);
     } else if (auto m = methods_.find(method); m != methods_.end()) {
@@ -67,10 +79,12 @@ std::string JsonRpcDispatcher<Context>::Handle(std::string_view body, const Cont
   if (auto st = CheckJsonBounds(body, {limits_.max_body_bytes, limits_.max_depth}); !st.ok()) {
     return ErrorResponse(nullptr, {kInvalidRequest, std::string(st.message()), {}}).dump();
   }
-  nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  JsonParsed<nlohmann::json> parsed = ParseNotingDuplicates(body);
+  const nlohmann::json& doc = parsed.doc;
   if (doc.is_discarded()) return ErrorResponse(nullptr, {kParseError, "request body is not valid JSON", {}}).dump();
+  std::vector<JsonDuplicateKey>& duplicates = parsed.duplicates;
   if (!doc.is_array()) {
-    nlohmann::json response = HandleOne(doc, ctx);
+    nlohmann::json response = HandleOne(doc, ctx, duplicates.empty() ? nullptr : &duplicates.front());
     return response.is_null() ? std::string() : response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   if (doc.empty()) return ErrorResponse(nullptr, {kInvalidRequest, "empty batch", {}}).dump();
@@ -81,8 +95,14 @@ std::string JsonRpcDispatcher<Context>::Handle(std::string_view body, const Cont
         .dump();
   }
   nlohmann::json responses = nlohmann::json::array();
-  for (const auto& call : doc) {
-    nlohmann::json r = HandleOne(call, ctx);
+  auto next_duplicate = duplicates.begin();
+  for (size_t i = 0; i < doc.size(); ++i) {
+    const JsonDuplicateKey* duplicate = nullptr;
+    if (next_duplicate != duplicates.end() && next_duplicate->root_index == i) {
+      --next_duplicate->depth;  // as seen from the call object
+      duplicate = &*next_duplicate++;
+    }
+    nlohmann::json r = HandleOne(doc[i], ctx, duplicate);
     if (!r.is_null()) responses.push_back(std::move(r));
   }
   if (responses.empty()) return std::string();

@@ -84,3 +84,61 @@ TEST(JsonRpc, FallbackReceivesUnknownMethods) {
 
 }  // namespace
 }  // namespace sigil::server
+
+namespace sigil::server {
+namespace {
+
+// A repeated name is resolved silently by the parser (last one wins); the
+// call is refused instead and its method never runs: -32600 when the call
+// object itself repeats a member (its id is unknown too), -32602 naming the
+// field inside params.
+TEST(JsonRpc, RepeatedNamesRefuseTheCall) {
+  int runs = 0;
+  JsonRpcDispatcher<Ctx> d;
+  d.Register("sign", [&](const std::string&, const nlohmann::json&, const Ctx&) -> RpcOutcome {
+    ++runs;
+    return nlohmann::json("signed");
+  });
+  auto r = Call(d, R"({"jsonrpc":"2.0","id":1,"method":"sign","params":[{"to":"0x1","value":"0x1","to":"0x2"}]})");
+  EXPECT_EQ(r["id"], 1);
+  EXPECT_EQ(r["error"]["code"], -32602);
+  EXPECT_EQ(r["error"]["data"]["field"], "to");
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("duplicate key \"to\""), std::string::npos) << r;
+
+  r = Call(d, R"({"jsonrpc":"2.0","id":1,"method":"sign","params":[1],"params":[2]})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  EXPECT_TRUE(r["id"].is_null());
+  r = Call(d, R"({"jsonrpc":"2.0","id":1,"id":2,"method":"sign"})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  EXPECT_TRUE(r["id"].is_null());
+
+  // In a batch only the call that repeats a name is refused.
+  r = Call(d, R"([{"jsonrpc":"2.0","id":1,"method":"sign","params":[{"a":1}]},
+                  {"jsonrpc":"2.0","id":2,"method":"sign","params":[{"a":1,"a":2}]},
+                  {"jsonrpc":"2.0","id":3,"method":"sign","method":"sign"}])");
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_EQ(r[0]["result"], "signed");
+  EXPECT_EQ(r[1]["id"], 2);
+  EXPECT_EQ(r[1]["error"]["code"], -32602);
+  EXPECT_TRUE(r[2]["id"].is_null());
+  EXPECT_EQ(r[2]["error"]["code"], -32600);
+  EXPECT_EQ(runs, 1);
+
+  // A notification that repeats a name runs nothing either (and gets no answer).
+  EXPECT_EQ(d.Handle(R"({"jsonrpc":"2.0","method":"sign","params":[{"a":1,"a":2}]})", Ctx{"alice"}), "");
+  EXPECT_EQ(runs, 1);
+  // Equal names in different objects are fine.
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":1,"method":"sign","params":[{"a":1},{"a":1}]})")["result"], "signed");
+}
+
+// JSON-RPC 2.0 §4: an id is a String, a Number or Null (fractions only
+// SHOULD NOT be used); it comes back as given.
+TEST(JsonRpc, AnyNumberIsAnId) {
+  auto d = MakeDispatcher();
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":1.5,"method":"echo"})")["id"], 1.5);
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":-3,"method":"echo"})")["id"], -3);
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":true,"method":"echo"})")["error"]["code"], -32600);
+}
+
+}  // namespace
+}  // namespace sigil::server

@@ -58,12 +58,17 @@ bool Matches(std::string_view shape, const std::vector<std::string>& parts) {
 
 }  // namespace
 
+bool RestServes(const std::vector<std::string>& parts, std::string_view method) {
+  for (const Route& r : kRoutes) {
+    if (r.method == method && Matches(r.shape, parts)) return true;
+  }
+  return false;
+}
+
 std::string RestAllowedMethods(const std::vector<std::string>& parts) {
   std::string out;
   for (std::string_view method : {"GET", "POST", "PUT", "DELETE"}) {
-    bool allowed = false;
-    for (const Route& r : kRoutes) allowed = allowed || (r.method == method && Matches(r.shape, parts));
-    if (!allowed) continue;
+    if (!RestServes(parts, method)) continue;
     if (!out.empty()) out += ", ";
     out += method;
   }

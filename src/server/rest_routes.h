@@ -1,14 +1,15 @@
-// RestAllowedMethods: the REST /v1 routes by shape, and the methods each
-// accepts. ApiServer answers a known path asked with another method 405 with
-// an Allow header (RFC 9110 §15.5.6), not 404, from this table.
-//
-// The table mirrors ApiServer::Impl::Rest's dispatch; tests/e2e/bad_input
-// asks every route with its methods (never 404/405) and with others (405).
+// The REST /v1 routes by shape, and the methods each serves: the authority
+// ApiServer::Impl::Rest consults before it reads the body or runs a handler.
+// A path of no route's shape gets 404; a known path asked with another
+// method gets 405 with an Allow header (RFC 9110 §15.5.6). A route in this
+// table that the dispatch does not serve answers 500, so drift shows: the
+// e2e test tests/e2e/bad_input asks every route with every method.
 //
 // Thread-safety: pure functions over a constant table.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sigil::server {
@@ -17,5 +18,7 @@ namespace sigil::server {
 // order; empty if no route has it. `parts` are the path's segments ("v1"
 // first), as the dispatcher splits them; "*" in the table is any segment.
 std::string RestAllowedMethods(const std::vector<std::string>& parts);
+// Whether a route of this shape serves `method`.
+bool RestServes(const std::vector<std::string>& parts, std::string_view method);
 
 }  // namespace sigil::server

@@ -16,6 +16,10 @@ TEST(RestRoutesTest, MethodsOfEachShape) {
   EXPECT_EQ(RestAllowedMethods({"v1", "lockdown"}), "GET, POST");
   EXPECT_EQ(RestAllowedMethods({"v1", "audit", "verify"}), "GET");
   EXPECT_EQ(RestAllowedMethods({"v1", "backup"}), "POST");
+  EXPECT_TRUE(RestServes({"v1", "policy"}, "PUT"));
+  EXPECT_FALSE(RestServes({"v1", "policy"}, "DELETE"));
+  EXPECT_FALSE(RestServes({"v1", "policy"}, "get"));  // methods are case-sensitive
+  EXPECT_FALSE(RestServes({"v1", "lockdown", "x"}, "GET"));
 }
 
 TEST(RestRoutesTest, UnknownShapesHaveNoMethods) {

@@ -240,8 +240,9 @@ test("bad input gets clear errors, nothing is signed, the daemon keeps serving; 
 });
 
 // Every REST route, asked with each method it serves, reaches its handler
-// (whatever that answers, never "no such endpoint" or 405); asked with any
-// other method, it gets 405 and an Allow header naming the ones it serves
+// (whatever that answers, never "no such endpoint", 405 or the 500 of a
+// route the table has and the dispatch does not serve); asked with any other
+// method, it gets 405 and an Allow header naming the ones it serves
 // (RFC 9110 §15.5.6). Mirrors src/server/rest_routes.cc.
 test("REST: a known path with another method gets 405 and Allow", { skip, timeout: 60000 }, async () => {
   const routes = {
@@ -270,8 +271,9 @@ test("REST: a known path with another method gets 405 and Allow", { skip, timeou
     "/v1/attest/check": ["GET"],
     "/v1/backup": ["POST"],
   };
-  // Bodies every handler refuses before doing anything (no key, policy,
-  // token, lockdown or backup is made by this test).
+  // Bodies most handlers refuse before doing anything: no key, policy,
+  // token, lockdown or backup is made. (Suspending an agent needs no body, so
+  // "nobody" is suspended, in this test's own daemon.)
   const harmless = { type: "no-such-type", on: "not-a-boolean", role: "no-such-role", name: 7 };
   const sigil = await new SigilServer().start();
   try {
@@ -284,6 +286,7 @@ test("REST: a known path with another method gets 405 and Allow", { skip, timeou
         const where = `${method} ${path}: ${r.status} ${text}`;
         if (allowed.includes(method)) {
           assert.notEqual(r.status, 405, where);
+          assert.notEqual(r.status, 500, where);
           assert.doesNotMatch(text, /no such endpoint/, where);
         } else {
           assert.equal(r.status, 405, where);
@@ -292,11 +295,16 @@ test("REST: a known path with another method gets 405 and Allow", { skip, timeou
         }
       }
     }
-    // Unknown shapes are still 404.
-    for (const path of ["/v1/nope", "/v1/keys/a/b/c", "/v1/audit"]) {
-      const r = await fetch(sigil.url + path, { method: "PUT", headers: auth, body: "{}" });
-      assert.equal(r.status, 404, path);
+    // Unknown shapes are 404 whatever the method, extra segments included.
+    for (const path of ["/v1/nope", "/v1/keys/a/b/c", "/v1/audit", "/v1/lockdown/x", "/v1/audit/verify/x", "/v1/backup/x"]) {
+      for (const method of ["GET", "PUT"]) {
+        const r = await fetch(sigil.url + path, { method, headers: auth, body: method === "GET" ? undefined : "{}" });
+        assert.equal(r.status, 404, `${method} ${path}`);
+      }
     }
+    // The table is consulted before the body is read.
+    const notJson = await fetch(sigil.url + "/v1/keys", { method: "PUT", headers: auth, body: "not json" });
+    assert.equal(notJson.status, 405);
     assert.equal((await sigil.rest("GET", "/v1/lockdown")).json.locked, false);
     assert.equal(await signedCount(sigil), 0);
   } finally {

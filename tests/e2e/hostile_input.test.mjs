@@ -516,7 +516,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
   });
 
   test("defect: fractional and exponent ids are Numbers and must be echoed (JSON-RPC 2.0 §4: 'SHOULD NOT', not 'MUST NOT')",
-    { todo: "defect (low): ids 1.5, 1.0 and 1e2 are refused with -32600 'id must be a string, an integer or null'" }, async () => {
+    async () => {
       for (const idText of ["1.5", "1.0", "1e2"]) {
         const r = await post(`{"jsonrpc":"2.0","id":${idText},"method":"eth_chainId","params":[]}`);
         assert.equal(r.json?.result, "0x7a69", `id ${idText}: ${r.text}`);
@@ -588,7 +588,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
   // refuse duplicates when given text: the same must hold for objects.
 
   test("defect: eth_signTransaction with a duplicate 'to' or 'value' must be refused, not signed with the last one",
-    { todo: "defect: duplicate names in the tx object are resolved last-wins and SIGNED: to 0x11..->0x22.., value 0x1->1 ether" }, async () => {
+    async () => {
       await signsExactly(0, async () => {
         for (const extra of [`"to":"0x${"22".repeat(20)}"`, '"value":"0xde0b6b3a7640000"', '"chainId":"0x7a69"', '"data":"0x","data":"0x"']) {
           const r = await post(`{"jsonrpc":"2.0","id":1,"method":"eth_signTransaction","params":[${txWith(extra)}]}`);
@@ -599,7 +599,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     });
 
   test("defect: a request object with two 'params' (or two 'method') must be refused",
-    { todo: "defect: the envelope keeps the last 'params'/'method'; two params sets -> the second is signed" }, async () => {
+    async () => {
       await signsExactly(0, async () => {
         const r = await post(`{"jsonrpc":"2.0","id":1,"method":"eth_signTransaction","params":[${JSON.stringify(tx())}],"params":[${JSON.stringify(tx({ value: "0x2" }))}]}`);
         assert.equal(r.json?.error?.code, -32600, r.text.slice(0, 160));
@@ -609,7 +609,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     });
 
   test("defect: eth_signTypedData_v4 refuses duplicate keys as a string but signs them as an object",
-    { todo: "defect: typed data given as a JSON object with a duplicate message field (or domain.chainId) is signed last-wins; the same document as a string is refused" }, async () => {
+    async () => {
       const td = (message, domain = '{"name":"x","chainId":31337}') =>
         `{"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"chainId","type":"uint256"}],"Mail":[{"name":"amount","type":"uint256"}]},"primaryType":"Mail","domain":${domain},"message":${message}}`;
       // Control: the string form is refused, the valid object form signs.
@@ -624,7 +624,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     });
 
   test("defect: sigil_signNostrEvent with a duplicate 'content' or 'kind' must be refused",
-    { todo: "defect: the event object keeps the last duplicate and is SIGNED (content 'hello','evil' -> signs 'evil'); the nostr parser's duplicate check only sees re-serialized text" }, async () => {
+    async () => {
       await signsExactly(0, async () => {
         for (const ev of ['{"created_at":1,"kind":1,"tags":[],"content":"hello","content":"evil"}', '{"created_at":1,"kind":7,"tags":[],"content":"x","kind":1}']) {
           const r = await post(`{"jsonrpc":"2.0","id":1,"method":"sigil_signNostrEvent","params":["${nostrKey}",${ev}]}`);
@@ -634,7 +634,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     });
 
   test("defect: POST /v1/policy {policy: {...}} with a duplicate key must be refused like document_text is (doc/policy.md)",
-    { todo: "defect: {\"policy\":{..\"effect\":\"deny\"..,\"effect\":\"allow\"}} is applied (200) with effect allow; the same document as document_text is refused 'duplicate key'" }, async () => {
+    async () => {
       const before = (await sigil.rest("GET", "/v1/policy")).json;
       const doc = '{"version":99,"rules":[{"id":"x","effect":"deny","match":{"kind":"eth_tx"},"effect":"allow"}]}';
       const asText = await sigil.rest("POST", "/v1/policy", { document_text: doc });

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/json_bounds.h"
+#include "base/json_duplicates.h"
 #include "base/status.h"
 #include "chains/ethereum/abi_type.h"
 #include "crypto/secp256k1.h"
@@ -409,34 +410,12 @@ absl::StatusOr<Word> EncodeValue(const Schema& s, const TypeRef& t, const json& 
 // Parses JSON text after the size/depth guard; refuses duplicate keys.
 absl::StatusOr<json> ParseStrictJson(std::string_view text, const TypedDataLimits& limits) {
   RETURN_IF_ERROR(CheckJsonBounds(text, JsonBounds{limits.max_document_bytes, limits.max_json_depth}));
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) -> bool {
-    switch (event) {
-      case json::parse_event_t::object_start:
-        open_objects.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!open_objects.empty()) open_objects.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!open_objects.empty() && !open_objects.back().insert(parsed.get<std::string>()).second) {
-          if (duplicate.empty()) duplicate = parsed.get<std::string>();
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end(), callback);
-  } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(std::string("typed data is not valid JSON: ") + e.what());
+  JsonParsed<json> parsed = ParseNotingDuplicates(text);
+  if (parsed.doc.is_discarded()) return absl::InvalidArgumentError("typed data is not valid JSON");
+  if (!parsed.duplicates.empty()) {
+    return absl::InvalidArgumentError("typed data has a duplicate key " + Quote(parsed.duplicates.front().key));
   }
-  if (!duplicate.empty()) return absl::InvalidArgumentError("typed data has a duplicate key " + Quote(duplicate));
-  return doc;
+  return std::move(parsed.doc);
 }
 
 absl::Status CheckDepth(const json& v, size_t depth, size_t max_depth) {

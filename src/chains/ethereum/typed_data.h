@@ -9,7 +9,8 @@
 // What Parse accepts (anything else is InvalidArgument, with a message that
 // names the offending path, e.g. "message.to.wallet: not an address"):
 //  * A JSON object {types, primaryType, domain, message}, or a JSON string
-//    whose content is such an object (eth_signTypedData_v4 allows both).
+//    whose content is such an object (eth_signTypedData_v4 allows both);
+//    message may be absent (or {}) only when primaryType is EIP712Domain.
 //    No other top-level keys; duplicate object keys anywhere are refused
 //    (two parsers could otherwise disagree on what is signed).
 //  * types: struct name -> [{name, type}]. Struct and field names are
@@ -26,7 +27,8 @@
 //    salt:bytes32, and the domain object must have exactly those keys. If
 //    absent, it is derived from the domain object's non-null keys in that
 //    canonical order (as ethers' TypedDataEncoder.hashDomain does).
-//  * primaryType: a defined struct other than EIP712Domain.
+//  * primaryType: a defined struct, or EIP712Domain for a domain-only
+//    document (only the domain is signed; any other message is refused).
 //  * Values: a struct value is an object with exactly the struct's fields (a
 //    missing or an extra field is an error; extra data would be displayed but
 //    not signed). Integers are JSON integers, decimal strings or 0x-hex
@@ -41,7 +43,11 @@
 // Encoding follows EIP-712: encodeType lists the struct followed by every
 // struct it references (transitively) sorted by name; hashStruct(s) =
 // keccak256(typeHash || encodeData(s)); digest = keccak256(0x19 0x01 ||
-// domainSeparator || hashStruct(primaryType, message)).
+// domainSeparator || hashStruct(primaryType, message)), or keccak256(0x19
+// 0x01 || domainSeparator) for a domain-only document (as viem, ethers'
+// hashDomain and eth-sig-util compute it; eth-sig-util and MetaMask agree
+// only when types.EIP712Domain is declared, since without it they hash an
+// empty domain type where this derives one from the domain's keys).
 #pragma once
 
 #include <array>

@@ -1,13 +1,13 @@
 #include "chains/nostr/event.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "base/hex.h"
 #include "base/json_bounds.h"
+#include "base/json_duplicates.h"
 #include "base/status.h"
 
 namespace sigil::nostr {
@@ -198,27 +198,12 @@ absl::StatusOr<std::vector<Tag>> ParseTags(const json& v, const EventLimits& lim
 // Parses after the size/depth guard, refusing duplicate keys.
 absl::StatusOr<json> ParseStrictJson(std::string_view text, const EventLimits& limits) {
   RETURN_IF_ERROR(CheckJsonBounds(text, JsonBounds{limits.max_json_bytes, kMaxDepth}));
-  std::vector<std::set<std::string>> open_objects;
-  std::string duplicate;
-  auto callback = [&](int /*depth*/, json::parse_event_t event, json& parsed) -> bool {
-    if (event == json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == json::parse_event_t::key && !open_objects.empty() &&
-               !open_objects.back().insert(parsed.get<std::string>()).second && duplicate.empty()) {
-      duplicate = parsed.get<std::string>();
-    }
-    return true;
-  };
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end(), callback);
-  } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(std::string("nostr event is not valid JSON: ") + e.what());
+  JsonParsed<json> parsed = ParseNotingDuplicates(text);
+  if (parsed.doc.is_discarded()) return absl::InvalidArgumentError("nostr event is not valid JSON");
+  if (!parsed.duplicates.empty()) {
+    return absl::InvalidArgumentError("nostr event has a duplicate key \"" + parsed.duplicates.front().key + "\"");
   }
-  if (!duplicate.empty()) return absl::InvalidArgumentError("nostr event has a duplicate key \"" + duplicate + "\"");
-  return doc;
+  return std::move(parsed.doc);
 }
 
 absl::Status CheckKeys(const json& v, std::initializer_list<std::string_view> required,
