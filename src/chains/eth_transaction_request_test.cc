@@ -200,6 +200,17 @@ TEST(EthTransactionRequest, FieldsAndAliases) {
   j = Base1559();
   j["blobVersionedHashes"] = json::array();
   EXPECT_NE(Error(j).find("blob"), std::string::npos);
+  // So is an EIP-7702 authorization list (signing without it would sign
+  // another transaction than the one asked), even an empty one.
+  j = Base1559();
+  j["authorizationList"] = json::array();
+  EXPECT_NE(Error(j).find("field 'authorizationList': set-code (EIP-7702)"), std::string::npos);
+  // EIP-2681: a nonce is below 2^64-1.
+  j = Base1559();
+  j["nonce"] = "0xffffffffffffffff";
+  EXPECT_NE(Error(j).find("field 'nonce': must be below 2^64-1"), std::string::npos);
+  j["nonce"] = "0xfffffffffffffffe";
+  EXPECT_EQ(Error(j), "OK");
   // Not an object / not JSON.
   EXPECT_FALSE(TransactionFromJson(json::array()).ok());
   EXPECT_FALSE(TransactionFromJson(std::string_view("{")).ok());

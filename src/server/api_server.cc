@@ -9,6 +9,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "base/json_bounds.h"
 #include "base/json_duplicates.h"
@@ -749,13 +750,28 @@ void ApiServer::Impl::RegisterRpc() {
 }
 
 absl::StatusOr<tokens::Principal> ApiServer::Impl::Authenticate(const net::HttpRequest& req) {
-  std::string header = req.headers.GetOr("Authorization", "");
-  if (header.size() < 8 || header.compare(0, 7, "Bearer ") != 0) {
+  std::vector<std::string> lines = req.headers.GetAll("Authorization");
+  auto wipe = [&lines] {
+    for (std::string& l : lines) SecureWipe({reinterpret_cast<uint8_t*>(l.data()), l.size()});
+  };
+  if (lines.size() > 1) {
+    // Which one a proxy or the client meant is unknown (RFC 9110 §5.3 does
+    // not allow combining this field): neither is used.
+    wipe();
+    return absl::UnauthenticatedError("more than one Authorization header; send exactly one (Authorization: Bearer TOKEN)");
+  }
+  // The scheme is case-insensitive and one or more spaces follow it
+  // (RFC 9110 §11.1, §11.4).
+  std::string_view header = lines.empty() ? std::string_view() : std::string_view(lines[0]);
+  const size_t space = header.find(' ');
+  const size_t start = space == std::string_view::npos ? space : header.find_first_not_of(' ', space);
+  if (start == std::string_view::npos || !absl::EqualsIgnoreCase(absl::string_view(header.data(), space), "bearer")) {
+    wipe();
     return absl::UnauthenticatedError("missing bearer token (Authorization: Bearer TOKEN)");
   }
-  std::string_view token = std::string_view(header).substr(7);
+  std::string_view token = header.substr(start);
   auto p = d_.tokens.Authenticate(token);
-  SecureWipe({reinterpret_cast<uint8_t*>(header.data()), header.size()});
+  wipe();
   if (!p.ok()) {
     d_.metrics.CountAuthFailure();
     // Audit the attempt, never the token.

@@ -177,6 +177,10 @@ absl::StatusOr<TransactionRequest> ParseRequest(const View& object) {
       return FieldError(blob_key, "blob (EIP-4844) transactions cannot be signed");
     }
   }
+  // Signing without it would sign another transaction than the one asked.
+  if (object.Find("authorizationList")) {
+    return FieldError("authorizationList", "set-code (EIP-7702) transactions cannot be signed");
+  }
   TransactionRequest r;
   if (auto v = object.Find("type")) {
     ASSIGN_OR_RETURN(Uint256 t, Quantity(*v, "type"));
@@ -195,6 +199,7 @@ absl::StatusOr<TransactionRequest> ParseRequest(const View& object) {
   }
   if (auto v = object.Find("nonce")) {
     ASSIGN_OR_RETURN(r.nonce, Quantity64(*v, "nonce"));
+    if (*r.nonce == UINT64_MAX) return FieldError("nonce", "must be below 2^64-1 (EIP-2681)");
   }
   auto gas = object.Find("gas");
   auto gas_limit = object.Find("gasLimit");
