@@ -44,6 +44,7 @@
 #include "mcp/mcp_session_registry.h"
 #include "metrics/metrics.h"
 #include "net/http_server.h"
+#include "net/http_url.h"
 #include "policy/approval_book.h"
 #include "policy/file_ledger_journal.h"
 #include "policy/ledger.h"
@@ -580,6 +581,14 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
   // would run in our release builds too. Debug builds and tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
+  // A bad upstream URL is a configuration error now, not a -32006 on every
+  // proxied call later (the message never quotes the URL's path, query or
+  // credentials: they may hold an API key).
+  if (!config.upstream_url.empty()) {
+    if (auto url = net::ParseHttpUrl(config.upstream_url); !url.ok()) {
+      return absl::InvalidArgumentError("upstream URL (--upstream or [upstream] url): " + std::string(url.status().message()));
+    }
+  }
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   RETURN_IF_ERROR(impl->Open());

@@ -58,10 +58,17 @@ RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json
   static std::atomic<uint64_t> next_id{1};
   net::HttpClientOptions options;
   options.service_name = "upstream Ethereum node";
+  options.max_response_body_bytes = kMaxAnswerBytes;
   auto client = net::HttpClient::Create(url_, options);
   if (!client.ok()) return RpcError{kUnavailable, "upstream node: " + std::string(client.status().message()), {}};
   nlohmann::json call = {{"jsonrpc", "2.0"}, {"id", next_id++}, {"method", method}, {"params", params}};
   auto response = (*client)->Post("", call.dump());
+  if (!response.ok() && absl::IsResourceExhausted(response.status())) {
+    return RpcError{kUpstreamError,
+                    "the upstream node's answer to " + method.substr(0, 64) + " is larger than " +
+                        std::to_string(kMaxAnswerBytes >> 20) + " MiB; ask for less (e.g. a narrower block range)",
+                    {{"reason", "answer_too_large"}, {"limit_bytes", kMaxAnswerBytes}}};
+  }
   if (!response.ok()) return RpcError{kUnavailable, std::string(response.status().message()), {}};
   auto doc = nlohmann::json::parse(response->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {

@@ -23,6 +23,11 @@ namespace sigil::server {
 
 class UpstreamNode {
  public:
+  // The largest answer taken from the node (a wide eth_getLogs or a full
+  // block can run to megabytes); a larger one is refused with -32000, not
+  // -32006: the node was reached.
+  static constexpr size_t kMaxAnswerBytes = 32 << 20;
+
   explicit UpstreamNode(std::string url) : url_(std::move(url)) {}
   bool configured() const { return !url_.empty(); }
   const std::string& url() const { return url_; }
@@ -30,7 +35,8 @@ class UpstreamNode {
   // Forwards one call and returns the node's result, or its error with code,
   // message and data as the node gave them, except that a code Sigil itself
   // defines (-32001..-32006, INTERFACE.md) becomes -32000 with the node's
-  // code in data.upstream_code: a node's "-32004" is not a lockdown.
+  // code in data.upstream_code: a node's "-32004" is not a lockdown. An
+  // answer over kMaxAnswerBytes is -32000 with data.reason "answer_too_large".
   RpcOutcome Forward(const std::string& method, const nlohmann::json& params) const;
   // The result, or: Unavailable when the node cannot be reached or answers
   // garbage; FailedPrecondition when it answered with an error (for example
