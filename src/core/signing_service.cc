@@ -403,7 +403,9 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
   auto key = ResolveKey(request.key);
   if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
   if (!caller.MayUseKey(key->info.name)) {
-    return Refuse(Outcome::kUnauthorized, "this token may not use key '" + key->info.name + "'");
+    // The caller's own words: the key's name is not told to a token that may
+    // not use it.
+    return Refuse(Outcome::kUnauthorized, "this token may not use key '" + request.key + "'");
   }
   if (key->info.purpose != keystore::KeyPurpose::kSigning) {
     return Refuse(Outcome::kUnauthorized, "key '" + key->info.name + "' is not a signing key");
@@ -485,7 +487,9 @@ SignResponse SigningService::Explain(const tokens::Principal& caller, const Sign
   auto key = ResolveKey(request.key);
   if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
   if (caller.role == tokens::Role::kAgent && !caller.MayUseKey(key->info.name)) {
-    return Refuse(Outcome::kUnauthorized, "this token may not use key '" + key->info.name + "'");
+    // The caller's own words: the key's name is not told to a token that may
+    // not use it.
+    return Refuse(Outcome::kUnauthorized, "this token may not use key '" + request.key + "'");
   }
   auto payload = Decode(*key, request);
   if (!payload.ok()) return Refuse(Outcome::kInvalid, std::string(payload.status().message()));

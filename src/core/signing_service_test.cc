@@ -313,6 +313,14 @@ TEST_F(SigningServiceTest, LockdownRefusesAndAgentsSeeOnlyTheirKeys) {
   stranger.keys = {};
   EXPECT_EQ(service_->Sign(stranger, Tx("0.1 ether", 0)).outcome, Outcome::kUnauthorized);
   EXPECT_TRUE(service_->ListKeys(stranger)->empty());
+  // Naming the key by its address does not tell the stranger its name.
+  SignRequest by_address = Tx("0.1 ether", 0);
+  by_address.key = KeyAddress(key_.type, key_.public_key);
+  for (const SignResponse& r : {service_->Sign(stranger, by_address), service_->Explain(stranger, by_address)}) {
+    EXPECT_EQ(r.outcome, Outcome::kUnauthorized);
+    EXPECT_NE(r.message.find(by_address.key), std::string::npos) << r.message;
+    EXPECT_EQ(r.message.find("trader"), std::string::npos) << r.message;
+  }
 }
 
 TEST_F(SigningServiceTest, MalformedPayloadsAreInvalidNotFatal) {
