@@ -46,6 +46,33 @@ bool SyncDirectoryOf(const std::string& path) {
   return ok;
 }
 
+// Adds lines (after, through] to `ranges` (sorted, disjoint), merging the
+// ranges it overlaps or touches. Past `max` ranges, the two with the
+// smallest gap between them merge, so the gap's lines join the doubt: only
+// ever more lines are refused, never fewer.
+void AddDoubt(std::vector<std::pair<uint64_t, uint64_t>>& ranges, uint64_t after, uint64_t through, size_t max) {
+  if (through <= after) return;
+  ranges.emplace_back(after, through);
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<uint64_t, uint64_t>> merged;
+  for (const auto& r : ranges) {
+    if (!merged.empty() && r.first <= merged.back().second) {
+      merged.back().second = std::max(merged.back().second, r.second);
+    } else {
+      merged.push_back(r);
+    }
+  }
+  while (merged.size() > max && merged.size() > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < merged.size(); ++i) {
+      if (merged[i + 1].first - merged[i].second < merged[best + 1].first - merged[best].second) best = i;
+    }
+    merged[best].second = merged[best + 1].second;
+    merged.erase(merged.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+  }
+  ranges = std::move(merged);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileLedgerJournal>> FileLedgerJournal::Open(const std::string& path,
@@ -114,7 +141,7 @@ absl::Status FileLedgerJournal::SyncAll() {
 
 absl::Status FileLedgerJournal::SyncLocked(uint64_t seq, bool fail_doubtful) {
   while (true) {
-    if (fail_doubtful && seq > doubt_after_ && seq <= failed_through_) {
+    if (fail_doubtful && InDoubt(seq)) {
       return absl::UnavailableError("ledger journal " + path_ + ": fdatasync failed");
     }
     if (synced_ >= seq) break;
@@ -146,13 +173,19 @@ absl::Status FileLedgerJournal::SyncLocked(uint64_t seq, bool fail_doubtful) {
     } else {
       // fdatasync flushes the whole file, not a prefix: a line written while
       // it ran may share a failed page, so it is in doubt too.
-      doubt_after_ = failed_through_ == 0 ? synced_ : std::min(doubt_after_, synced_);
-      failed_through_ = std::max(failed_through_, written_);
+      AddDoubt(doubt_, synced_, written_, kMaxDoubtRanges);
       errno = sync_errno;
       return IoError(dir ? "fdatasync (or the folder's fsync after a rewrite)" : "fdatasync", path_);
     }
   }
   return absl::OkStatus();
+}
+
+bool FileLedgerJournal::InDoubt(uint64_t seq) const {
+  for (const auto& [after, through] : doubt_) {
+    if (seq > after && seq <= through) return true;
+  }
+  return false;
 }
 
 void FileLedgerJournal::SetFdatasyncForTesting(std::function<int(int fd)> sync) {

@@ -26,6 +26,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -82,13 +84,16 @@ class FileLedgerJournal final : public LedgerJournal {
   uint64_t written_ ABSL_GUARDED_BY(mu_) = 0;  // lines written (sequence of the last)
   uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;   // lines known durable
   bool syncing_ ABSL_GUARDED_BY(mu_) = false;  // a thread is in fdatasync (without mu_)
-  // Lines (doubt_after_, failed_through_] were in a sync that failed: their
+  // Whether line `seq` was in a sync that failed.
+  bool InDoubt(uint64_t seq) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Lines (after, through] of each range were in a sync that failed: their
   // durability is unknown, so waiting for any of them fails, even after a
   // later sync succeeds (after a failed fdatasync Linux may have dropped the
-  // pages, and the next fdatasync reports success without them).
-  // failed_through_ == 0: no sync has failed.
-  uint64_t doubt_after_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t failed_through_ ABSL_GUARDED_BY(mu_) = 0;
+  // pages, and the next fdatasync reports success without them). Sorted,
+  // disjoint; at most kMaxDoubtRanges (beyond, the two closest merge, which
+  // only ever adds lines: fails closed).
+  static constexpr size_t kMaxDoubtRanges = 32;
+  std::vector<std::pair<uint64_t, uint64_t>> doubt_ ABSL_GUARDED_BY(mu_);
   std::function<int(int)> fdatasync_ ABSL_GUARDED_BY(mu_);
   // Between BeginRewrite and FinishRewrite: the lines written since.
   bool rewriting_ ABSL_GUARDED_BY(mu_) = false;

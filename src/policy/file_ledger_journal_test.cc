@@ -324,6 +324,56 @@ TEST_F(FileJournalTest, ALineWrittenDuringAFailedSyncStaysInDoubt) {
   journal->SetFdatasyncForTesting(nullptr);
 }
 
+// Two failed syncs with a good one between: the lines the good one made
+// durable are not in doubt (they were once, with one range spanning both
+// failures); the lines of each failed sync are. Many failures stay bounded.
+TEST_F(FileJournalTest, ALineSyncedBetweenTwoFailedSyncsIsNotInDoubt) {
+  auto j = FileLedgerJournal::Open(path_);
+  ASSERT_TRUE(j.ok()) << j.status();
+  std::atomic<bool> fail{false};
+  (*j)->SetFdatasyncForTesting([&](int fd) {
+    if (fail) {
+      errno = EIO;
+      return -1;
+    }
+    return ::fdatasync(fd);
+  });
+  auto line = [&](int id) {
+    auto t = (*j)->AppendDeferred(CommitRecord(id));
+    EXPECT_TRUE(t.ok());
+    return t.value_or(0);
+  };
+  fail = true;
+  const uint64_t first_failed = line(1);
+  EXPECT_FALSE((*j)->SyncAll().ok());
+  fail = false;
+  const uint64_t good = line(2);
+  EXPECT_TRUE((*j)->SyncAll().ok());
+  fail = true;
+  const uint64_t second_failed = line(3);
+  EXPECT_FALSE((*j)->SyncAll().ok());
+  fail = false;
+  const uint64_t after = line(4);
+  EXPECT_TRUE((*j)->SyncAll().ok());
+  EXPECT_TRUE((*j)->SyncThrough(good).ok());
+  EXPECT_TRUE((*j)->SyncThrough(after).ok());
+  EXPECT_TRUE(absl::IsUnavailable((*j)->SyncThrough(first_failed)));
+  EXPECT_TRUE(absl::IsUnavailable((*j)->SyncThrough(second_failed)));
+
+  // A hundred alternating failures: every failed line stays in doubt.
+  std::vector<uint64_t> failed;
+  for (int i = 0; i < 100; ++i) {
+    fail = true;
+    failed.push_back(line(10 + 2 * i));
+    EXPECT_FALSE((*j)->SyncAll().ok());
+    fail = false;
+    line(11 + 2 * i);
+    EXPECT_TRUE((*j)->SyncAll().ok());
+  }
+  for (uint64_t f : failed) EXPECT_TRUE(absl::IsUnavailable((*j)->SyncThrough(f))) << f;
+  (*j)->SetFdatasyncForTesting(nullptr);
+}
+
 TEST_F(FileJournalTest, TornLastLineIsIgnoredCorruptionIsNot) {
   auto j = FileLedgerJournal::Open(path_).value();
   ASSERT_TRUE(j->Append(LedgerRecord{LedgerRecord::Type::kCommit, 1, 0, {}}).ok());
