@@ -158,7 +158,9 @@ class HttpClient::Impl {
   absl::StatusOr<HttpClientResponse> Send(const HttpClientRequest& request);
 
  private:
-  std::string Who() const { return opts_.service_name + " at " + url_.text; }
+  // The origin only: an upstream URL's path or query often holds an API key
+  // (Infura /v3/KEY), and these messages reach agents and logs.
+  std::string Who() const { return opts_.service_name + " at " + url_.Origin(); }
 
   absl::StatusOr<std::unique_ptr<Connection>> Connect(SteadyClock::time_point deadline);
   // One request/response exchange. `got_bytes` reports whether any part of a
@@ -358,7 +360,8 @@ absl::StatusOr<HttpClientResponse> HttpClient::Impl::Send(const HttpClientReques
   std::string target = url_.target;
   if (!request.target.empty()) {
     if (request.target.front() != '/') {
-      return absl::InvalidArgumentError("request target must start with '/': " + request.target.substr(0, 200));
+      return absl::InvalidArgumentError("request target must start with '/': " +
+                                        request.target.substr(0, std::min<size_t>(request.target.find('?'), 200)));
     }
     if (target == "/") {
       target = request.target;

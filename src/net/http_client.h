@@ -10,7 +10,9 @@
 // so a hostile or broken server cannot make the caller hang or allocate
 // without limit.
 //
-// Failure codes (messages name the service and the URL, never a body):
+// Failure codes (messages name the service and the URL's origin, never a
+// body; see HttpUrl::Origin(): the URL's path and query may hold an API key
+// and are never quoted):
 //   Unavailable       cannot connect ("cannot reach sigil daemon at URL:
 //                     connection refused"), TLS handshake or certificate
 //                     failure, connection dropped, malformed response
@@ -76,7 +78,8 @@ struct HttpClientResponse {
 class HttpClient {
  public:
   // Parses the URL and prepares TLS settings (an unreadable ca_file is an
-  // InvalidArgument error here). Does not connect.
+  // InvalidArgument error here). Does not connect. A bad URL's error quotes
+  // it only as RedactedUrl() shows it.
   static absl::StatusOr<std::unique_ptr<HttpClient>> Create(std::string_view base_url,
                                                             HttpClientOptions options = {});
   ~HttpClient();

@@ -66,6 +66,33 @@ TEST(HttpClientTest, ConnectionRefusedIsUnavailableWithClearMessage) {
   EXPECT_EQ(std::string(r.status().message()), "cannot reach sigil daemon at " + url + ": connection refused");
 }
 
+// Upstream URLs carry API keys in their path or query (Infura /v3/KEY,
+// ?apikey=): messages name the origin only.
+TEST(HttpClientTest, ErrorsNameTheOriginNeverThePathOrQuery) {
+  std::string origin = "http://127.0.0.1:" + std::to_string(UnusedPort());
+  HttpClientOptions o;
+  o.service_name = "upstream Ethereum node";
+  auto client = HttpClient::Create(origin + "/v3/SECRETKEY?apikey=SECRETKEY#SECRETKEY", o);
+  ASSERT_TRUE(client.ok());
+  auto r = (*client)->Get("");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(std::string(r.status().message()), "cannot reach upstream Ethereum node at " + origin + ": connection refused");
+
+  auto server = StartTcp([](const HttpRequest&) { return HttpResponse::Text(200, std::string(4096, 'z')); });
+  ASSERT_TRUE(server);
+  o.max_response_body_bytes = 100;
+  auto big = HttpClient::Create(server->listeners()[0].url + "/v2/SECRETKEY", o);
+  ASSERT_TRUE(big.ok());
+  auto b = (*big)->Post("", "{}");
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(std::string(b.status().message()), "response from upstream Ethereum node at " +
+                                                   server->listeners()[0].url + " exceeds the limit of 100 bytes");
+
+  auto bad = HttpClient::Create("http://user:SECRETKEY@127.0.0.1:9/v3/SECRETKEY", o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), ::testing::Not(HasSubstr("SECRETKEY")));
+}
+
 TEST(HttpClientTest, MissingUnixSocketIsUnavailable) {
   HttpClientOptions o;
   o.service_name = "upstream node";

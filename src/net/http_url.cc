@@ -1,5 +1,7 @@
 #include "net/http_url.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "net/http_headers.h"
 
@@ -9,15 +11,66 @@ namespace {
 
 constexpr size_t kMaxUrlLength = 8192;
 
-absl::Status Bad(std::string_view url, const std::string& why) {
-  return absl::InvalidArgumentError("invalid URL \"" + std::string(url.substr(0, 200)) + "\": " + why);
-}
+constexpr size_t kMaxShownUrlLength = 200;
 
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && EqualsIgnoreAsciiCase(s.substr(0, prefix.size()), prefix);
 }
 
+bool IsSchemeName(std::string_view s) {
+  if (s.empty()) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    bool ok = alpha || (i > 0 && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// The URL as given may carry a key in its path, query or userinfo: a message
+// quotes only what RedactedUrl() keeps.
+absl::Status Bad(std::string_view url, const std::string& why) {
+  std::string shown = RedactedUrl(url);
+  return absl::InvalidArgumentError(shown.empty() ? "invalid URL: " + why : "invalid URL \"" + shown + "\": " + why);
+}
+
 }  // namespace
+
+std::string RedactedUrl(std::string_view url) {
+  std::string out;
+  if (StartsWithIgnoreCase(url, "unix:")) {
+    out = std::string(url.substr(0, kMaxShownUrlLength));
+  } else {
+    size_t sep = url.find("://");
+    if (sep == std::string_view::npos || !IsSchemeName(url.substr(0, sep))) return "";
+    std::string_view rest = url.substr(sep + 3);
+    // Backslash too: some parsers read it as '/', and what follows it is not
+    // part of the host as far as a reader of the message can tell.
+    std::string_view authority = rest.substr(0, rest.find_first_of("/?#\\"));
+    size_t at = authority.rfind('@');
+    if (at != std::string_view::npos) authority.remove_prefix(at + 1);
+    out = std::string(url.substr(0, sep)) + "://" + std::string(authority.substr(0, kMaxShownUrlLength));
+    out.resize(std::min(out.size(), kMaxShownUrlLength));
+  }
+  for (char& c : out) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) c = '?';
+  }
+  return out;
+}
+
+std::string HttpUrl::Origin() const {
+  switch (scheme) {
+    case Scheme::kUnix:
+      return "unix:" + unix_path;
+    case Scheme::kHttps:
+      return "https://" + HostHeader();
+    case Scheme::kHttp:
+      break;
+  }
+  return "http://" + HostHeader();
+}
 
 std::string HttpUrl::HostHeader() const {
   if (scheme == Scheme::kUnix) return "localhost";
@@ -34,7 +87,6 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(std::string_view url) {
     if (c <= 0x20 || c == 0x7f) return Bad(url, "contains a space or control character");
   }
   HttpUrl out;
-  out.text = std::string(url);
 
   if (StartsWithIgnoreCase(url, "unix:")) {
     std::string_view path = url.substr(5);

@@ -4,8 +4,13 @@
 //   https://HOST[:PORT][/PATH][?QUERY]    default port 443
 //   unix:/PATH/TO/SOCKET                  (also unix:///PATH/TO/SOCKET)
 // HOST is a name, an IPv4 literal or a bracketed IPv6 literal. A fragment is
-// dropped. Credentials in the URL (user:pass@host) are refused so that a
-// secret never sits in a string that ends up in logs; send them in a header.
+// dropped. Credentials in the URL (user:pass@host) are refused; send them in
+// a header.
+//
+// Security property: a URL's path and query often carry an API key (Infura
+// /v3/KEY, Alchemy /v2/KEY, ?apikey=). Nothing here puts them in a message:
+// error messages and Origin() name at most scheme://host[:port] (or the
+// socket path of a unix: URL), never userinfo, path, query or fragment.
 //
 // Value type, immutable after parsing.
 #pragma once
@@ -25,16 +30,30 @@ struct HttpUrl {
   std::string host;  // TCP only; IPv6 without brackets
   uint16_t port = 0;  // TCP only
   std::string unix_path;  // Unix only
-  std::string target = "/";  // origin-form path and query; "/" for Unix URLs
-  std::string text;  // the URL as given (for messages)
+  // Origin-form path and query; "/" for Unix URLs. May hold an API key:
+  // never put it in a message or a log line (use Origin()).
+  std::string target = "/";
 
   // Value for the Host header: "host", "host:port" (non-default port),
   // "[v6]:port"; "localhost" for Unix sockets.
   std::string HostHeader() const;
+
+  // The URL safe to show in messages and logs: "http://host",
+  // "https://host:8443", "http://[::1]:8545" (the port only when not the
+  // scheme's default), or "unix:/path/to/socket". No path, query or fragment.
+  std::string Origin() const;
 };
 
 // Errors: InvalidArgument naming what is wrong (unknown scheme, empty host,
-// bad port, credentials present, control characters, too long).
+// bad port, credentials present, control characters, too long). The message
+// quotes the URL only as RedactedUrl() shows it.
 absl::StatusOr<HttpUrl> ParseHttpUrl(std::string_view url);
+
+// Best effort for text that may not even parse (a bad --upstream value):
+// "scheme://host[:port]" with userinfo, path, query and fragment dropped;
+// "unix:/path" as given; and "" when the text has no "scheme://" or "unix:"
+// prefix (it could be anything, e.g. a bare API key). Control characters and
+// non-ASCII bytes become '?'; at most 200 bytes.
+std::string RedactedUrl(std::string_view url);
 
 }  // namespace sigil::net

@@ -1,5 +1,8 @@
 #include "net/http_url.h"
 
+#include <string>
+#include <vector>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -72,6 +75,53 @@ TEST(HttpUrlTest, RejectsWithReasons) {
     EXPECT_THAT(std::string(u.status().message()), ::testing::HasSubstr(c.why)) << c.url;
   }
   EXPECT_FALSE(ParseHttpUrl("http://h/" + std::string(9000, 'a')).ok());
+}
+
+TEST(HttpUrlTest, OriginNamesOnlySchemeHostAndPort) {
+  auto infura = ParseHttpUrl("https://mainnet.infura.io/v3/SECRETKEY?apikey=K2#frag");
+  ASSERT_TRUE(infura.ok()) << infura.status();
+  EXPECT_EQ(infura->Origin(), "https://mainnet.infura.io");
+  auto local = ParseHttpUrl("http://127.0.0.1:8545/v2/SECRETKEY");
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(local->Origin(), "http://127.0.0.1:8545");
+  auto v6 = ParseHttpUrl("http://[::1]:80?apikey=SECRETKEY");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->Origin(), "http://[::1]");
+  auto tls_port = ParseHttpUrl("https://h:8443/");
+  ASSERT_TRUE(tls_port.ok());
+  EXPECT_EQ(tls_port->Origin(), "https://h:8443");
+  auto sock = ParseHttpUrl("unix:///run/sigil.sock");
+  ASSERT_TRUE(sock.ok());
+  EXPECT_EQ(sock->Origin(), "unix:/run/sigil.sock");
+}
+
+TEST(HttpUrlTest, ErrorsNeverQuoteUserinfoPathOrQuery) {
+  for (std::string url : std::vector<std::string>{"http://user:SECRETKEY@127.0.0.1:9/", "http://SECRETKEY@h/",
+                          "http://h:8a/v3/SECRETKEY", "http://h$x/v3/SECRETKEY?k=SECRETKEY",
+                          "http://h/v3/SECRETKEY /x", "ftp://u:SECRETKEY@h/SECRETKEY",
+                          "http://h:1/" + std::string(9000, 'a') + "SECRETKEY", "SECRETKEY",
+                          "user:SECRETKEY@h", "http://[::1/SECRETKEY"}) {
+    auto u = ParseHttpUrl(url);
+    ASSERT_FALSE(u.ok()) << url;
+    EXPECT_THAT(std::string(u.status().message()), ::testing::Not(::testing::HasSubstr("SECRETKEY"))) << url;
+  }
+  // Still names what is wrong and where.
+  auto cred = ParseHttpUrl("http://user:hunter2@127.0.0.1:9/");
+  EXPECT_EQ(std::string(cred.status().message()),
+            "invalid URL \"http://127.0.0.1:9\": credentials in the URL are not supported; pass them in a header "
+            "instead");
+}
+
+TEST(HttpUrlTest, RedactedUrlKeepsOnlyTheOrigin) {
+  EXPECT_EQ(RedactedUrl("https://u:p@eth.example:8443/v3/KEY?apikey=K#f"), "https://eth.example:8443");
+  EXPECT_EQ(RedactedUrl("http://h?apikey=K"), "http://h");
+  EXPECT_EQ(RedactedUrl("http://h\\@evil/KEY"), "http://h");
+  EXPECT_EQ(RedactedUrl("unix:/run/sigil.sock"), "unix:/run/sigil.sock");
+  EXPECT_EQ(RedactedUrl("http://h\x01x/"), "http://h?x");
+  EXPECT_EQ(RedactedUrl("0123456789abcdef"), "");  // no scheme: could be a bare key
+  EXPECT_EQ(RedactedUrl("user:pw@h://x"), "");
+  EXPECT_EQ(RedactedUrl(""), "");
+  EXPECT_EQ(RedactedUrl("http://" + std::string(500, 'h')).size(), 200u);
 }
 
 }  // namespace
