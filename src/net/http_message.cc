@@ -4,14 +4,41 @@
 
 namespace sigil::net {
 
+namespace {
+
+// For an absolute-form target ("http://host:port/p?q"): what follows the
+// authority ("/p?q", or "" for "http://host"). nullopt for any other form.
+std::optional<std::string_view> AfterAuthority(std::string_view target) {
+  if (target.empty() || target.front() == '/') return std::nullopt;
+  size_t sep = target.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  std::string_view scheme = target.substr(0, sep);
+  if (!EqualsIgnoreAsciiCase(scheme, "http") && !EqualsIgnoreAsciiCase(scheme, "https")) return std::nullopt;
+  std::string_view rest = target.substr(sep + 3);
+  size_t end = rest.find_first_of("/?");
+  return end == std::string_view::npos ? std::string_view() : rest.substr(end);
+}
+
+}  // namespace
+
+std::string OriginFormTarget(std::string_view target) {
+  std::optional<std::string_view> rest = AfterAuthority(target);
+  if (!rest) return std::string(target);
+  if (rest->empty() || rest->front() == '?') return "/" + std::string(*rest);
+  return std::string(*rest);
+}
+
 std::string_view HttpRequest::path() const {
-  std::string_view t = target;
-  size_t q = t.find('?');
-  return q == std::string_view::npos ? t : t.substr(0, q);
+  std::optional<std::string_view> rest = AfterAuthority(target);
+  std::string_view t = rest ? *rest : std::string_view(target);
+  std::string_view p = t.substr(0, t.find('?'));
+  if (rest && p.empty()) return "/";
+  return p;
 }
 
 std::string_view HttpRequest::query() const {
-  std::string_view t = target;
+  std::optional<std::string_view> rest = AfterAuthority(target);
+  std::string_view t = rest ? *rest : std::string_view(target);
   size_t q = t.find('?');
   return q == std::string_view::npos ? std::string_view() : t.substr(q + 1);
 }

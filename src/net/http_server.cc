@@ -94,6 +94,9 @@ constexpr unsigned kWorkersPerCore = 32;
 // Bytes asked for per socket read between requests, and the slack the read
 // buffer has beyond max_header_bytes.
 constexpr size_t kReadChunkBytes = 4096;
+// Empty lines (CRLF) skipped before a request-line (RFC 9112 section 2.2
+// asks for at least one); more are a malformed request.
+constexpr int kMaxEmptyLinesBeforeRequest = 16;
 
 // Makes the calling thread `increment` nicer than it is (at most 19), once
 // per thread. Linux applies nice per thread (the TID); failures are ignored:
@@ -155,6 +158,54 @@ bool IsClientRequestId(std::string_view s) {
     if (!ok) return false;
   }
   return true;
+}
+
+// A Host field value (RFC 9110 section 7.2): uri-host [ ":" port ], where
+// uri-host is a bracketed IP literal or a reg-name / IPv4 address (unreserved,
+// pct-encoded, sub-delims); empty is valid (RFC 9112 section 3.2).
+bool IsHostValue(std::string_view v) {
+  auto reg_name_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("-._~%!$&'()*+,;=").find(c) != std::string_view::npos;
+  };
+  std::string_view host = v;
+  std::string_view port;
+  if (!v.empty() && v.front() == '[') {
+    size_t close = v.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    for (char c : v.substr(1, close - 1)) {
+      if (!reg_name_char(c) && c != ':') return false;
+    }
+    std::string_view after = v.substr(close + 1);
+    if (!after.empty() && after.front() != ':') return false;
+    if (!after.empty()) port = after.substr(1);
+    host = {};
+  } else if (size_t colon = v.find(':'); colon != std::string_view::npos) {
+    host = v.substr(0, colon);
+    port = v.substr(colon + 1);
+  }
+  for (char c : host) {
+    if (!reg_name_char(c)) return false;
+  }
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+// RFC 9110 section 2.5: a request with a higher minor version than the
+// server implements is answered as HTTP/1.1. Beast 1.74 refuses any version
+// other than 1.0 and 1.1, so "HTTP/1.2".."HTTP/1.9" at the end of the
+// request-line `line` (without its CRLF) is rewritten in place to HTTP/1.1.
+void ReadHigherMinorVersionAsHttp11(char* line, size_t size) {
+  if (size == std::string_view::npos) return;
+  if (size > 0 && line[size - 1] == '\r') --size;
+  constexpr std::string_view kPrefix = " HTTP/1.";
+  if (size < kPrefix.size() + 1) return;
+  char& minor = line[size - 1];
+  if (std::string_view(line + size - 1 - kPrefix.size(), kPrefix.size()) == kPrefix && minor >= '2' && minor <= '9') {
+    minor = '1';
+  }
 }
 
 bool IsParseError(const beast::error_code& ec) {
@@ -414,12 +465,68 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     request_id_.clear();
     generated_error_.clear();
     request_body_bytes_ = 0;
-    parser_.emplace();
-    parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(srv_.opts().max_header_bytes, UINT32_MAX)));
-    parser_->body_limit(srv_.opts().max_body_bytes);
+    is_head_ = false;
+    empty_lines_ = 0;
     Lowest().expires_after(ToChrono(srv_.opts().header_timeout));
+    BufferHeader();
+  }
+
+  // Reads the whole request header into the buffer before Beast parses it:
+  //  * Beast 1.74 applies header_limit to the bytes of one parse call only,
+  //    and consumes each complete field line as it goes: a header arriving
+  //    in several reads could grow without bound until header_timeout. Here
+  //    the header, request-line included, must end within max_header_bytes
+  //    (431 otherwise), and Beast then sees it in one piece.
+  //  * Empty lines before the request-line are skipped (RFC 9112 section
+  //    2.2) and HTTP/1.2-1.9 is read as HTTP/1.1; Beast refuses both.
+  void BufferHeader() {
+    const size_t limit = srv_.opts().max_header_bytes;
+    for (;;) {
+      auto data = buffer_.data();
+      char* p = static_cast<char*>(data.data());
+      const size_t n = data.size();
+      if (n >= 2 && p[0] == '\r' && p[1] == '\n' && empty_lines_ < kMaxEmptyLinesBeforeRequest) {
+        buffer_.consume(2);
+        ++empty_lines_;
+        continue;
+      }
+      if (HeaderEnd(std::string_view(p, std::min(n, limit))) != std::string_view::npos) {
+        ReadHigherMinorVersionAsHttp11(p, std::string_view(p, n).find('\n'));
+        break;
+      }
+      if (n >= limit) {
+        RespondToReadError(http::error::header_limit);
+        return;
+      }
+      // Less than max_header_bytes buffered, and the buffer's capacity is
+      // that plus kReadChunkBytes.
+      stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
+                              beast::bind_front_handler(&Connection::OnHeaderBytes, this->shared_from_this()));
+      return;
+    }
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
+    parser_->body_limit(srv_.opts().max_body_bytes);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Connection::OnHeader, this->shared_from_this()));
+  }
+
+  // Where the header in `s` ends (just past its empty line), or npos. A bare
+  // LF counts as a line end here so that Beast, not a timeout, refuses it.
+  static size_t HeaderEnd(std::string_view s) {
+    for (size_t lf = s.find('\n'); lf != std::string_view::npos; lf = s.find('\n', lf + 1)) {
+      if (lf + 1 < s.size() && s[lf + 1] == '\n') return lf + 2;
+      if (lf + 2 < s.size() && s[lf + 1] == '\r' && s[lf + 2] == '\n') return lf + 3;
+    }
+    return std::string_view::npos;
+  }
+
+  void OnHeaderBytes(beast::error_code ec, size_t n) {
+    // Header timeout, peer closed, reset or Stop(): nothing sensible to
+    // answer, as for a partial header.
+    if (ec) return Lowest().close();
+    buffer_.commit(n);
+    BufferHeader();
   }
 
   // Maps a read failure to a response or to a silent close. Returns true if
@@ -427,7 +534,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   bool RespondToReadError(beast::error_code ec) {
     if (parser_ && parser_->is_header_done() && method_.empty()) {
       method_ = ToStd(parser_->get().method_string());
-      target_ = ToStd(parser_->get().target());
+      target_ = OriginFormTarget(ToStd(parser_->get().target()));
     }
     if (ec == http::error::body_limit) {
       WriteError(413, "payload_too_large",
@@ -455,7 +562,34 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     }
     const auto& msg = parser_->get();
     method_ = ToStd(msg.method_string());
-    target_ = ToStd(msg.target());
+    target_ = OriginFormTarget(ToStd(msg.target()));
+    is_head_ = msg.method() == http::verb::head;
+    version_ = msg.version();
+    // RFC 9112 section 3.2: exactly one Host in HTTP/1.1, at most one in
+    // HTTP/1.0, and a valid value. (Nothing routes on it; a request that
+    // breaks this rule is malformed all the same, and proxies may disagree
+    // about which of two Hosts counts.)
+    const size_t hosts = msg.count(http::field::host);
+    if (hosts > 1) {
+      WriteError(400, "bad_request", "more than one Host header field");
+      return;
+    }
+    if (hosts == 0 && msg.version() >= 11) {
+      WriteError(400, "bad_request", "an HTTP/1.1 request must carry a Host header field");
+      return;
+    }
+    const beast::string_view host = hosts == 1 ? TrimWhitespace(msg.at(http::field::host)) : beast::string_view();
+    if (hosts == 1 && !IsHostValue(std::string_view(host.data(), host.size()))) {
+      WriteError(400, "bad_request", "the Host header field is not a valid host[:port]");
+      return;
+    }
+    // Transfer-Encoding does not exist in HTTP/1.0: a 1.0 message carrying it
+    // has faulty framing (RFC 9112 section 6.1), whatever Beast would make of
+    // it. Answer and close.
+    if (msg.version() < 11 && msg.count(http::field::transfer_encoding) > 0) {
+      WriteError(400, "bad_request", "Transfer-Encoding is not allowed in an HTTP/1.0 request");
+      return;
+    }
     // Only "chunked" is understood. Beast reads any other coding as "no
     // body", which would make the body the next request (smuggling behind a
     // proxy): refuse it (RFC 9112 section 6.1) and close.
@@ -503,12 +637,10 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     // reallocated: give that memory back wiped now (pipelined bytes are kept).
     buffer_.shrink_to_fit();
     keep_alive_ = msg.keep_alive();
-    version_ = msg.version();
     auto rid = msg.find("X-Request-Id");
     request_id_ = rid != msg.end() && IsClientRequestId(std::string_view(rid->value().data(), rid->value().size()))
                       ? ToStd(rid->value())
                       : NewRequestId();
-    is_head_ = msg.method() == http::verb::head;
 
     if (srv_.stopping()) {
       WriteError(503, "shutting_down", "the server is shutting down; retry on another instance or later");
@@ -526,7 +658,11 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     state_ = State::kHandling;
 
     auto req = std::make_shared<HttpRequest>();
-    req->method = method_;
+    // RFC 9110 section 9.3.2: HEAD is GET without the content. Handing it over
+    // as a GET gives it the GET's status and fields wherever GET is routed;
+    // WriteResponse drops the body.
+    req->method = is_head_ ? "GET" : method_;
+    req->is_head = is_head_;
     req->target = target_;
     for (const auto& f : msg) req->headers.Add(ToStd(f.name_string()), ToStd(f.value()));
     request_body_bytes_ = msg.body().size();
@@ -575,9 +711,13 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     if (r.status < 200 || r.status > 999 || !IsFieldValue(r.content_type)) {
       r = HttpResponse::Json(500, JsonErrorBody("internal", "the request handler produced an invalid response"));
     }
-    if (r.status == 204 || r.status == 304) r.body.clear();
+    // RFC 9110 sections 8.6, 15.3.5, 15.4.5: no content and no
+    // Content-Length on these.
+    const bool no_content = r.status == 204 || r.status == 304;
+    if (no_content) r.body.clear();
     res_ = {};
-    res_.version(version_ == 10 ? 10 : 11);
+    // RFC 9112 section 2.3: the server's own version, whatever the client's.
+    res_.version(11);
     res_.result(static_cast<unsigned>(r.status));
     for (const auto& [name, value] : r.headers.fields()) {
       if (!IsToken(name) || !IsFieldValue(value)) continue;  // never let a handler split the response
@@ -592,8 +732,12 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     res_.set("X-Request-Id", request_id_);
     bool keep = keep_alive_ && !close_after && !srv_.stopping();
     res_.keep_alive(keep);
+    // An HTTP/1.0 client keeps the connection only when told so.
+    if (keep && version_ < 11) res_.set(http::field::connection, "keep-alive");
     response_body_bytes_ = r.body.size();
-    if (is_head_) {
+    if (no_content) {
+      // Neither body nor length; Beast's prepare_payload would add "0".
+    } else if (is_head_) {
       res_.content_length(r.body.size());  // the size a GET would have; no body
     } else {
       res_.body() = std::move(r.body);
@@ -680,6 +824,7 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   bool holds_in_flight_ = false;
   bool is_head_ = false;
   unsigned version_ = 11;
+  int empty_lines_ = 0;  // skipped before the current request-line
   int status_ = 0;
   std::string method_, target_, request_id_;
   std::string generated_error_;  // non-empty: the transport wrote this response itself

@@ -12,7 +12,8 @@
 //
 // Security properties (DESIGN.md invariant 7: every untrusted input has a
 // size bound and a clear error):
-//   * Header bytes are bounded (431), bodies are bounded (413, checked against
+//   * Header bytes are bounded (431: the whole header, however many reads it
+//     arrives in), bodies are bounded (413, checked against
 //     Content-Length before any body byte is read, and again while reading a
 //     chunked body). Malformed requests get 400 and the connection is closed;
 //     the server keeps serving others.
@@ -33,6 +34,19 @@
 //     A stale socket at the path is removed; a live one (something answers a
 //     connect) or a non-socket file is an error.
 //   * TLS listeners accept TLS 1.2 and 1.3 only.
+//
+// Protocol (RFC 9110/9112) handled here, so handlers need not:
+//   * An HTTP/1.1 request without Host, any request with two Host fields or
+//     an invalid Host value, and an HTTP/1.0 request with Transfer-Encoding
+//     get 400 and the connection is closed.
+//   * An absolute-form target ("GET http://host/path") reaches the handler in
+//     origin form ("/path"); see HttpRequest::target.
+//   * HEAD reaches the handler as GET (HttpRequest::is_head set); the answer
+//     keeps the GET's status, fields and Content-Length, without the body.
+//   * 204 and 304 go out with neither body nor Content-Length.
+//   * Up to 16 empty lines before a request-line are ignored; HTTP/1.2-1.9
+//     is read as HTTP/1.1; every response says HTTP/1.1 (to an HTTP/1.0
+//     client that asked to keep the connection, with Connection: keep-alive).
 //
 // Thread-safety: Start() returns a running server; every method may be
 // called from any thread. Stop() is idempotent and the destructor calls it.

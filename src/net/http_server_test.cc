@@ -369,6 +369,53 @@ TEST(HttpServerTest, OversizedHeaderGets431) {
   RawConn::Response r = c.ReadResponse();
   EXPECT_EQ(r.status, 431);
   EXPECT_THAT(r.body, HasSubstr("header_too_large"));
+  // A request-line alone longer than the limit, and many small fields, with
+  // the default limit (16 KiB) too.
+  std::string many;
+  for (int i = 0; i < 2000; ++i) many += "X" + std::to_string(i) + ": a\r\n";
+  auto server16 = StartOrDie(TcpOptions(), Echo);
+  ASSERT_TRUE(server16);
+  for (auto* srv : {server.get(), server16.get()}) {
+    for (std::string big : {"GET /?" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: a\r\n\r\n",
+                            "GET / HTTP/1.1\r\nHost: a\r\n" + many + "\r\n"}) {
+      RawConn b = RawConn::Tcp(srv->listeners()[0].port);
+      ASSERT_TRUE(b.Send(big));
+      EXPECT_EQ(b.ReadResponse().status, 431) << big.substr(0, 40);
+    }
+  }
+}
+
+// Beast 1.74 applies its header limit to one parse call and consumes each
+// complete field line: a header sent in pieces must still be bounded as a
+// whole.
+TEST(HttpServerTest, HeaderArrivingInPiecesIsBoundedAsAWhole) {
+  HttpServerOptions o = TcpOptions();
+  o.max_header_bytes = 2048;
+  std::atomic<int> handled{0};
+  auto server = StartOrDie(o, [&](const HttpRequest& r) {
+    ++handled;
+    return Echo(r);
+  });
+  ASSERT_TRUE(server);
+  RawConn c = RawConn::Tcp(server->listeners()[0].port);
+  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: a\r\n"));
+  for (int i = 0; i < 12; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!c.Send("X-Piece-" + std::to_string(i) + ": " + std::string(300, 'p') + "\r\n")) break;
+  }
+  (void)c.Send("\r\n");
+  RawConn::Response r = c.ReadResponse();
+  EXPECT_EQ(r.status, 431);
+  EXPECT_THAT(r.body, HasSubstr("header_too_large"));
+  EXPECT_EQ(handled.load(), 0);
+
+  // Within the limit, in pieces: fine.
+  RawConn ok = RawConn::Tcp(server->listeners()[0].port);
+  for (std::string piece : {"GET /pie", "ces HTTP/1.1\r", "\nHost: a\r\nX-A: 1\r\n", "\r", "\n"}) {
+    ASSERT_TRUE(ok.Send(piece));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(ok.ReadResponse().body, "GET /pieces\n");
 }
 
 // Beast bounds only the header; a chunked body's trailer and its chunk
@@ -750,6 +797,15 @@ TEST(HttpServerTest, StatusesWithoutBodyAndInvalidStatusesAreSafe) {
   RawConn::Response r204 = c.ReadResponse();
   EXPECT_EQ(r204.status, 204);
   EXPECT_EQ(r204.body, "");
+  // RFC 9110 section 8.6: no Content-Length on 204 and 304, HEAD included.
+  EXPECT_THAT(r204.head, ::testing::Not(HasSubstr("Content-Length")));
+  for (const char* req : {"GET /304 HTTP/1.1\r\nHost: a\r\n\r\n", "HEAD /204 HTTP/1.1\r\nHost: a\r\n\r\n"}) {
+    ASSERT_TRUE(c.Send(req));
+    RawConn::Response r = c.ReadResponse();
+    EXPECT_TRUE(r.status == 304 || r.status == 204) << req;
+    EXPECT_THAT(r.head, ::testing::Not(HasSubstr("Content-Length"))) << req;
+    EXPECT_EQ(r.body, "") << req;
+  }
   for (const char* bad : {"/101", "/99", "/1000"}) {
     ASSERT_TRUE(c.Send(std::string("GET ") + bad + " HTTP/1.1\r\nHost: a\r\n\r\n"));
     EXPECT_EQ(c.ReadResponse().status, 500) << bad;
@@ -764,12 +820,158 @@ TEST(HttpServerTest, HeadGetsLengthButNoBody) {
   RawConn c = RawConn::Tcp(server->listeners()[0].port);
   ASSERT_TRUE(c.Send("HEAD /h HTTP/1.1\r\nHost: a\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n"));
   // Read the HEAD response's header only.
-  RawConn::Response head = c.ReadResponse();  // Content-Length: 8 would swallow the next response's bytes...
+  RawConn::Response head = c.ReadResponse();  // Content-Length: 7 would swallow the next response's bytes...
   // ...so the check is: the declared length is the GET size, and what
   // follows on the wire starts with the next status line.
   EXPECT_EQ(head.status, 200);
-  EXPECT_EQ(head.Header("Content-Length"), "8");  // "HEAD /h\n"
-  EXPECT_THAT(head.body, StartsWith("HTTP/1.1"));
+  EXPECT_EQ(head.Header("Content-Length"), "7");  // "GET /h\n": the handler saw a GET
+  EXPECT_EQ(head.body, "HTTP/1.");
+}
+
+// RFC 9110 section 9.3.2: a HEAD gets what a GET would get, without the
+// body, from a handler that only knows GET.
+TEST(HttpServerTest, HeadIsHandledAsGetWithoutTheBody) {
+  std::atomic<int> heads_seen{0};
+  auto server = StartOrDie(TcpOptions(), [&](const HttpRequest& req) {
+    if (req.is_head) ++heads_seen;
+    if (req.method != "GET") return HttpResponse::Text(405, "GET only");
+    HttpResponse r = HttpResponse::Json(req.path() == "/missing" ? 404 : 200, "{\"keys\":[1,2,3]}");
+    r.headers.Set("X-Route", "keys");
+    return r;
+  });
+  ASSERT_TRUE(server);
+  // ReadResponse() takes Content-Length bytes after the HEAD answer's header:
+  // with no body sent, they are the start of the pipelined GET's answer.
+  for (std::string path : {"/v1/keys", "/missing"}) {
+    RawConn c = RawConn::Tcp(server->listeners()[0].port);
+    ASSERT_TRUE(c.Send("HEAD " + path + " HTTP/1.1\r\nHost: a\r\n\r\nGET /v1/keys HTTP/1.1\r\nHost: a\r\n\r\n"));
+    RawConn::Response head = c.ReadResponse();
+    EXPECT_EQ(head.status, path == "/missing" ? 404 : 200);
+    EXPECT_EQ(head.Header("X-Route"), "keys");
+    EXPECT_EQ(head.Header("Content-Type"), "application/json");
+    EXPECT_EQ(head.Header("Content-Length"), "16");
+    EXPECT_EQ(head.body, "HTTP/1.1 200 OK\r");
+  }
+  EXPECT_EQ(heads_seen.load(), 2);
+}
+
+// RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host.
+TEST(HttpServerTest, HostMustBePresentOnceAndValid) {
+  std::atomic<int> handled{0};
+  auto server = StartOrDie(TcpOptions(), [&](const HttpRequest& r) {
+    ++handled;
+    return Echo(r);
+  });
+  ASSERT_TRUE(server);
+  const uint16_t port = server->listeners()[0].port;
+  for (std::string bad : {"GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                          "GET /x HTTP/1.1\r\nHost: a\r\nX: y\r\nhost: a\r\n\r\n",
+                          "GET /x HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a b\r\n\r\n",
+                          "GET /x HTTP/1.1\r\nHost: a/b\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a@b\r\n\r\n",
+                          "GET /x HTTP/1.1\r\nHost: a:8x\r\n\r\n", "GET /x HTTP/1.1\r\nHost: [::1\r\n\r\n"}) {
+    RawConn c = RawConn::Tcp(port);
+    ASSERT_TRUE(c.Send(bad));
+    RawConn::Response r = c.ReadResponse();
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(r.Header("Connection"), "close") << bad;
+    EXPECT_TRUE(c.ClosedWithin(std::chrono::milliseconds(2000))) << bad;
+  }
+  EXPECT_EQ(handled.load(), 0);
+  for (std::string good : {"GET /x HTTP/1.0\r\n\r\n", "GET /x HTTP/1.1\r\nHost:\r\n\r\n",
+                           "GET /x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n", "GET /x HTTP/1.1\r\nHost: [::1]:80\r\n\r\n",
+                           "GET /x HTTP/1.1\r\nHost: %2Frun%2Fsigil.sock\r\n\r\n"}) {
+    RawConn c = RawConn::Tcp(port);
+    ASSERT_TRUE(c.Send(good));
+    EXPECT_EQ(c.ReadResponse().status, 200) << good;
+  }
+  EXPECT_EQ(handled.load(), 5);
+}
+
+// RFC 9112 section 6.1: Transfer-Encoding in an HTTP/1.0 message is faulty
+// framing; answering the chunked body's follow-up would let a 1.0 proxy and
+// this server disagree about where the next request starts.
+TEST(HttpServerTest, Http10WithTransferEncodingIsRefusedAndClosed) {
+  std::atomic<int> handled{0};
+  auto server = StartOrDie(TcpOptions(), [&](const HttpRequest& r) {
+    ++handled;
+    return Echo(r);
+  });
+  ASSERT_TRUE(server);
+  RawConn c = RawConn::Tcp(server->listeners()[0].port);
+  ASSERT_TRUE(c.Send("POST /rpc HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     "2\r\nok\r\n0\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n"));
+  RawConn::Response r = c.ReadResponse();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_THAT(r.body, HasSubstr("Transfer-Encoding"));
+  EXPECT_EQ(r.Header("Connection"), "close");
+  EXPECT_TRUE(c.ClosedWithin(std::chrono::milliseconds(2000)));
+  EXPECT_EQ(handled.load(), 0);
+}
+
+// RFC 9112 section 3.2.2: a server MUST accept the absolute form; routing
+// uses its path.
+TEST(HttpServerTest, AbsoluteFormTargetIsRoutedByItsPath) {
+  auto server = StartOrDie(TcpOptions(), Echo);
+  ASSERT_TRUE(server);
+  RawConn c = RawConn::Tcp(server->listeners()[0].port);
+  ASSERT_TRUE(c.Send("GET http://other.example:1/p/q?x=1 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  RawConn::Response r = c.ReadResponse();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "GET /p/q?x=1\n");
+  EXPECT_EQ(r.Header("X-Path"), "/p/q");
+  EXPECT_EQ(r.Header("X-Query"), "x=1");
+  ASSERT_TRUE(c.Send("POST HTTPS://h HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhi"));
+  RawConn::Response root = c.ReadResponse();
+  EXPECT_EQ(root.body, "POST /\nhi");
+  EXPECT_EQ(root.Header("X-Path"), "/");
+}
+
+// RFC 9110 section 2.5 (a higher 1.x minor version is read as 1.1), RFC 9112
+// section 2.2 (empty lines before the request-line are ignored) and 2.3 (the
+// server answers with its own version, 1.1).
+TEST(HttpServerTest, VersionAndLeadingEmptyLineLeniency) {
+  auto server = StartOrDie(TcpOptions(), [](const HttpRequest& req) {
+    return HttpResponse::Text(200, std::to_string(req.version) + " " + req.target);
+  });
+  ASSERT_TRUE(server);
+  const uint16_t port = server->listeners()[0].port;
+  RawConn c = RawConn::Tcp(port);
+  ASSERT_TRUE(c.Send("GET /v12 HTTP/1.2\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().body, "11 /v12");
+  ASSERT_TRUE(c.Send("\r\nGET /crlf HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().body, "11 /crlf");
+  // The empty line split from the request-line across two reads.
+  ASSERT_TRUE(c.Send("\r"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(c.Send("\nGET /split HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().body, "11 /split");
+  // A request-line split across reads.
+  ASSERT_TRUE(c.Send("GET /slow HT"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(c.Send("TP/1.3\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().body, "11 /slow");
+
+  RawConn old = RawConn::Tcp(port);
+  ASSERT_TRUE(old.Send("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  RawConn::Response first = old.ReadResponse();
+  EXPECT_THAT(first.head, StartsWith("HTTP/1.1 200"));
+  EXPECT_EQ(first.body, "10 /a");
+  EXPECT_THAT(first.Header("Connection"), ::testing::StrCaseEq("keep-alive"));
+  ASSERT_TRUE(old.Send("GET /b HTTP/1.0\r\n\r\n"));
+  RawConn::Response second = old.ReadResponse();
+  EXPECT_THAT(second.head, StartsWith("HTTP/1.1 200"));
+  EXPECT_EQ(second.Header("Connection"), "close");
+  EXPECT_TRUE(old.ClosedWithin(std::chrono::milliseconds(2000)));
+
+  std::string too_many_empty_lines;
+  for (int i = 0; i < 17; ++i) too_many_empty_lines += "\r\n";
+  too_many_empty_lines += "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+  for (std::string bad : {std::string("GET / HTTP/2.0\r\nHost: a\r\n\r\n"),
+                          std::string("GET / HTTP/1.10\r\nHost: a\r\n\r\n"), too_many_empty_lines}) {
+    RawConn b = RawConn::Tcp(port);
+    ASSERT_TRUE(b.Send(bad));
+    EXPECT_EQ(b.ReadResponse().status, 400) << bad;
+  }
 }
 
 TEST(HttpServerTest, ExpectContinueIsHonoured) {
