@@ -831,7 +831,7 @@ net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
     r = ErrorResponse(400, "a field of the request body has the wrong type");
   }
   log.request_id = req.request_id;
-  log.method = req.method;
+  log.method = req.is_head ? "HEAD" : req.method;  // the net layer hands HEAD over as GET
   log.path = std::string(req.path());
   log.status = r.status;
   log.rpc_method = calls.method;

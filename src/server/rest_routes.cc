@@ -71,6 +71,8 @@ std::string RestAllowedMethods(const std::vector<std::string>& parts) {
     if (!RestServes(parts, method)) continue;
     if (!out.empty()) out += ", ";
     out += method;
+    // The net layer answers HEAD wherever GET is served (RFC 9110 §9.3.2).
+    if (method == "GET") out += ", HEAD";
   }
   return out;
 }

@@ -14,8 +14,8 @@
 
 namespace sigil::server {
 
-// The methods ("GET, POST") the /v1 routes of this shape accept, in a fixed
-// order; empty if no route has it. `parts` are the path's segments ("v1"
+// The methods ("GET, HEAD, POST") the /v1 routes of this shape accept, in a
+// fixed order, HEAD wherever GET is; empty if no route has it. `parts` are the path's segments ("v1"
 // first), as the dispatcher splits them; "*" in the table is any segment.
 std::string RestAllowedMethods(const std::vector<std::string>& parts);
 // Whether a route of this shape serves `method`.

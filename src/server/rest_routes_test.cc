@@ -6,15 +6,15 @@ namespace sigil::server {
 namespace {
 
 TEST(RestRoutesTest, MethodsOfEachShape) {
-  EXPECT_EQ(RestAllowedMethods({"v1", "keys"}), "GET, POST");
-  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader"}), "GET");
-  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "import"}), "GET, POST");  // also a key named "import"
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys"}), "GET, HEAD, POST");
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader"}), "GET, HEAD");
+  EXPECT_EQ(RestAllowedMethods({"v1", "keys", "import"}), "GET, HEAD, POST");  // also a key named "import"
   EXPECT_EQ(RestAllowedMethods({"v1", "keys", "trader", "rotate"}), "POST");
-  EXPECT_EQ(RestAllowedMethods({"v1", "policy"}), "GET, POST, PUT");
+  EXPECT_EQ(RestAllowedMethods({"v1", "policy"}), "GET, HEAD, POST, PUT");
   EXPECT_EQ(RestAllowedMethods({"v1", "tokens", "bot"}), "DELETE");
   EXPECT_EQ(RestAllowedMethods({"v1", "approvals", "a1", "reject"}), "POST");
-  EXPECT_EQ(RestAllowedMethods({"v1", "lockdown"}), "GET, POST");
-  EXPECT_EQ(RestAllowedMethods({"v1", "audit", "verify"}), "GET");
+  EXPECT_EQ(RestAllowedMethods({"v1", "lockdown"}), "GET, HEAD, POST");
+  EXPECT_EQ(RestAllowedMethods({"v1", "audit", "verify"}), "GET, HEAD");
   EXPECT_EQ(RestAllowedMethods({"v1", "backup"}), "POST");
   EXPECT_TRUE(RestServes({"v1", "policy"}, "PUT"));
   EXPECT_FALSE(RestServes({"v1", "policy"}, "DELETE"));

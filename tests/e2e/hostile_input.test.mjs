@@ -8,8 +8,9 @@
 // After each case the daemon must still answer /healthz, and nothing must have
 // been signed unless the request was valid (counted from the audit log).
 //
-// Tests marked `todo: "defect: ..."` assert the CORRECT behaviour and fail on
-// the current daemon; they document defects without failing the suite.
+// Written by an audit that found, among others, duplicate JSON names signed
+// last-wins, two Authorization headers resolved first-wins and requests
+// without Host accepted; each such test failed on the daemon before its fix.
 import { describe, test, before, after, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -341,15 +342,15 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     assert.equal(r.responses[1]?.status, 400, r.text);
   });
 
-  test("defect: HTTP/1.1 request without Host, or with two Host fields, must get 400 (RFC 9112 §3.2)",
-    { todo: "defect: Host is not checked; GET /healthz without Host or with two Host lines answers 200" }, async () => {
+  test("HTTP/1.1 request without Host, or with two Host fields, must get 400 (RFC 9112 §3.2)",
+    async () => {
       const none = await raw(port, ["GET /healthz HTTP/1.1\r\n\r\n"]);
       const two = await raw(port, ["GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"]);
       assert.deepEqual([none.responses[0]?.status, two.responses[0]?.status], [400, 400], "no Host, two Host");
     });
 
-  test("defect: an HTTP/1.0 message with Transfer-Encoding has faulty framing: close after it (RFC 9112 §6.1)",
-    { todo: "defect: HTTP/1.0 + Transfer-Encoding: chunked + keep-alive is read as chunked and the connection kept; a pipelined follow-up is answered" }, async () => {
+  test("an HTTP/1.0 message with Transfer-Encoding has faulty framing: close after it (RFC 9112 §6.1)",
+    async () => {
       const hex = CHAIN.length.toString(16);
       const r = await raw(port, [`POST /rpc HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nAuthorization: Bearer ${agent}\r\nTransfer-Encoding: chunked\r\n\r\n` +
         `${hex}\r\n${CHAIN}\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n`], { expect: 2, graceMs: 300 });
@@ -357,16 +358,16 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       assert.ok(r.closed, "connection closed");
     });
 
-  test("defect: absolute-form request targets must be accepted (RFC 9112 §3.2.2)",
-    { todo: "defect: 'GET http://x/healthz' answers 401 and 'POST http://127.0.0.1/rpc' 404 'no such endpoint'" }, async () => {
+  test("absolute-form request targets must be accepted (RFC 9112 §3.2.2)",
+    async () => {
       const h = await raw(port, ["GET http://x/healthz HTTP/1.1\r\nHost: x\r\n\r\n"]);
       assert.equal(h.responses[0]?.status, 200, h.text);
       const r = await raw(port, [postBytes(CHAIN).toString().replace("POST /rpc", `POST http://127.0.0.1:${port}/rpc`)]);
       assert.equal(r.responses[0]?.json?.result, "0x7a69", r.text);
     });
 
-  test("defect: 405 must carry Allow (RFC 9110 §15.5.6); HEAD must work wherever GET does (RFC 9110 §9.1, §9.3.2)",
-    { todo: "defect: 405 from /rpc has no Allow header; HEAD /v1/keys, /v1/policy, /v1/audit/verify answer 404 while GET answers 200" }, async () => {
+  test("405 must carry Allow (RFC 9110 §15.5.6); HEAD must work wherever GET does (RFC 9110 §9.1, §9.3.2)",
+    async () => {
       const problems = [];
       const r = await raw(port, [`GET /rpc HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${agent}\r\n\r\n`]);
       assert.equal(r.responses[0]?.status, 405);
@@ -379,8 +380,8 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       assert.deepEqual(problems, []);
     });
 
-  test("defect: a 204 response must not carry Content-Length (RFC 9110 §8.6)",
-    { todo: "defect: the 204 answer to a JSON-RPC notification (and to an all-notification batch) sends 'Content-Length: 0'" }, async () => {
+  test("a 204 response must not carry Content-Length (RFC 9110 §8.6)",
+    async () => {
       for (const body of ['{"jsonrpc":"2.0","method":"eth_chainId"}', '[{"jsonrpc":"2.0","method":"eth_chainId"}]']) {
         const r = await raw(port, [postBytes(body)]);
         assert.equal(r.responses[0]?.status, 204, r.text);
@@ -388,8 +389,8 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       }
     });
 
-  test("defect (SHOULD-level): HTTP/1.2 read as 1.1, leading empty line ignored, responses say HTTP/1.1 (RFC 9112 §2.2, §2.3; RFC 9110 §2.5)",
-    { todo: "defect (nit): 'HTTP/1.2' and a leading CRLF are 400; answers to HTTP/1.0 requests say HTTP/1.0" }, async () => {
+  test("SHOULD-level: HTTP/1.2 read as 1.1, leading empty line ignored, responses say HTTP/1.1 (RFC 9112 §2.2, §2.3; RFC 9110 §2.5)",
+    async () => {
       const v12 = await raw(port, ["GET /healthz HTTP/1.2\r\nHost: x\r\n\r\n"]);
       const crlf = await raw(port, ["\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"]);
       const v10 = await raw(port, ["GET /healthz HTTP/1.0\r\n\r\n"]);
@@ -418,7 +419,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     }
   });
 
-  test("defect: two Authorization fields are ambiguous and must be refused, not 'first one wins' (RFC 9110 §5.3)",
+  test("two Authorization fields are ambiguous and must be refused, not 'first one wins' (RFC 9110 §5.3)",
     async () => {
       const got = {};
       for (const [name, a, b] of [["agent,admin", agent, admin], ["admin,agent", admin, agent], ["bad,agent", "sgl_bad", agent], ["admin,bad", admin, "sgl_bad"]]) {
@@ -429,7 +430,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       for (const [name, status] of Object.entries(got)) assert.ok([400, 401].includes(status), `two Authorization fields (${name}): ${JSON.stringify(got)}`);
     });
 
-  test("defect: the auth scheme is case-insensitive and may be followed by several spaces (RFC 9110 §11.1, §11.4)",
+  test("the auth scheme is case-insensitive and may be followed by several spaces (RFC 9110 §11.1, §11.4)",
     async () => {
       const got = {};
       for (const scheme of ["bearer ", "BEARER ", "Bearer  "]) {
@@ -515,7 +516,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     }
   });
 
-  test("defect: fractional and exponent ids are Numbers and must be echoed (JSON-RPC 2.0 §4: 'SHOULD NOT', not 'MUST NOT')",
+  test("fractional and exponent ids are Numbers and must be echoed (JSON-RPC 2.0 §4: 'SHOULD NOT', not 'MUST NOT')",
     async () => {
       for (const idText of ["1.5", "1.0", "1e2"]) {
         const r = await post(`{"jsonrpc":"2.0","id":${idText},"method":"eth_chainId","params":[]}`);
@@ -589,7 +590,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
   // forbids duplicates. Sigil's own policy parser, typed-data and nostr parsers
   // refuse duplicates when given text: the same must hold for objects.
 
-  test("defect: eth_signTransaction with a duplicate 'to' or 'value' must be refused, not signed with the last one",
+  test("eth_signTransaction with a duplicate 'to' or 'value' must be refused, not signed with the last one",
     async () => {
       await signsExactly(0, async () => {
         for (const extra of [`"to":"0x${"22".repeat(20)}"`, '"value":"0xde0b6b3a7640000"', '"chainId":"0x7a69"', '"data":"0x","data":"0x"']) {
@@ -600,7 +601,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       });
     });
 
-  test("defect: a request object with two 'params' (or two 'method') must be refused",
+  test("a request object with two 'params' (or two 'method') must be refused",
     async () => {
       await signsExactly(0, async () => {
         const r = await post(`{"jsonrpc":"2.0","id":1,"method":"eth_signTransaction","params":[${JSON.stringify(tx())}],"params":[${JSON.stringify(tx({ value: "0x2" }))}]}`);
@@ -610,7 +611,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       });
     });
 
-  test("defect: eth_signTypedData_v4 refuses duplicate keys as a string but signs them as an object",
+  test("eth_signTypedData_v4 refuses duplicate keys as a string but signs them as an object",
     async () => {
       const td = (message, domain = '{"name":"x","chainId":31337}') =>
         `{"types":{"EIP712Domain":[{"name":"name","type":"string"},{"name":"chainId","type":"uint256"}],"Mail":[{"name":"amount","type":"uint256"}]},"primaryType":"Mail","domain":${domain},"message":${message}}`;
@@ -625,7 +626,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       });
     });
 
-  test("defect: sigil_signNostrEvent with a duplicate 'content' or 'kind' must be refused",
+  test("sigil_signNostrEvent with a duplicate 'content' or 'kind' must be refused",
     async () => {
       await signsExactly(0, async () => {
         for (const ev of ['{"created_at":1,"kind":1,"tags":[],"content":"hello","content":"evil"}', '{"created_at":1,"kind":7,"tags":[],"content":"x","kind":1}']) {
@@ -635,7 +636,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       });
     });
 
-  test("defect: POST /v1/policy {policy: {...}} with a duplicate key must be refused like document_text is (doc/policy.md)",
+  test("POST /v1/policy {policy: {...}} with a duplicate key must be refused like document_text is (doc/policy.md)",
     async () => {
       const before = (await sigil.rest("GET", "/v1/policy")).json;
       const doc = '{"version":99,"rules":[{"id":"x","effect":"deny","match":{"kind":"eth_tx"},"effect":"allow"}]}';
@@ -722,7 +723,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
     });
   });
 
-  test("defect: a known field Sigil cannot sign (authorizationList, EIP-7702) must be refused, not silently dropped",
+  test("a known field Sigil cannot sign (authorizationList, EIP-7702) must be refused, not silently dropped",
     async () => {
       await signsExactly(0, async () => {
         const r = await call("eth_signTransaction", [tx({ authorizationList: [{ chainId: "0x7a69", address: "0x" + "44".repeat(20), nonce: "0x0", yParity: "0x0", r: "0x1", s: "0x1" }] })]);
@@ -730,7 +731,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
       });
     });
 
-  test("defect (nit): nonce 2^64-1 can never be valid (EIP-2681: nonce < 2^64-1)",
+  test("nonce 2^64-1 can never be valid (EIP-2681: nonce < 2^64-1)",
     async () => {
       await signsExactly(0, async () => {
         const r = await call("eth_signTransaction", [tx({ nonce: "0xffffffffffffffff" })]);
