@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -304,64 +306,77 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
   std::string failure;
   std::vector<uint8_t> public_key;
   std::array<uint8_t, kCkaIdSize> id{};
-  absl::Status st = pool_->WithSession(
-      "generating a " + std::string(KeyTypeName(type)) + " key pair", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
-        failure.clear();
-        crypto::RandomBytes(id);
-        CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-        std::string label_text(label);
-        CK_MECHANISM mechanism{type == KeyType::kSecp256k1 ? CKM_EC_KEY_PAIR_GEN : CKM_EC_EDWARDS_KEY_PAIR_GEN,
-                               nullptr, 0};
-        std::span<const uint8_t> params = type == KeyType::kSecp256k1 ? std::span<const uint8_t>(kSecp256k1Oid)
-                                                                      : std::span<const uint8_t>(kEd25519Name);
-        CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
-        CK_RV rv = CKR_OK;
-        for (int attempt = 0; attempt < 2; ++attempt) {
-          CK_ATTRIBUTE pub_template[] = {
-              {CKA_TOKEN, &yes, sizeof yes},
-              {CKA_PRIVATE, &no, sizeof no},
-              {CKA_VERIFY, &yes, sizeof yes},
-              {CKA_EC_PARAMS, const_cast<uint8_t*>(params.data()), params.size()},
-              {CKA_ID, id.data(), id.size()},
-              {CKA_LABEL, label_text.data(), label_text.size()},
-          };
-          CK_ATTRIBUTE priv_template[] = {
-              {CKA_TOKEN, &yes, sizeof yes},         {CKA_PRIVATE, &yes, sizeof yes},
-              {CKA_SIGN, &yes, sizeof yes},          {CKA_SENSITIVE, &yes, sizeof yes},
-              {CKA_EXTRACTABLE, &no, sizeof no},     {CKA_DERIVE, &no, sizeof no},
-              {CKA_ID, id.data(), id.size()},        {CKA_LABEL, label_text.data(), label_text.size()},
-          };
-          rv = f.C_GenerateKeyPair(s, &mechanism, pub_template, std::size(pub_template), priv_template,
-                                   std::size(priv_template), &pub, &priv);
-          const bool params_refused = rv == CKR_DOMAIN_PARAMS_INVALID || rv == CKR_CURVE_NOT_SUPPORTED ||
-                                      rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT;
-          if (type != KeyType::kEd25519 || !params_refused) break;
-          params = kEd25519Oid;  // the module wants the RFC 8410 OID
-        }
-        if (rv != CKR_OK) return Pkcs11Call{rv, "C_GenerateKeyPair"};
-        // Check what the token actually made, not what was asked for.
-        failure = CheckProtection(f, s, priv, &rv);
-        if (rv == CKR_OK && failure.empty()) {
-          std::vector<uint8_t> point(80);
-          CK_ATTRIBUTE ec_point{CKA_EC_POINT, point.data(), point.size()};
-          rv = f.C_GetAttributeValue(s, pub, &ec_point, 1);
-          if (rv == CKR_OK) {
-            point.resize(ec_point.ulValueLen);
-            auto parsed = PublicKeyFromEcPoint(type, std::move(point));
-            if (parsed.ok()) {
-              public_key = std::move(*parsed);
-            } else {
-              failure = std::string(parsed.status().message());
+  CK_RV generate_rv = CKR_OK;
+  absl::Status st;
+  // SoftHSM2 answers C_GenerateKeyPair with CKR_GENERAL_ERROR now and then
+  // while other sessions sign with the token's keys (seen under load in
+  // ConcurrentSigningUsesSeveralSessionsAndRotationIsSafe). Generating is
+  // safe to repeat: any half-made objects under the old CKA_ID are removed
+  // and the next attempt uses a new one. At most three attempts.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (attempt > 0) {
+      DestroyInToken(HexOf(id));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    }
+    st = pool_->WithSession(
+        "generating a " + std::string(KeyTypeName(type)) + " key pair", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
+          failure.clear();
+          generate_rv = CKR_OK;
+          crypto::RandomBytes(id);
+          CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+          std::string label_text(label);
+          CK_MECHANISM mechanism{type == KeyType::kSecp256k1 ? CKM_EC_KEY_PAIR_GEN : CKM_EC_EDWARDS_KEY_PAIR_GEN,
+                                 nullptr, 0};
+          std::span<const uint8_t> params = type == KeyType::kSecp256k1 ? std::span<const uint8_t>(kSecp256k1Oid)
+                                                                        : std::span<const uint8_t>(kEd25519Name);
+          CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+          CK_RV rv = CKR_OK;
+          for (int attempt = 0; attempt < 2; ++attempt) {
+            CK_ATTRIBUTE pub_template[] = {
+                {CKA_TOKEN, &yes, sizeof yes},  {CKA_PRIVATE, &no, sizeof no},
+                {CKA_VERIFY, &yes, sizeof yes}, {CKA_EC_PARAMS, const_cast<uint8_t*>(params.data()), params.size()},
+                {CKA_ID, id.data(), id.size()}, {CKA_LABEL, label_text.data(), label_text.size()},
+            };
+            CK_ATTRIBUTE priv_template[] = {
+                {CKA_TOKEN, &yes, sizeof yes},     {CKA_PRIVATE, &yes, sizeof yes},
+                {CKA_SIGN, &yes, sizeof yes},      {CKA_SENSITIVE, &yes, sizeof yes},
+                {CKA_EXTRACTABLE, &no, sizeof no}, {CKA_DERIVE, &no, sizeof no},
+                {CKA_ID, id.data(), id.size()},    {CKA_LABEL, label_text.data(), label_text.size()},
+            };
+            rv = f.C_GenerateKeyPair(s, &mechanism, pub_template, std::size(pub_template), priv_template,
+                                     std::size(priv_template), &pub, &priv);
+            const bool params_refused = rv == CKR_DOMAIN_PARAMS_INVALID || rv == CKR_CURVE_NOT_SUPPORTED ||
+                                        rv == CKR_ATTRIBUTE_VALUE_INVALID || rv == CKR_TEMPLATE_INCONSISTENT;
+            if (type != KeyType::kEd25519 || !params_refused) break;
+            params = kEd25519Oid;  // the module wants the RFC 8410 OID
+          }
+          generate_rv = rv;
+          if (rv != CKR_OK) return Pkcs11Call{rv, "C_GenerateKeyPair"};
+          // Check what the token actually made, not what was asked for.
+          failure = CheckProtection(f, s, priv, &rv);
+          if (rv == CKR_OK && failure.empty()) {
+            std::vector<uint8_t> point(80);
+            CK_ATTRIBUTE ec_point{CKA_EC_POINT, point.data(), point.size()};
+            rv = f.C_GetAttributeValue(s, pub, &ec_point, 1);
+            if (rv == CKR_OK) {
+              point.resize(ec_point.ulValueLen);
+              auto parsed = PublicKeyFromEcPoint(type, std::move(point));
+              if (parsed.ok()) {
+                public_key = std::move(*parsed);
+              } else {
+                failure = std::string(parsed.status().message());
+              }
             }
           }
-        }
-        if (rv != CKR_OK || !failure.empty()) {
-          (void)f.C_DestroyObject(s, priv);
-          (void)f.C_DestroyObject(s, pub);
-        }
-        if (rv != CKR_OK) return Pkcs11Call{rv, "C_GetAttributeValue"};
-        return Pkcs11Call::Ok();
-      });
+          if (rv != CKR_OK || !failure.empty()) {
+            (void)f.C_DestroyObject(s, priv);
+            (void)f.C_DestroyObject(s, pub);
+          }
+          if (rv != CKR_OK) return Pkcs11Call{rv, "C_GetAttributeValue"};
+          return Pkcs11Call::Ok();
+        });
+    if (st.ok() || generate_rv != CKR_GENERAL_ERROR) break;
+  }
   RETURN_IF_ERROR(st);
   if (!failure.empty()) {
     return absl::FailedPreconditionError("token '" + pool_->token_label() +

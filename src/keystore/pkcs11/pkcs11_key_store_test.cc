@@ -259,21 +259,30 @@ TEST_F(Pkcs11KeyStoreTest, ConcurrentSigningUsesSeveralSessionsAndRotationIsSafe
   auto key = ks_->Generate("busy", KeyType::kSecp256k1, KeyPurpose::kSigning);
   ASSERT_TRUE(key.ok());
   std::atomic<int> failures{0};
+  absl::Mutex mu;
+  std::vector<std::string> errors;
+  auto fail = [&](const absl::Status& st) {
+    failures++;
+    absl::MutexLock lock(&mu);
+    errors.push_back(std::string(st.message()));
+  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 30; ++i) {
-        if (!ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf(std::to_string(t * 100 + i))).ok()) failures++;
+        auto sig = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf(std::to_string(t * 100 + i)));
+        if (!sig.ok()) fail(sig.status());
       }
     });
   }
   threads.emplace_back([&] {
     for (int i = 0; i < 2; ++i) {
-      if (!ks_->Rotate("busy").ok()) failures++;
+      auto rotated = ks_->Rotate("busy");
+      if (!rotated.ok()) fail(rotated.status());
     }
   });
   for (auto& th : threads) th.join();
-  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(failures.load(), 0) << (errors.empty() ? "" : errors.front());
   EXPECT_EQ(ks_->Get("busy")->version, 3u);
   EXPECT_GE(ks_->pool().open_sessions(), 1u);
   EXPECT_LE(ks_->pool().open_sessions(), 4u);
