@@ -9,13 +9,16 @@
 // untrusted JSON.
 //
 // ParseNotingDuplicates parses once and notes the repeated names as it goes
-// (nlohmann's parser callback). Names are compared after unescaping
+// (nlohmann's DOM builder, watched). Names are compared after unescaping
 // ("a" == "\u0061"). The work is linear in the text; callers bound the text
 // (CheckJsonBounds) first.
 //
 // `BasicJson` picks the string type the parser uses, its token buffer
-// included: pass the wiping JSON type when the text may hold a secret, so no
-// copy of a value is left in ordinary heap memory (only names are copied).
+// included: pass the wiping JSON type when the text may hold a secret, so
+// values live in wiped memory (this copies only names). nlohmann's lexer also
+// keeps the raw bytes of the current token in a plain std::vector<char>: the
+// sigil binary zeroes every freed C++ heap block
+// (daemon/wiping_operator_delete.cc).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -43,45 +46,102 @@ struct JsonDuplicateKey {
 template <typename BasicJson>
 struct JsonParsed {
   BasicJson doc;
-  // The first repeated name of each root array element (of the root
-  // object when the root is not an array), in text order.
+  // One repeated name for each root array element that has any (for the
+  // root object when the root is not an array), in text order: the
+  // shallowest, the first of those.
   std::vector<JsonDuplicateKey> duplicates;
 };
 
+namespace json_duplicates_internal {
+
+// nlohmann's own DOM builder (what BasicJson::parse uses), with the events
+// that open and close objects and name members watched on the way. Not the
+// parser-callback route: there, nlohmann 3.11 rescans a container's members
+// each time one of its objects closes, which is quadratic (a 1 MiB body of
+// `[{},{},...]` would take minutes).
+template <typename BasicJson>
+class NotingDomParser : public nlohmann::detail::json_sax_dom_parser<BasicJson> {
+  using Base = nlohmann::detail::json_sax_dom_parser<BasicJson>;
+
+ public:
+  NotingDomParser(BasicJson& result, std::vector<JsonDuplicateKey>& out) : Base(result, /*allow_exceptions=*/false), out_(out) {}
+
+  bool null() { return Element(), Base::null(); }
+  bool boolean(bool v) { return Element(), Base::boolean(v); }
+  bool number_integer(typename BasicJson::number_integer_t v) { return Element(), Base::number_integer(v); }
+  bool number_unsigned(typename BasicJson::number_unsigned_t v) { return Element(), Base::number_unsigned(v); }
+  bool number_float(typename BasicJson::number_float_t v, const typename BasicJson::string_t& s) {
+    return Element(), Base::number_float(v, s);
+  }
+  bool string(typename BasicJson::string_t& v) { return Element(), Base::string(v); }
+  bool binary(typename BasicJson::binary_t& v) { return Element(), Base::binary(v); }
+  bool start_object(std::size_t n) {
+    Element();
+    if (depth_++ == 0) root_is_array_ = false;
+    open_objects_.emplace_back();
+    return Base::start_object(n);
+  }
+  bool end_object() {
+    --depth_;
+    open_objects_.pop_back();
+    return Base::end_object();
+  }
+  bool start_array(std::size_t n) {
+    Element();
+    if (depth_++ == 0) root_is_array_ = true;
+    return Base::start_array(n);
+  }
+  bool end_array() {
+    --depth_;
+    return Base::end_array();
+  }
+  bool key(typename BasicJson::string_t& name) {
+    std::string k(name.data(), name.size());  // a name, never a value: no secret
+    if (!open_objects_.back().insert(k).second) Note(std::move(k));
+    return Base::key(name);
+  }
+
+ private:
+  // Directly inside a root array, a value or container is the next element.
+  void Element() {
+    if (depth_ == 1 && root_is_array_) root_index_ = elements_++;
+  }
+  // One per root element: the shallowest (the call object's own members
+  // before anything nested in them), the first of those.
+  void Note(std::string k) {
+    if (k.size() > 64) k.resize(64);
+    const size_t index = root_is_array_ ? root_index_ : 0;
+    if (!out_.empty() && noted_for_ == root_index_) {
+      if (depth_ < out_.back().depth) out_.back() = {std::move(k), depth_, index};
+      return;
+    }
+    noted_for_ = root_index_;
+    out_.push_back({std::move(k), depth_, index});
+  }
+
+  std::vector<JsonDuplicateKey>& out_;
+  std::vector<std::unordered_set<std::string>> open_objects_;
+  size_t depth_ = 0;
+  bool root_is_array_ = false;
+  size_t elements_ = 0;
+  size_t root_index_ = 0;
+  size_t noted_for_ = static_cast<size_t>(-1);
+};
+
+}  // namespace json_duplicates_internal
+
 // Parses `text` (bound it first) as BasicJson::parse does, last duplicate
-// winning, and notes every object's repeated names for the caller to refuse.
+// winning, and notes the repeated names for the caller to refuse.
 template <typename BasicJson = nlohmann::json>
 JsonParsed<BasicJson> ParseNotingDuplicates(std::string_view text) {
   JsonParsed<BasicJson> out;
-  std::vector<std::unordered_set<std::string>> open_objects;  // names are not secret
-  bool root_is_array = false;
-  size_t elements = 0;
-  size_t root_index = 0;
-  size_t reported_for = static_cast<size_t>(-1);
-  using Event = typename BasicJson::parse_event_t;
-  // Depths as the parser reports them: the root container starts at 0, its
-  // members and elements are at 1.
-  auto callback = [&](int depth, Event event, BasicJson& parsed) -> bool {
-    const bool starts = event == Event::object_start || event == Event::array_start || event == Event::value;
-    if (depth == 0 && starts) root_is_array = event == Event::array_start;
-    if (depth == 1 && starts && root_is_array) root_index = elements++;
-    if (event == Event::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Event::object_end) {
-      if (!open_objects.empty()) open_objects.pop_back();
-    } else if (event == Event::key && !open_objects.empty() && parsed.is_string()) {
-      const auto& name = parsed.template get_ref<const typename BasicJson::string_t&>();
-      std::string key(name.data(), name.size());
-      if (!open_objects.back().insert(key).second && reported_for != root_index) {
-        reported_for = root_index;
-        if (key.size() > 64) key.resize(64);
-        out.duplicates.push_back({std::move(key), static_cast<size_t>(depth), root_is_array ? root_index : 0});
-      }
-    }
-    return true;
-  };
-  out.doc = BasicJson::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
-  if (out.doc.is_discarded()) out.duplicates.clear();
+  json_duplicates_internal::NotingDomParser<BasicJson> sax(out.doc, out.duplicates);
+  auto input = nlohmann::detail::input_adapter(text.begin(), text.end());
+  nlohmann::detail::parser<BasicJson, decltype(input)> parser(std::move(input), nullptr, /*allow_exceptions=*/false);
+  if (!parser.sax_parse(&sax, /*strict=*/true) || sax.is_errored()) {
+    out.doc = BasicJson(BasicJson::value_t::discarded);
+    out.duplicates.clear();
+  }
   return out;
 }
 

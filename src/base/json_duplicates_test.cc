@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 namespace sigil {
 namespace {
 
@@ -55,6 +58,42 @@ TEST(JsonDuplicatesTest, LongNamesAreCutAndInvalidTextHasNone) {
   EXPECT_TRUE(invalid.doc.is_discarded());
   EXPECT_TRUE(invalid.duplicates.empty());
   EXPECT_TRUE(FindDuplicateKeys("").empty());
+}
+
+// The call object's own repeated member wins over one nested in it, even
+// when the nested one comes first: the caller answers by where it is.
+TEST(JsonDuplicatesTest, TheShallowestRepeatIsTheOneNoted) {
+  auto d = FindDuplicateKeys(R"({"params":[{"a":1,"a":2}],"id":1,"id":2})");
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].key, "id");
+  EXPECT_EQ(d[0].depth, 1u);
+  d = FindDuplicateKeys(R"([{"p":{"x":{"b":1,"b":2}},"p":{"c":1,"c":1}}, {"q":[{"r":1,"r":1}],"q":2}])");
+  ASSERT_EQ(d.size(), 2u);
+  EXPECT_EQ(d[0].key, "p");
+  EXPECT_EQ(d[0].depth, 2u);
+  EXPECT_EQ(d[1].key, "q");
+  EXPECT_EQ(d[1].root_index, 1u);
+}
+
+// Linear in the text: a body of many small objects (nlohmann's parser
+// callback made this quadratic, minutes for 1 MiB). The bound is generous,
+// ten times what a slow sanitizer build needs; quadratic work misses it by far.
+TEST(JsonDuplicatesTest, ManySmallObjectsParseInLinearTime) {
+  std::string array = "[";
+  std::string object = "{";
+  for (int i = 0; i < 150000; ++i) {
+    array += i ? ",{}" : "{}";
+    object += (i ? ",\"" : "\"") + std::to_string(i) + "\":{}";
+  }
+  array += "]";
+  object += "}";
+  const auto start = std::chrono::steady_clock::now();
+  auto a = ParseNotingDuplicates(array);
+  auto o = ParseNotingDuplicates(object);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(a.doc.size(), 150000u);
+  EXPECT_EQ(o.doc.size(), 150000u);
+  EXPECT_LT(seconds, 20.0);
 }
 
 // The parse is the ordinary one (last duplicate wins), so a caller that

@@ -908,8 +908,10 @@ net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogE
 namespace {
 
 // JSON whose every string (object keys, values, and the parser's own token
-// buffer) lives in wiped-on-free memory: a private key parsed from a request
-// body leaves no copy in the heap.
+// buffer) lives in wiped-on-free memory. nlohmann's lexer also keeps the raw
+// bytes of the current token in a plain std::vector<char>; in the sigil
+// binary that, like every C++ heap block, is zeroed when freed
+// (daemon/wiping_operator_delete.cc).
 using WipingJson = nlohmann::basic_json<std::map, std::vector, net::WipingString, bool, std::int64_t, std::uint64_t,
                                         double, net::WipingAllocator>;
 

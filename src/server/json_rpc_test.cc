@@ -111,6 +111,10 @@ TEST(JsonRpc, RepeatedNamesRefuseTheCall) {
   r = Call(d, R"({"jsonrpc":"2.0","id":1,"id":2,"method":"sign"})");
   EXPECT_EQ(r["error"]["code"], -32600);
   EXPECT_TRUE(r["id"].is_null());
+  // A repeat in params first does not hide one in the call object.
+  r = Call(d, R"({"jsonrpc":"2.0","params":[{"a":1,"a":2}],"id":1,"id":2,"method":"sign"})");
+  EXPECT_EQ(r["error"]["code"], -32600);
+  EXPECT_TRUE(r["id"].is_null());
 
   // In a batch only the call that repeats a name is refused.
   r = Call(d, R"([{"jsonrpc":"2.0","id":1,"method":"sign","params":[{"a":1}]},
