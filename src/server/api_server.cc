@@ -731,7 +731,7 @@ void ApiServer::Impl::RegisterRpc() {
   });
   // Anything else in the Ethereum namespaces goes to the node, so ethers'
   // JsonRpcProvider can use Sigil as its only URL.
-  rpc_.SetFallback([this](const std::string& method, const json& params, const RpcContext&) -> RpcOutcome {
+  rpc_.SetFallback([this](const std::string& method, const json& params, const RpcContext& ctx) -> RpcOutcome {
     bool proxied = method.rfind("eth_", 0) == 0 || method.rfind("net_", 0) == 0 || method.rfind("web3_", 0) == 0;
     if (!proxied) return RpcError{kMethodNotFound, "method \"" + method.substr(0, 64) + "\" is not supported", {}};
     // Signing variants Sigil does not offer (eth_signTypedData_v3, a node's
@@ -745,7 +745,13 @@ void ApiServer::Impl::RegisterRpc() {
                           "personal_sign and eth_signTypedData(_v4)",
                       {}};
     }
-    return upstream_.Forward(method, params);
+    if (ctx.log == nullptr) return upstream_.Forward(method, params);
+    size_t& taken = ctx.log->upstream_answer_bytes;
+    const size_t left = taken >= UpstreamNode::kMaxRequestAnswerBytes ? 0 : UpstreamNode::kMaxRequestAnswerBytes - taken;
+    size_t bytes = 0;
+    RpcOutcome out = upstream_.Forward(method, params, left, &bytes);
+    taken += bytes;
+    return out;
   });
 }
 

@@ -97,6 +97,9 @@ struct RpcCallLog {
   int first_code = 0;  // the first call's error code, 0 = success
   std::string decision;
   std::string rule;
+  // Bytes of upstream node answers taken for this request (a batch of
+  // proxied calls shares UpstreamNode::kMaxRequestAnswerBytes).
+  size_t upstream_answer_bytes = 0;
 };
 
 // What a JSON-RPC method handler sees.

@@ -1,5 +1,6 @@
 #include "server/upstream_node.h"
 
+#include <algorithm>
 #include <atomic>
 #include <climits>
 
@@ -51,14 +52,16 @@ absl::StatusOr<uint64_t> UpstreamNode::ChainId() const {
   return id.Low64();
 }
 
-RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json& params) const {
+RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json& params, size_t max_answer_bytes,
+                                 size_t* answer_bytes) const {
+  max_answer_bytes = std::min(max_answer_bytes, kMaxAnswerBytes);
   if (url_.empty()) {
     return RpcError{kMethodNotFound, "method \"" + method.substr(0, 64) + "\" needs an upstream node; none is configured (--upstream URL)", {}};
   }
   static std::atomic<uint64_t> next_id{1};
   net::HttpClientOptions options;
   options.service_name = "upstream Ethereum node";
-  options.max_response_body_bytes = kMaxAnswerBytes;
+  options.max_response_body_bytes = max_answer_bytes;
   auto client = net::HttpClient::Create(url_, options);
   if (!client.ok()) return RpcError{kUnavailable, "upstream node: " + std::string(client.status().message()), {}};
   nlohmann::json call = {{"jsonrpc", "2.0"}, {"id", next_id++}, {"method", method}, {"params", params}};
@@ -66,10 +69,13 @@ RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json
   if (!response.ok() && absl::IsResourceExhausted(response.status())) {
     return RpcError{kUpstreamError,
                     "the upstream node's answer to " + method.substr(0, 64) + " is larger than " +
-                        std::to_string(kMaxAnswerBytes >> 20) + " MiB; ask for less (e.g. a narrower block range)",
-                    {{"reason", "answer_too_large"}, {"limit_bytes", kMaxAnswerBytes}}};
+                        std::to_string(max_answer_bytes) + " bytes (at most " + std::to_string(kMaxAnswerBytes >> 20) +
+                        " MiB per answer, " + std::to_string(kMaxRequestAnswerBytes >> 20) +
+                        " MiB per request); ask for less (e.g. a narrower block range, fewer calls per batch)",
+                    {{"reason", "answer_too_large"}, {"limit_bytes", max_answer_bytes}}};
   }
   if (!response.ok()) return RpcError{kUnavailable, std::string(response.status().message()), {}};
+  if (answer_bytes != nullptr) *answer_bytes = response->body.size();
   auto doc = nlohmann::json::parse(response->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return RpcError{kUnavailable, "upstream node answered HTTP " + std::to_string(response->status) + " without JSON-RPC", {}};

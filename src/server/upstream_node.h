@@ -27,6 +27,9 @@ class UpstreamNode {
   // block can run to megabytes); a larger one is refused with -32000, not
   // -32006: the node was reached.
   static constexpr size_t kMaxAnswerBytes = 32 << 20;
+  // And for all the answers of one HTTP request together (a batch of 100
+  // wide eth_getLogs would otherwise hold 100 answers at once).
+  static constexpr size_t kMaxRequestAnswerBytes = 64 << 20;
 
   explicit UpstreamNode(std::string url) : url_(std::move(url)) {}
   bool configured() const { return !url_.empty(); }
@@ -37,7 +40,10 @@ class UpstreamNode {
   // defines (-32001..-32006, INTERFACE.md) becomes -32000 with the node's
   // code in data.upstream_code: a node's "-32004" is not a lockdown. An
   // answer over kMaxAnswerBytes is -32000 with data.reason "answer_too_large".
-  RpcOutcome Forward(const std::string& method, const nlohmann::json& params) const;
+  // `max_answer_bytes` (at most kMaxAnswerBytes) bounds this answer;
+  // `answer_bytes`, if given, receives its size.
+  RpcOutcome Forward(const std::string& method, const nlohmann::json& params, size_t max_answer_bytes = kMaxAnswerBytes,
+                     size_t* answer_bytes = nullptr) const;
   // The result, or: Unavailable when the node cannot be reached or answers
   // garbage; FailedPrecondition when it answered with an error (for example
   // eth_estimateGas on a call that reverts), the error carried along for

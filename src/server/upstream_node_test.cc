@@ -43,8 +43,27 @@ TEST(UpstreamNodeTest, LargeAnswersPassUpToTheLimitThenAreRefusedAsTooLarge) {
   const RpcError& e = std::get<RpcError>(refused);
   EXPECT_EQ(e.code, kUpstreamError);
   EXPECT_EQ(e.data["reason"], "answer_too_large");
-  EXPECT_THAT(e.message, HasSubstr("larger than 32 MiB"));
+  EXPECT_THAT(e.message, HasSubstr("at most 32 MiB per answer"));
   EXPECT_EQ(e.message.find("SECRETKEY"), std::string::npos);
+}
+
+// A request's answers share a budget: the caller passes what is left and
+// learns what each answer took.
+TEST(UpstreamNodeTest, TheCallerBoundsEachAnswerAndLearnsItsSize) {
+  auto node = FakeNode(ResultOfSize(1000));
+  ASSERT_TRUE(node);
+  UpstreamNode upstream(node->listeners()[0].url);
+  size_t bytes = 0;
+  RpcOutcome ok = upstream.Forward("eth_getLogs", nlohmann::json::array(), 4096, &bytes);
+  ASSERT_TRUE(std::holds_alternative<nlohmann::json>(ok));
+  EXPECT_EQ(bytes, ResultOfSize(1000).size());
+  RpcOutcome over = upstream.Forward("eth_getLogs", nlohmann::json::array(), 500, &bytes);
+  ASSERT_TRUE(std::holds_alternative<RpcError>(over));
+  EXPECT_EQ(std::get<RpcError>(over).data["reason"], "answer_too_large");
+  EXPECT_EQ(std::get<RpcError>(over).data["limit_bytes"], 500);
+  RpcOutcome none_left = upstream.Forward("eth_getLogs", nlohmann::json::array(), 0);
+  ASSERT_TRUE(std::holds_alternative<RpcError>(none_left));
+  EXPECT_EQ(std::get<RpcError>(none_left).code, kUpstreamError);
 }
 
 // A node's code that Sigil defines for itself is passed on as -32000.

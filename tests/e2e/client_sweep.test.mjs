@@ -490,7 +490,7 @@ describe("upstream node secrets never reach an agent", { skip }, () => {
     });
 
   test("an upstream URL with user:password is refused at startup, and the password is never echoed", async () => {
-      const upstream = "http://user:hunter2@127.0.0.1:9/";
+      const upstream = "http://user:hunter2@127.0.0.1:9/v3/APIKEY42";
       const s = new SigilServer({ extraArgs: ["--upstream", upstream] });
       servers.push(s);
       let started = true;
@@ -504,6 +504,8 @@ describe("upstream node secrets never reach an agent", { skip }, () => {
         assert.doesNotMatch(JSON.stringify(r), /hunter2/, "the password reached the caller");
       }
       assert.equal(started, false, "a URL the client can never use should stop the server at startup (exit 2)");
-      assert.doesNotMatch(s.output(), /hunter2/);
+      assert.equal(s.proc.child.exitCode, 2, s.output());
+      assert.match(s.output(), /upstream URL/);
+      assert.doesNotMatch(s.output(), /hunter2|APIKEY42/);
     });
 });
