@@ -15,6 +15,7 @@
 
 #include "absl/strings/escaping.h"
 #include "base/hex.h"
+#include "base/json_duplicates.h"
 #include "cli/passphrase_source.h"
 
 namespace sigil::cli {
@@ -163,9 +164,12 @@ absl::StatusOr<nlohmann::json> JsonArg(const std::string& arg) {
     }
     text = *t;
   }
-  auto doc = nlohmann::json::parse(text, nullptr, false);
-  if (doc.is_discarded()) return absl::InvalidArgumentError("not valid JSON: " + arg.substr(0, 60));
-  return doc;
+  JsonParsed<nlohmann::json> parsed = ParseNotingDuplicates(text);
+  if (parsed.doc.is_discarded()) return absl::InvalidArgumentError("not valid JSON: " + arg.substr(0, 60));
+  // Re-sent as an object, a repeated name would reach the daemon resolved
+  // (last one wins), and explain would judge another request than the file's.
+  if (!parsed.duplicates.empty()) return DuplicateKeyError(parsed.duplicates.front(), "the JSON");
+  return std::move(parsed.doc);
 }
 
 void BadInput(ClientOptions& o, const absl::Status& st) {

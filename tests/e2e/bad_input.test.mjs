@@ -317,3 +317,22 @@ test("REST: a known path with another method gets 405 and Allow", { skip, timeou
     await sigil.stop();
   }
 });
+
+// The CLI refuses a JSON argument that repeats a name before sending it:
+// re-sent as an object it would reach the daemon resolved (last one wins).
+test("CLI: policy explain refuses a --tx that repeats a name", { skip, timeout: 30000 }, async () => {
+  const sigil = await new SigilServer().start();
+  try {
+    assert.equal(sigil.cli(["key", "create", "k"]).code, 0);
+    const to = (b) => "0x" + b.repeat(20);
+    const r = sigil.cli(["policy", "explain", "--key", "k", "--tx", `{"to":"${to("11")}","value":"0x1","to":"${to("22")}"}`]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /duplicate key "to"/);
+    const tx = `{"to":"${to("11")}","value":"0x1","nonce":"0x0","gas":"0x5208","maxFeePerGas":"0x1","maxPriorityFeePerGas":"0x1","chainId":"0x7a69"}`;
+    const ok = sigil.cli(["policy", "explain", "--key", "k", "--tx", tx, "--json"]);
+    assert.notEqual(ok.code, 2, ok.stdout + ok.stderr);
+    assert.ok(ok.json?.decision, ok.stdout);
+  } finally {
+    await sigil.stop();
+  }
+});
