@@ -360,8 +360,8 @@ absl::StatusOr<HttpClientResponse> HttpClient::Impl::Send(const HttpClientReques
   std::string target = url_.target;
   if (!request.target.empty()) {
     if (request.target.front() != '/') {
-      return absl::InvalidArgumentError("request target must start with '/': " +
-                                        request.target.substr(0, std::min<size_t>(request.target.find('?'), 200)));
+      // Not quoted: a target's path may hold an API key too ("v3/KEY").
+      return absl::InvalidArgumentError("request target must start with '/'");
     }
     if (target == "/") {
       target = request.target;

@@ -91,6 +91,14 @@ TEST(HttpClientTest, ErrorsNameTheOriginNeverThePathOrQuery) {
   auto bad = HttpClient::Create("http://user:SECRETKEY@127.0.0.1:9/v3/SECRETKEY", o);
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(std::string(bad.status().message()), ::testing::Not(HasSubstr("SECRETKEY")));
+
+  // A refused request target is not quoted either: its path may hold a key.
+  for (std::string target : {"v3/SECRETKEY", "v3/SECRETKEY?apikey=x", "https://h/v3/SECRETKEY"}) {
+    auto t = (*client)->Get(target);
+    ASSERT_FALSE(t.ok()) << target;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << target;
+    EXPECT_EQ(std::string(t.status().message()), "request target must start with '/'") << target;
+  }
 }
 
 TEST(HttpClientTest, MissingUnixSocketIsUnavailable) {

@@ -45,12 +45,18 @@ std::string RedactedUrl(std::string_view url) {
     size_t sep = url.find("://");
     if (sep == std::string_view::npos || !IsSchemeName(url.substr(0, sep))) return "";
     std::string_view rest = url.substr(sep + 3);
-    // Backslash too: some parsers read it as '/', and what follows it is not
-    // part of the host as far as a reader of the message can tell.
-    std::string_view authority = rest.substr(0, rest.find_first_of("/?#\\"));
-    size_t at = authority.rfind('@');
-    if (at != std::string_view::npos) authority.remove_prefix(at + 1);
-    out = std::string(url.substr(0, sep)) + "://" + std::string(authority.substr(0, kMaxShownUrlLength));
+    // An '@' anywhere: where the userinfo ends is anyone's guess (a password
+    // may hold '/', '?' or '#': "https://u:p4ss/w0rd@h/", "https://:s?x@h/";
+    // and "https://KEY/x@h" has no host this function could trust), so
+    // nothing after the scheme is shown.
+    if (rest.find('@') != std::string_view::npos) {
+      out = std::string(url.substr(0, sep)) + "://<redacted>";
+    } else {
+      // Backslash too: some parsers read it as '/', and what follows it is
+      // not part of the host as far as a reader of the message can tell.
+      std::string_view authority = rest.substr(0, rest.find_first_of("/?#\\"));
+      out = std::string(url.substr(0, sep)) + "://" + std::string(authority.substr(0, kMaxShownUrlLength));
+    }
     out.resize(std::min(out.size(), kMaxShownUrlLength));
   }
   for (char& c : out) {
@@ -112,15 +118,19 @@ absl::StatusOr<HttpUrl> ParseHttpUrl(std::string_view url) {
     return Bad(url, "expected http://, https:// or unix:");
   }
 
+  // An '@' before the query or fragment is refused, not only in the
+  // authority as cut at the first '/': a password may hold '/' ("u:p/w@h"),
+  // and "KEY/x@h" would otherwise parse with the host KEY. An upstream
+  // JSON-RPC URL has no '@' in its path.
+  if (rest.substr(0, rest.find_first_of("?#")).find('@') != std::string_view::npos) {
+    return Bad(url, "credentials in the URL are not supported; pass them in a header instead");
+  }
   size_t hash = rest.find('#');
   if (hash != std::string_view::npos) rest = rest.substr(0, hash);
   size_t end = rest.find_first_of("/?");
   std::string_view authority = rest.substr(0, end);
   std::string_view target = end == std::string_view::npos ? std::string_view() : rest.substr(end);
 
-  if (authority.find('@') != std::string_view::npos) {
-    return Bad(url, "credentials in the URL are not supported; pass them in a header instead");
-  }
   std::string_view host = authority;
   std::string_view port;
   if (!authority.empty() && authority.front() == '[') {

@@ -5,7 +5,8 @@
 //   unix:/PATH/TO/SOCKET                  (also unix:///PATH/TO/SOCKET)
 // HOST is a name, an IPv4 literal or a bracketed IPv6 literal. A fragment is
 // dropped. Credentials in the URL (user:pass@host) are refused; send them in
-// a header.
+// a header. So is any '@' before the query: a password may hold '/'
+// ("user:p/w@host"), and the path of an upstream URL has no '@'.
 //
 // Security property: a URL's path and query often carry an API key (Infura
 // /v3/KEY, Alchemy /v2/KEY, ?apikey=). Nothing here puts them in a message:
@@ -50,7 +51,9 @@ struct HttpUrl {
 absl::StatusOr<HttpUrl> ParseHttpUrl(std::string_view url);
 
 // Best effort for text that may not even parse (a bad --upstream value):
-// "scheme://host[:port]" with userinfo, path, query and fragment dropped;
+// "scheme://host[:port]" with path, query and fragment dropped;
+// "scheme://<redacted>" when an '@' appears anywhere after "://" (where
+// userinfo ends cannot be told: "https://u:p/w@h", "https://KEY/x@h");
 // "unix:/path" as given; and "" when the text has no "scheme://" or "unix:"
 // prefix (it could be anything, e.g. a bare API key). Control characters and
 // non-ASCII bytes become '?'; at most 200 bytes.

@@ -105,17 +105,47 @@ TEST(HttpUrlTest, ErrorsNeverQuoteUserinfoPathOrQuery) {
     ASSERT_FALSE(u.ok()) << url;
     EXPECT_THAT(std::string(u.status().message()), ::testing::Not(::testing::HasSubstr("SECRETKEY"))) << url;
   }
-  // Still names what is wrong and where.
+  // Userinfo whose password holds '/', '?' or '#', and an '@' in the path
+  // (where "KEY" would have been read as the host): refused, and the message
+  // quotes nothing after the scheme.
+  for (std::string url : std::vector<std::string>{
+           "https://user:p4ss/w0rd@node.example:8545/", "https://:sec?ret@mainnet.infura.io/v3/ID",
+           "https://KEY/x@host", "https://user:p4ss#w0rd@node.example/", "http://h/v3/KEY@x",
+           "https://user:p4ss\\w0rd@node.example/"}) {
+    auto u = ParseHttpUrl(url);
+    ASSERT_FALSE(u.ok()) << url;
+    std::string message(u.status().message());
+    EXPECT_THAT(message, ::testing::StartsWith(url.substr(0, 5) == "https" ? "invalid URL \"https://<redacted>\": "
+                                                                           : "invalid URL \"http://<redacted>\": "))
+        << url;
+    for (const char* secret : {"p4ss", "w0rd", "sec", "ret", "KEY", "user"}) {
+      EXPECT_THAT(message, ::testing::Not(::testing::HasSubstr(secret))) << url;
+    }
+  }
+  // Still names what is wrong.
   auto cred = ParseHttpUrl("http://user:hunter2@127.0.0.1:9/");
   EXPECT_EQ(std::string(cred.status().message()),
-            "invalid URL \"http://127.0.0.1:9\": credentials in the URL are not supported; pass them in a header "
+            "invalid URL \"http://<redacted>\": credentials in the URL are not supported; pass them in a header "
             "instead");
+  // An '@' in the query is not userinfo: accepted.
+  auto query = ParseHttpUrl("http://h:8545/rpc?from=a@b#c@d");
+  ASSERT_TRUE(query.ok()) << query.status();
+  EXPECT_EQ(query->host, "h");
+  EXPECT_EQ(query->target, "/rpc?from=a@b");
 }
 
 TEST(HttpUrlTest, RedactedUrlKeepsOnlyTheOrigin) {
-  EXPECT_EQ(RedactedUrl("https://u:p@eth.example:8443/v3/KEY?apikey=K#f"), "https://eth.example:8443");
+  EXPECT_EQ(RedactedUrl("https://eth.example:8443/v3/KEY?apikey=K#f"), "https://eth.example:8443");
   EXPECT_EQ(RedactedUrl("http://h?apikey=K"), "http://h");
-  EXPECT_EQ(RedactedUrl("http://h\\@evil/KEY"), "http://h");
+  EXPECT_EQ(RedactedUrl("http://h\\evil/KEY"), "http://h");
+  // Any '@' after "://": where userinfo ends cannot be told, nothing is shown.
+  EXPECT_EQ(RedactedUrl("https://u:p@eth.example:8443/v3/KEY?apikey=K#f"), "https://<redacted>");
+  EXPECT_EQ(RedactedUrl("http://h\\@evil/KEY"), "http://<redacted>");
+  EXPECT_EQ(RedactedUrl("https://user:p4ss/w0rd@node.example:8545/"), "https://<redacted>");
+  EXPECT_EQ(RedactedUrl("https://:sec?ret@mainnet.infura.io/v3/ID"), "https://<redacted>");
+  EXPECT_EQ(RedactedUrl("https://:sec#ret@mainnet.infura.io/v3/ID"), "https://<redacted>");
+  EXPECT_EQ(RedactedUrl("https://KEY/x@host"), "https://<redacted>");
+  EXPECT_EQ(RedactedUrl("http://h/rpc?from=a@b"), "http://<redacted>");
   EXPECT_EQ(RedactedUrl("unix:/run/sigil.sock"), "unix:/run/sigil.sock");
   EXPECT_EQ(RedactedUrl("http://h\x01x/"), "http://h?x");
   EXPECT_EQ(RedactedUrl("0123456789abcdef"), "");  // no scheme: could be a bare key
