@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "base/status.h"
+#include "net/header_end_scanner.h"
 #include "net/request_id.h"
 #include "net/wiping_allocator.h"
 #include "nlohmann/json.hpp"
@@ -440,12 +441,24 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   }
 
   // Between requests on a kept-alive connection: wait up to idle_timeout for
-  // the first byte of the next request.
+  // the first byte of the next request. Empty lines (e.g. a CRLF some
+  // clients send after a body) are no such byte: they are skipped, and the
+  // wait goes on under the same idle deadline.
   void WaitForNextRequest() {
     if (srv_.stopping()) return Lowest().close();
-    if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
     state_ = State::kIdle;
+    empty_lines_ = 0;
     Lowest().expires_after(ToChrono(srv_.opts().idle_timeout));
+    AwaitRequestStart();
+  }
+
+  void AwaitRequestStart() {
+    SkipEmptyLines();
+    const size_t n = buffer_.size();
+    // A lone CR may be the first half of one more empty line.
+    const bool lone_cr = n == 1 && static_cast<const char*>(buffer_.data().data())[0] == '\r' &&
+                         empty_lines_ < kMaxEmptyLinesBeforeRequest;
+    if (n > 0 && !lone_cr) return ReadHeader();  // pipelined bytes already here
     stream_.async_read_some(buffer_.prepare(kReadChunkBytes),
                             beast::bind_front_handler(&Connection::OnIdleRead, this->shared_from_this()));
   }
@@ -453,7 +466,22 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   void OnIdleRead(beast::error_code ec, size_t n) {
     if (ec) return Lowest().close();  // idle timeout, peer closed, or Stop()
     buffer_.commit(n);
-    ReadHeader();
+    AwaitRequestStart();
+  }
+
+  // RFC 9112 section 2.2: empty lines before a request-line are skipped, at
+  // most kMaxEmptyLinesBeforeRequest per request (counted from the end of
+  // the previous response); further ones reach the parser, which refuses
+  // them.
+  void SkipEmptyLines() {
+    for (;;) {
+      auto data = buffer_.data();
+      const char* p = static_cast<const char*>(data.data());
+      if (data.size() < 2 || p[0] != '\r' || p[1] != '\n' || empty_lines_ >= kMaxEmptyLinesBeforeRequest) return;
+      buffer_.consume(2);
+      header_end_.Consumed(2);
+      ++empty_lines_;
+    }
   }
 
   void ReadHeader() {
@@ -466,34 +494,34 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
     generated_error_.clear();
     request_body_bytes_ = 0;
     is_head_ = false;
-    empty_lines_ = 0;
+    header_end_.Reset();
     Lowest().expires_after(ToChrono(srv_.opts().header_timeout));
     BufferHeader();
   }
 
   // Reads the whole request header into the buffer before Beast parses it:
-  //  * Beast 1.74 applies header_limit to the bytes of one parse call only,
-  //    and consumes each complete field line as it goes: a header arriving
-  //    in several reads could grow without bound until header_timeout. Here
-  //    the header, request-line included, must end within max_header_bytes
-  //    (431 otherwise), and Beast then sees it in one piece.
+  //  * Beast 1.74 checks header_limit against the bytes of one parse call
+  //    and consumes complete field lines as it goes. Once a call leaves 3 or
+  //    more bytes unconsumed it holds the rest to the limit, so a header
+  //    in pieces went over by what the first calls consumed (one read, up to
+  //    4 KiB here: 1.25x the default limit, more for small limits). But when
+  //    every read ends within the first 2 bytes of a new field line, every
+  //    call consumes all the rest and the header, parsed fields and all,
+  //    grows without bound until header_timeout (a 60 KB header passed a 2
+  //    KiB limit in a test). Here the header, request-line included, must
+  //    end within max_header_bytes (431 otherwise), and Beast then sees it
+  //    in one piece.
   //  * Empty lines before the request-line are skipped (RFC 9112 section
   //    2.2) and HTTP/1.2-1.9 is read as HTTP/1.1; Beast refuses both.
+  // header_end_ resumes its search where the previous read left it: a header
+  // trickled in one byte per read costs linear time, not quadratic.
   void BufferHeader() {
     const size_t limit = srv_.opts().max_header_bytes;
-    for (;;) {
-      auto data = buffer_.data();
-      char* p = static_cast<char*>(data.data());
-      const size_t n = data.size();
-      if (n >= 2 && p[0] == '\r' && p[1] == '\n' && empty_lines_ < kMaxEmptyLinesBeforeRequest) {
-        buffer_.consume(2);
-        ++empty_lines_;
-        continue;
-      }
-      if (HeaderEnd(std::string_view(p, std::min(n, limit))) != std::string_view::npos) {
-        ReadHigherMinorVersionAsHttp11(p, std::string_view(p, n).find('\n'));
-        break;
-      }
+    SkipEmptyLines();
+    auto data = buffer_.data();
+    char* p = static_cast<char*>(data.data());
+    const size_t n = data.size();
+    if (header_end_.Find(std::string_view(p, std::min(n, limit))) == std::string_view::npos) {
       if (n >= limit) {
         RespondToReadError(http::error::header_limit);
         return;
@@ -504,21 +532,12 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
                               beast::bind_front_handler(&Connection::OnHeaderBytes, this->shared_from_this()));
       return;
     }
+    ReadHigherMinorVersionAsHttp11(p, std::string_view(p, n).find('\n'));
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
     parser_->body_limit(srv_.opts().max_body_bytes);
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Connection::OnHeader, this->shared_from_this()));
-  }
-
-  // Where the header in `s` ends (just past its empty line), or npos. A bare
-  // LF counts as a line end here so that Beast, not a timeout, refuses it.
-  static size_t HeaderEnd(std::string_view s) {
-    for (size_t lf = s.find('\n'); lf != std::string_view::npos; lf = s.find('\n', lf + 1)) {
-      if (lf + 1 < s.size() && s[lf + 1] == '\n') return lf + 2;
-      if (lf + 2 < s.size() && s[lf + 1] == '\r' && s[lf + 2] == '\n') return lf + 3;
-    }
-    return std::string_view::npos;
   }
 
   void OnHeaderBytes(beast::error_code ec, size_t n) {
@@ -824,7 +843,8 @@ class Connection final : public ConnectionBase, public std::enable_shared_from_t
   bool holds_in_flight_ = false;
   bool is_head_ = false;
   unsigned version_ = 11;
-  int empty_lines_ = 0;  // skipped before the current request-line
+  int empty_lines_ = 0;  // skipped since the previous response (or connect)
+  HeaderEndScanner header_end_;  // over buffer_, for the current request
   int status_ = 0;
   std::string method_, target_, request_id_;
   std::string generated_error_;  // non-empty: the transport wrote this response itself

@@ -44,7 +44,9 @@
 //   * HEAD reaches the handler as GET (HttpRequest::is_head set); the answer
 //     keeps the GET's status, fields and Content-Length, without the body.
 //   * 204 and 304 go out with neither body nor Content-Length.
-//   * Up to 16 empty lines before a request-line are ignored; HTTP/1.2-1.9
+//   * Up to 16 empty lines before a request-line are ignored (between
+//     requests on a kept-alive connection they are no request's first byte:
+//     the connection stays idle, under `idle_timeout`); HTTP/1.2-1.9
 //     is read as HTTP/1.1; every response says HTTP/1.1 (to an HTTP/1.0
 //     client that asked to keep the connection, with Connection: keep-alive).
 //

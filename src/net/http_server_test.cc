@@ -385,9 +385,12 @@ TEST(HttpServerTest, OversizedHeaderGets431) {
   }
 }
 
-// Beast 1.74 applies its header limit to one parse call and consumes each
-// complete field line: a header sent in pieces must still be bounded as a
-// whole.
+// Beast 1.74 checks its header limit against one parse call and consumes
+// complete field lines as it goes; once a call leaves 3 or more bytes it
+// holds the rest to the limit. A header of 1.4 times the limit whose first
+// piece (one read between requests) held over half of it got through; so did
+// one of 10 times the limit whose every piece ended one byte into a new field
+// line. A header must be bounded as a whole.
 TEST(HttpServerTest, HeaderArrivingInPiecesIsBoundedAsAWhole) {
   HttpServerOptions o = TcpOptions();
   o.max_header_bytes = 2048;
@@ -397,17 +400,34 @@ TEST(HttpServerTest, HeaderArrivingInPiecesIsBoundedAsAWhole) {
     return Echo(r);
   });
   ASSERT_TRUE(server);
+  std::string header = "GET / HTTP/1.1\r\nHost: a\r\n";
+  for (int i = 0; i < 9; ++i) header += "X-Piece-" + std::to_string(i) + ": " + std::string(300, 'p') + "\r\n";
+  header += "\r\n";
+  ASSERT_GT(header.size(), 2048u * 13 / 10);
+  ASSERT_LT(header.size(), 2048u * 3 / 2);
   RawConn c = RawConn::Tcp(server->listeners()[0].port);
-  ASSERT_TRUE(c.Send("GET / HTTP/1.1\r\nHost: a\r\n"));
-  for (int i = 0; i < 12; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    if (!c.Send("X-Piece-" + std::to_string(i) + ": " + std::string(300, 'p') + "\r\n")) break;
+  ASSERT_TRUE(c.Send("GET /first HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().status, 200);
+  // First piece: four whole field lines (and a part of the fifth), 1420
+  // bytes; then 300-byte pieces.
+  for (size_t sent = 0, piece = 1420; sent < header.size(); sent += piece, piece = 300) {
+    if (sent > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!c.Send(std::string_view(header).substr(sent, piece))) break;
   }
-  (void)c.Send("\r\n");
   RawConn::Response r = c.ReadResponse();
   EXPECT_EQ(r.status, 431);
   EXPECT_THAT(r.body, HasSubstr("header_too_large"));
-  EXPECT_EQ(handled.load(), 0);
+  EXPECT_EQ(handled.load(), 1);
+
+  RawConn far = RawConn::Tcp(server->listeners()[0].port);
+  ASSERT_TRUE(far.Send("GET / HTTP/1.1\r\nHost: a\r\nX"));
+  for (int i = 0; i < 64; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!far.Send("-P" + std::to_string(i) + ": " + std::string(300, 'p') + "\r\nX")) break;
+  }
+  (void)far.Send("-End: 1\r\n\r\n");
+  EXPECT_EQ(far.ReadResponse().status, 431);
+  EXPECT_EQ(handled.load(), 1);
 
   // Within the limit, in pieces: fine.
   RawConn ok = RawConn::Tcp(server->listeners()[0].port);
@@ -594,6 +614,54 @@ TEST(HttpServerTest, SlowBodyIsDisconnectedAfterBodyTimeout) {
   ASSERT_TRUE(c.Send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly-part"));
   EXPECT_TRUE(c.ClosedWithin(std::chrono::milliseconds(3000)));
   EXPECT_EQ(handled.load(), 0);
+}
+
+// Empty lines a client sends after a request (some send a CRLF after a
+// body) are not the start of the next request: the connection waits for it
+// under idle_timeout, not header_timeout.
+TEST(HttpServerTest, EmptyLinesAfterARequestLeaveTheConnectionIdle) {
+  HttpServerOptions o = TcpOptions();
+  o.header_timeout = absl::Milliseconds(200);
+  o.idle_timeout = absl::Seconds(5);
+  auto server = StartOrDie(o, Echo);
+  ASSERT_TRUE(server);
+  RawConn c = RawConn::Tcp(server->listeners()[0].port);
+  // Pipelined with the request; then only the CR of one more.
+  for (std::string trailing : {"\r\n", "\r\n\r\n", "\r"}) {
+    ASSERT_TRUE(c.Send("POST /1 HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}" + trailing));
+    EXPECT_EQ(c.ReadResponse().body, "POST /1\n{}");
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // past header_timeout
+    ASSERT_TRUE(c.Send(std::string(trailing == "\r" ? "\n" : "") + "GET /2 HTTP/1.1\r\nHost: a\r\n\r\n"));
+    EXPECT_EQ(c.ReadResponse().body, "GET /2\n") << "after " << trailing.size() << " trailing bytes";
+  }
+  // Sent after the response, while idle: the same.
+  ASSERT_TRUE(c.Send("\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_TRUE(c.Send("GET /3 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().body, "GET /3\n");
+  // Only so many, as before a first request.
+  std::string many;
+  for (int i = 0; i < 17; ++i) many += "\r\n";
+  ASSERT_TRUE(c.Send(many + "GET /4 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().status, 400);
+}
+
+// Empty lines do not extend the idle timeout.
+TEST(HttpServerTest, EmptyLinesDoNotKeepAnIdleConnectionOpen) {
+  HttpServerOptions o = TcpOptions();
+  o.idle_timeout = absl::Milliseconds(800);
+  auto server = StartOrDie(o, Echo);
+  ASSERT_TRUE(server);
+  RawConn c = RawConn::Tcp(server->listeners()[0].port);
+  ASSERT_TRUE(c.Send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"));
+  EXPECT_EQ(c.ReadResponse().status, 200);
+  auto start = Steady::now();
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    if (!c.Send("\r\n")) break;
+  }
+  EXPECT_TRUE(c.ClosedWithin(std::chrono::milliseconds(3000)));
+  EXPECT_LT(Steady::now() - start, std::chrono::milliseconds(2500));
 }
 
 TEST(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
