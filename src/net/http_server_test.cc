@@ -180,6 +180,14 @@ std::unique_ptr<HttpServer> StartOrDie(HttpServerOptions o, HttpHandler h) {
   return s.ok() ? *std::move(s) : nullptr;
 }
 
+// An echoing server that counts the requests its handler saw.
+std::unique_ptr<HttpServer> StartCountingEcho(std::atomic<int>& handled, HttpServerOptions o = TcpOptions()) {
+  return StartOrDie(std::move(o), [&handled](const HttpRequest& r) {
+    ++handled;
+    return Echo(r);
+  });
+}
+
 TEST(HttpServerTest, TcpRoundTripThroughClient) {
   auto server = StartOrDie(TcpOptions(), Echo);
   ASSERT_TRUE(server);
@@ -322,10 +330,7 @@ TEST(HttpServerTest, OversizedBodyGets413WithJsonError) {
   HttpServerOptions o = TcpOptions();
   o.max_body_bytes = 1024;
   std::atomic<int> handled{0};
-  auto server = StartOrDie(o, [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled, o);
   ASSERT_TRUE(server);
   uint16_t port = server->listeners()[0].port;
 
@@ -395,10 +400,7 @@ TEST(HttpServerTest, HeaderArrivingInPiecesIsBoundedAsAWhole) {
   HttpServerOptions o = TcpOptions();
   o.max_header_bytes = 2048;
   std::atomic<int> handled{0};
-  auto server = StartOrDie(o, [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled, o);
   ASSERT_TRUE(server);
   std::string header = "GET / HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < 9; ++i) header += "X-Piece-" + std::to_string(i) + ": " + std::string(300, 'p') + "\r\n";
@@ -445,10 +447,7 @@ TEST(HttpServerTest, ChunkTrailersAndExtensionsAreBounded) {
   HttpServerOptions o = TcpOptions();
   o.max_header_bytes = 2048;
   std::atomic<int> handled{0};
-  auto server = StartOrDie(o, [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled, o);
   ASSERT_TRUE(server);
   const uint16_t port = server->listeners()[0].port;
   std::string trailer;
@@ -493,10 +492,7 @@ TEST(HttpServerTest, ChunkTrailersAndExtensionsAreBounded) {
 // leave the body to be parsed as the next request.
 TEST(HttpServerTest, UnsupportedTransferEncodingIsRefusedAndClosed) {
   std::atomic<int> handled{0};
-  auto server = StartOrDie(TcpOptions(), [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled);
   ASSERT_TRUE(server);
   for (std::string te : {"gzip", "chunked, identity", "gzip, chunked", "identity"}) {
     RawConn c = RawConn::Tcp(server->listeners()[0].port);
@@ -605,10 +601,7 @@ TEST(HttpServerTest, SlowBodyIsDisconnectedAfterBodyTimeout) {
   HttpServerOptions o = TcpOptions();
   o.body_timeout = absl::Seconds(1);
   std::atomic<int> handled{0};
-  auto server = StartOrDie(o, [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled, o);
   ASSERT_TRUE(server);
   RawConn c = RawConn::Tcp(server->listeners()[0].port);
   ASSERT_TRUE(c.Send("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly-part"));
@@ -926,10 +919,7 @@ TEST(HttpServerTest, HeadIsHandledAsGetWithoutTheBody) {
 // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host.
 TEST(HttpServerTest, HostMustBePresentOnceAndValid) {
   std::atomic<int> handled{0};
-  auto server = StartOrDie(TcpOptions(), [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled);
   ASSERT_TRUE(server);
   const uint16_t port = server->listeners()[0].port;
   for (std::string bad : {"GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
@@ -960,10 +950,7 @@ TEST(HttpServerTest, HostMustBePresentOnceAndValid) {
 // this server disagree about where the next request starts.
 TEST(HttpServerTest, Http10WithTransferEncodingIsRefusedAndClosed) {
   std::atomic<int> handled{0};
-  auto server = StartOrDie(TcpOptions(), [&](const HttpRequest& r) {
-    ++handled;
-    return Echo(r);
-  });
+  auto server = StartCountingEcho(handled);
   ASSERT_TRUE(server);
   RawConn c = RawConn::Tcp(server->listeners()[0].port);
   ASSERT_TRUE(c.Send("POST /rpc HTTP/1.0\r\nHost: a\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -30,6 +30,16 @@ class FileJournalTest : public ::testing::Test {
     dir_ = tmpl;
     path_ = dir_ + "/ledger.jsonl";
   }
+  // Makes `journal`'s fdatasync fail with EIO while `fail` is set.
+  static void FailSyncsWhile(FileLedgerJournal& journal, const std::atomic<bool>& fail) {
+    journal.SetFdatasyncForTesting([&fail](int fd) {
+      if (fail) {
+        errno = EIO;
+        return -1;
+      }
+      return ::fdatasync(fd);
+    });
+  }
   void TearDown() override {
     std::remove(path_.c_str());
     std::remove((path_ + ".tmp").c_str());
@@ -275,13 +285,7 @@ TEST_F(FileJournalTest, ALineInAFailedSyncStaysInDoubt) {
   ASSERT_TRUE((*j)->SyncAll().ok());
 
   std::atomic<bool> fail{true};
-  (*j)->SetFdatasyncForTesting([&](int fd) {
-    if (fail) {
-      errno = EIO;
-      return -1;
-    }
-    return ::fdatasync(fd);
-  });
+  FailSyncsWhile(**j, fail);
   auto doubtful = (*j)->AppendDeferred(CommitRecord(2));
   ASSERT_TRUE(doubtful.ok());
   EXPECT_TRUE(absl::IsUnavailable((*j)->SyncThrough(*doubtful)));
@@ -331,13 +335,7 @@ TEST_F(FileJournalTest, ALineSyncedBetweenTwoFailedSyncsIsNotInDoubt) {
   auto j = FileLedgerJournal::Open(path_);
   ASSERT_TRUE(j.ok()) << j.status();
   std::atomic<bool> fail{false};
-  (*j)->SetFdatasyncForTesting([&](int fd) {
-    if (fail) {
-      errno = EIO;
-      return -1;
-    }
-    return ::fdatasync(fd);
-  });
+  FailSyncsWhile(**j, fail);
   auto line = [&](int id) {
     auto t = (*j)->AppendDeferred(CommitRecord(id));
     EXPECT_TRUE(t.ok());
