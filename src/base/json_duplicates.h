@@ -31,7 +31,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/status/status.h"
 
 namespace sigil {
 
@@ -151,12 +150,7 @@ inline std::vector<JsonDuplicateKey> FindDuplicateKeys(std::string_view text) {
   return ParseNotingDuplicates(text).duplicates;
 }
 
-// InvalidArgument naming the first duplicate ("<what> has a duplicate key
-// \"to\" ...") or OK.
-absl::Status DuplicateKeyError(const JsonDuplicateKey& d, std::string_view what);
-inline absl::Status CheckNoDuplicateKeys(std::string_view text, std::string_view what) {
-  std::vector<JsonDuplicateKey> found = FindDuplicateKeys(text);
-  return found.empty() ? absl::OkStatus() : DuplicateKeyError(found.front(), what);
-}
+// "<what> has a duplicate key \"to\" (...)": the refusal's text.
+std::string DuplicateKeyMessage(const JsonDuplicateKey& d, std::string_view what);
 
 }  // namespace sigil

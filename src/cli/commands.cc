@@ -168,7 +168,7 @@ absl::StatusOr<nlohmann::json> JsonArg(const std::string& arg) {
   if (parsed.doc.is_discarded()) return absl::InvalidArgumentError("not valid JSON: " + arg.substr(0, 60));
   // Re-sent as an object, a repeated name would reach the daemon resolved
   // (last one wins), and explain would judge another request than the file's.
-  if (!parsed.duplicates.empty()) return DuplicateKeyError(parsed.duplicates.front(), "the JSON");
+  if (!parsed.duplicates.empty()) return absl::InvalidArgumentError(DuplicateKeyMessage(parsed.duplicates.front(), "the JSON"));
   return std::move(parsed.doc);
 }
 

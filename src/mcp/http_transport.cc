@@ -167,7 +167,7 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   // silently, last one wins: refused whole.
   if (!parsed.duplicates.empty()) {
     return Error(400, kInvalidRequest,
-                 "Invalid Request: " + std::string(DuplicateKeyError(parsed.duplicates.front(), "the message").message()));
+                 "Invalid Request: " + DuplicateKeyMessage(parsed.duplicates.front(), "the message"));
   }
   if (!message.is_object() && !message.is_array()) {
     return Error(400, kInvalidRequest, "a message must be a JSON-RPC 2.0 object (or, on 2025-03-26 sessions, a batch)");

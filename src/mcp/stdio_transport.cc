@@ -67,7 +67,7 @@ int RunStdio(std::istream& in, std::ostream& out, McpServer& server, const Stdio
         // Resolved silently (last one wins) by the parser: refused whole.
         response = McpServer::ErrorResponse(
             nullptr, kInvalidRequest,
-            "Invalid Request: " + std::string(DuplicateKeyError(parsed.duplicates.front(), "the message").message()));
+            "Invalid Request: " + DuplicateKeyMessage(parsed.duplicates.front(), "the message"));
       } else {
         response = server.Handle(message);
       }

@@ -56,6 +56,14 @@ net::HttpResponse ErrorResponse(int status, const std::string& message, json ext
   return JsonResponse(status, extra);
 }
 
+// 405 naming the methods the path serves, in the Allow header (RFC 9110
+// §15.5.6) and in the body.
+net::HttpResponse MethodNotAllowed(const std::string& message, const std::string& allowed) {
+  net::HttpResponse r = ErrorResponse(405, message, {{"allow", allowed}});
+  r.headers.Set("Allow", allowed);
+  return r;
+}
+
 int HttpStatusForStatus(const absl::Status& st) {
   switch (st.code()) {
     case absl::StatusCode::kInvalidArgument:
@@ -885,11 +893,7 @@ net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogE
     return JsonResponse(!locked && audit_ok ? 200 : 503, body);
   }
   if (path == "/rpc") {
-    if (req.method != "POST") {
-      net::HttpResponse r = ErrorResponse(405, "use POST for JSON-RPC", {{"allow", "POST"}});
-      r.headers.Set("Allow", "POST");
-      return r;
-    }
+    if (req.method != "POST") return MethodNotAllowed("use POST for JSON-RPC", "POST");
     std::string body = rpc_.Handle(req.body, RpcContext{*principal, req.request_id, &calls});
     if (body.empty()) return net::HttpResponse::Json(204, "");
     return net::HttpResponse::Json(200, std::move(body));
@@ -945,7 +949,7 @@ net::HttpResponse ApiServer::Impl::ImportKey(const net::HttpRequest& req, const 
   WipingJson& body = parsed.doc;
   if (body.is_discarded() || !body.is_object()) return ErrorResponse(400, "request body must be a JSON object");
   if (!parsed.duplicates.empty()) {
-    return ErrorResponse(400, std::string(DuplicateKeyError(parsed.duplicates.front(), "the request body").message()));
+    return ErrorResponse(400, DuplicateKeyMessage(parsed.duplicates.front(), "the request body"));
   }
   auto text = [&](const char* name) -> std::string {
     auto it = body.find(name);
@@ -975,11 +979,9 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
   if (!RestServes(parts, m)) {
     const std::string allowed = RestAllowedMethods(parts);
     if (allowed.empty()) return ErrorResponse(404, "no such endpoint: " + m.substr(0, 16) + " " + std::string(req.path()).substr(0, 100));
-    net::HttpResponse r = ErrorResponse(405, "method " + m.substr(0, 16) + " is not allowed on " +
-                                                 std::string(req.path()).substr(0, 100) + "; use " + allowed,
-                                        {{"allow", allowed}});
-    r.headers.Set("Allow", allowed);
-    return r;
+    return MethodNotAllowed(
+        "method " + m.substr(0, 16) + " is not allowed on " + std::string(req.path()).substr(0, 100) + "; use " + allowed,
+        allowed);
   }
   if (parts.size() == 3 && parts[1] == "keys" && parts[2] == "import" && m == "POST") return ImportKey(req, p);
   json body = json::object();
@@ -989,7 +991,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     if (parsed.doc.is_discarded()) return ErrorResponse(400, "request body is not valid JSON");
     if (!parsed.doc.is_object()) return ErrorResponse(400, "request body must be a JSON object");
     if (!parsed.duplicates.empty()) {
-      return ErrorResponse(400, std::string(DuplicateKeyError(parsed.duplicates.front(), "the request body").message()));
+      return ErrorResponse(400, DuplicateKeyMessage(parsed.duplicates.front(), "the request body"));
     }
     body = std::move(parsed.doc);
   }
@@ -1107,9 +1109,9 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       if (kind == "eth_tx") {
         json tx = body.value("tx", json::object());
         if (tx.is_string()) {
-          const std::string text = tx.get<std::string>();
-          if (auto st = CheckNoDuplicateKeys(text, "tx"); !st.ok()) return ErrorResponse(400, std::string(st.message()));
-          tx = json::parse(text, nullptr, false);
+          JsonParsed<json> parsed = ParseNotingDuplicates(tx.get_ref<const std::string&>());
+          if (!parsed.duplicates.empty()) return ErrorResponse(400, DuplicateKeyMessage(parsed.duplicates.front(), "tx"));
+          tx = std::move(parsed.doc);
         }
         if (!tx.is_object()) return ErrorResponse(400, "tx must be a transaction object");
         if (!key.empty() && !tx.contains("from")) {

@@ -19,7 +19,7 @@ nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call,
   if (duplicate != nullptr && duplicate->depth <= 1) {
     // Which "id", "method" or "params" the caller meant is unknown: the id
     // too, so it is answered null.
-    return ErrorResponse(nullptr, {kInvalidRequest, std::string(DuplicateKeyError(*duplicate, "the request").message()), {}});
+    return ErrorResponse(nullptr, {kInvalidRequest, DuplicateKeyMessage(*duplicate, "the request"), {}});
   }
   nlohmann::json id = nullptr;
   bool notification = true;
@@ -50,7 +50,7 @@ nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call,
   try {
     std::optional<RpcError> refused;
     if (duplicate != nullptr) {
-      refused = RpcError{kInvalidParams, std::string(DuplicateKeyError(*duplicate, "params").message()),
+      refused = RpcError{kInvalidParams, DuplicateKeyMessage(*duplicate, "params"),
                          {{"field", duplicate->key}}};
     } else if (gate_) {
       refused = gate_(method, ctx);
