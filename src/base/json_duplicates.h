@@ -26,7 +26,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -119,7 +119,9 @@ class NotingDomParser : public nlohmann::detail::json_sax_dom_parser<BasicJson> 
   }
 
   std::vector<JsonDuplicateKey>& out_;
-  std::vector<std::unordered_set<std::string>> open_objects_;
+  // Ordered sets, not hash sets: names are chosen by the sender, and a
+  // fixed-seed string hash can be flooded with colliding names.
+  std::vector<std::set<std::string>> open_objects_;
   size_t depth_ = 0;
   bool root_is_array_ = false;
   size_t elements_ = 0;

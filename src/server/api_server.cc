@@ -299,6 +299,9 @@ class ApiServer::Impl {
   // Handle with its access-log line.
   net::HttpResponse Handle(const net::HttpRequest& req);
   net::HttpResponse Route(const net::HttpRequest& req, AccessLogEntry& log, RpcCallLog& calls);
+  // Forwards to the upstream node, the answer counted against the request's
+  // share (UpstreamNode::kMaxRequestAnswerBytes; unbounded share without a log).
+  RpcOutcome ForwardWithinBudget(const std::string& method, const json& params, const RpcContext& ctx);
   RpcOutcome CallRpc(const tokens::Principal& p, const std::string& method, const json& params) {
     json call = {{"jsonrpc", "2.0"}, {"id", 0}, {"method", method}, {"params", params}};
     json response = rpc_.HandleOne(call, RpcContext{p, ""});
@@ -629,8 +632,8 @@ void ApiServer::Impl::RegisterRpc() {
   };
   rpc_.Register("eth_accounts", accounts);
   rpc_.Register("eth_requestAccounts", accounts);
-  rpc_.Register("eth_chainId", [this](const std::string& m, const json& params, const RpcContext&) -> RpcOutcome {
-    if (upstream_.configured()) return upstream_.Forward(m, params);
+  rpc_.Register("eth_chainId", [this](const std::string& m, const json& params, const RpcContext& ctx) -> RpcOutcome {
+    if (upstream_.configured()) return ForwardWithinBudget(m, params, ctx);
     return Uint256(o_.default_chain_id).ToHexQuantity();
   });
   rpc_.Register("sigil_listKeys", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
@@ -753,14 +756,18 @@ void ApiServer::Impl::RegisterRpc() {
                           "personal_sign and eth_signTypedData(_v4)",
                       {}};
     }
-    if (ctx.log == nullptr) return upstream_.Forward(method, params);
-    size_t& taken = ctx.log->upstream_answer_bytes;
-    const size_t left = taken >= UpstreamNode::kMaxRequestAnswerBytes ? 0 : UpstreamNode::kMaxRequestAnswerBytes - taken;
-    size_t bytes = 0;
-    RpcOutcome out = upstream_.Forward(method, params, left, &bytes);
-    taken += bytes;
-    return out;
+    return ForwardWithinBudget(method, params, ctx);
   });
+}
+
+RpcOutcome ApiServer::Impl::ForwardWithinBudget(const std::string& method, const json& params, const RpcContext& ctx) {
+  if (ctx.log == nullptr) return upstream_.Forward(method, params);
+  size_t& taken = ctx.log->upstream_answer_bytes;
+  const size_t left = taken >= UpstreamNode::kMaxRequestAnswerBytes ? 0 : UpstreamNode::kMaxRequestAnswerBytes - taken;
+  size_t bytes = 0;
+  RpcOutcome out = upstream_.Forward(method, params, left, &bytes);
+  taken += bytes;
+  return out;
 }
 
 absl::StatusOr<tokens::Principal> ApiServer::Impl::Authenticate(const net::HttpRequest& req) {
@@ -1109,6 +1116,11 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       if (kind == "eth_tx") {
         json tx = body.value("tx", json::object());
         if (tx.is_string()) {
+          // Bounded like any body: a deep document parses (nlohmann's parser
+          // is iterative) but copying it would recurse past the stack.
+          if (auto st = CheckJsonBounds(tx.get_ref<const std::string&>(), {1 << 20, 64}); !st.ok()) {
+            return ErrorResponse(400, "tx: " + std::string(st.message()));
+          }
           JsonParsed<json> parsed = ParseNotingDuplicates(tx.get_ref<const std::string&>());
           if (!parsed.duplicates.empty()) return ErrorResponse(400, DuplicateKeyMessage(parsed.duplicates.front(), "tx"));
           tx = std::move(parsed.doc);

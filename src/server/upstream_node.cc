@@ -6,6 +6,7 @@
 
 #include "absl/strings/cord.h"
 
+#include "base/json_bounds.h"
 #include "base/status.h"
 #include "net/http_client.h"
 
@@ -58,6 +59,16 @@ RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json
   if (url_.empty()) {
     return RpcError{kMethodNotFound, "method \"" + method.substr(0, 64) + "\" needs an upstream node; none is configured (--upstream URL)", {}};
   }
+  auto too_large = [&] {
+    return RpcError{kUpstreamError,
+                    "the upstream node's answer to " + method.substr(0, 64) + " is larger than " +
+                        std::to_string(max_answer_bytes) + " bytes (at most " + std::to_string(kMaxAnswerBytes >> 20) +
+                        " MiB per answer, " + std::to_string(kMaxRequestAnswerBytes >> 20) +
+                        " MiB per request); ask for less (e.g. a narrower block range, fewer calls per batch)",
+                    {{"reason", "answer_too_large"}, {"limit_bytes", max_answer_bytes}}};
+  };
+  // Nothing left of the request's share: the node is not asked at all.
+  if (max_answer_bytes == 0) return too_large();
   static std::atomic<uint64_t> next_id{1};
   net::HttpClientOptions options;
   options.service_name = "upstream Ethereum node";
@@ -66,16 +77,14 @@ RpcOutcome UpstreamNode::Forward(const std::string& method, const nlohmann::json
   if (!client.ok()) return RpcError{kUnavailable, "upstream node: " + std::string(client.status().message()), {}};
   nlohmann::json call = {{"jsonrpc", "2.0"}, {"id", next_id++}, {"method", method}, {"params", params}};
   auto response = (*client)->Post("", call.dump());
-  if (!response.ok() && absl::IsResourceExhausted(response.status())) {
-    return RpcError{kUpstreamError,
-                    "the upstream node's answer to " + method.substr(0, 64) + " is larger than " +
-                        std::to_string(max_answer_bytes) + " bytes (at most " + std::to_string(kMaxAnswerBytes >> 20) +
-                        " MiB per answer, " + std::to_string(kMaxRequestAnswerBytes >> 20) +
-                        " MiB per request); ask for less (e.g. a narrower block range, fewer calls per batch)",
-                    {{"reason", "answer_too_large"}, {"limit_bytes", max_answer_bytes}}};
-  }
+  if (!response.ok() && absl::IsResourceExhausted(response.status())) return too_large();
   if (!response.ok()) return RpcError{kUnavailable, std::string(response.status().message()), {}};
   if (answer_bytes != nullptr) *answer_bytes = response->body.size();
+  // A node's answer is outside input too: nested deeper than any real answer,
+  // copying it (the result is) would recurse past the stack.
+  if (!CheckJsonBounds(response->body, {max_answer_bytes, 64}).ok()) {
+    return RpcError{kUnavailable, "upstream node answered with JSON nested deeper than 64 levels", {}};
+  }
   auto doc = nlohmann::json::parse(response->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     return RpcError{kUnavailable, "upstream node answered HTTP " + std::to_string(response->status) + " without JSON-RPC", {}};

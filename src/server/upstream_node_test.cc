@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -64,6 +65,37 @@ TEST(UpstreamNodeTest, TheCallerBoundsEachAnswerAndLearnsItsSize) {
   RpcOutcome none_left = upstream.Forward("eth_getLogs", nlohmann::json::array(), 0);
   ASSERT_TRUE(std::holds_alternative<RpcError>(none_left));
   EXPECT_EQ(std::get<RpcError>(none_left).code, kUpstreamError);
+}
+
+// An answer nested deeper than any real one is refused before it is parsed
+// and copied (copying recurses: 100k levels would overflow the stack).
+TEST(UpstreamNodeTest, ADeeplyNestedAnswerIsRefusedNotCopied) {
+  auto node = FakeNode(R"({"jsonrpc":"2.0","id":1,"result":)" + std::string(100000, '[') + std::string(100000, ']') + "}");
+  ASSERT_TRUE(node);
+  RpcOutcome out = UpstreamNode(node->listeners()[0].url).Forward("eth_getBlockByNumber", nlohmann::json::array());
+  ASSERT_TRUE(std::holds_alternative<RpcError>(out));
+  EXPECT_EQ(std::get<RpcError>(out).code, kUnavailable);
+  EXPECT_THAT(std::get<RpcError>(out).message, HasSubstr("nested deeper"));
+}
+
+// With nothing left of the request's share the node is not asked at all.
+TEST(UpstreamNodeTest, NoShareLeftAsksTheNodeNothing) {
+  std::atomic<int> asked{0};
+  net::HttpServerOptions o;
+  o.listeners = {net::ListenerConfig::Tcp("127.0.0.1", 0)};
+  o.worker_threads = 1;
+  auto node = net::HttpServer::Start(std::move(o), [&asked](const net::HttpRequest&) {
+    ++asked;
+    return net::HttpResponse::Json(200, R"({"jsonrpc":"2.0","id":1,"result":"0x1"})");
+  });
+  ASSERT_TRUE(node.ok());
+  UpstreamNode upstream((*node)->listeners()[0].url);
+  RpcOutcome out = upstream.Forward("eth_getLogs", nlohmann::json::array(), 0);
+  ASSERT_TRUE(std::holds_alternative<RpcError>(out));
+  EXPECT_EQ(std::get<RpcError>(out).data["reason"], "answer_too_large");
+  EXPECT_EQ(asked.load(), 0);
+  EXPECT_TRUE(std::holds_alternative<nlohmann::json>(upstream.Forward("eth_chainId", nlohmann::json::array())));
+  EXPECT_EQ(asked.load(), 1);
 }
 
 // A node's code that Sigil defines for itself is passed on as -32000.

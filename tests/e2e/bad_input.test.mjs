@@ -336,3 +336,20 @@ test("CLI: policy explain refuses a --tx that repeats a name", { skip, timeout: 
     await sigil.stop();
   }
 });
+
+// A JSON document inside a JSON string is bounded like a body: explain's tx
+// given as text 450k levels deep is a 400, not a stack overflow on copy
+// (any agent token may explain).
+test("explain: a tx string nested 450k deep is refused and the daemon stays up", { skip, timeout: 30000 }, async () => {
+  const sigil = await new SigilServer().start();
+  try {
+    assert.equal(sigil.cli(["key", "create", "k"]).code, 0);
+    const deep = "{\"a\":" + "[".repeat(450000) + "]".repeat(450000) + "}";
+    const r = await sigil.rest("POST", "/v1/policy/explain", { key: "k", kind: "eth_tx", tx: deep });
+    assert.equal(r.status, 400, r.text);
+    assert.match(r.text, /nests deeper/);
+    assert.equal((await fetch(sigil.url + "/healthz")).status, 200);
+  } finally {
+    await sigil.stop();
+  }
+});

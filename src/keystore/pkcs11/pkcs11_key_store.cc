@@ -331,7 +331,7 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
                                                                         : std::span<const uint8_t>(kEd25519Name);
           CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
           CK_RV rv = CKR_OK;
-          for (int attempt = 0; attempt < 2; ++attempt) {
+          for (int params_try = 0; params_try < 2; ++params_try) {
             CK_ATTRIBUTE pub_template[] = {
                 {CKA_TOKEN, &yes, sizeof yes},  {CKA_PRIVATE, &no, sizeof no},
                 {CKA_VERIFY, &yes, sizeof yes}, {CKA_EC_PARAMS, const_cast<uint8_t*>(params.data()), params.size()},
@@ -377,6 +377,8 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
         });
     if (st.ok() || generate_rv != CKR_GENERAL_ERROR) break;
   }
+  // Whatever a failed C_GenerateKeyPair left under its CKA_ID goes too.
+  if (generate_rv != CKR_OK) DestroyInToken(HexOf(id));
   RETURN_IF_ERROR(st);
   if (!failure.empty()) {
     return absl::FailedPreconditionError("token '" + pool_->token_label() +
