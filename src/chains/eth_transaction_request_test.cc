@@ -61,6 +61,13 @@ TEST(EthTransactionRequest, TextIsStrict) {
   // A repeated key is refused: the sender's intent is ambiguous.
   std::string twice = text.substr(0, text.size() - 1) + R"(,"value":"0x1"})";
   EXPECT_EQ(Message(TransactionFromJson(std::string_view(twice))), "field 'value': appears twice");
+  // At any depth: simdjson would keep the first "address", nlohmann the last.
+  std::string entry = R"({"address":"0x1111111111111111111111111111111111111111","address":"0x2222222222222222222222222222222222222222","storageKeys":[]})";
+  std::string nested = text.substr(0, text.size() - 1) + R"(,"accessList":[)" + entry + "]}";
+  EXPECT_EQ(Message(TransactionFromJson(std::string_view(nested))), "field 'accessList': repeats the name \"address\"");
+  std::string once = R"({"address":"0x1111111111111111111111111111111111111111","storageKeys":[]})";
+  std::string fine = text.substr(0, text.size() - 1) + R"(,"accessList":[)" + once + "," + once + "]}";
+  EXPECT_EQ(Message(TransactionFromJson(std::string_view(fine))), "OK");  // equal names in sibling objects are fine
   EXPECT_NE(Message(TransactionFromJson(std::string_view(text.substr(0, 40)))).find("not valid JSON"), std::string::npos);
   EXPECT_NE(Message(TransactionFromJson(std::string_view("[1,2]"))).find("must be a JSON object"), std::string::npos);
   // A number beyond 64 bits is refused, never rounded.

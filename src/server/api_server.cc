@@ -330,6 +330,8 @@ class ApiServer::Impl {
                                             bool reserve_nonce = true);
   absl::StatusOr<std::string> DefaultKey(const tokens::Principal& p, keystore::KeyType type);
   RpcOutcome SignVia(const std::string& method, const json& params, const RpcContext& ctx);
+  // eth_signTransaction's result as geth shapes it: {raw, tx} (see RpcContext).
+  RpcOutcome SignedTxObject(const core::SignResponse& r);
   // The daemon's signing precondition as an RPC error, or nullopt when signing may proceed.
   std::optional<RpcError> SigningBlocked();
   // `node_refused` (may be null) is set when an eth_sendTransaction's
@@ -502,6 +504,21 @@ RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignRespo
   }
 }
 
+RpcOutcome ApiServer::Impl::SignedTxObject(const core::SignResponse& r) {
+  std::string raw = r.result.value("raw", "");
+  // The core made these bytes a moment ago; a parse failure here is a bug,
+  // answered as one rather than with a half-made object.
+  absl::StatusOr<Bytes> bytes = HexDecode(raw);
+  if (!bytes.ok()) return RpcError{kInternalError, "internal error: the signed transaction did not decode", {}};
+  eth::ParseOptions options;  // the core already decided what may be signed
+  options.allow_pre_eip155 = true;
+  options.limits.max_input_size = bytes->size();
+  absl::StatusOr<eth::SignedTransaction> signed_tx = eth::ParseSigned(*bytes, options);
+  if (!signed_tx.ok()) return RpcError{kInternalError, "internal error: the signed transaction did not decode", {}};
+  absl::StatusOr<eth::Address> from = signed_tx->RecoverSender();
+  return json{{"raw", raw}, {"tx", eth::ToJson(*signed_tx, from.ok() ? std::optional(*from) : std::nullopt)}};
+}
+
 std::optional<RpcError> ApiServer::Impl::SigningBlocked() {
   if (!h_.signing_precondition) return std::nullopt;
   absl::Status st = h_.signing_precondition();
@@ -549,6 +566,7 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   d_.metrics.ObserveSignLatency(d_.clock.Now() - start);
   bool node_refused = false;
   RpcOutcome shaped = ShapeResult(built->shape, r, &node_refused);
+  if (built->shape == ResultShape::kRawTx && ctx.signed_tx_as_object) shaped = SignedTxObject(r);
   if (built->filled_nonce && node_refused) {
     // The node did not take the transaction: its nonce is free again.
     nonces_.Release(built->filled_nonce->first, built->filled_nonce->second);
@@ -901,7 +919,10 @@ net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogE
   }
   if (path == "/rpc") {
     if (req.method != "POST") return MethodNotAllowed("use POST for JSON-RPC", "POST");
-    std::string body = rpc_.Handle(req.body, RpcContext{*principal, req.request_id, &calls});
+    RpcContext ctx{*principal, req.request_id, &calls};
+    std::optional<std::string> agent = req.headers.Get("User-Agent");
+    ctx.signed_tx_as_object = agent && absl::StartsWith(*agent, "web3.py/");
+    std::string body = rpc_.Handle(req.body, ctx);
     if (body.empty()) return net::HttpResponse::Json(204, "");
     return net::HttpResponse::Json(200, std::move(body));
   }

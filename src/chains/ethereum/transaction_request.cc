@@ -276,6 +276,26 @@ absl::StatusOr<TransactionRequest> ParseTransactionRequest(const json& object) {
   return ParseRequest(NlohmannView(object));
 }
 
+// nlohmann keeps the last of two equal names and simdjson the first; a
+// signer must not guess which one the sender meant, at any depth (an
+// access-list entry's "address" as much as the top-level "to"). The depth is
+// bounded by CheckJsonBounds before this runs.
+static absl::Status RefuseRepeatedNames(simdjson::dom::element element, std::string_view where) {
+  if (element.is_object()) {
+    absl::flat_hash_set<std::string_view> seen;
+    for (auto field : element.get_object()) {
+      if (!seen.insert(field.key).second) {
+        if (where.empty()) return FieldError(field.key, "appears twice");
+        return FieldError(where, "repeats the name \"" + std::string(field.key.substr(0, 64)) + "\"");
+      }
+      RETURN_IF_ERROR(RefuseRepeatedNames(field.value, where.empty() ? field.key : where));
+    }
+  } else if (element.is_array()) {
+    for (simdjson::dom::element item : element.get_array()) RETURN_IF_ERROR(RefuseRepeatedNames(item, where));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<TransactionRequest> ParseTransactionRequest(std::string_view json_text) {
   RETURN_IF_ERROR(CheckJsonBounds(json_text));
   // One parser per thread: it keeps its buffers between calls, which is most
@@ -285,14 +305,7 @@ absl::StatusOr<TransactionRequest> ParseTransactionRequest(std::string_view json
   if (auto error = parser.parse(json_text.data(), json_text.size()).get(root); error != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(std::string("transaction: not valid JSON (") + simdjson::error_message(error) + ")");
   }
-  if (root.is_object()) {
-    // nlohmann keeps the last of two equal keys and simdjson the first; a
-    // signer must not guess which one the sender meant.
-    absl::flat_hash_set<std::string_view> seen;
-    for (auto field : root.get_object()) {
-      if (!seen.insert(field.key).second) return FieldError(field.key, "appears twice");
-    }
-  }
+  RETURN_IF_ERROR(RefuseRepeatedNames(root, ""));
   return ParseRequest(SimdjsonView(root));
 }
 
