@@ -10,38 +10,13 @@
 #include "keystore/pkcs11/pkcs11_error.h"
 #include "keystore/sign_and_verify_test.h"
 #include "testing/memory_store.h"
+#include "testing/pkcs11_fault_injector.h"
 #include "testing/softhsm_token.h"
 
 namespace sigil::keystore::pkcs11 {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A forwarding CK_FUNCTION_LIST that answers CKR_DEVICE_REMOVED (and shows
-// no token in any slot) while g_removed is set: an HSM unplugged.
-std::atomic<bool> g_removed{false};
-CK_FUNCTION_LIST* g_real = nullptr;
-CK_FUNCTION_LIST g_faulty;
-
-CK_RV FaultyGetSlotList(CK_BBOOL present, CK_SLOT_ID* slots, CK_ULONG* count) {
-  if (g_removed) {
-    *count = 0;
-    return CKR_OK;
-  }
-  return g_real->C_GetSlotList(present, slots, count);
-}
-CK_RV FaultySignInit(CK_SESSION_HANDLE s, CK_MECHANISM* m, CK_OBJECT_HANDLE k) {
-  return g_removed ? CKR_DEVICE_REMOVED : g_real->C_SignInit(s, m, k);
-}
-CK_RV FaultySign(CK_SESSION_HANDLE s, CK_BYTE* d, CK_ULONG dl, CK_BYTE* sig, CK_ULONG* sl) {
-  return g_removed ? CKR_DEVICE_REMOVED : g_real->C_Sign(s, d, dl, sig, sl);
-}
-CK_RV FaultyFindObjectsInit(CK_SESSION_HANDLE s, CK_ATTRIBUTE* t, CK_ULONG n) {
-  return g_removed ? CKR_DEVICE_REMOVED : g_real->C_FindObjectsInit(s, t, n);
-}
-CK_RV FaultyOpenSession(CK_SLOT_ID slot, CK_FLAGS flags, void* app, CK_NOTIFY notify, CK_SESSION_HANDLE* s) {
-  return g_removed ? CKR_TOKEN_NOT_PRESENT : g_real->C_OpenSession(slot, flags, app, notify, s);
-}
 
 class Pkcs11KeyStoreTest : public ::testing::Test {
  protected:
@@ -58,8 +33,17 @@ class Pkcs11KeyStoreTest : public ::testing::Test {
   }
   void TearDown() override {
     ks_.reset();
+    faults_.reset();
     module_.reset();
-    g_removed = false;
+  }
+
+  // Reopens the keystore over a fault injector wrapping the real module.
+  Pkcs11FaultInjector& InjectFaults(size_t max_sessions = 4) {
+    ks_.reset();
+    faults_ = std::make_unique<Pkcs11FaultInjector>(module_);
+    ks_ = OpenStore(faults_->module(), max_sessions);
+    EXPECT_NE(ks_, nullptr);
+    return *faults_;
   }
 
   std::unique_ptr<Pkcs11KeyStore> OpenStore(std::shared_ptr<Pkcs11Module> module, size_t max_sessions = 4) {
@@ -121,6 +105,7 @@ class Pkcs11KeyStoreTest : public ::testing::Test {
   store::MemoryStore store_;
   std::unique_ptr<SoftHsmToken> token_;
   std::shared_ptr<Pkcs11Module> module_;
+  std::unique_ptr<Pkcs11FaultInjector> faults_;  // outlives ks_ when set
   std::unique_ptr<Pkcs11KeyStore> ks_;
   CK_SLOT_ID slot_ = 0;
 };
@@ -381,21 +366,13 @@ TEST_F(Pkcs11KeyStoreTest, RecoversAfterSessionsClosedOrLoggedOutFromOutside) {
 }
 
 TEST_F(Pkcs11KeyStoreTest, RemovedTokenMakesSigningUnavailableUntilItReturns) {
-  g_real = &module_->functions();
-  g_faulty = *g_real;
-  g_faulty.C_GetSlotList = FaultyGetSlotList;
-  g_faulty.C_SignInit = FaultySignInit;
-  g_faulty.C_Sign = FaultySign;
-  g_faulty.C_FindObjectsInit = FaultyFindObjectsInit;
-  g_faulty.C_OpenSession = FaultyOpenSession;
-  ks_.reset();
-  ks_ = OpenStore(Pkcs11Module::Interpose(module_, &g_faulty));
+  Pkcs11FaultInjector& faults = InjectFaults();
   ASSERT_NE(ks_, nullptr);
   auto key = ks_->Generate("hsm", KeyType::kSecp256k1, KeyPurpose::kSigning);
   ASSERT_TRUE(key.ok()) << key.status();
   ASSERT_TRUE(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("before")).ok());
 
-  g_removed = true;
+  faults.SetRemoved(true);
   for (int i = 0; i < 3; ++i) {
     auto sig = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("during"));
     EXPECT_EQ(sig.status().code(), absl::StatusCode::kUnavailable);
@@ -403,7 +380,7 @@ TEST_F(Pkcs11KeyStoreTest, RemovedTokenMakesSigningUnavailableUntilItReturns) {
   }
   EXPECT_EQ(ks_->Get("hsm")->name, "hsm") << "metadata stays readable";
 
-  g_removed = false;
+  faults.SetRemoved(false);
   auto back = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("after"));
   EXPECT_TRUE(back.ok()) << back.status();
 }
