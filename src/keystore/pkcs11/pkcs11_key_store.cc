@@ -130,6 +130,20 @@ std::string CheckProtection(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE session, CK_O
   return "";
 }
 
+// Destroys every object (a key pair is two) whose CKA_ID is `id`.
+Pkcs11Call DestroyObjectsWithId(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s, std::span<const uint8_t> id) {
+  CK_ATTRIBUTE query[] = {{CKA_ID, const_cast<uint8_t*>(id.data()), id.size()}};
+  CK_RV rv = f.C_FindObjectsInit(s, query, 1);
+  if (rv != CKR_OK) return {rv, "C_FindObjectsInit"};
+  std::array<CK_OBJECT_HANDLE, 4> found{};
+  CK_ULONG count = 0;
+  rv = f.C_FindObjects(s, found.data(), found.size(), &count);
+  (void)f.C_FindObjectsFinal(s);
+  if (rv != CKR_OK) return {rv, "C_FindObjects"};
+  for (CK_ULONG i = 0; i < count; ++i) (void)f.C_DestroyObject(s, found[i]);
+  return Pkcs11Call::Ok();
+}
+
 }  // namespace
 
 Pkcs11KeyStore::Pkcs11KeyStore(store::Store& store, std::unique_ptr<SessionPool> pool,
@@ -306,22 +320,33 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
   std::string failure;
   std::vector<uint8_t> public_key;
   std::array<uint8_t, kCkaIdSize> id{};
+  // Set once C_GenerateKeyPair has been called with `id`: from then on a
+  // pair may exist under it (a call that failed, or whose session was lost
+  // before its answer arrived, may still have made one) until it is removed.
+  bool id_tried = false;
   CK_RV generate_rv = CKR_OK;
   absl::Status st;
   // SoftHSM2 answers C_GenerateKeyPair with CKR_GENERAL_ERROR now and then
   // while other sessions sign with the token's keys (seen under load in
   // ConcurrentSigningUsesSeveralSessionsAndRotationIsSafe). Generating is
-  // safe to repeat: any half-made objects under the old CKA_ID are removed
-  // and the next attempt uses a new one. At most three attempts.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    if (attempt > 0) {
-      DestroyInToken(HexOf(id));
-      std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
-    }
+  // safe to repeat: every attempt first removes what the one before it may
+  // have left, then uses a new CKA_ID. At most kGenerateAttempts.
+  constexpr int kGenerateAttempts = 3;
+  int attempt = 0;
+  for (; attempt < kGenerateAttempts; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt));
+    // Besides these attempts, WithSession reruns the callback on a fresh
+    // session when the session is lost, which may happen after the pair
+    // was made; the removal at the top of the callback covers that rerun.
     st = pool_->WithSession(
         "generating a " + std::string(KeyTypeName(type)) + " key pair", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
-          failure.clear();
           generate_rv = CKR_OK;
+          if (id_tried) {
+            Pkcs11Call removed = DestroyObjectsWithId(f, s, id);
+            if (removed.rv != CKR_OK) return removed;
+            id_tried = false;
+          }
+          failure.clear();
           crypto::RandomBytes(id);
           CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
           std::string label_text(label);
@@ -331,6 +356,7 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
                                                                         : std::span<const uint8_t>(kEd25519Name);
           CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
           CK_RV rv = CKR_OK;
+          id_tried = true;
           for (int params_try = 0; params_try < 2; ++params_try) {
             CK_ATTRIBUTE pub_template[] = {
                 {CKA_TOKEN, &yes, sizeof yes},  {CKA_PRIVATE, &no, sizeof no},
@@ -354,31 +380,31 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
           if (rv != CKR_OK) return Pkcs11Call{rv, "C_GenerateKeyPair"};
           // Check what the token actually made, not what was asked for.
           failure = CheckProtection(f, s, priv, &rv);
-          if (rv == CKR_OK && failure.empty()) {
-            std::vector<uint8_t> point(80);
-            CK_ATTRIBUTE ec_point{CKA_EC_POINT, point.data(), point.size()};
-            rv = f.C_GetAttributeValue(s, pub, &ec_point, 1);
-            if (rv == CKR_OK) {
-              point.resize(ec_point.ulValueLen);
-              auto parsed = PublicKeyFromEcPoint(type, std::move(point));
-              if (parsed.ok()) {
-                public_key = std::move(*parsed);
-              } else {
-                failure = std::string(parsed.status().message());
-              }
-            }
-          }
-          if (rv != CKR_OK || !failure.empty()) {
-            (void)f.C_DestroyObject(s, priv);
-            (void)f.C_DestroyObject(s, pub);
-          }
           if (rv != CKR_OK) return Pkcs11Call{rv, "C_GetAttributeValue"};
+          if (!failure.empty()) return Pkcs11Call::Ok();  // refused below, once the pair is removed
+          std::vector<uint8_t> point(80);
+          CK_ATTRIBUTE ec_point{CKA_EC_POINT, point.data(), point.size()};
+          rv = f.C_GetAttributeValue(s, pub, &ec_point, 1);
+          if (rv != CKR_OK) return Pkcs11Call{rv, "C_GetAttributeValue"};
+          point.resize(ec_point.ulValueLen);
+          auto parsed = PublicKeyFromEcPoint(type, std::move(point));
+          if (!parsed.ok()) {
+            failure = std::string(parsed.status().message());
+            return Pkcs11Call::Ok();
+          }
+          public_key = std::move(*parsed);
           return Pkcs11Call::Ok();
         });
     if (st.ok() || generate_rv != CKR_GENERAL_ERROR) break;
   }
-  // Whatever a failed C_GenerateKeyPair left under its CKA_ID goes too.
-  if (generate_rv != CKR_OK) DestroyInToken(HexOf(id));
+  const bool made = st.ok() && failure.empty();
+  // Whatever the last attempt left under its CKA_ID goes too, unless it is
+  // the key being returned.
+  if (!made && id_tried) DestroyInToken(HexOf(id));
+  if (!st.ok() && generate_rv == CKR_GENERAL_ERROR && attempt == kGenerateAttempts) {
+    return absl::Status(st.code(), std::string(st.message()) + " (gave up after " +
+                                       std::to_string(kGenerateAttempts) + " attempts)");
+  }
   RETURN_IF_ERROR(st);
   if (!failure.empty()) {
     return absl::FailedPreconditionError("token '" + pool_->token_label() +
@@ -395,16 +421,7 @@ void Pkcs11KeyStore::DestroyInToken(const std::string& cka_id_hex) {
   auto id = HexDecode(cka_id_hex);
   if (!id.ok()) return;
   (void)pool_->WithSession("removing an unused key pair", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
-    CK_ATTRIBUTE query[] = {{CKA_ID, id->data(), id->size()}};
-    CK_RV rv = f.C_FindObjectsInit(s, query, 1);
-    if (rv != CKR_OK) return Pkcs11Call{rv, "C_FindObjectsInit"};
-    CK_OBJECT_HANDLE found[4];
-    CK_ULONG count = 0;
-    rv = f.C_FindObjects(s, found, 4, &count);
-    (void)f.C_FindObjectsFinal(s);
-    if (rv != CKR_OK) return Pkcs11Call{rv, "C_FindObjects"};
-    for (CK_ULONG i = 0; i < count; ++i) (void)f.C_DestroyObject(s, found[i]);
-    return Pkcs11Call::Ok();
+    return DestroyObjectsWithId(f, s, *id);
   });
 }
 

@@ -18,6 +18,11 @@
 // refused for signing (FailedPrecondition naming the key and the attribute)
 // and listed by Problems() for the daemon to report.
 //
+// Generation: C_GenerateKeyPair is tried up to three times when the token
+// answers CKR_GENERAL_ERROR (SoftHSM2 does so now and then under load), and
+// rerun once on a fresh session when the session is lost; token objects
+// made by an attempt that does not become the key are destroyed.
+//
 // Metadata (id, name, version, type, purpose, status, dates, public key, and
 // the CKA_ID of the token objects) lives in the Sigil store, tables
 // pkcs11_keys ("<id>/<version as 10 digits>" -> JSON record, doc/hsm.md) and

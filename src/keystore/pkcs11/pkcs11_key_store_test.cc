@@ -101,6 +101,26 @@ class Pkcs11KeyStoreTest : public ::testing::Test {
     return *HexDecode(*hex);
   }
 
+  // The objects (public and private) on the token labelled `label`, counted
+  // through the real module in a session of the test's own.
+  int CountObjectsLabelled(const std::string& label) {
+    CK_FUNCTION_LIST& f = module_->functions();
+    CK_SESSION_HANDLE s = RawSession();
+    CK_ATTRIBUTE q[] = {{CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+    EXPECT_EQ(f.C_FindObjectsInit(s, q, 1), CKR_OK);
+    int total = 0;
+    for (;;) {
+      CK_OBJECT_HANDLE found[16];
+      CK_ULONG n = 0;
+      EXPECT_EQ(f.C_FindObjects(s, found, 16, &n), CKR_OK);
+      if (n == 0) break;
+      total += static_cast<int>(n);
+    }
+    EXPECT_EQ(f.C_FindObjectsFinal(s), CKR_OK);
+    (void)f.C_CloseSession(s);
+    return total;
+  }
+
   FakeClock clock_;
   store::MemoryStore store_;
   std::unique_ptr<SoftHsmToken> token_;
@@ -383,6 +403,93 @@ TEST_F(Pkcs11KeyStoreTest, RemovedTokenMakesSigningUnavailableUntilItReturns) {
   faults.SetRemoved(false);
   auto back = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("after"));
   EXPECT_TRUE(back.ok()) << back.status();
+}
+
+using Fault = Pkcs11FaultInjector::Function;
+using FaultMode = Pkcs11FaultInjector::Mode;
+
+// SoftHSM2 sometimes answers C_GenerateKeyPair with CKR_GENERAL_ERROR under
+// load. Here the failing call has made its pair all the same (the worst
+// case): the retry must use a fresh CKA_ID and the half-made pair must go.
+TEST_F(Pkcs11KeyStoreTest, GenerationRetriesAGeneralErrorOnceAndRemovesTheHalfMadePair) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  for (KeyType type : {KeyType::kSecp256k1, KeyType::kEd25519}) {
+    const std::string name = "flaky-" + std::string(KeyTypeName(type));
+    const int calls_before = faults.calls(Fault::kGenerateKeyPair);
+    faults.FailNext(Fault::kGenerateKeyPair, 1, CKR_GENERAL_ERROR, FaultMode::kAfterCall);
+    auto key = ks_->Generate(name, type, KeyPurpose::kSigning);
+    ASSERT_TRUE(key.ok()) << key.status();
+    EXPECT_EQ(faults.calls(Fault::kGenerateKeyPair) - calls_before, 2);
+    EXPECT_EQ(CountObjectsLabelled("sigil:" + name + ":v1"), 2) << "one public and one private key, no leftovers";
+    ExpectSignsAndVerifies(*ks_, *key, KeyPurpose::kSigning);
+  }
+  EXPECT_TRUE(ks_->Problems().empty());
+}
+
+TEST_F(Pkcs11KeyStoreTest, GenerationGivesUpAfterThreeGeneralErrorsAndLeavesNothingOnTheToken) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  faults.FailNext(Fault::kGenerateKeyPair, 3, CKR_GENERAL_ERROR, FaultMode::kAfterCall);
+  auto key = ks_->Generate("doomed", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  EXPECT_EQ(key.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("CKR_GENERAL_ERROR"));
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("3 attempts"));
+  EXPECT_EQ(faults.calls(Fault::kGenerateKeyPair), 3);
+  EXPECT_EQ(CountObjectsLabelled("sigil:doomed:v1"), 0);
+  EXPECT_TRUE(ks_->List()->empty());
+  // Nothing was recorded either: the name is free and the token works.
+  auto again = ks_->Generate("doomed", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(CountObjectsLabelled("sigil:doomed:v1"), 2);
+}
+
+// Only CKR_GENERAL_ERROR is retried: an error that will not go away by
+// itself (no memory left, a template the token refuses) is reported at once,
+// and the pair the failing call made anyway is removed.
+TEST_F(Pkcs11KeyStoreTest, GenerationDoesNotRetryOtherErrors) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  for (CK_RV rv : {CKR_DEVICE_MEMORY, CKR_TEMPLATE_INCONSISTENT, CKR_FUNCTION_FAILED}) {
+    const int calls_before = faults.calls(Fault::kGenerateKeyPair);
+    faults.FailNext(Fault::kGenerateKeyPair, 1, rv, FaultMode::kAfterCall);
+    auto key = ks_->Generate("once", KeyType::kSecp256k1, KeyPurpose::kSigning);
+    EXPECT_EQ(key.status().code(), ReturnCodeStatus(rv)) << ReturnCodeName(rv);
+    EXPECT_THAT(std::string(key.status().message()), HasSubstr(ReturnCodeName(rv)));
+    EXPECT_EQ(faults.calls(Fault::kGenerateKeyPair) - calls_before, 1) << ReturnCodeName(rv);
+    EXPECT_EQ(CountObjectsLabelled("sigil:once:v1"), 0) << ReturnCodeName(rv);
+  }
+}
+
+// The session is lost after C_GenerateKeyPair made the pair (the HSM was
+// reset or the network to it dropped before the answer came back).
+// WithSession reruns the generation on a fresh session; the pair the lost
+// attempt made must not stay behind as an orphan no record points to.
+TEST_F(Pkcs11KeyStoreTest, SessionLostAfterThePairWasMadeLeavesNoOrphan) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  const uint64_t generation = ks_->pool().generation();
+  faults.FailNext(Fault::kGenerateKeyPair, 1, CKR_SESSION_HANDLE_INVALID, FaultMode::kCloseSessionAfterCall);
+  auto key = ks_->Generate("rerun", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_GT(ks_->pool().generation(), generation) << "the pool started over";
+  EXPECT_EQ(faults.calls(Fault::kGenerateKeyPair), 2);
+  EXPECT_EQ(CountObjectsLabelled("sigil:rerun:v1"), 2);
+  ExpectSignsAndVerifies(*ks_, *key, KeyPurpose::kSigning);
+
+  // Lost on the rerun too: the error says the token is unreachable, and
+  // neither attempt's pair remains.
+  faults.FailNext(Fault::kGenerateKeyPair, 2, CKR_DEVICE_ERROR, FaultMode::kCloseSessionAfterCall);
+  auto lost = ks_->Generate("lost", KeyType::kEd25519, KeyPurpose::kSigning);
+  EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CountObjectsLabelled("sigil:lost:v1"), 0);
+
+  // Lost while the new pair's attributes were read back: the same.
+  faults.FailNext(Fault::kGetAttributeValue, 1, CKR_SESSION_HANDLE_INVALID, FaultMode::kCloseSessionAfterCall);
+  auto v2 = ks_->Rotate("rerun");
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(CountObjectsLabelled("sigil:rerun:v2"), 2);
+  ExpectSignsAndVerifies(*ks_, *v2, KeyPurpose::kSigning);
 }
 
 TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {

@@ -70,8 +70,9 @@ class SessionPool {
   using SessionFn = absl::FunctionRef<Pkcs11Call(CK_FUNCTION_LIST& functions, CK_SESSION_HANDLE session)>;
 
   // Runs fn with a logged-in session; retries once on a lost session (see
-  // above). `what` describes the operation for error messages ("signing with
-  // key 'trader'").
+  // above), so fn must be safe to run again after a loss at any point in it
+  // (the token may have done part of its work). `what` describes the
+  // operation for error messages ("signing with key 'trader'").
   [[nodiscard]] absl::Status WithSession(std::string_view what, SessionFn fn);
 
   // Increases each time the pooled sessions are discarded after a loss;
