@@ -101,6 +101,29 @@ class Pkcs11KeyStoreTest : public ::testing::Test {
     return *HexDecode(*hex);
   }
 
+  static constexpr uint8_t kSecp256k1Params[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
+  static constexpr uint8_t kP384Params[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
+
+  // Another application destroys the key's private key object and makes a
+  // new one on `curve` under the same CKA_ID: sensitive and never
+  // extractable if `protected_key`, readable and extractable otherwise.
+  void ReplacePrivateKey(const KeyInfo& key, std::span<const uint8_t> curve, bool protected_key) {
+    CK_SESSION_HANDLE s = RawSession();
+    CK_FUNCTION_LIST& f = module_->functions();
+    std::vector<uint8_t> id = CkaId(key);
+    ASSERT_EQ(f.C_DestroyObject(s, FindPrivate(s, id)), CKR_OK);
+    CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+    CK_BBOOL sensitive = protected_key ? CK_TRUE : CK_FALSE, extractable = protected_key ? CK_FALSE : CK_TRUE;
+    CK_ATTRIBUTE pub_t[] = {{CKA_TOKEN, &no, 1}, {CKA_EC_PARAMS, const_cast<uint8_t*>(curve.data()), curve.size()}};
+    CK_ATTRIBUTE priv_t[] = {{CKA_TOKEN, &yes, 1},           {CKA_PRIVATE, &yes, 1},
+                             {CKA_SIGN, &yes, 1},            {CKA_SENSITIVE, &sensitive, 1},
+                             {CKA_EXTRACTABLE, &extractable, 1}, {CKA_ID, id.data(), id.size()}};
+    CK_MECHANISM gen{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
+    CK_OBJECT_HANDLE pub = 0, priv = 0;
+    ASSERT_EQ(f.C_GenerateKeyPair(s, &gen, pub_t, 2, priv_t, 6, &pub, &priv), CKR_OK);
+    (void)f.C_CloseSession(s);
+  }
+
   // The objects (public and private) on the token labelled `label`, counted
   // through the real module in a session of the test's own.
   int CountObjectsLabelled(const std::string& label) {
@@ -302,19 +325,7 @@ TEST_F(Pkcs11KeyStoreTest, KeyThatBecameExtractableIsRefusedAndReported) {
   ASSERT_TRUE(key.ok() && other.ok());
   ASSERT_TRUE(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("a")).ok());
 
-  CK_SESSION_HANDLE s = RawSession();
-  CK_FUNCTION_LIST& f = module_->functions();
-  std::vector<uint8_t> id = CkaId(*key);
-  ASSERT_EQ(f.C_DestroyObject(s, FindPrivate(s, id)), CKR_OK);
-  CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-  uint8_t oid[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
-  CK_ATTRIBUTE pub_t[] = {{CKA_TOKEN, &no, 1}, {CKA_EC_PARAMS, oid, sizeof oid}};
-  CK_ATTRIBUTE priv_t[] = {{CKA_TOKEN, &yes, 1}, {CKA_PRIVATE, &yes, 1}, {CKA_SIGN, &yes, 1},
-                           {CKA_SENSITIVE, &no, 1}, {CKA_EXTRACTABLE, &yes, 1}, {CKA_ID, id.data(), id.size()}};
-  CK_MECHANISM gen{CKM_EC_KEY_PAIR_GEN, nullptr, 0};
-  CK_OBJECT_HANDLE pub = 0, priv = 0;
-  ASSERT_EQ(f.C_GenerateKeyPair(s, &gen, pub_t, 2, priv_t, 6, &pub, &priv), CKR_OK);
-  (void)f.C_CloseSession(s);
+  ASSERT_NO_FATAL_FAILURE(ReplacePrivateKey(*key, kSecp256k1Params, /*protected_key=*/false));
 
   // The running keystore: its cached handle is gone, the lookup finds the
   // replacement and refuses it.
@@ -490,6 +501,31 @@ TEST_F(Pkcs11KeyStoreTest, SessionLostAfterThePairWasMadeLeavesNoOrphan) {
   ASSERT_TRUE(v2.ok()) << v2.status();
   EXPECT_EQ(CountObjectsLabelled("sigil:rerun:v2"), 2);
   ExpectSignsAndVerifies(*ks_, *v2, KeyPurpose::kSigning);
+}
+
+// A C_Sign that answers CKR_BUFFER_TOO_SMALL leaves the signing operation
+// active in its session (PKCS#11 2.40 section 5.2); a session that failed a
+// call must not be lent out again, or every later signature on it fails
+// with CKR_OPERATION_ACTIVE.
+TEST_F(Pkcs11KeyStoreTest, AFailedSignatureDoesNotSpoilTheSessionForTheNextOne) {
+  ks_.reset();
+  ks_ = OpenStore(module_, /*max_sessions=*/1);
+  ASSERT_NE(ks_, nullptr);
+  auto good = ks_->Generate("good", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  auto swapped = ks_->Generate("swapped", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(good.ok() && swapped.ok());
+
+  // Another application replaces the private key with a P-384 one (well
+  // protected, so it passes the attribute check): its signature is 96 bytes.
+  ASSERT_NO_FATAL_FAILURE(ReplacePrivateKey(*swapped, kP384Params, /*protected_key=*/true));
+
+  for (int i = 0; i < 2; ++i) {
+    auto refused = ks_->SignEcdsa(swapped->id, KeyPurpose::kSigning, DigestOf("x"));
+    EXPECT_FALSE(refused.ok());
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("CKR_BUFFER_TOO_SMALL"));
+    auto sig = ks_->SignEcdsa(good->id, KeyPurpose::kSigning, DigestOf("y"));
+    EXPECT_TRUE(sig.ok()) << sig.status();
+  }
 }
 
 TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {

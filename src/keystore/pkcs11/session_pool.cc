@@ -160,7 +160,11 @@ absl::Status SessionPool::WithSession(std::string_view what, SessionFn fn) {
       return absl::OkStatus();
     }
     const bool lost = IsSessionLost(call.rv);
-    Release(*lease, /*healthy=*/!lost);
+    // A session whose call failed is closed, not lent again: the failure may
+    // have left an operation active in it (a C_Sign answering
+    // CKR_BUFFER_TOO_SMALL keeps its signing operation), and the next call
+    // on it would fail with CKR_OPERATION_ACTIVE.
+    Release(*lease, /*healthy=*/false);
     if (lost) {
       Invalidate(lease->generation);
       if (attempt == 0) continue;  // reopen, log in again, retry once

@@ -9,7 +9,9 @@
 // discarded (a new generation starts), the token is looked up by label again
 // (it may sit in another slot after re-insertion), a fresh session is opened
 // and logged in, and the call is retried once. A token that is not present
-// gives Unavailable; signing resumes by itself when it returns.
+// gives Unavailable; signing resumes by itself when it returns. A session
+// whose call failed for any other reason is closed rather than pooled again
+// (the failure may have left an operation active in it).
 //
 // PIN safety: a CKR_PIN_INCORRECT / CKR_PIN_LOCKED answer to C_Login is
 // remembered and no further login is attempted with that PIN (each wrong
