@@ -135,12 +135,18 @@ Pkcs11Call DestroyObjectsWithId(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s, std::s
   CK_ATTRIBUTE query[] = {{CKA_ID, const_cast<uint8_t*>(id.data()), id.size()}};
   CK_RV rv = f.C_FindObjectsInit(s, query, 1);
   if (rv != CKR_OK) return {rv, "C_FindObjectsInit"};
-  std::array<CK_OBJECT_HANDLE, 4> found{};
+  std::array<CK_OBJECT_HANDLE, 4> found;
+  found.fill(CK_INVALID_HANDLE);
   CK_ULONG count = 0;
   rv = f.C_FindObjects(s, found.data(), found.size(), &count);
   (void)f.C_FindObjectsFinal(s);
   if (rv != CKR_OK) return {rv, "C_FindObjects"};
-  for (CK_ULONG i = 0; i < count; ++i) (void)f.C_DestroyObject(s, found[i]);
+  // A module that claims more than there was room for is not believed (the
+  // handles past the array would be whatever the stack held).
+  count = std::min<CK_ULONG>(count, found.size());
+  for (CK_ULONG i = 0; i < count; ++i) {
+    if (found[i] != CK_INVALID_HANDLE) (void)f.C_DestroyObject(s, found[i]);
+  }
   return Pkcs11Call::Ok();
 }
 
@@ -386,6 +392,12 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
           CK_ATTRIBUTE ec_point{CKA_EC_POINT, point.data(), point.size()};
           rv = f.C_GetAttributeValue(s, pub, &ec_point, 1);
           if (rv != CKR_OK) return Pkcs11Call{rv, "C_GetAttributeValue"};
+          // The module's word on the length is not trusted past the buffer.
+          if (ec_point.ulValueLen > point.size()) {
+            failure = "the token reported a public key (CKA_EC_POINT) longer than the " +
+                      std::to_string(point.size()) + "-byte buffer it was read into";
+            return Pkcs11Call::Ok();
+          }
           point.resize(ec_point.ulValueLen);
           auto parsed = PublicKeyFromEcPoint(type, std::move(point));
           if (!parsed.ok()) {

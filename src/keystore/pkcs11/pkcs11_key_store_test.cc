@@ -503,6 +503,50 @@ TEST_F(Pkcs11KeyStoreTest, SessionLostAfterThePairWasMadeLeavesNoOrphan) {
   ExpectSignsAndVerifies(*ks_, *v2, KeyPurpose::kSigning);
 }
 
+// A module that lies about sizes (a buggy vendor library) gets a clear
+// error; nothing is allocated or read by its word alone.
+TEST_F(Pkcs11KeyStoreTest, ModuleThatMisreportsSizesGetsAClearErrorNotACrash) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  auto bystander = ks_->Generate("bystander", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(bystander.ok()) << bystander.status();
+
+  // CKA_EC_POINT "longer" than the buffer it was read into (here
+  // CK_UNAVAILABLE_INFORMATION with CKR_OK).
+  faults.MisreportAttributeLength(CKA_EC_POINT, CK_UNAVAILABLE_INFORMATION);
+  auto key = ks_->Generate("liar", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  EXPECT_FALSE(key.ok());
+  EXPECT_THAT(std::string(key.status().message()), HasSubstr("CKA_EC_POINT"));
+  EXPECT_EQ(CountObjectsLabelled("sigil:liar:v1"), 0);
+  faults.StopMisreporting();
+
+  // More slots than any machine has.
+  faults.MisreportSlotCount(CK_ULONG{1} << 60);
+  auto pool = SessionPool::Open(faults.module(), token_->label(), SecretBytes::CopyFrom(token_->pin()), {});
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(pool.status().message()), HasSubstr("slots"));
+  // ... or when it fills the list: only what fitted is read.
+  faults.MisreportSlotCount(CK_ULONG{1} << 60, /*when_filling=*/true);
+  pool = SessionPool::Open(faults.module(), token_->label(), SecretBytes::CopyFrom(token_->pin()), {});
+  EXPECT_TRUE(pool.ok()) << pool.status();
+  pool = absl::UnavailableError("closed");
+  faults.StopMisreporting();
+
+  // C_FindObjects "finding" more objects than there was room for, while a
+  // half-made pair is removed: only real handles are destroyed.
+  const int destroys_before = faults.calls(Fault::kDestroyObject);
+  faults.MisreportFoundCount(64);
+  faults.FailNext(Fault::kGenerateKeyPair, 1, CKR_GENERAL_ERROR, FaultMode::kAfterCall);
+  auto retried = ks_->Generate("retried", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  faults.StopMisreporting();
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_LE(faults.calls(Fault::kDestroyObject) - destroys_before, 2);
+  EXPECT_EQ(CountObjectsLabelled("sigil:retried:v1"), 2);
+  EXPECT_EQ(CountObjectsLabelled("sigil:bystander:v1"), 2);
+  ExpectSignsAndVerifies(*ks_, *bystander, KeyPurpose::kSigning);
+  ExpectSignsAndVerifies(*ks_, *retried, KeyPurpose::kSigning);
+}
+
 // A C_Sign that answers CKR_BUFFER_TOO_SMALL leaves the signing operation
 // active in its session (PKCS#11 2.40 section 5.2); a session that failed a
 // call must not be lent out again, or every later signature on it fails

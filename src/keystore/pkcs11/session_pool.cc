@@ -8,6 +8,9 @@
 namespace sigil::keystore::pkcs11 {
 namespace {
 
+// More slots than any HSM or token reader offers.
+constexpr CK_ULONG kMaxSlots = 4096;
+
 // CK_TOKEN_INFO.label is 32 bytes padded with spaces, not NUL-terminated.
 std::string TrimLabel(const unsigned char (&label)[32]) {
   std::string text(reinterpret_cast<const char*>(label), sizeof label);
@@ -54,11 +57,17 @@ absl::StatusOr<CK_SLOT_ID> SessionPool::FindSlot() {
   CK_ULONG count = 0;
   CK_RV rv = f.C_GetSlotList(CK_TRUE, nullptr, &count);
   if (rv != CKR_OK) return Pkcs11Error(rv, "listing PKCS#11 slots: C_GetSlotList");
+  // The count sizes an allocation, so the module's word is bounded.
+  if (count > kMaxSlots) {
+    return absl::UnavailableError(module_->path() + " reports " + std::to_string(count) +
+                                  " slots with a token; more than " + std::to_string(kMaxSlots) +
+                                  " is not believed (a broken PKCS#11 module?)");
+  }
   std::vector<CK_SLOT_ID> slots(count);
   if (count > 0) {
     rv = f.C_GetSlotList(CK_TRUE, slots.data(), &count);
     if (rv != CKR_OK) return Pkcs11Error(rv, "listing PKCS#11 slots: C_GetSlotList");
-    slots.resize(count);
+    slots.resize(std::min<size_t>(count, slots.size()));  // never more than it had room to write
   }
   for (CK_SLOT_ID slot : slots) {
     CK_TOKEN_INFO info{};
