@@ -1,6 +1,7 @@
 #include "keystore/pkcs11/pkcs11_key_store.h"
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 #include "base/hex.h"
@@ -8,9 +9,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "keystore/pkcs11/pkcs11_error.h"
+#include "keystore/pkcs11/pkcs11_settings.h"
 #include "keystore/sign_and_verify_test.h"
 #include "testing/memory_store.h"
 #include "testing/pkcs11_fault_injector.h"
+#include "testing/scoped_temp_dir.h"
 #include "testing/softhsm_token.h"
 
 namespace sigil::keystore::pkcs11 {
@@ -581,6 +584,36 @@ TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {
   EXPECT_TRUE(ks_->Problems().empty());
   EXPECT_EQ(*ks_->Get("durable"), *key);
   ExpectSignsAndVerifies(*ks_, *key, KeyPurpose::kSigning);
+}
+
+TEST(Pkcs11PinTest, PinFileIsReadUpToItsFirstLineAndBounded) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Pkcs11Settings settings;
+  settings.pin_file = dir.path() + "/pin";
+  auto write = [&](const std::string& text) {
+    std::ofstream(settings.pin_file, std::ios::binary | std::ios::trunc) << text;
+  };
+  write("4321\r\nnot the pin\n");
+  auto pin = ReadPkcs11Pin(settings);
+  ASSERT_TRUE(pin.ok()) << pin.status();
+  EXPECT_EQ(pin->RevealText(SecretAccess::Get()), "4321");
+  write("4321");
+  EXPECT_EQ(ReadPkcs11Pin(settings)->RevealText(SecretAccess::Get()), "4321");
+  write("\n4321\n");
+  EXPECT_EQ(ReadPkcs11Pin(settings).status().code(), absl::StatusCode::kInvalidArgument);
+
+  // A file that is not a PIN file (a log, /dev/zero) is refused, not read
+  // into memory whole; its content does not reach the message.
+  write(std::string(100000, 'Q'));
+  auto huge = ReadPkcs11Pin(settings);
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(huge.status().message()), HasSubstr("longer than"));
+  EXPECT_THAT(std::string(huge.status().message()), ::testing::Not(HasSubstr("QQ")));
+  settings.pin_file = "/dev/zero";
+  EXPECT_EQ(ReadPkcs11Pin(settings).status().code(), absl::StatusCode::kInvalidArgument);
+  settings.pin_file = dir.path() + "/missing";
+  EXPECT_EQ(ReadPkcs11Pin(settings).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(Pkcs11ErrorTest, EveryCodeHasANameASentenceAndACategory) {

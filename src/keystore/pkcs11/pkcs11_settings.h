@@ -4,11 +4,11 @@
 //
 // PIN sources, in order: the file named by pin_file (first line; trailing
 // CR/LF removed; the file should be mode 0600), else the environment
-// variable SIGIL_PKCS11_PIN. The PIN is never read from the configuration
+// variable SIGIL_PKCS11_PIN. A PIN is 1..kMaxPinBytes bytes. The PIN is never read from the configuration
 // file itself and never appears in a message.
 //
 // Failure codes: InvalidArgument (module or token missing, no PIN source,
-// empty PIN); NotFound (module or PIN file missing); PermissionDenied (PIN
+// empty or over-long PIN); NotFound (module or PIN file missing); PermissionDenied (PIN
 // refused); Unavailable (token not present); as Pkcs11KeyStore::Open.
 #pragma once
 
@@ -24,6 +24,8 @@
 namespace sigil::keystore::pkcs11 {
 
 inline constexpr char kPinEnvironmentVariable[] = "SIGIL_PKCS11_PIN";
+// Longer PINs are refused (tokens take at most a few dozen characters).
+inline constexpr size_t kMaxPinBytes = 256;
 
 struct Pkcs11Settings {
   std::string module_path;  // pkcs11.module / --pkcs11-module
