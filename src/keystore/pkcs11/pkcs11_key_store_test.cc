@@ -575,6 +575,28 @@ TEST_F(Pkcs11KeyStoreTest, AFailedSignatureDoesNotSpoilTheSessionForTheNextOne) 
   }
 }
 
+// After a token reset the pool logs in again; if the token now refuses the
+// PIN, no further login is tried with it (each wrong one brings the token
+// closer to locking the PIN), and the PIN never reaches a message.
+TEST_F(Pkcs11KeyStoreTest, ARefusedPinIsNotTriedAgain) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  auto key = ks_->Generate("locked", KeyType::kEd25519, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_TRUE(ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("1")).ok());
+
+  faults.FailNext(Fault::kSignInit, 1, CKR_USER_NOT_LOGGED_IN);
+  faults.FailNext(Fault::kLogin, 1, CKR_PIN_INCORRECT);
+  const int logins = faults.calls(Fault::kLogin);
+  for (int i = 0; i < 3; ++i) {
+    auto sig = ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("2"));
+    EXPECT_EQ(sig.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(std::string(sig.status().message()), HasSubstr("CKR_PIN_INCORRECT"));
+    EXPECT_THAT(std::string(sig.status().message()), ::testing::Not(HasSubstr(token_->pin())));
+  }
+  EXPECT_EQ(faults.calls(Fault::kLogin) - logins, 1);
+}
+
 TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {
   auto key = ks_->Generate("durable", KeyType::kSecp256k1, KeyPurpose::kSigning);
   ASSERT_TRUE(key.ok());
