@@ -760,8 +760,16 @@ absl::StatusOr<DataDirSummary> InitDataDir(const std::string& requested_dir, con
 }
 
 absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& requested_dir,
-                                              const std::string& key_file) {
+                                              const std::string& key_file, bool dev) {
   if (files.empty()) return absl::InvalidArgumentError("name the backup file (and, for a shared backup, the share files)");
+  const bool passphrase = std::getenv("SIGIL_PASSPHRASE_FILE") != nullptr;
+  if (!dev && key_file.empty() && !passphrase) {
+    // Restored production keys must not end up under a master key lying in
+    // plain text beside them without anyone having asked for that.
+    return absl::InvalidArgumentError(
+        "no master key source for the restored keystore: set SIGIL_PASSPHRASE_FILE or pass --key-file FILE "
+        "(--dev restores into a trial directory whose master key is kept in DIR/master.key). Nothing was restored");
+  }
   ASSIGN_OR_RETURN(const std::string data_dir, ResolveDataDir(requested_dir));
   auto read = [](const std::string& path) -> absl::StatusOr<std::vector<uint8_t>> {
     std::ifstream in(path, std::ios::binary);
@@ -802,8 +810,8 @@ absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& fi
     Config c;
     c.data_dir = data_dir;
     c.key_file = key_file;
-    // Without a passphrase, the restored directory is a dev one (master.key).
-    c.dev = std::getenv("SIGIL_PASSPHRASE_FILE") == nullptr;
+    // Asked for (--dev) and without a passphrase or key file: master.key.
+    c.dev = dev && !passphrase;
     RealClock& clock = RealClock::Instance();
     ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
     keystore::BackupSummary restored;

@@ -61,10 +61,14 @@ absl::StatusOr<DataDirSummary> InitDataDir(const std::string& data_dir, const st
 // `sigil backup restore`: restores backup files (a passphrase backup, or the
 // backup file followed by share files) into a fresh data directory. The
 // passphrase comes from SIGIL_BACKUP_PASSPHRASE_FILE, else from a prompt on
-// the terminal. On failure nothing it created is left behind, so the same
-// command can simply be run again.
+// the terminal. The restored keystore is sealed under the passphrase in
+// SIGIL_PASSPHRASE_FILE or under `key_file`; with neither, only `dev` (a
+// trial directory whose master key lies in DIR/master.key, as the dev
+// server's) makes it proceed, else InvalidArgument before anything is read.
+// On failure nothing it created is left behind, so the same command can
+// simply be run again.
 absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& data_dir,
-                                              const std::string& key_file);
+                                              const std::string& key_file, bool dev);
 
 // Hardens the process: no core dumps (PR_SET_DUMPABLE 0, RLIMIT_CORE 0)
 // unless allowed.

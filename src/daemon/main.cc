@@ -323,10 +323,13 @@ int main(int argc, char** argv) {
   restore->add_option("files", restore_files, "backup file, then share files for a shared backup")->required();
   restore->add_option("--data", restore_data, "fresh data directory")->required();
   restore->add_option("--key-file", restore_key_file, "master key file for the restored directory");
+  bool restore_dev = false;
+  restore->add_flag("--dev", restore_dev,
+                    "trial restore: without SIGIL_PASSPHRASE_FILE or --key-file, keep the master key in DIR/master.key");
   bool restore_json = false;
   restore->add_flag("--json", restore_json, "print JSON");
   restore->callback([&] {
-    auto r = sigil::daemon::RestoreDataDir(restore_files, restore_data, restore_key_file);
+    auto r = sigil::daemon::RestoreDataDir(restore_files, restore_data, restore_key_file, restore_dev);
     if (!r.ok()) {
       exit_code = Fail(ExitFor(r.status()), std::string(r.status().message()));
       return;

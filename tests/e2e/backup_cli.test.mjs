@@ -65,7 +65,14 @@ test("passphrase backup: create, restore with --json, same addresses", { skip, t
   assert.match(made.json.backup_id, /^[0-9a-f]{32}$/);
   assert.equal(statSync(out).mode & 0o777, 0o600);
   const dir = join(work, "restored-pass");
-  const r = sigil.cli(["backup", "restore", out, "--data", dir, "--json"], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: passFile } });
+  // Without a master key source (SIGIL_PASSPHRASE_FILE, --key-file) a restore
+  // is refused before anything is made: the restored keys would otherwise
+  // sit under a plain-text master.key nobody asked for. --dev asks for it.
+  const bare = sigil.cli(["backup", "restore", out, "--data", dir], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: passFile } });
+  assert.equal(bare.code, 2, bare.stderr);
+  assert.match(bare.stderr, /no master key source/);
+  assert.ok(!existsSync(dir), "a refused restore creates nothing");
+  const r = sigil.cli(["backup", "restore", out, "--data", dir, "--json", "--dev"], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: passFile } });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.data_dir, dir);
   assert.ok(r.json.key_versions_restored >= 4, r.stdout);
@@ -80,7 +87,7 @@ test("shared backup 2/3: the file plus any two shares restore; one share is refu
   assert.deepEqual(made.json.files, [out, `${out}.1`, `${out}.2`, `${out}.3`]);
   for (const f of made.json.files) assert.equal(statSync(f).mode & 0o777, 0o600);
   const dir = join(work, "restored-shared");
-  const few = sigil.cli(["backup", "restore", out, `${out}.2`, "--data", dir]);
+  const few = sigil.cli(["backup", "restore", out, `${out}.2`, "--data", dir, "--dev"]);
   assert.equal(few.code, 2, few.stderr);
   assert.match(few.stderr, /needs 2 of 3/);
   assert.ok(!existsSync(dir), "a refused restore creates nothing");
@@ -89,14 +96,14 @@ test("shared backup 2/3: the file plus any two shares restore; one share is refu
   const other = join(work, "other.sigil");
   assert.equal(sigil.cli(["backup", "create", "--out", other, "--shares", "2/3"]).code, 0);
   mkdirSync(dir, { mode: 0o700 });
-  const mixed = sigil.cli(["backup", "restore", out, `${out}.1`, `${other}.2`, "--data", dir]);
+  const mixed = sigil.cli(["backup", "restore", out, `${out}.1`, `${other}.2`, "--data", dir, "--dev"]);
   assert.notEqual(mixed.code, 0, mixed.stdout);
   assert.deepEqual(readdirSync(dir), []);
-  const ok = sigil.cli(["backup", "restore", out, `${out}.3`, `${out}.1`, "--data", dir, "--json"]);
+  const ok = sigil.cli(["backup", "restore", out, `${out}.3`, `${out}.1`, "--data", dir, "--json", "--dev"]);
   assert.equal(ok.code, 0, ok.stderr);
   assertSameKeys(await keysOf(dir));
   // Restoring over a keystore is refused and changes nothing.
-  const again = sigil.cli(["backup", "restore", out, `${out}.1`, `${out}.2`, "--data", dir]);
+  const again = sigil.cli(["backup", "restore", out, `${out}.1`, `${out}.2`, "--data", dir, "--dev"]);
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /already holds a keystore/);
   assertSameKeys(await keysOf(dir));
@@ -157,7 +164,7 @@ test("a failed init or restore removes only what it made, never what was there",
   if (!existsSync(out)) {
     assert.equal(sigil.cli(["backup", "create", "--out", out], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: passFile } }).code, 0);
   }
-  const r = sigil.cli(["backup", "restore", out, "--data", victim], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: wrong } });
+  const r = sigil.cli(["backup", "restore", out, "--data", victim, "--dev"], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: wrong } });
   assert.notEqual(r.code, 0, r.stdout);
   assert.match(r.stderr, /passphrase/);
   assert.deepEqual(readdirSync(victim).sort(), ["precious.txt", "sub"]);
