@@ -15,11 +15,17 @@
 
 #include "absl/strings/escaping.h"
 #include "base/hex.h"
+#include "base/json_bounds.h"
 #include "base/json_duplicates.h"
 #include "cli/passphrase_source.h"
 
 namespace sigil::cli {
 namespace {
+
+// The daemon's bounds for a request body (server/api_server.cc): a document
+// argument beyond them could only be refused there.
+constexpr size_t kMaxJsonArgBytes = 1 << 20;
+constexpr size_t kMaxJsonArgDepth = 64;
 
 void PrintValue(const std::string& indent, const std::string& key, const nlohmann::json& v) {
   if (v.is_object()) {
@@ -149,26 +155,35 @@ std::string Escape(const std::string& s) {
   return out;
 }
 
-// Parses a document argument that is inline JSON or @file / a file path.
-absl::StatusOr<nlohmann::json> JsonArg(const std::string& arg) {
+// Parses a document argument (`option` names it in errors) that is inline
+// JSON or @file / a file path. The text is bounded like the daemon bounds a
+// request body (1 MiB, nesting 64) before it is parsed: the document is
+// copied into the request and dumped, both recursive, so a deeply nested
+// file (200,000 '[') overflowed the stack.
+absl::StatusOr<nlohmann::json> JsonArg(const std::string& option, const std::string& arg) {
   std::string text = arg;
   if (!arg.empty() && arg[0] == '@') {
-    auto t = ReadFileBounded(arg.substr(1));
-    if (!t.ok()) return t.status();
+    auto t = ReadFileBounded(arg.substr(1), kMaxJsonArgBytes);
+    if (!t.ok()) return absl::InvalidArgumentError(option + ": " + std::string(t.status().message()));
     text = *t;
   } else if (!arg.empty() && arg[0] != '{' && arg[0] != '[' && arg[0] != '"') {
-    auto t = ReadFileBounded(arg);
+    auto t = ReadFileBounded(arg, kMaxJsonArgBytes);
     if (!t.ok()) {
-      return absl::InvalidArgumentError("expected inline JSON (starting with { or [), @FILE or a file path; " +
+      return absl::InvalidArgumentError(option + ": expected inline JSON (starting with { or [), @FILE or a file path; " +
                                         std::string(t.status().message()));
     }
     text = *t;
   }
+  if (auto st = CheckJsonBounds(text, {kMaxJsonArgBytes, kMaxJsonArgDepth}); !st.ok()) {
+    return absl::InvalidArgumentError(option + ": " + std::string(st.message()));
+  }
   JsonParsed<nlohmann::json> parsed = ParseNotingDuplicates(text);
-  if (parsed.doc.is_discarded()) return absl::InvalidArgumentError("not valid JSON: " + arg.substr(0, 60));
+  if (parsed.doc.is_discarded()) return absl::InvalidArgumentError(option + ": not valid JSON: " + arg.substr(0, 60));
   // Re-sent as an object, a repeated name would reach the daemon resolved
   // (last one wins), and explain would judge another request than the file's.
-  if (!parsed.duplicates.empty()) return absl::InvalidArgumentError(DuplicateKeyMessage(parsed.duplicates.front(), "the JSON"));
+  if (!parsed.duplicates.empty()) {
+    return absl::InvalidArgumentError(option + ": " + DuplicateKeyMessage(parsed.duplicates.front(), "the JSON"));
+  }
   return std::move(parsed.doc);
 }
 
@@ -284,7 +299,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     e->callback([&o, args] {
       nlohmann::json body = {{"key", (*args)["explain.key"]}};
       if (!(*args)["explain.tx"].empty()) {
-        auto tx = JsonArg((*args)["explain.tx"]);
+        auto tx = JsonArg("--tx", (*args)["explain.tx"]);
         if (!tx.ok()) return BadInput(o, tx.status());
         body["kind"] = "eth_tx";
         body["tx"] = *tx;
@@ -292,7 +307,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         body["kind"] = "eth_message";
         body["message"] = (*args)["explain.message"];
       } else if (!(*args)["explain.typed"].empty()) {
-        auto td = JsonArg((*args)["explain.typed"]);
+        auto td = JsonArg("--typed-data", (*args)["explain.typed"]);
         if (!td.ok()) return BadInput(o, td.status());
         body["kind"] = "eth_typed_data";
         body["typed_data"] = *td;
