@@ -11,6 +11,19 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// A bearer token is visible ASCII (RFC 6750 b64token). Anything else would
+// be refused by the HTTP client as an invalid header, which reads like a
+// transport failure; name where the token came from, never its bytes.
+absl::Status CheckTokenText(const SecretBytes& token, const std::string& source) {
+  for (uint8_t c : token.Reveal(SecretAccess::Get())) {
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError("the token from " + source +
+                                        " contains spaces or control characters; a token is one word such as sgl_...");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag, const std::string& token_flag,
@@ -23,22 +36,37 @@ absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag
   while (!url.empty() && url.back() == '/') url.pop_back();
 
   SecretBytes token;
-  if (!token_flag.empty()) {
-    token = SecretBytes::CopyFrom(std::string_view(token_flag));
-  } else if (const char* env = std::getenv("SIGIL_TOKEN"); env != nullptr && *env != '\0') {
-    token = SecretBytes::CopyFrom(std::string_view(env));
-  } else {
-    std::string dir = data_dir.empty() ? ".sigil-dev" : data_dir;
+  std::string source;
+  const char* env = std::getenv("SIGIL_TOKEN");
+  auto read_token_file = [&](const std::string& dir) {
     std::ifstream in(dir + "/admin.token");
-    if (in) {
-      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      text = Trim(std::move(text));
-      token = SecretBytes::CopyFrom(std::string_view(text));
-      SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
-    } else if (!data_dir.empty()) {
-      return absl::InvalidArgumentError("no token: " + dir + "/admin.token is not readable; pass --token or SIGIL_TOKEN");
+    if (!in) return false;
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    text = Trim(std::move(text));
+    token = SecretBytes::CopyFrom(std::string_view(text));
+    SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
+    source = dir + "/admin.token";
+    return true;
+  };
+  // A pasted token often carries the line end of the file it came from.
+  auto trimmed = [](std::string_view t) {
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.remove_suffix(1);
+    return t;
+  };
+  if (!token_flag.empty()) {
+    token = SecretBytes::CopyFrom(trimmed(token_flag));
+    source = "--token";
+  } else if (!data_dir.empty()) {
+    if (!read_token_file(data_dir)) {
+      return absl::InvalidArgumentError("no token: " + data_dir + "/admin.token is not readable; pass --token or SIGIL_TOKEN");
     }
+  } else if (env != nullptr && *env != '\0') {
+    token = SecretBytes::CopyFrom(trimmed(env));
+    source = "SIGIL_TOKEN";
+  } else {
+    (void)read_token_file(".sigil-dev");  // none: the daemon answers 401 and says so
   }
+  if (auto st = CheckTokenText(token, source); !st.ok()) return st;
   return ApiClient(std::move(url), std::move(token), std::move(transport));
 }
 
@@ -48,11 +76,25 @@ absl::StatusOr<ApiResponse> ApiClient::Call(const std::string& method, const std
   return transport_(method, url_, path, text, token_);
 }
 
+std::string ApiClient::Redact(std::string_view text) const {
+  std::string out(text);
+  const std::string_view token = token_.RevealText(SecretAccess::Get());
+  // A token this short is no secret worth hiding, and replacing it would
+  // garble the message.
+  if (token.size() < 8) return out;
+  for (size_t at = out.find(token); at != std::string::npos; at = out.find(token, at + 7)) out.replace(at, token.size(), "<token>");
+  return out;
+}
+
 int ExitCodeForHttpStatus(int status) {
   if (status >= 200 && status < 300) return kExitOk;
   if (status == 400 || status == 404 || status == 409 || status == 413 || status == 422) return kExitBadInput;
   if (status == 401 || status == 403 || status == 423 || status == 429) return kExitRefused;
   return kExitUnavailable;
+}
+
+int ExitCodeForTransportError(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kInvalidArgument ? kExitBadInput : kExitUnavailable;
 }
 
 }  // namespace sigil::cli

@@ -1,15 +1,18 @@
 // ApiClient: how the `sigil` CLI talks to a running daemon's REST API.
 //
 // It finds the daemon through --url / SIGIL_URL (http://, https:// or
-// unix:PATH) and authenticates with --token / SIGIL_TOKEN or the admin.token
-// file of --data. The token is held in SecretBytes and only ever written into
-// the Authorization header.
+// unix:PATH) and authenticates with, first found: --token, the admin.token
+// file of --data, SIGIL_TOKEN, ./.sigil-dev/admin.token. A flag beats the
+// environment: `--data DIR` is obeyed even with an agent's SIGIL_TOKEN
+// exported in the shell. The token is held in SecretBytes and only ever
+// written into the Authorization header; Redact() keeps it out of messages.
 //
 // Thread-safety: not thread-safe; one per command invocation.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "base/secret.h"
@@ -25,10 +28,18 @@ struct ApiResponse {
   nlohmann::json body;  // parsed JSON, or {"error": text} when the body was not JSON
 };
 
-// Sends one request. Errors are transport failures only (daemon unreachable).
+// Sends one request. Errors are transport failures only: InvalidArgument
+// when the request could not be formed (a malformed URL), anything else when
+// the daemon could not be reached or did not answer.
 using ApiTransport = std::function<absl::StatusOr<ApiResponse>(
     const std::string& method, const std::string& url, const std::string& path, const std::string& body,
     const SecretBytes& token)>;
+
+// The largest answer the CLI accepts. An audit export arrives whole, hex
+// encoded (two bytes per byte of log, about 600 bytes per record), so the
+// HTTP client's 8 MiB default refused the export of a log past ~15,000
+// records.
+inline constexpr size_t kMaxCliResponseBytes = size_t{256} << 20;
 
 // The real transport over net::HttpClient.
 ApiTransport HttpApiTransport();
@@ -46,6 +57,11 @@ class ApiClient {
                                    const nlohmann::json& body = nullptr) const;
   const std::string& url() const { return url_; }
 
+  // `text` with every occurrence of the token replaced by "<token>": a
+  // message that quotes a misplaced argument (SIGIL_URL set to the token)
+  // must not print it.
+  std::string Redact(std::string_view text) const;
+
  private:
   std::string url_;
   SecretBytes token_;
@@ -54,5 +70,9 @@ class ApiClient {
 
 // Maps an HTTP status of the REST API to the CLI's exit status.
 int ExitCodeForHttpStatus(int status);
+
+// The CLI's exit status for a transport failure: 2 for a request that could
+// not be formed (a malformed --url), 3 when the daemon was unreachable.
+int ExitCodeForTransportError(const absl::Status& status);
 
 }  // namespace sigil::cli

@@ -11,9 +11,12 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "base/hex.h"
 #include "base/json_bounds.h"
 #include "base/json_duplicates.h"
@@ -27,12 +30,12 @@ namespace {
 constexpr size_t kMaxJsonArgBytes = 1 << 20;
 constexpr size_t kMaxJsonArgDepth = 64;
 
-void PrintValue(const std::string& indent, const std::string& key, const nlohmann::json& v) {
+void PrintValue(std::ostream& os, const std::string& indent, const std::string& key, const nlohmann::json& v) {
   if (v.is_object()) {
-    std::cout << indent << key << ":\n";
-    for (const auto& [k, inner] : v.items()) PrintValue(indent + "  ", k, inner);
+    os << indent << key << ":\n";
+    for (const auto& [k, inner] : v.items()) PrintValue(os, indent + "  ", k, inner);
   } else if (v.is_array()) {
-    std::cout << indent << key << ": " << (v.empty() ? "(none)" : "") << "\n";
+    os << indent << key << ": " << (v.empty() ? "(none)" : "") << "\n";
     for (const auto& item : v) {
       if (item.is_object()) {
         std::string line;
@@ -40,14 +43,77 @@ void PrintValue(const std::string& indent, const std::string& key, const nlohman
           if (!line.empty()) line += "  ";
           line += k + "=" + (inner.is_string() ? inner.get<std::string>() : inner.dump());
         }
-        std::cout << indent << "  - " << line << "\n";
+        os << indent << "  - " << line << "\n";
       } else {
-        std::cout << indent << "  - " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
+        os << indent << "  - " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
       }
     }
   } else {
-    std::cout << indent << key << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    os << indent << key << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
   }
+}
+
+void PrintReadable(std::ostream& os, const nlohmann::json& body) {
+  if (body.is_object()) {
+    for (const auto& [k, v] : body.items()) PrintValue(os, "", k, v);
+  } else {
+    PrintValue(os, "", "result", body);
+  }
+}
+
+// Ends a command with `code`: the message on stderr and, with --json, as
+// {"error": message} on stdout, so a script reading stdout gets one JSON
+// document whatever happened.
+void Fail(ClientOptions& o, int code, const std::string& message) {
+  std::cerr << "sigil: " << message << "\n";
+  if (o.json) std::cout << nlohmann::json{{"error", message}}.dump(2) << "\n";
+  o.exit_code = code;
+}
+
+void BadInput(ClientOptions& o, const absl::Status& st) { Fail(o, kExitBadInput, std::string(st.message())); }
+
+// A refusal or error answered by the daemon: its message on stderr, with
+// whatever else it said (the errors of an invalid policy) below it; with
+// --json the whole answer on stdout.
+void ReportDaemonError(ClientOptions& o, const ApiClient& client, int http_status, const nlohmann::json& b) {
+  const bool has_message = b.is_object() && b.contains("error") && b["error"].is_string();
+  std::cerr << "sigil: "
+            << client.Redact(has_message ? b["error"].get<std::string>()
+                                         : "the daemon answered HTTP " + std::to_string(http_status))
+            << "\n";
+  if (o.json) {
+    PrintResponse(b, true);
+    return;
+  }
+  if (!b.is_object()) return;
+  nlohmann::json rest = b;
+  rest.erase("error");
+  if (!rest.empty()) {
+    std::ostringstream details;
+    PrintReadable(details, rest);
+    std::cerr << client.Redact(details.str());
+  }
+}
+
+// The client for this invocation, or nullopt after Fail() (no usable token).
+std::optional<ApiClient> Connect(ClientOptions& o) {
+  auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
+  if (!client.ok()) {
+    Fail(o, kExitBadInput, std::string(client.status().message()));
+    return std::nullopt;
+  }
+  return std::move(*client);
+}
+
+// One request; nullopt after Fail() when the daemon was not reached.
+std::optional<ApiResponse> Send(ClientOptions& o, const ApiClient& client, const std::string& method, const std::string& path,
+                                const nlohmann::json& body) {
+  auto response = client.Call(method, path, body);
+  if (!response.ok()) {
+    Fail(o, ExitCodeForTransportError(response.status()), client.Redact(std::string(response.status().message())));
+    return std::nullopt;
+  }
+  return std::move(*response);
 }
 
 // Runs one REST call and records the outcome in options.exit_code. A
@@ -56,54 +122,64 @@ void PrintValue(const std::string& indent, const std::string& key, const nlohman
 // Returns the response body (null when there was none).
 nlohmann::json RunAndGet(ClientOptions& o, const std::string& method, const std::string& path,
                          const nlohmann::json& body = nullptr, bool print_success = true) {
-  auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
-  if (!client.ok()) {
-    std::cerr << "sigil: " << client.status().message() << "\n";
-    o.exit_code = kExitBadInput;
-    return nullptr;
-  }
-  auto response = client->Call(method, path, body);
-  if (!response.ok()) {
-    std::cerr << "sigil: " << response.status().message() << "\n";
-    if (o.json) std::cout << nlohmann::json{{"error", std::string(response.status().message())}}.dump() << "\n";
-    o.exit_code = kExitUnavailable;
-    return nullptr;
-  }
+  auto client = Connect(o);
+  if (!client) return nullptr;
+  auto response = Send(o, *client, method, path, body);
+  if (!response) return nullptr;
   o.exit_code = ExitCodeForHttpStatus(response->http_status);
   const auto& b = response->body;
   if (o.exit_code != kExitOk) {
-    std::string msg = b.contains("error") && b["error"].is_string() ? b["error"].get<std::string>() : b.dump();
-    std::cerr << "sigil: " << msg << "\n";
-    if (o.json) {
-      PrintResponse(b, true);
-    } else if (b.is_object() && b.size() > 1) {
-      PrintResponse(b, false);
-    }
+    ReportDaemonError(o, *client, response->http_status, b);
     return b;
   }
   if (print_success) PrintResponse(b, o.json);
   return b;
 }
 
+// Refuses an --out path whose folder does not exist before the daemon is
+// asked for anything (a backup made and then not written wastes the
+// passphrase prompt and leaves an audit record of a backup nobody has).
+absl::Status CheckOutputPath(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("--out needs a file name");
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!folder.empty() && !std::filesystem::is_directory(folder, ec)) {
+    return absl::InvalidArgumentError("cannot write " + path + ": " + folder.string() + " is not a folder");
+  }
+  if (std::filesystem::is_directory(path, ec)) return absl::InvalidArgumentError("cannot write " + path + ": it is a folder");
+  return absl::OkStatus();
+}
+
 // Writes `bytes` to `path` with `mode` from the first byte on (a backup is
 // never briefly readable by others): into a new temporary file beside it,
 // synced, then renamed over `path`, so an existing file (yesterday's backup)
-// is replaced only by a complete new one. False, with the reason on stderr,
-// if any step fails; the temporary file is then removed.
-bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mode) {
+// is replaced only by a complete new one. Returns the exit status: 0, 2 if
+// the file cannot be created there (a bad --out), 3 if writing it failed
+// (disk full, I/O error); the reason is on stderr and the temporary file
+// removed.
+int WriteOutputFile(ClientOptions& o, const std::string& path, std::string_view bytes, mode_t mode) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     // A device or pipe (--out /dev/stdout): written as is.
     std::ofstream out(path, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.flush();
-    if (!out) std::cerr << "sigil: cannot write " << path << "\n";
-    return static_cast<bool>(out);
+    if (!out) {
+      Fail(o, kExitUnavailable, "cannot write " + path);
+      return kExitUnavailable;
+    }
+    return kExitOk;
   }
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  int err = fd < 0 ? errno : 0;
-  bool ok = fd >= 0 && ::fchmod(fd, mode) == 0;
+  if (fd < 0) {
+    const int err = errno;
+    const int code = err == ENOSPC || err == EIO || err == EDQUOT ? kExitUnavailable : kExitBadInput;
+    Fail(o, code, "cannot write " + path + ": " + std::strerror(err));
+    return code;
+  }
+  int err = 0;
+  bool ok = ::fchmod(fd, mode) == 0;
   for (size_t done = 0; ok && done < bytes.size();) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -113,7 +189,7 @@ bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mod
   }
   ok = ok && ::fsync(fd) == 0;
   if (!ok && err == 0) err = errno;
-  if (fd >= 0 && ::close(fd) != 0 && ok) {
+  if (::close(fd) != 0 && ok) {
     ok = false;
     err = errno;
   }
@@ -122,9 +198,9 @@ bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mod
     err = errno;
   }
   if (!ok) {
-    if (fd >= 0) ::unlink(tmp.c_str());
-    std::cerr << "sigil: cannot write " << path << ": " << std::strerror(err != 0 ? err : EIO) << "\n";
-    return false;
+    ::unlink(tmp.c_str());
+    Fail(o, kExitUnavailable, "cannot write " + path + ": " + std::strerror(err != 0 ? err : EIO));
+    return kExitUnavailable;
   }
   // The rename is durable once the folder is synced.
   const std::string folder = std::filesystem::path(path).parent_path().empty()
@@ -134,7 +210,7 @@ bool WriteOutputFile(const std::string& path, std::string_view bytes, mode_t mod
     (void)::fsync(dir);
     ::close(dir);
   }
-  return true;
+  return kExitOk;
 }
 
 void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
@@ -187,20 +263,29 @@ absl::StatusOr<nlohmann::json> JsonArg(const std::string& option, const std::str
   return std::move(parsed.doc);
 }
 
-void BadInput(ClientOptions& o, const absl::Status& st) {
-  std::cerr << "sigil: " << st.message() << "\n";
-  o.exit_code = kExitBadInput;
-}
-
 }  // namespace
 
 absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + path);
+  // read(2), not an ifstream: a folder opens as a stream and reads as empty,
+  // which then failed as "not valid JSON ... unexpected end of input".
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError("cannot read " + path + ": " + std::strerror(errno));
   std::string text;
   text.resize(max_bytes + 1);
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      return absl::InvalidArgumentError("cannot read " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  text.resize(got);
   if (text.size() > max_bytes) return absl::InvalidArgumentError(path + " is larger than " + std::to_string(max_bytes) + " bytes");
   return text;
 }
@@ -210,11 +295,7 @@ void PrintResponse(const nlohmann::json& body, bool json) {
     std::cout << body.dump(2) << "\n";
     return;
   }
-  if (body.is_object()) {
-    for (const auto& [k, v] : body.items()) PrintValue("", k, v);
-  } else {
-    PrintValue("", "result", body);
-  }
+  PrintReadable(std::cout, body);
 }
 
 void AddClientCommands(CLI::App& app, ClientOptions& o) {
@@ -280,11 +361,8 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     a->callback([&o, args] {
       auto text = ReadFileBounded((*args)["policy.file"]);
       if (!text.ok()) return BadInput(o, text.status());
-      auto doc = nlohmann::json::parse(*text, nullptr, false);
-      if (doc.is_discarded()) {
-        // Let the daemon report the precise position: send the text as is.
-        return Run(o, "POST", "/v1/policy", {{"document_text", *text}});
-      }
+      // Sent as text, unparsed: the daemon bounds it and reports errors with
+      // their line and column.
       Run(o, "POST", "/v1/policy", {{"document_text", *text}});
     });
     auto* s = policy->add_subcommand("show", "show the policy in force");
@@ -292,9 +370,12 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     s->callback([&o] { Run(o, "GET", "/v1/policy"); });
     auto* e = policy->add_subcommand("explain", "dry run: decision, rule, reason and budgets; signs nothing");
     e->add_option("--key", (*args)["explain.key"], "key name or address")->required();
-    e->add_option("--tx", (*args)["explain.tx"], "transaction JSON (inline, @file or a path)");
-    e->add_option("--message", (*args)["explain.message"], "personal_sign message text");
-    e->add_option("--typed-data", (*args)["explain.typed"], "EIP-712 JSON (inline, @file or a path)");
+    auto* tx_opt = e->add_option("--tx", (*args)["explain.tx"], "transaction JSON (inline, @file or a path)");
+    auto* msg_opt = e->add_option("--message", (*args)["explain.message"], "personal_sign message text");
+    auto* td_opt = e->add_option("--typed-data", (*args)["explain.typed"], "EIP-712 JSON (inline, @file or a path)");
+    // One request per dry run: given two, which one was explained?
+    tx_opt->excludes(msg_opt)->excludes(td_opt);
+    msg_opt->excludes(td_opt);
     common(e);
     e->callback([&o, args] {
       nlohmann::json body = {{"key", (*args)["explain.key"]}};
@@ -409,16 +490,18 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     c->add_option("--shares", (*args)["backup.shares"], "M/N: split into N shares, any M restore");
     common(c);
     c->callback([&o, args] {
+      const std::string& out = (*args)["backup.out"];
+      if (auto st = CheckOutputPath(out); !st.ok()) return BadInput(o, st);
       nlohmann::json body = nlohmann::json::object();
       const std::string& shares = (*args)["backup.shares"];
       if (!shares.empty()) {
-        auto slash = shares.find('/');
-        if (slash == std::string::npos) return BadInput(o, absl::InvalidArgumentError("--shares takes M/N, e.g. 3/5"));
-        try {
-          body["shares"] = {{"m", std::stoi(shares.substr(0, slash))}, {"n", std::stoi(shares.substr(slash + 1))}};
-        } catch (const std::exception&) {
+        // Whole numbers only: "2/3x" or "2.5/3" is a typo, not 2 of 3.
+        std::vector<std::string> parts = absl::StrSplit(shares, '/');
+        int m = 0, n = 0;
+        if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &m) || !absl::SimpleAtoi(parts[1], &n)) {
           return BadInput(o, absl::InvalidArgumentError("--shares takes M/N, e.g. 3/5"));
         }
+        body["shares"] = {{"m", m}, {"n", n}};
       } else {
         auto pass = ReadPassphrase("SIGIL_BACKUP_PASSPHRASE_FILE", "backup passphrase", /*confirm=*/true);
         if (!pass.ok()) return BadInput(o, pass.status());
@@ -431,11 +514,10 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       }
       body.clear();
       if (o.exit_code != kExitOk) return;
-      const std::string& out = (*args)["backup.out"];
       std::vector<std::string> written;
       // Files are written 0600: a share or backup is sensitive even encrypted.
       auto write = [&](const std::string& path, std::string_view bytes) {
-        if (!WriteOutputFile(path, bytes, 0600)) return false;
+        if (WriteOutputFile(o, path, bytes, 0600) != kExitOk) return false;
         written.push_back(path);
         return true;
       };
@@ -444,20 +526,15 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       // file and any M shares.
       std::string file;
       if (!reply.is_object() || !absl::Base64Unescape(reply.value("file_base64", std::string()), &file) || file.empty()) {
-        std::cerr << "sigil: the daemon sent a malformed backup\n";
-        o.exit_code = kExitUnavailable;
-        return;
+        return Fail(o, kExitUnavailable, "the daemon sent a malformed backup");
       }
-      bool ok = write(out, file);
-      if (ok && reply.contains("shares") && reply["shares"].is_array()) {
+      if (!write(out, file)) return;  // WriteOutputFile said why
+      if (reply.contains("shares") && reply["shares"].is_array()) {
         int i = 1;
         for (const auto& share : reply["shares"]) {
-          ok = ok && share.is_string() && write(out + "." + std::to_string(i++), share.get<std::string>());
+          if (!share.is_string()) return Fail(o, kExitUnavailable, "the daemon sent a malformed share");
+          if (!write(out + "." + std::to_string(i++), share.get<std::string>())) return;
         }
-      }
-      if (!ok) {
-        o.exit_code = kExitUnavailable;
-        return;
       }
       nlohmann::json summary = {{"files", written}, {"keys", reply.value("keys", 0)}, {"backup_id", reply.value("backup_id", "")}};
       PrintResponse(summary, o.json);
@@ -473,22 +550,36 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     common(v);
     v->callback([&o, args] {
       if (!(*args)["audit.file"].empty()) return;  // handled by the offline verifier (daemon)
-      Run(o, "GET", "/v1/audit/verify");
+      auto client = Connect(o);
+      if (!client) return;
+      auto response = Send(o, *client, "GET", "/v1/audit/verify", nullptr);
+      if (!response) return;
+      // The daemon answers a log that does not verify with 409 and the
+      // report. That is the verdict asked for, not bad input: the report,
+      // and exit 1 as `audit verify --file` does for an export.
+      const nlohmann::json& report = response->body;
+      const int status = response->http_status;
+      if ((status == 200 || status == 409) && report.is_object() && report.contains("valid") && report["valid"].is_boolean()) {
+        PrintResponse(report, o.json);
+        o.exit_code = report["valid"].get<bool>() ? kExitOk : kExitRefused;
+        if (o.exit_code != kExitOk) std::cerr << "sigil: the audit log does not verify (see errors)\n";
+        return;
+      }
+      o.exit_code = ExitCodeForHttpStatus(status);
+      if (o.exit_code != kExitOk) return ReportDaemonError(o, *client, status, report);
+      PrintResponse(report, o.json);
     });
     auto* e = audit->add_subcommand("export", "export the log with its checkpoints");
     e->add_option("--out", (*args)["audit.out"], "output file")->required();
     common(e);
     e->callback([&o, args] {
+      if (auto st = CheckOutputPath((*args)["audit.out"]); !st.ok()) return BadInput(o, st);
       nlohmann::json reply = RunAndGet(o, "GET", "/v1/audit/export", nullptr, /*print_success=*/false);
       if (o.exit_code != kExitOk) return;
       auto bytes = HexDecode(reply.is_object() ? reply.value("export_hex", "") : "");
-      if (!bytes.ok()) {
-        std::cerr << "sigil: the daemon sent a malformed export\n";
-        o.exit_code = kExitUnavailable;
-        return;
-      }
-      if (!WriteOutputFile((*args)["audit.out"], {reinterpret_cast<const char*>(bytes->data()), bytes->size()}, 0644)) {
-        o.exit_code = kExitUnavailable;
+      if (!bytes.ok()) return Fail(o, kExitUnavailable, "the daemon sent a malformed export");
+      if (WriteOutputFile(o, (*args)["audit.out"], {reinterpret_cast<const char*>(bytes->data()), bytes->size()}, 0644) !=
+          kExitOk) {
         return;
       }
       PrintResponse({{"file", (*args)["audit.out"]}, {"records", reply.value("records", 0)},
@@ -526,11 +617,16 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     g->add_option("--out", (*args)["attest.out"], "write the report to FILE");
     common(g);
     g->callback([&o, args] {
-      nlohmann::json report = RunAndGet(o, "POST", "/v1/attest", {{"nonce", (*args)["attest.nonce"]}});
       const std::string& out = (*args)["attest.out"];
-      if (o.exit_code == kExitOk && !out.empty() && !WriteOutputFile(out, report.dump(2) + "\n", 0644)) {
-        o.exit_code = kExitUnavailable;
+      if (!out.empty()) {
+        if (auto st = CheckOutputPath(out); !st.ok()) return BadInput(o, st);
       }
+      nlohmann::json report = RunAndGet(o, "POST", "/v1/attest", {{"nonce", (*args)["attest.nonce"]}}, /*print_success=*/false);
+      if (o.exit_code != kExitOk) return;
+      // Written first, printed after: a report that could not be saved is
+      // an error, with nothing on stdout that looks like success.
+      if (!out.empty() && WriteOutputFile(o, out, report.dump(2) + "\n", 0644) != kExitOk) return;
+      PrintResponse(report, o.json);
     });
     auto* c = attest->add_subcommand("check", "check the environment Sigil runs in");
     common(c);
@@ -539,7 +635,16 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       nlohmann::json report = RunAndGet(o, "GET", "/v1/attest/check");
       const bool failed = report.is_object() && report.contains("valid") && report["valid"].is_boolean() &&
                           !report["valid"].get<bool>();
-      if (o.exit_code == kExitOk && failed) o.exit_code = kExitRefused;
+      if (o.exit_code != kExitOk || !failed) return;
+      o.exit_code = kExitRefused;
+      // Say why on stderr too: a script sees exit 1 and, without this, no
+      // message at all.
+      std::string names;
+      for (const auto& check : report.value("checks", nlohmann::json::array())) {
+        if (!check.is_object() || check.value("ok", true)) continue;
+        names += (names.empty() ? "" : ", ") + check.value("name", std::string("?"));
+      }
+      std::cerr << "sigil: the environment check failed" << (names.empty() ? "" : ": " + names) << "\n";
     });
   }
 }

@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "net/http_server.h"
 
 namespace sigil::cli {
 namespace {
@@ -112,6 +113,211 @@ TEST_F(CommandsTest, ExplainJsonArgumentsAreDepthBounded) {
   EXPECT_EQ(ok.code, kExitOk) << ok.err;
   ASSERT_EQ(ok.sent.size(), 1u);
   EXPECT_EQ(ok.sent[0].path, "/v1/policy/explain");
+}
+
+TEST_F(CommandsTest, ExplainTakesOneRequestKind) {
+  Outcome r = Run({"policy", "explain", "--key", "k", "--tx", "{}", "--message", "hi", "--token", "t"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_TRUE(r.sent.empty());
+}
+
+// A folder given as a file read as empty and failed as "not valid JSON".
+TEST_F(CommandsTest, ReadFileBoundedNamesWhyAFileCannotBeRead) {
+  EXPECT_THAT(ReadFileBounded(dir_).status().message(), HasSubstr("Is a directory"));
+  EXPECT_THAT(ReadFileBounded(dir_ + "/none").status().message(), HasSubstr("No such file or directory"));
+  EXPECT_THAT(ReadFileBounded(WriteFile("big", std::string(11, 'x')), 10).status().message(), HasSubstr("larger than 10"));
+  EXPECT_EQ(*ReadFileBounded(WriteFile("ok", "0123456789"), 10), "0123456789");
+}
+
+// A malformed --url is bad input (2), not "daemon unavailable" (3).
+TEST_F(CommandsTest, TransportErrorsMapToBadInputOrUnavailable) {
+  transport_error = absl::InvalidArgumentError("invalid URL \"ftp://x\": expected http://, https:// or unix:");
+  EXPECT_EQ(Run({"key", "list", "--token", "t"}).code, kExitBadInput);
+  transport_error = absl::UnavailableError("cannot reach sigil daemon at http://127.0.0.1:1: connection refused");
+  Outcome r = Run({"key", "list", "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_EQ(r.json()["error"], "cannot reach sigil daemon at http://127.0.0.1:1: connection refused");
+}
+
+TEST_F(CommandsTest, TheTokenNeverReachesAMessage) {
+  const std::string token = "sgl_0123456789abcdef0123456789abcdef";
+  transport_error = absl::InvalidArgumentError("invalid URL \"" + token + "\": expected http://, https:// or unix:");
+  Outcome r = Run({"key", "list", "--url", token, "--token", token, "--json"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_THAT(r.err, Not(HasSubstr(token)));
+  EXPECT_THAT(r.out, Not(HasSubstr(token)));
+  EXPECT_THAT(r.err, HasSubstr("<token>"));
+
+  transport_error = absl::OkStatus();
+  answer = {403, {{"error", "token " + token + " may not do that"}}};
+  r = Run({"key", "create", "x", "--token", token});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_THAT(r.err, Not(HasSubstr(token)));
+}
+
+// A token with a line break or a space inside was refused by the HTTP
+// client as an "invalid HTTP header", exit 3. It is bad input, named by
+// where it came from, and not echoed; a trailing line end is trimmed.
+TEST_F(CommandsTest, AMalformedTokenIsBadInputAndNotEchoed) {
+  Outcome r = Run({"key", "list", "--token", "sgl_secret\nX-Evil: 1"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_THAT(r.err, HasSubstr("the token from --token contains spaces or control characters"));
+  EXPECT_THAT(r.err, Not(HasSubstr("sgl_secret")));
+  EXPECT_TRUE(r.sent.empty());
+
+  ::setenv("SIGIL_TOKEN", "sgl_from_env\r\n", 1);
+  r = Run({"key", "list"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(r.sent.size(), 1u);
+  EXPECT_EQ(r.sent[0].token, "sgl_from_env");
+}
+
+// `--data DIR` is a flag and beats SIGIL_TOKEN from the environment (an
+// agent's token left exported in the shell ignored the admin's --data).
+TEST_F(CommandsTest, TokenPrecedenceIsFlagThenDataThenEnvironment) {
+  WriteFile("admin.token", "sgl_admin_from_file\n");
+  ::setenv("SIGIL_TOKEN", "sgl_agent_from_env", 1);
+  Outcome r = Run({"key", "list", "--data", dir_});
+  ASSERT_EQ(r.sent.size(), 1u);
+  EXPECT_EQ(r.sent[0].token, "sgl_admin_from_file");
+  r = Run({"key", "list", "--data", dir_, "--token", "sgl_flag"});
+  ASSERT_EQ(r.sent.size(), 1u);
+  EXPECT_EQ(r.sent[0].token, "sgl_flag");
+  r = Run({"key", "list"});
+  ASSERT_EQ(r.sent.size(), 1u);
+  EXPECT_EQ(r.sent[0].token, "sgl_agent_from_env");
+  r = Run({"key", "list", "--data", dir_ + "/missing"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_THAT(r.err, HasSubstr("admin.token is not readable"));
+}
+
+// With --json, stdout holds one JSON document whatever happened, local
+// input errors included (they printed nothing before).
+TEST_F(CommandsTest, JsonFailuresPrintOneErrorDocument) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"policy", "apply", dir_ + "/none.json", "--token", "t", "--json"},
+           {"policy", "explain", "--key", "k", "--tx", "{\"to\":", "--token", "t", "--json"},
+           {"policy", "explain", "--key", "k", "--token", "t", "--json"},
+           {"backup", "create", "--out", dir_ + "/b", "--shares", "2/3x", "--token", "t", "--json"}}) {
+    Outcome r = Run(args);
+    EXPECT_EQ(r.code, kExitBadInput) << args[1];
+    ASSERT_FALSE(r.json().is_discarded()) << r.out;
+    EXPECT_TRUE(r.json()["error"].is_string()) << r.out;
+    EXPECT_TRUE(r.sent.empty());
+  }
+}
+
+// "2/3x" was read as 2 of 3 (std::stoi stops at the first non-digit).
+TEST_F(CommandsTest, SharesMustBeTwoWholeNumbers) {
+  for (const char* bad : {"2/3x", "2.5/3", "2/", "/3", "2/3/4", "two/3"}) {
+    Outcome r = Run({"backup", "create", "--out", dir_ + "/b", "--shares", bad, "--token", "t"});
+    EXPECT_EQ(r.code, kExitBadInput) << bad;
+    EXPECT_THAT(r.err, HasSubstr("--shares takes M/N")) << bad;
+    EXPECT_TRUE(r.sent.empty()) << bad;
+  }
+  answer = {200, {{"file_base64", "AAEC"}, {"shares", {"s1", "s2", "s3"}}, {"keys", 1}, {"backup_id", "b"}}};
+  Outcome r = Run({"backup", "create", "--out", dir_ + "/b", "--shares", "2/3", "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  ASSERT_EQ(r.sent.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(r.sent[0].body)["shares"], (nlohmann::json{{"m", 2}, {"n", 3}}));
+  EXPECT_EQ(r.json()["files"].size(), 4u);
+}
+
+// An --out in a folder that does not exist is bad input, found before the
+// daemon makes (and audits) a backup or export nobody receives.
+TEST_F(CommandsTest, OutputPathIsCheckedFirst) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"backup", "create", "--out", dir_ + "/no/b", "--shares", "2/3"},
+           {"audit", "export", "--out", dir_ + "/no/a"},
+           {"attest", "get", "--nonce", "00", "--out", dir_ + "/no/r"},
+           {"audit", "export", "--out", dir_}}) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--token", "t"});
+    Outcome r = Run(a);
+    EXPECT_EQ(r.code, kExitBadInput) << a[2];
+    EXPECT_THAT(r.err, HasSubstr("cannot write")) << a[2];
+    EXPECT_TRUE(r.sent.empty()) << a[2];
+  }
+}
+
+TEST_F(CommandsTest, AttestGetPrintsTheReportOnlyOnceItIsWritten) {
+  answer = {200, {{"nonce", "00"}, {"debug", true}}};
+  const std::string out = dir_ + "/report.json";
+  Outcome r = Run({"attest", "get", "--nonce", "00", "--out", out, "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.json(), answer.body);
+  EXPECT_EQ(nlohmann::json::parse(*ReadFileBounded(out)), answer.body);
+  // A report that could not be saved prints nothing that looks like success
+  // (it was printed first, then the write failed).
+  r = Run({"attest", "get", "--nonce", "00", "--out", "/dev/full", "--token", "t"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("cannot write /dev/full"));
+}
+
+// The details of a refusal (the errors of an invalid policy) are part of
+// the error and go to stderr; stdout stays empty without --json.
+TEST_F(CommandsTest, RefusalDetailsGoToStderr) {
+  answer = {400, {{"error", "invalid policy; the policy in force is unchanged"}, {"errors", {"rules[0].effect: bad"}}}};
+  const std::string policy = WriteFile("p.json", "{}");
+  Outcome r = Run({"policy", "apply", policy, "--token", "t"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_EQ(r.out, "");
+  EXPECT_THAT(r.err, HasSubstr("sigil: invalid policy"));
+  EXPECT_THAT(r.err, HasSubstr("rules[0].effect: bad"));
+  r = Run({"policy", "apply", policy, "--token", "t", "--json"});
+  EXPECT_EQ(r.json(), answer.body);
+
+  answer = {500, nlohmann::json{{"detail", "x"}}};
+  r = Run({"key", "list", "--token", "t"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_THAT(r.err, HasSubstr("sigil: the daemon answered HTTP 500"));
+}
+
+// The daemon answers a live log that does not verify with 409: that is the
+// verdict (exit 1, as for an export verified offline), not bad input (2).
+TEST_F(CommandsTest, LiveAuditVerifyThatFailsIsARefusal) {
+  answer = {409, {{"valid", false}, {"errors", {{{"offset", 6067}, {"what", "damaged frame"}}}}, {"records", 21}}};
+  Outcome r = Run({"audit", "verify", "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_EQ(r.json(), answer.body);
+  EXPECT_THAT(r.err, HasSubstr("the audit log does not verify"));
+  r = Run({"audit", "verify", "--token", "t"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_THAT(r.out, HasSubstr("damaged frame"));
+
+  answer = {200, {{"valid", true}, {"errors", nlohmann::json::array()}, {"records", 21}}};
+  r = Run({"audit", "verify", "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.json(), answer.body);
+
+  answer = {403, {{"error", "this token may not read the audit log"}}};
+  EXPECT_EQ(Run({"audit", "verify", "--token", "t"}).code, kExitRefused);
+}
+
+TEST_F(CommandsTest, AFailedEnvironmentCheckSaysWhichChecksFailed) {
+  answer = {200,
+            {{"valid", false},
+             {"checks", {{{"name", "dev_mode"}, {"ok", false}}, {{"name", "core_dumps"}, {"ok", true}}, {{"name", "backup"}, {"ok", false}}}}}};
+  Outcome r = Run({"attest", "check", "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_EQ(r.json(), answer.body);
+  EXPECT_THAT(r.err, HasSubstr("the environment check failed: dev_mode, backup"));
+}
+
+// An audit export arrives whole and hex encoded; the HTTP client's 8 MiB
+// default refused the export of a log past about 15,000 records (exit 3).
+TEST(HttpApiTransportTest, AcceptsAnswersLargerThanTheHttpClientDefault) {
+  const std::string hex(20 << 20, 'a');
+  net::HttpServerOptions options;
+  options.listeners.push_back(net::ListenerConfig::Tcp("127.0.0.1", 0));
+  auto server = net::HttpServer::Start(std::move(options), [&](const net::HttpRequest&) {
+    return net::HttpResponse::Json(200, nlohmann::json{{"export_hex", hex}}.dump());
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto response = HttpApiTransport()("GET", (*server)->listeners().at(0).url, "/v1/audit/export", "", SecretBytes());
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->body["export_hex"].get_ref<const std::string&>().size(), hex.size());
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ ApiTransport HttpApiTransport() {
             const SecretBytes& token) -> absl::StatusOr<ApiResponse> {
     net::HttpClientOptions options;
     if (const char* ca = std::getenv("SIGIL_CA_FILE")) options.ca_file = ca;
+    options.max_response_body_bytes = kMaxCliResponseBytes;
     auto client = net::HttpClient::Create(url, options);
     if (!client.ok()) return client.status();
     net::HttpClientRequest request;
