@@ -1,4 +1,5 @@
 #include "daemon/daemon.h"
+#include "daemon/alert_webhook.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -250,6 +251,7 @@ struct Daemon::Impl {
   std::unique_ptr<TokenTotpVerifier> totp;
   std::unique_ptr<policy::ApprovalBook> approvals;
   std::unique_ptr<policy::Lockdown> lockdown;
+  std::unique_ptr<AlertWebhook> webhook;  // null unless [webhook] alert_url; outlives `core`, which calls it
   std::unique_ptr<core::SigningService> core;
   std::unique_ptr<server::ApiServer> api;
   std::unique_ptr<mcp::McpSessionRegistry> mcp_sessions;
@@ -332,8 +334,12 @@ absl::Status Daemon::Impl::Open() {
     router->AddBackend(std::string(keystore::pkcs11::Pkcs11KeyStore::kBackendName), *hsm);
   }
   core::SigningService::Deps deps{*router, *audit, *engine, *approvals, *lockdown, clock, {}};
+  if (!c.alert_webhook_url.empty()) {
+    ASSIGN_OR_RETURN(webhook, AlertWebhook::Create(c.alert_webhook_url));
+  }
   deps.alert = [this](const std::string& kind, const nlohmann::json& details) {
     spdlog::warn(nlohmann::json{{"event", "risk_alert"}, {"kind", kind}, {"details", details}}.dump());
+    if (webhook) webhook->Notify(kind, details);
   };
   core = std::make_unique<core::SigningService>(std::move(deps));
   RETURN_IF_ERROR(core->RefreshKeys());

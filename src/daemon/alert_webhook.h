@@ -1,0 +1,78 @@
+// AlertWebhook: delivers the daemon's alerts (policy trigger actions:
+// `alert`, `suspend_agent`, `lockdown`) to `[webhook] alert_url` as JSON
+// POSTs, so monitoring hears of them without scraping logs.
+//
+// Each alert is one POST of
+//   {"event": "sigil.alert", "kind": KIND, "at": RFC 3339 UTC, "details": {...}}
+// with Content-Type application/json. A 2xx answer is delivery; any other
+// answer, or no answer, is retried after 1 s and 4 s (3 attempts), then
+// dropped with an error line on the daemon's log.
+//
+// Delivery never holds up the caller: Notify() queues and returns. One
+// background thread sends, in order. The queue holds at most
+// `max_queued` alerts; beyond that new alerts are dropped (and counted),
+// so a dead receiver cannot make the daemon grow. Alerts still queued when
+// the notifier is destroyed get one attempt each within `shutdown_grace`.
+//
+// Security: alerts hold names, rules and reasons, never key material. The
+// URL may hold a secret in its path (many webhook receivers work that way):
+// log lines and errors name only its origin (net::HttpUrl::Origin()).
+// Answers are read up to 64 KiB and discarded.
+//
+// Thread-safety: Notify() may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "net/http_client.h"
+#include "nlohmann/json.hpp"
+
+namespace sigil::daemon {
+
+struct AlertWebhookOptions {
+  size_t max_queued = 256;
+  int attempts = 3;
+  absl::Duration first_retry = absl::Seconds(1);  // then 4x the last wait
+  absl::Duration timeout = absl::Seconds(5);      // per attempt
+  absl::Duration shutdown_grace = absl::Seconds(5);
+};
+
+class AlertWebhook {
+ public:
+  // InvalidArgument for a URL that does not parse (quoted only as
+  // net::RedactedUrl() shows it) or that is not http(s)://.
+  static absl::StatusOr<std::unique_ptr<AlertWebhook>> Create(const std::string& url, AlertWebhookOptions options = {});
+  ~AlertWebhook();
+  AlertWebhook(const AlertWebhook&) = delete;
+  AlertWebhook& operator=(const AlertWebhook&) = delete;
+
+  void Notify(const std::string& kind, const nlohmann::json& details);
+
+  uint64_t delivered() const;
+  uint64_t dropped() const;  // queue full, or every attempt failed
+
+ private:
+  AlertWebhook(std::unique_ptr<net::HttpClient> client, AlertWebhookOptions options);
+  void Run();
+  bool Deliver(const std::string& body, bool last_chance);
+
+  const std::unique_ptr<net::HttpClient> client_;
+  const AlertWebhookOptions options_;
+  mutable absl::Mutex mu_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time stop_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  std::thread thread_;
+};
+
+}  // namespace sigil::daemon

@@ -1,0 +1,121 @@
+#include "daemon/alert_webhook.h"
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gtest/gtest.h"
+#include "net/http_server.h"
+
+namespace sigil::daemon {
+namespace {
+
+// A receiver on loopback that records what it gets and answers with the
+// statuses it is given, one per request (then 200).
+class Receiver {
+ public:
+  explicit Receiver(std::vector<int> statuses = {}) : statuses_(std::move(statuses)) {
+    net::HttpServerOptions o;
+    o.listeners = {net::ListenerConfig::Tcp("127.0.0.1", 0)};
+    o.worker_threads = 1;
+    auto s = net::HttpServer::Start(std::move(o), [this](const net::HttpRequest& req) {
+      absl::MutexLock lock(&mu_);
+      bodies_.push_back(req.method + " " + req.target + " " + req.headers.Get("Content-Type").value_or("") + "\n" + req.body);
+      int status = next_ < statuses_.size() ? statuses_[next_] : 200;
+      ++next_;
+      return net::HttpResponse::Text(status, "ok");
+    });
+    EXPECT_TRUE(s.ok()) << s.status();
+    server_ = *std::move(s);
+  }
+  std::string url(const std::string& path) const { return server_->listeners().at(0).url + path; }
+  std::vector<std::string> bodies() {
+    absl::MutexLock lock(&mu_);
+    return bodies_;
+  }
+  size_t count() {
+    absl::MutexLock lock(&mu_);
+    return bodies_.size();
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<int> statuses_;
+  size_t next_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> bodies_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<net::HttpServer> server_;
+};
+
+AlertWebhookOptions Fast() {
+  AlertWebhookOptions o;
+  o.first_retry = absl::Milliseconds(20);
+  o.timeout = absl::Seconds(2);
+  return o;
+}
+
+bool WaitFor(const std::function<bool()>& done) {
+  for (int i = 0; i < 500 && !done(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  return done();
+}
+
+TEST(AlertWebhookTest, PostsEachAlertAsJsonToTheUrl) {
+  Receiver rx;
+  auto hook = AlertWebhook::Create(rx.url("/hooks/T0KEN-IN-PATH"), Fast());
+  ASSERT_TRUE(hook.ok()) << hook.status();
+  (*hook)->Notify("suspend_agent", {{"agent", "bot-1"}, {"trigger", "denials"}});
+  (*hook)->Notify("alert", {{"agent", "bot-2"}});
+  ASSERT_TRUE(WaitFor([&] { return (*hook)->delivered() == 2; }));
+  std::vector<std::string> got = rx.bodies();
+  ASSERT_EQ(got.size(), 2u);
+  const std::string head = "POST /hooks/T0KEN-IN-PATH application/json\n";
+  ASSERT_EQ(got[0].rfind(head, 0), 0u) << got[0];
+  auto first = nlohmann::json::parse(got[0].substr(head.size()));
+  EXPECT_EQ(first["event"], "sigil.alert");
+  EXPECT_EQ(first["kind"], "suspend_agent");
+  EXPECT_EQ(first["details"]["agent"], "bot-1");
+  EXPECT_EQ(first["at"].get<std::string>().size(), 20u);  // 2026-11-22T08:00:00Z
+  EXPECT_EQ(nlohmann::json::parse(got[1].substr(head.size()))["kind"], "alert");  // in order
+  EXPECT_EQ((*hook)->dropped(), 0u);
+}
+
+TEST(AlertWebhookTest, RetriesUntilA2xxThenGivesUp) {
+  Receiver rx({500, 503, 200, 500, 500, 500});
+  auto hook = AlertWebhook::Create(rx.url("/"), Fast());
+  ASSERT_TRUE(hook.ok());
+  (*hook)->Notify("alert", {{"n", 1}});  // 500, 503, then 200: delivered on the third attempt
+  ASSERT_TRUE(WaitFor([&] { return (*hook)->delivered() == 1; }));
+  EXPECT_EQ(rx.count(), 3u);
+  (*hook)->Notify("alert", {{"n", 2}});  // 500 three times: dropped after the third
+  ASSERT_TRUE(WaitFor([&] { return (*hook)->dropped() == 1; }));
+  EXPECT_EQ(rx.count(), 6u);
+  EXPECT_EQ((*hook)->delivered(), 1u);
+}
+
+TEST(AlertWebhookTest, ADeadReceiverNeitherBlocksNorGrowsTheQueue) {
+  AlertWebhookOptions o = Fast();
+  o.max_queued = 4;
+  o.first_retry = absl::Seconds(30);  // the sender sits in its first wait
+  o.shutdown_grace = absl::Milliseconds(200);
+  auto hook = AlertWebhook::Create("http://127.0.0.1:1/", o);  // nothing listens on port 1
+  ASSERT_TRUE(hook.ok());
+  absl::Time start = absl::Now();
+  for (int i = 0; i < 50; ++i) (*hook)->Notify("alert", {{"n", i}});
+  EXPECT_LT(absl::Now() - start, absl::Seconds(1));  // Notify never waits for the network
+  // One is being sent (or waiting to retry), four are queued, the rest dropped.
+  EXPECT_GE((*hook)->dropped(), 45u);
+  start = absl::Now();
+  hook->reset();  // shutdown cuts the 30 s wait short
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+TEST(AlertWebhookTest, BadUrlsAreRefusedWithoutQuotingThem) {
+  for (const char* bad : {"ftp://host/x", "https://user:s3cret@host/x", "unix:/run/x.sock", "not a url"}) {
+    auto hook = AlertWebhook::Create(bad);
+    ASSERT_FALSE(hook.ok()) << bad;
+    EXPECT_EQ(std::string(hook.status().message()).find("s3cret"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace sigil::daemon
