@@ -18,6 +18,7 @@ using internal::Element;
 using internal::Group;
 using internal::GroupFor;
 using internal::Scalar;
+using internal::ScalarOf;
 
 // Builds SigningNonces (whose constructor is private so that only round one
 // makes them).
@@ -30,20 +31,7 @@ class NoncesFactory {
 
 namespace {
 
-Scalar ToScalar(const Identifier& id) {
-  Scalar s;
-  s.bytes = id.bytes();
-  return s;
-}
-
 SecretBytes ToSecret(const Scalar& s) { return SecretBytes::CopyFrom(s.bytes); }
-
-absl::StatusOr<Scalar> SecretScalar(const Group& g, const SecretBytes& secret, std::string_view what) {
-  auto parsed = g.ParseScalar(secret.Reveal(SecretAccess::Get()));
-  // The message names the field, never its bytes.
-  if (!parsed.ok()) return absl::InvalidArgumentError(absl::StrCat(std::string(what), " is not a canonical scalar of the suite"));
-  return parsed;
-}
 
 absl::Status CheckMessage(std::span<const uint8_t> message) {
   if (message.size() > kMaxMessageBytes) {
@@ -118,7 +106,7 @@ std::vector<BindingFactor> BindingFactorsOfSorted(const Group& g, std::span<cons
 // RFC 9591 §4.2 derive_interpolating_value. Identifiers are public, so
 // variable time is fine; `ids` is sorted and duplicate-free.
 absl::StatusOr<Scalar> Lagrange(const Group& g, std::span<const SigningCommitment> sorted, const Identifier& x_i) {
-  const Scalar xi = ToScalar(x_i);
+  const Scalar xi = ScalarOf(x_i);
   Scalar numerator = g.ScalarFromUint64(1);
   Scalar denominator = g.ScalarFromUint64(1);
   bool found = false;
@@ -127,7 +115,7 @@ absl::StatusOr<Scalar> Lagrange(const Group& g, std::span<const SigningCommitmen
       found = true;
       continue;
     }
-    const Scalar xj = ToScalar(c.identifier);
+    const Scalar xj = ScalarOf(c.identifier);
     numerator = g.Mul(numerator, xj);
     denominator = g.Mul(denominator, g.Sub(xj, xi));
   }
@@ -222,7 +210,7 @@ absl::StatusOr<Scalar> CheckKeyPackage(const KeyPackage& kp) {
   if (absl::Status s = g.ValidateElement(kp.group_public_key); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("key package: group public key: ", s.message()));
   }
-  return SecretScalar(g, kp.signing_share, "key package: signing share");
+  return internal::ParseSecretScalar(g, kp.signing_share, "key package: signing share");
 }
 
 // RFC 9591 §4.1 nonce_generate: H3(random_bytes || SerializeScalar(secret)).
@@ -251,10 +239,7 @@ absl::StatusOr<DealerOutput> Split(Suite suite, std::vector<Scalar> coefficients
   out.public_key_package.group_public_key = out.vss_commitment[0];
   for (uint16_t i = 1; i <= max_signers; ++i) {
     ASSIGN_OR_RETURN(Identifier id, Identifier::FromInteger(suite, i));
-    // Horner, from the (nonzero) top coefficient down.
-    const Scalar x = ToScalar(id);
-    Scalar value = coefficients.back();
-    for (size_t k = coefficients.size() - 1; k-- > 0;) value = g.Add(g.Mul(value, x), coefficients[k]);
+    const Scalar value = internal::EvaluatePolynomial(g, coefficients, ScalarOf(id));
     ASSIGN_OR_RETURN(Element verifying, g.BaseMul(value));
     out.public_key_package.verifying_shares.push_back(VerifyingShare{id, verifying});
     out.key_packages.push_back(KeyPackage{suite, id, ToSecret(value), verifying, out.vss_commitment[0],
@@ -294,7 +279,7 @@ std::string Identifier::ToString() const {
 
 bool operator<(const Identifier& a, const Identifier& b) {
   if (a.suite_ != b.suite_) return a.suite_ < b.suite_;
-  return GroupFor(a.suite_).Compare(ToScalar(a), ToScalar(b)) < 0;
+  return GroupFor(a.suite_).Compare(ScalarOf(a), ScalarOf(b)) < 0;
 }
 
 // --- Key generation ---------------------------------------------------------
@@ -306,13 +291,7 @@ absl::StatusOr<DealerOutput> TrustedDealerKeygen(Suite suite, uint16_t max_signe
   }
   const Group& g = GroupFor(suite);
   std::vector<Scalar> coefficients;
-  while (coefficients.size() < min_signers) {
-    // RFC 9591 random_scalar: 64 fresh random bytes hashed to a scalar
-    // (uniform); zero, which has negligible chance, is drawn again.
-    SecretBytes wide = RandomSecret(64);
-    Scalar a = g.HashToScalar("dealer", {wide.Reveal(SecretAccess::Get())});
-    if (!g.IsZero(a)) coefficients.push_back(a);
-  }
+  while (coefficients.size() < min_signers) coefficients.push_back(internal::RandomNonzeroScalar(g));
   return Split(suite, std::move(coefficients), max_signers);
 }
 
@@ -321,9 +300,9 @@ absl::StatusOr<DealerOutput> SplitSecret(Suite suite, const SecretBytes& group_s
   if (coefficients.size() + 1 > kMaxParticipants) return absl::InvalidArgumentError("too many coefficients");
   const Group& g = GroupFor(suite);
   std::vector<Scalar> all;
-  ASSIGN_OR_RETURN(all.emplace_back(), SecretScalar(g, group_secret, "group secret"));
+  ASSIGN_OR_RETURN(all.emplace_back(), internal::ParseSecretScalar(g, group_secret, "group secret"));
   for (const SecretBytes& c : coefficients) {
-    ASSIGN_OR_RETURN(all.emplace_back(), SecretScalar(g, c, "polynomial coefficient"));
+    ASSIGN_OR_RETURN(all.emplace_back(), internal::ParseSecretScalar(g, c, "polynomial coefficient"));
   }
   return Split(suite, std::move(all), max_signers);
 }
@@ -335,18 +314,10 @@ absl::Status VerifyShareAgainstCommitment(const KeyPackage& key_package, std::sp
     return absl::InvalidArgumentError("VSS commitment must have 2 to kMaxParticipants elements");
   }
   // S_i' = sum_j commitment[j] * id^j.
-  const Scalar x = ToScalar(key_package.identifier);
-  Scalar power = g.ScalarFromUint64(1);
-  std::vector<Element> terms;
-  for (const Bytes& c : vss_commitment) {
-    auto term = g.Mul(c, power);
-    if (!term.ok()) return absl::InvalidArgumentError(absl::StrCat("VSS commitment: ", term.status().message()));
-    terms.push_back(*std::move(term));
-    power = g.Mul(power, x);
-  }
-  ASSIGN_OR_RETURN(Element expected, g.Sum(terms));
+  auto expected = internal::EvaluateCommitment(g, vss_commitment, ScalarOf(key_package.identifier));
+  if (!expected.ok()) return absl::InvalidArgumentError(absl::StrCat("VSS commitment: ", expected.status().message()));
   ASSIGN_OR_RETURN(Element actual, g.BaseMul(share));
-  if (expected != actual || actual != key_package.verifying_share) {
+  if (*expected != actual || actual != key_package.verifying_share) {
     return absl::FailedPreconditionError(absl::StrCat("the share of participant ", key_package.identifier.ToString(),
                                                       " does not match the VSS commitment"));
   }
@@ -404,8 +375,8 @@ absl::StatusOr<SignatureShare> Sign(const KeyPackage& key_package, SigningNonces
         absl::StrCat("the commitment list holds another commitment for participant ", me.ToString()));
   }
   ASSIGN_OR_RETURN(Scalar lambda, Lagrange(g, session.commitments, me));
-  ASSIGN_OR_RETURN(Scalar d, SecretScalar(g, nonces.hiding(SecretAccess::Get()), "hiding nonce"));
-  ASSIGN_OR_RETURN(Scalar e, SecretScalar(g, nonces.binding(SecretAccess::Get()), "binding nonce"));
+  ASSIGN_OR_RETURN(Scalar d, internal::ParseSecretScalar(g, nonces.hiding(SecretAccess::Get()), "hiding nonce"));
+  ASSIGN_OR_RETURN(Scalar e, internal::ParseSecretScalar(g, nonces.binding(SecretAccess::Get()), "binding nonce"));
   // z_i = d + e * rho_i + lambda_i * s_i * c
   const Scalar z = g.Add(g.Add(d, g.Mul(e, session.factors[index].factor)),
                          g.Mul(g.Mul(lambda, share), session.challenge));

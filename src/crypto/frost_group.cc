@@ -10,6 +10,7 @@
 #include "base/status.h"
 #include "crypto/internal/secp256k1_context.h"
 #include "crypto/internal/sodium_runtime.h"
+#include "crypto/random.h"
 
 namespace sigil::crypto::frost::internal {
 namespace {
@@ -340,6 +341,48 @@ absl::StatusOr<Scalar> Group::ParseScalar(std::span<const uint8_t> encoded) cons
   Scalar s;
   std::memcpy(s.bytes.data(), encoded.data(), 32);
   return s;
+}
+
+absl::StatusOr<Scalar> ParseSecretScalar(const Group& g, const SecretBytes& secret, std::string_view what) {
+  auto parsed = g.ParseScalar(secret.Reveal(SecretAccess::Get()));
+  if (!parsed.ok()) return absl::InvalidArgumentError(std::string(what) + " is not a canonical scalar of the suite");
+  return parsed;
+}
+
+Scalar ScalarOf(const Identifier& id) {
+  Scalar s;
+  s.bytes = id.bytes();
+  return s;
+}
+
+Scalar RandomNonzeroScalar(const Group& g) {
+  for (;;) {
+    // 64 fresh random bytes hashed to a scalar: uniform; zero, which has
+    // negligible chance, is drawn again.
+    SecretBytes wide = RandomSecret(64);
+    Scalar a = g.HashToScalar("random", {wide.Reveal(SecretAccess::Get())});
+    if (!g.IsZero(a)) return a;
+  }
+}
+
+Scalar EvaluatePolynomial(const Group& g, std::span<const Scalar> coefficients, const Scalar& x) {
+  // Horner from the top coefficient down (no multiplication by a zero
+  // accumulator, which the secp256k1 suite would branch on).
+  Scalar value = coefficients.back();
+  for (size_t k = coefficients.size() - 1; k-- > 0;) value = g.Add(g.Mul(value, x), coefficients[k]);
+  return value;
+}
+
+absl::StatusOr<Element> EvaluateCommitment(const Group& g, std::span<const Element> commitment, const Scalar& x) {
+  Scalar power = g.ScalarFromUint64(1);
+  std::vector<Element> terms;
+  terms.reserve(commitment.size());
+  for (const Element& c : commitment) {
+    ASSIGN_OR_RETURN(Element term, g.Mul(c, power));
+    terms.push_back(std::move(term));
+    power = g.Mul(power, x);
+  }
+  return g.Sum(terms);
 }
 
 const Group& GroupFor(Suite suite) {

@@ -75,6 +75,19 @@ class Group {
 
 const Group& GroupFor(Suite suite);
 
+// A secret scalar out of locked memory; the error names `what`, never the bytes.
+absl::StatusOr<Scalar> ParseSecretScalar(const Group& g, const SecretBytes& secret, std::string_view what);
+
+// Polynomial helpers shared by the trusted dealer and the DKG.
+Scalar ScalarOf(const Identifier& id);
+// A uniformly random nonzero scalar from the CSPRNG (RFC 9591 random_scalar).
+Scalar RandomNonzeroScalar(const Group& g);
+// f(x) for coefficients a_0..a_{t-1} (t >= 1).
+Scalar EvaluatePolynomial(const Group& g, std::span<const Scalar> coefficients, const Scalar& x);
+// sum_j commitment[j] * x^j, the public image f(x) * G of the polynomial
+// whose coefficient commitments are given (t >= 1).
+absl::StatusOr<Element> EvaluateCommitment(const Group& g, std::span<const Element> commitment, const Scalar& x);
+
 // RFC 9591 §4.4 compute_binding_factors over a commitment list (checked and
 // sorted by identifier first). Defined in frost.cc; exposed for the
 // known-answer tests, which pin every intermediate value.

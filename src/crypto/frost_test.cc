@@ -7,50 +7,14 @@
 
 #include <sodium.h>
 
-#include <fstream>
-#include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "base/hex.h"
 #include "crypto/frost_group.h"
-#include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
+#include "crypto/frost_test_vectors.h"
 
 namespace sigil::crypto::frost {
 namespace {
-
-nlohmann::json LoadVectors(const std::string& relative) {
-  const std::string path = std::string(SIGIL_VECTORS_DIR) + "/frost/" + relative;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return nlohmann::json::parse(text.str());
-}
-
-Bytes FromHex(const std::string& hex) {
-  auto bytes = HexDecode(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes{};
-}
-
-SecretBytes SecretFromHex(const std::string& hex) { return SecretBytes::CopyFrom(FromHex(hex)); }
-
-std::string Hex(const SecretBytes& secret) { return HexEncode(secret.Reveal(SecretAccess::Get())); }
-
-Suite SuiteOf(const nlohmann::json& v) {
-  return v["config"]["group"] == "ed25519" ? Suite::kEd25519Sha512 : Suite::kSecp256k1Sha256;
-}
-
-int AsInt(const nlohmann::json& j) { return j.is_string() ? std::stoi(j.get<std::string>()) : j.get<int>(); }
-
-Identifier Id(Suite suite, uint64_t value) {
-  auto id = Identifier::FromInteger(suite, value);
-  EXPECT_TRUE(id.ok());
-  return *id;
-}
 
 std::array<uint8_t, 32> Array32(const std::string& hex) {
   std::array<uint8_t, 32> out{};
@@ -104,7 +68,7 @@ Round RoundOneOf(const nlohmann::json& v, const DealerOutput& dealer) {
 class FrostVectorTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(FrostVectorTest, FullTranscript) {
-  const nlohmann::json v = LoadVectors(GetParam());
+  const nlohmann::json v = LoadFrostVectors(GetParam());
   const Suite suite = SuiteOf(v);
   const auto& in = v["inputs"];
   const Bytes message = FromHex(in["message"]);
@@ -177,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(Vectors, FrostVectorTest,
 class FrostNegativeTest : public testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    v_ = LoadVectors(GetParam());
+    v_ = LoadFrostVectors(GetParam());
     suite_ = SuiteOf(v_);
     message_ = FromHex(v_["inputs"]["message"]);
     dealer_ = DealerFor(v_);
@@ -377,29 +341,13 @@ TEST_P(FrostRandomTest, ThreeOfFiveSignsWithFreshNonces) {
     EXPECT_TRUE(VerifyShareAgainstCommitment(kp, dealer->vss_commitment).ok());
   }
   const Bytes message = {'s', 'i', 'g', 'i', 'l'};
-  std::vector<SigningNonces> nonces;
-  std::vector<SigningCommitment> commitments;
-  const std::vector<size_t> signers = {4, 1, 3};  // unsorted on purpose
-  for (size_t i : signers) {
-    auto n = Commit(dealer->key_packages[i]);
-    ASSERT_TRUE(n.ok());
-    commitments.push_back(n->commitment());
-    nonces.push_back(*std::move(n));
-  }
-  std::vector<SignatureShare> shares;
-  for (size_t k = 0; k < signers.size(); ++k) {
-    auto share = Sign(dealer->key_packages[signers[k]], std::move(nonces[k]), message, commitments);
-    ASSERT_TRUE(share.ok()) << share.status();
-    shares.push_back(*share);
-  }
-  auto sig = Aggregate(dealer->public_key_package, commitments, message, shares);
+  const std::vector<KeyPackage>& keys = dealer->key_packages;
+  // Unsorted on purpose.
+  auto sig = SignTogether({&keys[4], &keys[1], &keys[3]}, dealer->public_key_package, message);
   ASSERT_TRUE(sig.ok()) << sig.status();
   EXPECT_TRUE(VerifySignature(suite, dealer->public_key_package.group_public_key, message, *sig));
   // Two signers are not enough.
-  auto n = Commit(dealer->key_packages[signers[0]]);
-  ASSERT_TRUE(n.ok());
-  const std::vector<SigningCommitment> two = {n->commitment(), commitments[1]};
-  auto refused = Sign(dealer->key_packages[signers[0]], *std::move(n), message, two);
+  auto refused = SignTogether({&keys[4], &keys[1]}, dealer->public_key_package, message);
   EXPECT_NE(refused.status().message().find("fewer than min_signers"), std::string::npos) << refused.status();
 }
 
