@@ -82,7 +82,9 @@ std::string ApiClient::Redact(std::string_view text) const {
   // A token this short is no secret worth hiding, and replacing it would
   // garble the message.
   if (token.size() < 8) return out;
-  for (size_t at = out.find(token); at != std::string::npos; at = out.find(token, at + 7)) out.replace(at, token.size(), "<token>");
+  for (size_t at = out.find(token); at != std::string::npos; at = out.find(token, at + 7)) {
+    out.replace(at, token.size(), "<token>");
+  }
   return out;
 }
 

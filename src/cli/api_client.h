@@ -26,6 +26,7 @@ enum ExitCode : int { kExitOk = 0, kExitRefused = 1, kExitBadInput = 2, kExitUna
 struct ApiResponse {
   int http_status = 0;
   nlohmann::json body;  // parsed JSON, or {"error": text} when the body was not JSON
+  std::string text;     // the body as sent when it was not JSON (a CSV report), else empty
 };
 
 // Sends one request. Errors are transport failures only: InvalidArgument

@@ -51,8 +51,8 @@ class CommandsTest : public ::testing::Test {
   Outcome Run(std::vector<std::string> args) {
     Outcome r;
     ClientOptions o;
-    o.transport = [&](const std::string& method, const std::string& url, const std::string& path, const std::string& body,
-                      const SecretBytes& token) -> absl::StatusOr<ApiResponse> {
+    o.transport = [&](const std::string& method, const std::string& url, const std::string& path,
+                      const std::string& body, const SecretBytes& token) -> absl::StatusOr<ApiResponse> {
       r.sent.push_back({method, url, path, body, std::string(token.RevealText(SecretAccess::Get()))});
       if (!transport_error.ok()) return transport_error;
       return answer;
@@ -86,7 +86,11 @@ class CommandsTest : public ::testing::Test {
     return path;
   }
 
-  ApiResponse answer{200, nlohmann::json::object()};
+  static ApiResponse Reply(int status, nlohmann::json body, std::string text = "") {
+    return {status, std::move(body), std::move(text)};
+  }
+
+  ApiResponse answer = Reply(200, nlohmann::json::object());
   absl::Status transport_error;
   std::string dir_;
 };
@@ -125,7 +129,8 @@ TEST_F(CommandsTest, ExplainTakesOneRequestKind) {
 TEST_F(CommandsTest, ReadFileBoundedNamesWhyAFileCannotBeRead) {
   EXPECT_THAT(ReadFileBounded(dir_).status().message(), HasSubstr("Is a directory"));
   EXPECT_THAT(ReadFileBounded(dir_ + "/none").status().message(), HasSubstr("No such file or directory"));
-  EXPECT_THAT(ReadFileBounded(WriteFile("big", std::string(11, 'x')), 10).status().message(), HasSubstr("larger than 10"));
+  EXPECT_THAT(ReadFileBounded(WriteFile("big", std::string(11, 'x')), 10).status().message(),
+              HasSubstr("larger than 10"));
   EXPECT_EQ(*ReadFileBounded(WriteFile("ok", "0123456789"), 10), "0123456789");
 }
 
@@ -149,7 +154,7 @@ TEST_F(CommandsTest, TheTokenNeverReachesAMessage) {
   EXPECT_THAT(r.err, HasSubstr("<token>"));
 
   transport_error = absl::OkStatus();
-  answer = {403, {{"error", "token " + token + " may not do that"}}};
+  answer = Reply(403, {{"error", "token " + token + " may not do that"}});
   r = Run({"key", "create", "x", "--token", token});
   EXPECT_EQ(r.code, kExitRefused);
   EXPECT_THAT(r.err, Not(HasSubstr(token)));
@@ -215,7 +220,7 @@ TEST_F(CommandsTest, SharesMustBeTwoWholeNumbers) {
     EXPECT_THAT(r.err, HasSubstr("--shares takes M/N")) << bad;
     EXPECT_TRUE(r.sent.empty()) << bad;
   }
-  answer = {200, {{"file_base64", "AAEC"}, {"shares", {"s1", "s2", "s3"}}, {"keys", 1}, {"backup_id", "b"}}};
+  answer = Reply(200, {{"file_base64", "AAEC"}, {"shares", {"s1", "s2", "s3"}}, {"keys", 1}, {"backup_id", "b"}});
   Outcome r = Run({"backup", "create", "--out", dir_ + "/b", "--shares", "2/3", "--token", "t", "--json"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
   ASSERT_EQ(r.sent.size(), 1u);
@@ -226,11 +231,11 @@ TEST_F(CommandsTest, SharesMustBeTwoWholeNumbers) {
 // An --out in a folder that does not exist is bad input, found before the
 // daemon makes (and audits) a backup or export nobody receives.
 TEST_F(CommandsTest, OutputPathIsCheckedFirst) {
-  for (const auto& args : std::vector<std::vector<std::string>>{
-           {"backup", "create", "--out", dir_ + "/no/b", "--shares", "2/3"},
-           {"audit", "export", "--out", dir_ + "/no/a"},
-           {"attest", "get", "--nonce", "00", "--out", dir_ + "/no/r"},
-           {"audit", "export", "--out", dir_}}) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"backup", "create", "--out", dir_ + "/no/b", "--shares", "2/3"},
+                                             {"audit", "export", "--out", dir_ + "/no/a"},
+                                             {"attest", "get", "--nonce", "00", "--out", dir_ + "/no/r"},
+                                             {"audit", "export", "--out", dir_}}) {
     std::vector<std::string> a = args;
     a.insert(a.end(), {"--token", "t"});
     Outcome r = Run(a);
@@ -241,7 +246,7 @@ TEST_F(CommandsTest, OutputPathIsCheckedFirst) {
 }
 
 TEST_F(CommandsTest, AttestGetPrintsTheReportOnlyOnceItIsWritten) {
-  answer = {200, {{"nonce", "00"}, {"debug", true}}};
+  answer = Reply(200, {{"nonce", "00"}, {"debug", true}});
   const std::string out = dir_ + "/report.json";
   Outcome r = Run({"attest", "get", "--nonce", "00", "--out", out, "--token", "t", "--json"});
   EXPECT_EQ(r.code, kExitOk) << r.err;
@@ -258,7 +263,8 @@ TEST_F(CommandsTest, AttestGetPrintsTheReportOnlyOnceItIsWritten) {
 // The details of a refusal (the errors of an invalid policy) are part of
 // the error and go to stderr; stdout stays empty without --json.
 TEST_F(CommandsTest, RefusalDetailsGoToStderr) {
-  answer = {400, {{"error", "invalid policy; the policy in force is unchanged"}, {"errors", {"rules[0].effect: bad"}}}};
+  answer =
+      Reply(400, {{"error", "invalid policy; the policy in force is unchanged"}, {"errors", {"rules[0].effect: bad"}}});
   const std::string policy = WriteFile("p.json", "{}");
   Outcome r = Run({"policy", "apply", policy, "--token", "t"});
   EXPECT_EQ(r.code, kExitBadInput);
@@ -268,7 +274,7 @@ TEST_F(CommandsTest, RefusalDetailsGoToStderr) {
   r = Run({"policy", "apply", policy, "--token", "t", "--json"});
   EXPECT_EQ(r.json(), answer.body);
 
-  answer = {500, nlohmann::json{{"detail", "x"}}};
+  answer = Reply(500, nlohmann::json{{"detail", "x"}});
   r = Run({"key", "list", "--token", "t"});
   EXPECT_EQ(r.code, kExitUnavailable);
   EXPECT_THAT(r.err, HasSubstr("sigil: the daemon answered HTTP 500"));
@@ -277,7 +283,7 @@ TEST_F(CommandsTest, RefusalDetailsGoToStderr) {
 // The daemon answers a live log that does not verify with 409: that is the
 // verdict (exit 1, as for an export verified offline), not bad input (2).
 TEST_F(CommandsTest, LiveAuditVerifyThatFailsIsARefusal) {
-  answer = {409, {{"valid", false}, {"errors", {{{"offset", 6067}, {"what", "damaged frame"}}}}, {"records", 21}}};
+  answer = Reply(409, {{"valid", false}, {"errors", {{{"offset", 6067}, {"what", "damaged frame"}}}}, {"records", 21}});
   Outcome r = Run({"audit", "verify", "--token", "t", "--json"});
   EXPECT_EQ(r.code, kExitRefused);
   EXPECT_EQ(r.json(), answer.body);
@@ -286,23 +292,41 @@ TEST_F(CommandsTest, LiveAuditVerifyThatFailsIsARefusal) {
   EXPECT_EQ(r.code, kExitRefused);
   EXPECT_THAT(r.out, HasSubstr("damaged frame"));
 
-  answer = {200, {{"valid", true}, {"errors", nlohmann::json::array()}, {"records", 21}}};
+  answer = Reply(200, {{"valid", true}, {"errors", nlohmann::json::array()}, {"records", 21}});
   r = Run({"audit", "verify", "--token", "t", "--json"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(r.json(), answer.body);
 
-  answer = {403, {{"error", "this token may not read the audit log"}}};
+  answer = Reply(403, {{"error", "this token may not read the audit log"}});
   EXPECT_EQ(Run({"audit", "verify", "--token", "t"}).code, kExitRefused);
 }
 
 TEST_F(CommandsTest, AFailedEnvironmentCheckSaysWhichChecksFailed) {
-  answer = {200,
-            {{"valid", false},
-             {"checks", {{{"name", "dev_mode"}, {"ok", false}}, {{"name", "core_dumps"}, {"ok", true}}, {{"name", "backup"}, {"ok", false}}}}}};
+  answer = Reply(200, {{"valid", false},
+                       {"checks",
+                        {{{"name", "dev_mode"}, {"ok", false}},
+                         {{"name", "core_dumps"}, {"ok", true}},
+                         {{"name", "backup"}, {"ok", false}}}}});
   Outcome r = Run({"attest", "check", "--token", "t", "--json"});
   EXPECT_EQ(r.code, kExitRefused);
   EXPECT_EQ(r.json(), answer.body);
   EXPECT_THAT(r.err, HasSubstr("the environment check failed: dev_mode, backup"));
+}
+
+// A CSV report was printed as "error: seq,time,..." (a body that is not
+// JSON reads as an error) and exit 0.
+TEST_F(CommandsTest, AuditReportAsCsvIsPrintedAsSent) {
+  const std::string csv = "seq,time\r\n0,1\r\n";
+  answer = Reply(200, {{"error", csv}}, csv);
+  Outcome r = Run({"audit", "report", "--format", "csv", "--token", "t"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(r.out, csv);
+  ASSERT_EQ(r.sent.size(), 1u);
+  EXPECT_THAT(r.sent[0].path, HasSubstr("&format=csv"));
+  EXPECT_EQ(Run({"audit", "report", "--format", "csv", "--json", "--token", "t"}).code, kExitBadInput);
+  Outcome xml = Run({"audit", "report", "--format", "xml", "--token", "t"});
+  EXPECT_EQ(xml.code, kExitBadInput);
+  EXPECT_TRUE(xml.sent.empty());
 }
 
 // An audit export arrives whole and hex encoded; the HTTP client's 8 MiB

@@ -28,7 +28,10 @@ ApiTransport HttpApiTransport() {
     ApiResponse out;
     out.http_status = response->status;
     out.body = nlohmann::json::parse(response->body, nullptr, false);
-    if (out.body.is_discarded()) out.body = nlohmann::json{{"error", response->body.substr(0, 2000)}};
+    if (out.body.is_discarded()) {
+      out.body = nlohmann::json{{"error", response->body.substr(0, 2000)}};
+      out.text = std::move(response->body);
+    }
     return out;
   };
 }

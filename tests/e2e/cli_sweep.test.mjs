@@ -317,6 +317,9 @@ test("audit verify (live and offline), export", { skip }, () => {
   assert.match(expect(cli(["audit", "export", "--out", join(work, "audit2.sigil")]), 0).stdout, /^records: \d+$/m);
   expectError(cli(["audit", "export", "--out", join(work, "no", "a.sigil")]), 2, /cannot write .* is not a folder/);
   expectError(cli(["audit", "export"]), 2, /--out is required/);
+  // The CSV report is printed as the daemon sent it (it was shown as "error: seq,...").
+  assert.match(expect(cli(["audit", "report", "--format", "csv"]), 0).stdout, /^seq,time,/);
+  expectError(cli(["audit", "report", "--format", "xml"]), 2);
 
   // Offline: no daemon needed (the URL is a closed port).
   const offline = expectJson(cli(["audit", "verify", "--file", out, "--pubkey", exp.pubkey, "--json"], { url: closedUrl }), 0);
