@@ -217,6 +217,14 @@ void Run(ClientOptions& o, const std::string& method, const std::string& path, c
   (void)RunAndGet(o, method, path, body);
 }
 
+// A name or id that becomes a path segment. An empty one made another
+// request: `key show ""` listed every key (exit 0), `key rotate ""` reached
+// no route (405, exit 3).
+CLI::Validator NonEmpty() {
+  return CLI::Validator([](std::string& v) { return v.empty() ? std::string("must not be empty") : std::string(); },
+                        "", "NonEmpty");
+}
+
 std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -328,11 +336,11 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     common(l);
     l->callback([&o] { Run(o, "GET", "/v1/keys"); });
     auto* s = key->add_subcommand("show", "show one key");
-    s->add_option("name", (*args)["key.show"], "key name, address or public key")->required();
+    s->add_option("name", (*args)["key.show"], "key name, address or public key")->required()->check(NonEmpty());
     common(s);
     s->callback([&o, args] { Run(o, "GET", "/v1/keys/" + Escape((*args)["key.show"])); });
     auto* r = key->add_subcommand("rotate", "new version of a key; the old one becomes verify-only");
-    r->add_option("name", (*args)["key.rotate"], "key name")->required();
+    r->add_option("name", (*args)["key.rotate"], "key name")->required()->check(NonEmpty());
     common(r);
     r->callback([&o, args] { Run(o, "POST", "/v1/keys/" + Escape((*args)["key.rotate"]) + "/rotate", nlohmann::json::object()); });
     auto* imp = key->add_subcommand("import", "import a raw private key (admin; off unless allow_key_import)");
@@ -429,11 +437,11 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     common(l);
     l->callback([&o] { Run(o, "GET", "/v1/tokens"); });
     auto* r = token->add_subcommand("revoke", "revoke a token by principal name");
-    r->add_option("name", (*args)["token.revoke"])->required();
+    r->add_option("name", (*args)["token.revoke"])->required()->check(NonEmpty());
     common(r);
     r->callback([&o, args] { Run(o, "DELETE", "/v1/tokens/" + Escape((*args)["token.revoke"])); });
     auto* t = token->add_subcommand("totp", "enrol a TOTP second factor for a principal; prints an otpauth:// URI");
-    t->add_option("name", (*args)["token.totp"])->required();
+    t->add_option("name", (*args)["token.totp"])->required()->check(NonEmpty());
     common(t);
     t->callback([&o, args] { Run(o, "POST", "/v1/tokens/" + Escape((*args)["token.totp"]) + "/totp", nlohmann::json::object()); });
   }
@@ -445,11 +453,11 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
     common(l);
     l->callback([&o] { Run(o, "GET", "/v1/approvals"); });
     auto* s = approval->add_subcommand("show", "one approval");
-    s->add_option("id", (*args)["approval.show"])->required();
+    s->add_option("id", (*args)["approval.show"])->required()->check(NonEmpty());
     common(s);
     s->callback([&o, args] { Run(o, "GET", "/v1/approvals/" + Escape((*args)["approval.show"])); });
     auto* a = approval->add_subcommand("approve", "approve a held request");
-    a->add_option("id", (*args)["approval.id"])->required();
+    a->add_option("id", (*args)["approval.id"])->required()->check(NonEmpty());
     a->add_option("--totp", (*args)["approval.totp"], "current TOTP code");
     common(a);
     a->callback([&o, args] {
@@ -458,7 +466,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       Run(o, "POST", "/v1/approvals/" + Escape((*args)["approval.id"]) + "/approve", body);
     });
     auto* r = approval->add_subcommand("reject", "reject a held request");
-    r->add_option("id", (*args)["approval.reject"])->required();
+    r->add_option("id", (*args)["approval.reject"])->required()->check(NonEmpty());
     r->add_option("--reason", (*args)["approval.reason"]);
     common(r);
     r->callback([&o, args] {

@@ -313,6 +313,23 @@ TEST_F(CommandsTest, AFailedEnvironmentCheckSaysWhichChecksFailed) {
   EXPECT_THAT(r.err, HasSubstr("the environment check failed: dev_mode, backup"));
 }
 
+TEST_F(CommandsTest, EmptyNamesAndIdsAreRefused) {
+  for (const auto& args : std::vector<std::vector<std::string>>{{"key", "show", ""},
+                                                                {"key", "rotate", ""},
+                                                                {"token", "revoke", ""},
+                                                                {"token", "totp", ""},
+                                                                {"approval", "show", ""},
+                                                                {"approval", "approve", ""},
+                                                                {"approval", "reject", ""}}) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--token", "t"});
+    Outcome r = Run(a);
+    EXPECT_EQ(r.code, kExitBadInput) << a[0] << " " << a[1];
+    EXPECT_THAT(r.err, HasSubstr("must not be empty")) << a[0] << " " << a[1];
+    EXPECT_TRUE(r.sent.empty()) << a[0] << " " << a[1];
+  }
+}
+
 // A CSV report was printed as "error: seq,time,..." (a body that is not
 // JSON reads as an error) and exit 0.
 TEST_F(CommandsTest, AuditReportAsCsvIsPrintedAsSent) {

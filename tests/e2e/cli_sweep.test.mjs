@@ -121,6 +121,9 @@ test("key create (each type), list, show, rotate", { skip }, () => {
   expectError(cli(["key", "show", "nope"]), 2, /no key/);
   expectError(cli(["key", "rotate", "nope"]), 2, /no key/);
   expectError(cli(["key", "create"]), 2, /name is required/);
+  // An empty name listed every key (exit 0) or reached no route (exit 3).
+  expectError(cli(["key", "show", ""]), 2, /must not be empty/);
+  expectError(cli(["key", "rotate", ""]), 2, /must not be empty/);
   expectError(cli(["key", "list", "--bogus"]), 2, /--bogus/);
   expectError(cli(["key", "frob"]), 2);
   expectError(cli([]), 2);
