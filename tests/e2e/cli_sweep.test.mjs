@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -87,6 +87,7 @@ before(async () => {
 });
 after(async () => {
   if (sigil) await sigil.stop();
+  for (const dir of [work, sigil?.dataDir]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 test("key create (each type), list, show, rotate", { skip }, () => {
