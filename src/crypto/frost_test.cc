@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "crypto/frost_group.h"
@@ -300,6 +301,38 @@ TEST_P(FrostNegativeTest, IdentifiersMustBeNonzeroCanonicalScalars) {
   EXPECT_TRUE(Id(suite_, 129) < Id(suite_, 256));
   EXPECT_TRUE(Id(suite_, 256) < Id(suite_, 257));
   EXPECT_EQ(Id(suite_, 257).ToString(), "257");
+}
+
+// Nonces are single-use: they cannot be copied, and Sign takes them by value.
+static_assert(!std::is_copy_constructible_v<SigningNonces>);
+static_assert(!std::is_copy_assignable_v<SigningNonces>);
+static_assert(!std::is_copy_constructible_v<KeyPackage>);
+
+TEST_P(FrostNegativeTest, ErrorsDoNotCarrySecrets) {
+  // A signing share that is not a canonical scalar (above the group order),
+  // with bytes distinctive enough to find in any rendering.
+  const Bytes bad = FromHex("ffffffffffffffffffffffffffffffffcafebeef0123456789abcdeffeedface");
+  KeyPackage kp{suite_, Id(suite_, 1), SecretBytes::CopyFrom(bad), dealer_.key_packages[0].verifying_share,
+                dealer_.public_key_package.group_public_key, 2};
+  const std::array<uint8_t, 32> randomness{};
+  std::vector<absl::Status> errors = {Commit(kp).status(), CommitWithRandomness(kp, randomness, randomness).status(),
+                                      VerifyShareAgainstCommitment(kp, dealer_.vss_commitment)};
+  Round round = RoundOneOf(v_, dealer_);
+  errors.push_back(Sign(kp, std::move(round.nonces[0]), message_, round.commitments).status());
+  const std::vector<SecretBytes> coefficients = [&] {
+    std::vector<SecretBytes> c;
+    c.push_back(SecretBytes::CopyFrom(bad));
+    return c;
+  }();
+  errors.push_back(SplitSecret(suite_, SecretFromHex(v_["inputs"]["group_secret_key"]), coefficients, 3).status());
+  errors.push_back(SplitSecret(suite_, SecretBytes::CopyFrom(bad), {}, 3).status());
+  const std::string hex = HexEncode(bad);
+  for (const absl::Status& s : errors) {
+    ASSERT_FALSE(s.ok());
+    const std::string text = s.ToString();
+    for (size_t i = 0; i + 16 <= hex.size(); i += 2) EXPECT_EQ(text.find(hex.substr(i, 16)), std::string::npos) << text;
+    EXPECT_EQ(text.find(std::string(bad.begin() + 16, bad.begin() + 24)), std::string::npos);
+  }
 }
 
 TEST_P(FrostNegativeTest, DealerRefusesBadParameters) {
