@@ -1,5 +1,6 @@
 #include "daemon/alert_webhook.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "base/status.h"
@@ -7,24 +8,34 @@
 
 namespace sigil::daemon {
 
+namespace {
+
+net::HttpClientOptions ClientOptions(absl::Duration timeout) {
+  net::HttpClientOptions o;
+  o.timeout = timeout;
+  o.connect_timeout = timeout;
+  o.max_response_body_bytes = 64 * 1024;
+  o.keep_alive = false;
+  o.service_name = "alert webhook";
+  return o;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<AlertWebhook>> AlertWebhook::Create(const std::string& url, AlertWebhookOptions options) {
   absl::StatusOr<net::HttpUrl> parsed = net::ParseHttpUrl(url);
   if (!parsed.ok()) return absl::InvalidArgumentError("webhook alert_url: " + std::string(parsed.status().message()));
   if (parsed->scheme == net::HttpUrl::Scheme::kUnix) {
     return absl::InvalidArgumentError("webhook alert_url must be http:// or https://, not " + parsed->Origin());
   }
-  net::HttpClientOptions client_options;
-  client_options.timeout = options.timeout;
-  client_options.connect_timeout = options.timeout;
-  client_options.max_response_body_bytes = 64 * 1024;
-  client_options.keep_alive = false;
-  client_options.service_name = "alert webhook";
-  ASSIGN_OR_RETURN(auto client, net::HttpClient::Create(url, client_options));
-  return std::unique_ptr<AlertWebhook>(new AlertWebhook(std::move(client), options));
+  // Checked once here (e.g. an https URL whose TLS setup fails); each
+  // attempt builds its own client with the time it may take.
+  RETURN_IF_ERROR(net::HttpClient::Create(url, ClientOptions(options.timeout)).status());
+  return std::unique_ptr<AlertWebhook>(new AlertWebhook(url, parsed->Origin(), options));
 }
 
-AlertWebhook::AlertWebhook(std::unique_ptr<net::HttpClient> client, AlertWebhookOptions options)
-    : client_(std::move(client)), options_(options) {
+AlertWebhook::AlertWebhook(std::string url, std::string origin, AlertWebhookOptions options)
+    : url_(std::move(url)), origin_(std::move(origin)), options_(options) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -45,13 +56,25 @@ void AlertWebhook::Notify(const std::string& kind, const nlohmann::json& details
   std::string body = alert.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   absl::MutexLock lock(&mu_);
   if (stopping_ || queue_.size() >= options_.max_queued) {
-    ++dropped_;
-    spdlog::error(nlohmann::json{{"event", "alert_webhook_dropped"}, {"to", client_->url().Origin()}, {"kind", kind},
-                                 {"reason", stopping_ ? "shutting down" : "queue full"}}
-                      .dump());
+    Drop(1, stopping_ ? "shutting down" : "queue full");
     return;
   }
   queue_.push_back(std::move(body));
+}
+
+// A trigger can fire on every request (risk_score): with a dead receiver,
+// one log line per dropped alert would flood the log. One line per 10 s
+// says how many were dropped since the last.
+void AlertWebhook::Drop(uint64_t count, const char* reason) {
+  dropped_ += count;
+  unlogged_drops_ += count;
+  const absl::Time now = absl::Now();
+  if (now - last_drop_log_ < absl::Seconds(10)) return;
+  spdlog::error(nlohmann::json{{"event", "alert_webhook_dropped"}, {"to", origin_}, {"count", unlogged_drops_},
+                               {"reason", reason}}
+                    .dump());
+  unlogged_drops_ = 0;
+  last_drop_log_ = now;
 }
 
 uint64_t AlertWebhook::delivered() const {
@@ -67,48 +90,55 @@ uint64_t AlertWebhook::dropped() const {
 void AlertWebhook::Run() {
   for (;;) {
     std::string body;
-    bool stopping = false;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
           +[](AlertWebhook* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->stopping_ || !self->queue_.empty(); },
           this));
       if (queue_.empty()) return;  // stopping, nothing left
-      if (stopping_ && absl::Now() >= stop_deadline_) {
-        dropped_ += queue_.size();
-        spdlog::error(nlohmann::json{{"event", "alert_webhook_dropped"}, {"to", client_->url().Origin()},
-                                     {"count", queue_.size()}, {"reason", "shutting down"}}
-                          .dump());
-        queue_.clear();
-        return;
-      }
       body = std::move(queue_.front());
       queue_.pop_front();
-      stopping = stopping_;
     }
-    const bool ok = Deliver(body, stopping);
+    const bool ok = Deliver(body);
     absl::MutexLock lock(&mu_);
-    (ok ? delivered_ : dropped_)++;
+    if (ok) {
+      ++delivered_;
+    } else {
+      Drop(1, "not delivered");
+    }
   }
 }
 
-// Attempts with waits of first_retry, 4x that, ...; while the daemon stops,
-// one attempt more and no waiting.
-bool AlertWebhook::Deliver(const std::string& body, bool last_chance) {
+// How long the next attempt may take: the configured timeout, or while
+// the daemon stops, what is left of shutdown_grace (zero: no attempt).
+absl::Duration AlertWebhook::AttemptTime() {
+  absl::MutexLock lock(&mu_);
+  if (!stopping_) return options_.timeout;
+  return std::max(absl::ZeroDuration(), std::min(options_.timeout, stop_deadline_ - absl::Now()));
+}
+
+// Attempts with waits of first_retry, 4x that, ...; a stop ends the waiting,
+// and every attempt then fits within what is left of shutdown_grace.
+bool AlertWebhook::Deliver(const std::string& body) {
   absl::Duration wait = options_.first_retry;
-  int attempts = last_chance ? 1 : std::max(1, options_.attempts);
-  std::string last_error;
-  for (int attempt = 1;; ++attempt) {
-    absl::StatusOr<net::HttpClientResponse> r = client_->Post("", body);
+  std::string last_error = "no time left before shutdown";
+  for (int attempt = 1; attempt <= std::max(1, options_.attempts); ++attempt) {
+    const absl::Duration budget = AttemptTime();
+    if (budget <= absl::ZeroDuration()) break;
+    absl::StatusOr<std::unique_ptr<net::HttpClient>> client = net::HttpClient::Create(url_, ClientOptions(budget));
+    if (!client.ok()) {
+      last_error = std::string(client.status().message());
+      break;
+    }
+    absl::StatusOr<net::HttpClientResponse> r = (*client)->Post("", body);
     if (r.ok() && r->status >= 200 && r->status < 300) return true;
     last_error = r.ok() ? "HTTP " + std::to_string(r->status) : std::string(r.status().message());
-    if (attempt >= attempts) break;
+    if (attempt == options_.attempts) break;
     absl::MutexLock lock(&mu_);
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait)) attempts = attempt + 1;
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
     wait *= 4;
   }
-  spdlog::error(nlohmann::json{{"event", "alert_webhook_failed"}, {"to", client_->url().Origin()}, {"error", last_error}}
-                    .dump());
+  spdlog::error(nlohmann::json{{"event", "alert_webhook_failed"}, {"to", origin_}, {"error", last_error}}.dump());
   return false;
 }
 

@@ -6,13 +6,19 @@
 //   {"event": "sigil.alert", "kind": KIND, "at": RFC 3339 UTC, "details": {...}}
 // with Content-Type application/json. A 2xx answer is delivery; any other
 // answer, or no answer, is retried after 1 s and 4 s (3 attempts), then
-// dropped with an error line on the daemon's log.
+// dropped with an error line on the daemon's log (drops are logged at most
+// once per 10 s, with their count).
 //
 // Delivery never holds up the caller: Notify() queues and returns. One
 // background thread sends, in order. The queue holds at most
 // `max_queued` alerts; beyond that new alerts are dropped (and counted),
-// so a dead receiver cannot make the daemon grow. Alerts still queued when
-// the notifier is destroyed get one attempt each within `shutdown_grace`.
+// so a dead receiver cannot make the daemon grow. When the notifier is
+// destroyed, retry waits end, an attempt under way runs to its answer or
+// its timeout, and the alerts still queued are tried within what is left of
+// `shutdown_grace` (each attempt's timeout is cut to it); the rest are
+// dropped. Destruction thus waits at most timeout + shutdown_grace. (A DNS
+// lookup that hangs is not cut short by net::HttpClient; an IP address or a
+// responsive resolver is assumed.)
 //
 // Security: alerts hold names, rules and reasons, never key material. The
 // URL may hold a secret in its path (many webhook receivers work that way):
@@ -41,8 +47,8 @@ struct AlertWebhookOptions {
   size_t max_queued = 256;
   int attempts = 3;
   absl::Duration first_retry = absl::Seconds(1);  // then 4x the last wait
-  absl::Duration timeout = absl::Seconds(5);      // per attempt
-  absl::Duration shutdown_grace = absl::Seconds(5);
+  absl::Duration timeout = absl::Seconds(4);      // per attempt
+  absl::Duration shutdown_grace = absl::Seconds(4);
 };
 
 class AlertWebhook {
@@ -60,11 +66,14 @@ class AlertWebhook {
   uint64_t dropped() const;  // queue full, or every attempt failed
 
  private:
-  AlertWebhook(std::unique_ptr<net::HttpClient> client, AlertWebhookOptions options);
+  AlertWebhook(std::string url, std::string origin, AlertWebhookOptions options);
   void Run();
-  bool Deliver(const std::string& body, bool last_chance);
+  bool Deliver(const std::string& body);
+  absl::Duration AttemptTime();
+  void Drop(uint64_t count, const char* reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const std::unique_ptr<net::HttpClient> client_;
+  const std::string url_;     // may hold a secret: never logged
+  const std::string origin_;  // what logs name
   const AlertWebhookOptions options_;
   mutable absl::Mutex mu_;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
@@ -72,6 +81,8 @@ class AlertWebhook {
   uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time stop_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  uint64_t unlogged_drops_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time last_drop_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   std::thread thread_;
 };
 

@@ -1,5 +1,9 @@
 #include "daemon/alert_webhook.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <string>
 #include <vector>
@@ -107,6 +111,35 @@ TEST(AlertWebhookTest, ADeadReceiverNeitherBlocksNorGrowsTheQueue) {
   start = absl::Now();
   hook->reset();  // shutdown cuts the 30 s wait short
   EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
+TEST(AlertWebhookTest, AReceiverThatNeverAnswersDoesNotHoldShutdownPastItsGrace) {
+  // A listening socket nobody accepts from: connects succeed (the kernel's
+  // backlog), requests are never answered.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  AlertWebhookOptions o = Fast();
+  o.timeout = absl::Seconds(1);  // each attempt waits this long for an answer
+  o.shutdown_grace = absl::Milliseconds(300);
+  auto hook = AlertWebhook::Create("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/", o);
+  ASSERT_TRUE(hook.ok());
+  for (int i = 0; i < 6; ++i) (*hook)->Notify("alert", {{"n", i}});
+  absl::SleepFor(absl::Milliseconds(100));  // the first attempt is waiting for an answer
+  absl::Time start = absl::Now();
+  hook->reset();
+  // The attempt under way ends at its timeout (1 s); after it, nothing may
+  // start past the grace. Giving every queued alert its own full attempt
+  // would take 6 s or more.
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(3500));
+  EXPECT_EQ((*hook).get(), nullptr);
+  close(fd);
 }
 
 TEST(AlertWebhookTest, BadUrlsAreRefusedWithoutQuotingThem) {

@@ -768,7 +768,8 @@ absl::StatusOr<DataDirSummary> InitDataDir(const std::string& requested_dir, con
 absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& files, const std::string& requested_dir,
                                               const std::string& key_file, bool dev) {
   if (files.empty()) return absl::InvalidArgumentError("name the backup file (and, for a shared backup, the share files)");
-  const bool passphrase = std::getenv("SIGIL_PASSPHRASE_FILE") != nullptr;
+  const char* passphrase_file = std::getenv("SIGIL_PASSPHRASE_FILE");
+  const bool passphrase = passphrase_file != nullptr && *passphrase_file != '\0';
   if (!dev && key_file.empty() && !passphrase) {
     // Restored production keys must not end up under a master key lying in
     // plain text beside them without anyone having asked for that.

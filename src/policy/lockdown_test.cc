@@ -77,7 +77,7 @@ class MemoryTotp final : public SecondFactorVerifier {
   absl::Status Verify(std::string_view principal, std::string_view code) override {
     absl::MutexLock lock(&mu_);
     auto it = secrets_.find(std::string(principal));
-    if (it == secrets_.end()) return absl::FailedPreconditionError("no second factor enrolled");
+    if (it == secrets_.end()) return absl::PermissionDeniedError("no second factor enrolled");
     auto step = VerifyTotp(it->second, code, clock_.Now(), last_[it->first]);
     if (!step.ok()) return step.status();
     last_[it->first] = *step;

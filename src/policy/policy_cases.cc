@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/clock.h"
+#include "base/json_bounds.h"
 #include "base/status.h"
 #include "policy/duration_text.h"
 #include "policy/facts_json.h"
@@ -142,6 +143,9 @@ CaseResult RunOne(const std::shared_ptr<const Policy>& policy, const PolicyCase&
 }  // namespace
 
 absl::StatusOr<std::vector<PolicyCase>> ParsePolicyCases(std::string_view text) {
+  // The parse itself is iterative, but copying a case recurses: a file
+  // nested 200,000 deep took `sigil policy test` down with the stack.
+  RETURN_IF_ERROR(CheckJsonBounds(text, {kMaxPolicyCasesBytes, 64}));
   json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return absl::InvalidArgumentError("cases file is not valid JSON");
   const json* list = &doc;

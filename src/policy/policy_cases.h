@@ -40,6 +40,8 @@
 namespace sigil::policy {
 
 inline constexpr size_t kMaxCases = 100000;
+// A cases file: at most 16 MiB, nested at most 64 deep (InvalidArgument beyond).
+inline constexpr size_t kMaxPolicyCasesBytes = 16 << 20;
 inline constexpr size_t kMaxPriorRequests = 100000;  // per case, counting `count`
 
 struct PolicyCase {

@@ -65,6 +65,16 @@ TEST(PolicyCasesTest, AWrongExpectationFailsWithAnExplanation) {
   EXPECT_EQ(CaseResultsToJson(results)["failed"], 3);
 }
 
+TEST(PolicyCasesTest, ADeeplyNestedFileIsRefusedNotACrash) {
+  // Copying a case recursed once per level: 200,000 levels overflowed the stack.
+  std::string deep = "[{\"kind\": \"eth_message\", \"expect\": \"allow\", \"x\": " + std::string(200000, '[') +
+                     std::string(200000, ']') + "}]";
+  auto parsed = ParsePolicyCases(deep);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(parsed.status().message()).find("64"), std::string::npos) << parsed.status();
+}
+
 TEST(PolicyCasesTest, CaseFileErrorsNameTheCase) {
   struct Bad {
     const char* text;

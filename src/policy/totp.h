@@ -87,8 +87,8 @@ absl::StatusOr<int64_t> VerifyTotp(const SecretBytes& secret, std::string_view c
 // The second-factor check approvals and lockdown depend on. Verify returns OK
 // exactly when `code` is a valid, unused code of `principal`'s enrolled
 // second factor now, and records it as used.
-//  FailedPrecondition  the principal has no second factor enrolled
-//  PermissionDenied    the code is wrong or was already used
+//  PermissionDenied    the principal has no second factor enrolled, or the code
+//                      is wrong or was already used
 //  InvalidArgument     the code is malformed
 class SecondFactorVerifier {
  public:

@@ -274,6 +274,22 @@ std::string QueryValue(std::string_view query, const std::string& name) {
   return "";
 }
 
+// eth_signTransaction as geth answers it ({raw, tx}; RpcContext): asked for
+// with /rpc?signed_tx=object or a "Sigil-Signed-Tx: object" header (a
+// web3.py HTTPProvider given its own headers, the Authorization one Sigil
+// needs, sends python-requests' User-Agent), or assumed for web3.py's own
+// User-Agent. "raw" asks for the hex string whoever the client is; any
+// other value is refused rather than read as one of them.
+absl::StatusOr<bool> WantsSignedTxObject(const net::HttpRequest& req) {
+  std::string asked = QueryValue(req.query(), "signed_tx");
+  if (asked.empty()) asked = req.headers.Get("Sigil-Signed-Tx").value_or("");
+  if (asked == "object") return true;
+  if (asked == "raw") return false;
+  if (!asked.empty()) return absl::InvalidArgumentError("signed_tx (query) or Sigil-Signed-Tx (header) is \"object\" or \"raw\"");
+  std::optional<std::string> agent = req.headers.Get("User-Agent");
+  return agent && absl::StartsWith(*agent, "web3.py/");
+}
+
 std::vector<std::string> SplitPath(std::string_view path) {
   std::vector<std::string> parts;
   size_t pos = 0;
@@ -919,9 +935,10 @@ net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogE
   }
   if (path == "/rpc") {
     if (req.method != "POST") return MethodNotAllowed("use POST for JSON-RPC", "POST");
+    absl::StatusOr<bool> as_object = WantsSignedTxObject(req);
+    if (!as_object.ok()) return ErrorResponse(400, std::string(as_object.status().message()));
     RpcContext ctx{*principal, req.request_id, &calls};
-    std::optional<std::string> agent = req.headers.Get("User-Agent");
-    ctx.signed_tx_as_object = agent && absl::StartsWith(*agent, "web3.py/");
+    ctx.signed_tx_as_object = *as_object;
     std::string body = rpc_.Handle(req.body, ctx);
     if (body.empty()) return net::HttpResponse::Json(204, "");
     return net::HttpResponse::Json(200, std::move(body));
@@ -1378,6 +1395,10 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       }
     }
     if (sub == "report" && m == "GET") {
+      const std::string format = QueryValue(req.query(), "format");
+      if (!format.empty() && format != "json" && format != "csv") {
+        return ErrorResponse(400, "format is json (the default) or csv");
+      }
       audit::ComplianceFilter f;
       if (auto a = QueryValue(req.query(), "agent"); !a.empty()) f.principal = a;
       try {
@@ -1389,7 +1410,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       auto records = d_.audit.ReadRecords(0, d_.audit.Size());
       if (!records.ok()) return StatusResponse(records.status());
       audit::ComplianceReport report = audit::BuildComplianceReport(*records, f);
-      if (QueryValue(req.query(), "format") == "csv") {
+      if (format == "csv") {
         net::HttpResponse r;
         r.status = 200;
         r.content_type = "text/csv";

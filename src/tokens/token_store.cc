@@ -452,13 +452,13 @@ absl::Status TokenStore::CheckTotp(std::string_view name, TotpCheck check) {
     verdict = absl::OkStatus();
     absl::StatusOr<Row> found = FindLive(&txn, name);
     if (absl::IsNotFound(found.status())) {
-      verdict = absl::FailedPreconditionError("'" + Printable(name) + "' has no second factor enrolled");
+      verdict = absl::PermissionDeniedError("'" + Printable(name) + "' has no second factor enrolled");
       return absl::OkStatus();
     }
     if (!found.ok()) return found.status();
     Row& row = *found;
     if (row.totp_sealed.empty()) {
-      verdict = absl::FailedPreconditionError("'" + row.p.name + "' has no second factor enrolled");
+      verdict = absl::PermissionDeniedError("'" + row.p.name + "' has no second factor enrolled");
       return absl::OkStatus();
     }
     if (now < row.totp_locked_until) {

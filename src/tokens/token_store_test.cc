@@ -339,7 +339,8 @@ TEST_F(TokenStoreTest, TotpEnrolmentLivesWithThePrincipal) {
   EXPECT_TRUE(tokens_->CheckTotp("alice", c101).ok());
   EXPECT_EQ(seen_last, 100);
   auto c = check_step(0);
-  EXPECT_EQ(tokens_->CheckTotp("bot-1", c).code(), absl::StatusCode::kFailedPrecondition);
+  // Not enrolled is a refusal of the caller (403, CLI exit 1), like a wrong code.
+  EXPECT_EQ(tokens_->CheckTotp("bot-1", c).code(), absl::StatusCode::kPermissionDenied);
 
   std::string disk = DiskBytes();
   auto raw = secret.Reveal(SecretAccess::Get());

@@ -353,3 +353,18 @@ test("explain: a tx string nested 450k deep is refused and the daemon stays up",
     await sigil.stop();
   }
 });
+
+// An unknown report format is a 400, not a JSON report the caller did not
+// ask for (a script asking for "xml" must not parse JSON by accident).
+test("audit report: format is json or csv; anything else is 400", { skip, timeout: 30000 }, async () => {
+  const sigil = await new SigilServer().start();
+  try {
+    for (const [format, status] of [["json", 200], ["csv", 200], ["", 200], ["xml", 400], ["CSV", 400]]) {
+      const r = await sigil.rest("GET", `/v1/audit/report${format ? "?format=" + format : ""}`);
+      assert.equal(r.status, status, `${format}: ${r.text.slice(0, 200)}`);
+      if (status === 400) assert.match(r.text, /json .*or csv/);
+    }
+  } finally {
+    await sigil.stop();
+  }
+});

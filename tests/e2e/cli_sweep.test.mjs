@@ -204,7 +204,7 @@ test("policy apply, show, test, explain", { skip }, () => {
   expectError(cli(["policy", "explain", "--key", "trader", "--typed-data", `@${join(work, "deep.json")}`]), 2, /--typed-data: JSON nests deeper/);
 });
 
-test("policy test: a deeply nested cases file is refused, not a crash", { skip, todo: "src/policy/policy_cases.cc does not bound the cases file (reported)" }, () => {
+test("policy test: a deeply nested cases file is refused, not a crash", { skip }, () => {
   const base = { kind: "eth_tx", key: "trader", expect: "allow" };
   writeFileSync(join(work, "deep-cases.json"), JSON.stringify([{ ...base, before: ["X"] }]).replace('"X"', "[".repeat(200000) + "]".repeat(200000)));
   expectError(cli(["policy", "test", join(work, "policy.json"), "--cases", join(work, "deep-cases.json")]), 2, /deeper than 64/);
@@ -272,8 +272,7 @@ test("approval list, approve, reject", { skip }, async () => {
   expectError(cli(["approval", "approve"]), 2, /id is required/);
 });
 
-test("lockdown off refuses an admin without a second factor as a refusal (exit 1)",
-  { skip, todo: "the daemon answers 409 (FailedPrecondition) for 'no second factor enrolled'; reported" }, () => {
+test("lockdown off refuses an admin without a second factor as a refusal (exit 1)", { skip }, () => {
     // The lockdown stays on; the next test enrols the admin's TOTP and lifts it.
     expect(cli(["lockdown", "on", "--reason", "drill"]), 0);
     expectError(cli(["lockdown", "off", "--totp", "123456"]), 1, /second factor/);

@@ -63,7 +63,7 @@ test("proxied answers of one request share 64 MiB; the next request has its own 
       assert.ok(Array.isArray(byId[id].result), `call ${id}: ${JSON.stringify(byId[id]).slice(0, 200)}`);
       assert.equal(byId[id].result[0].length, byId[1].result[0].length);
     }
-    const answer = byId[1].result[0].length + 38;  // the node's whole body for one call
+    const answer = BIG;  // the node's whole body for one eth_getLogs, by construction
     // Call 3's answer does not fit what is left of the share (64 MiB - 2 answers).
     const e = byId[3].error;
     assert.ok(e, `call 3 should be refused: ${JSON.stringify(byId[3]).slice(0, 200)}`);
@@ -73,6 +73,8 @@ test("proxied answers of one request share 64 MiB; the next request has its own 
     // A refused answer is not kept, so it takes nothing from the share: a
     // small answer still fits in what is left.
     assert.equal(byId[4].result, "0x7a69", JSON.stringify(byId[4]));
+    // The node was asked all four (call 3's answer was read up to the limit).
+    assert.deepEqual(node.asked, ["eth_getLogs", "eth_getLogs", "eth_getLogs", "eth_chainId"]);
 
     // A new request, a new share.
     const again = await post(sigil, getLogs(5));

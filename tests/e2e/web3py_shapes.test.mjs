@@ -1,10 +1,11 @@
 // web3.py's shapes (issue #6: "ethers.js/viem/web3.py can point at" Sigil).
 // PyPI is out of reach here, so this sends the requests web3.py's
-// HTTPProvider sends (its User-Agent, its method names and parameter
-// orders) and checks the answers against what web3.py's result formatters
-// read: eth_signTransaction as geth's object {raw, tx} (web3.py applies a
-// dict formatter to it and fails on a string), while ethers and viem, which
-// need the raw hex string, keep getting it.
+// HTTPProvider sends (its User-Agent, or python-requests' when it is given
+// headers; its method names and parameter orders) and checks the answers
+// against what web3.py's result formatters read: eth_signTransaction as
+// geth's object {raw, tx} (web3.py applies a dict formatter to it and fails
+// on a string), while ethers and viem, which need the raw hex string, keep
+// getting it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -23,10 +24,10 @@ const POLICY = {
   ],
 };
 
-async function call(sigil, token, method, params, userAgent) {
-  const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+async function call(sigil, token, method, params, userAgent, { path = "/rpc", extra = {} } = {}) {
+  const headers = { "content-type": "application/json", authorization: `Bearer ${token}`, ...extra };
   if (userAgent) headers["user-agent"] = userAgent;
-  const r = await fetch(sigil.url + "/rpc", {
+  const r = await fetch(sigil.url + path, {
     method: "POST",
     headers,
     body: JSON.stringify({ jsonrpc: "2.0", id: 7, method, params }),
@@ -92,6 +93,27 @@ test("web3.py: sign_transaction gets geth's {raw, tx}; ethers and viem keep the 
       const other = await call(sigil, agent, "eth_signTransaction", [tx], ua);
       assert.equal(other.result, raw, `${ua}: ${JSON.stringify(other)}`);
     }
+
+    // web3.py given headers of its own (HTTPProvider(url, request_kwargs=
+    // {"headers": {"Authorization": ...}}), the way Sigil's token is passed)
+    // sends python-requests' User-Agent instead of its own: it asks with the
+    // URL or a header.
+    const REQUESTS_AGENT = "python-requests/2.31.0";
+    assert.equal((await call(sigil, agent, "eth_signTransaction", [tx], REQUESTS_AGENT)).result, raw);
+    for (const how of [{ path: "/rpc?signed_tx=object" }, { extra: { "sigil-signed-tx": "object" } }]) {
+      const asked = await call(sigil, agent, "eth_signTransaction", [tx], REQUESTS_AGENT, how);
+      assert.equal(asked.result?.raw, raw, `${JSON.stringify(how)}: ${JSON.stringify(asked)}`);
+      assert.equal(asked.result.tx.hash, shown.hash);
+    }
+    // "raw" wins over web3.py's User-Agent; any other value is refused.
+    assert.equal((await call(sigil, agent, "eth_signTransaction", [tx], WEB3PY_AGENT, { path: "/rpc?signed_tx=raw" })).result, raw);
+    const typo = await fetch(sigil.url + "/rpc?signed_tx=objet", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${agent}` },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+    });
+    assert.equal(typo.status, 400);
+    assert.match(await typo.text(), /signed_tx .*object.*raw/);
 
     // The rest of web3.py's signing calls keep their plain answers:
     // eth_sign [account, hex data] and eth_signTypedData [account, dict].
