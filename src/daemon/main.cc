@@ -2,8 +2,10 @@
 // no daemon (init, restore, offline verifiers, policy test, mcp) and the
 // client commands (src/cli) that talk to a running daemon.
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <fstream>
 #include <iostream>
+#include <string_view>
 
 #include "absl/strings/escaping.h"
 #include "attest/verifier.h"
@@ -21,6 +23,7 @@
 #include "policy/policy.h"
 #include "policy/policy_cases.h"
 #include "server/json_log.h"
+#include "tokens/token_store.h"
 
 namespace {
 
@@ -29,9 +32,28 @@ using sigil::cli::kExitOk;
 using sigil::cli::kExitRefused;
 using sigil::cli::kExitUnavailable;
 
+// Set when the command line asks for --json: a failure then also prints
+// {"error": message} on stdout, as the client commands do, so a script
+// reading stdout gets one JSON document either way.
+bool g_json_errors = false;
+
 int Fail(int code, const std::string& message) {
   std::cerr << "sigil: " << message << "\n";
+  if (g_json_errors) std::cout << nlohmann::json{{"error", message}}.dump(2) << "\n";
   return code;
+}
+
+// A token typed where no argument was expected would be echoed by the
+// parser's message ("argument was not expected: sgl_…"): its secret part
+// is cut before the message is shown.
+std::string RedactTokens(std::string text) {
+  const std::string_view prefix = sigil::tokens::kTokenPrefix;
+  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
+    size_t end = at + prefix.size();
+    while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end]))) ++end;
+    text.replace(at + prefix.size(), end - at - prefix.size(), "<redacted>");
+  }
+  return text;
 }
 
 int ExitFor(const absl::Status& st) {
@@ -377,11 +399,16 @@ int main(int argc, char** argv) {
   mcp->add_option("--token", mcp_token, "agent token; default $SIGIL_TOKEN");
   mcp->callback([&] { exit_code = RunMcpStdio(mcp_url, mcp_token); });
 
+  for (int i = 1; i < argc; ++i) g_json_errors = g_json_errors || std::string_view(argv[i]) == "--json";
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
-    return rc == 0 ? 0 : kExitBadInput;
+    if (e.get_exit_code() == 0) return app.exit(e);
+    return Fail(kExitBadInput, RedactTokens(e.what()) + " (sigil --help lists the commands)");
   }
   // `audit verify --file` runs offline.
   auto* audit_cmd = app.get_subcommand("audit");

@@ -509,3 +509,18 @@ test("audit verify of a damaged live log exits 1 with the report", { skip }, () 
   assert.match(readable.stdout, /^valid: false$/m);
   assert.match(readable.stderr, /the audit log does not verify/);
 });
+
+test("local commands: --json failures print {\"error\"} on stdout; a stray token is not echoed", { skip }, () => {
+  for (const [args, code, pattern] of [
+    [["init", "--data", "/", "--json"], 2, /refusing/],
+    [["policy", "test", join(work, "missing.json"), "--cases", join(work, "missing.json"), "--json"], 2, /cannot read/],
+    [["backup", "restore", join(work, "missing.sigil"), "--data", join(work, "never"), "--json"], 2, /./],
+    [["audit", "verify", "--file", join(work, "missing.sigil"), "--pubkey", "00", "--json"], 2, /cannot read/],
+  ]) {
+    const j = expectJson(cli(args), code, args.join(" "));
+    assert.match(j.error, pattern, args.join(" "));
+  }
+  const stray = "sgl_0123456789abcdef" + "ab".repeat(32);
+  const r = expectError(cli(["key", "list", stray]), 2, /not expected/);
+  assert.ok(!(r.stdout + r.stderr).includes(stray.slice(4)), r.stderr);
+});
