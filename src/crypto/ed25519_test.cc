@@ -1,37 +1,18 @@
 #include "crypto/ed25519.h"
 
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "base/hex.h"
+#include "crypto/test_vectors.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace sigil::crypto {
 namespace {
 
-nlohmann::json LoadVectors(const std::string& relative) {
-  const std::string path = std::string(SIGIL_VECTORS_DIR) + "/" + relative;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return nlohmann::json::parse(text.str());
-}
-
-Bytes FromHex(const std::string& hex) {
-  auto bytes = HexDecode(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes{};
-}
-
-template <size_t N>
-bool ToArray(const Bytes& bytes, std::array<uint8_t, N>& out) {
-  if (bytes.size() != N) return false;
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return true;
-}
+using test_vectors::FromHex;
+using test_vectors::LoadVectors;
+using test_vectors::ToArray;
 
 TEST(Ed25519Test, GenerateSignVerify) {
   auto seed = GenerateEd25519Seed();

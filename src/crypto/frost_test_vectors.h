@@ -2,8 +2,6 @@
 // reading the vector files in vectors/frost, and one whole signing run.
 #pragma once
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,25 +9,15 @@
 #include "base/secret.h"
 #include "base/status.h"
 #include "crypto/frost.h"
+#include "crypto/test_vectors.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace sigil::crypto::frost {
 
-inline nlohmann::json LoadFrostVectors(const std::string& file) {
-  const std::string path = std::string(SIGIL_VECTORS_DIR) + "/frost/" + file;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return nlohmann::json::parse(text.str());
-}
+using test_vectors::FromHex;
 
-inline Bytes FromHex(const std::string& hex) {
-  auto bytes = HexDecode(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes{};
-}
+inline nlohmann::json LoadFrostVectors(const std::string& file) { return test_vectors::LoadVectors("frost/" + file); }
 
 inline SecretBytes SecretFromHex(const std::string& hex) { return SecretBytes::CopyFrom(FromHex(hex)); }
 

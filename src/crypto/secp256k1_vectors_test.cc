@@ -3,8 +3,6 @@
 #include <secp256k1.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,33 +12,16 @@
 #include "crypto/hash.h"
 #include "crypto/secp256k1.h"
 #include "crypto/secp256k1_key_table.h"
+#include "crypto/test_vectors.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
 namespace sigil::crypto {
 namespace {
 
-std::string ReadVectorFile(const std::string& relative) {
-  const std::string path = std::string(SIGIL_VECTORS_DIR) + "/" + relative;
-  std::ifstream in(path);
-  EXPECT_TRUE(in.good()) << "cannot open " << path;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-Bytes FromHex(const std::string& hex) {
-  auto bytes = HexDecode(hex);
-  EXPECT_TRUE(bytes.ok()) << hex;
-  return bytes.ok() ? *bytes : Bytes{};
-}
-
-template <size_t N>
-bool ToArray(const Bytes& bytes, std::array<uint8_t, N>& out) {
-  if (bytes.size() != N) return false;
-  std::copy(bytes.begin(), bytes.end(), out.begin());
-  return true;
-}
+using test_vectors::FromHex;
+using test_vectors::ReadVectorFile;
+using test_vectors::ToArray;
 
 enum class Encoding { kDer, kP1363 };
 
