@@ -9,6 +9,7 @@
 #include "base/hex.h"
 #include "crypto/aead.h"
 #include "crypto/ed25519.h"
+#include "crypto/frost.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/secp256k1.h"
@@ -27,6 +28,7 @@
 //   XChaCha20-Poly1305        draft-irtf-cfrg-xchacha-03 appendix A.3.1
 //   Argon2id                  reference `argon2` CLI: echo -n 123 | argon2 ABCDEFGHIJKLMNOP -id -v 13 -k 1024 -t 5
 //                             (p = 1, 32-byte output), as published in iov-one/iov-core's libsodium tests.
+//   FROST                     RFC 9591 Appendix E.1 (Ed25519, SHA-512) and E.5 (secp256k1, SHA-256)
 
 namespace sigil::crypto {
 namespace {
@@ -172,7 +174,76 @@ bool CheckArgon2id() {
                           Hex("3c5d010180ba0cf5b6b858cba23b318e42d33088983c404598599c3b029ecac6"));
 }
 
+bool CheckFrostEd25519() { return internal::CheckFrost(internal::kFrostEd25519KnownAnswer); }
+bool CheckFrostSecp256k1() { return internal::CheckFrost(internal::kFrostSecp256k1KnownAnswer); }
+
 }  // namespace
+
+namespace internal {
+
+const FrostKnownAnswer kFrostEd25519KnownAnswer = {
+    frost::Suite::kEd25519Sha512,
+    "15d21ccd7ee42959562fc8aa63224c8851fb3ec85a3faf66040d380fb9738673",
+    "929dcc590407aae7d388761cddb0c0db6f5627aea8e217f4a033f2ec83d93509",
+    "0fd2e39e111cdc266f6c0f4d0fd45c947761f1f5d3cb583dfcb9bbaf8d4c9fec",
+    "69cd85f631d5f7f2721ed5e40519b1366f340a87c2f6856363dbdcda348a7501",
+    "cfbdb165bd8aad6eb79deb8d287bcc0ab6658ae57fdcc98ed12c0669e90aec91",
+    "7487bc41a6e712eea2f2af24681b58b1cf1da278ea11fe4e8b78398965f13552",
+    "bd86125de990acc5e1f13781d8e32c03a9bbd4c53539bbc106058bfd14326007",
+    "74657374",
+    "36282629c383bb820a88b71cae937d41f2f2adfcc3d02e55507e2fb9e2dd3cbe"
+    "bd9d2b0844e49ae0f3fa935161e1419aab7b47d21a37ebeae1f17d4987b3160b",
+};
+
+const FrostKnownAnswer kFrostSecp256k1KnownAnswer = {
+    frost::Suite::kSecp256k1Sha256,
+    "02f37c34b66ced1fb51c34a90bdae006901f10625cc06c4f64663b0eae87d87b4f",
+    "08f89ffe80ac94dcb920c26f3f46140bfc7f95b493f8310f5fc1ea2b01f4254c",
+    "7ea5ed09af19f6ff21040c07ec2d2adbd35b759da5a401d4c99dd26b82391cb2",
+    "47acab018f116020c10cb9b9abdc7ac10aae1b48ca6e36dc15acb6ec9be5cdc5",
+    "03077507ba327fc074d2793955ef3410ee3f03b82b4cdc2370f71d865beb926ef6",
+    "02ad53031ddfbbacfc5fbda3d3b0c2445c8e3e99cbc4ca2db2aa283fa68525b135",
+    "0160fd0d388932f4826d2ebcd6b9eaba734f7c71cf25b4279a4ca2581e47b18d",
+    "74657374",
+    "0205b6d04d3774c8929413e3c76024d54149c372d57aae62574ed74319b5ea14d0"
+    "c65dde8492a7471437e6c2fe3da49b90d23f642b5c6dbe7e36089f096dd97324",
+};
+
+bool CheckFrost(const FrostKnownAnswer& answer) {
+  using namespace frost;
+  auto one = Identifier::FromInteger(answer.suite, 1);
+  auto three = Identifier::FromInteger(answer.suite, 3);
+  if (!one.ok() || !three.ok()) return false;
+  const std::vector<uint8_t> group_key = Hex(answer.group_public_key);
+  // Round one with the vector's randomness, so participant 1's nonces (and
+  // so its commitment) are the vector's.
+  const KeyPackage signer{answer.suite, *one, SecretBytes::CopyFrom(Hex(answer.signing_share_1)), {}, group_key, 2};
+  const auto hiding = HexArray<32>(answer.hiding_randomness_1);
+  const auto binding = HexArray<32>(answer.binding_randomness_1);
+  auto nonces = CommitWithRandomness(signer, hiding, binding);
+  if (!nonces.ok()) return false;
+  const SigningCommitment commitments[] = {
+      nonces->commitment(),
+      {*three, Hex(answer.hiding_commitment_3), Hex(answer.binding_commitment_3)},
+  };
+  const std::vector<uint8_t> message = Hex(answer.message);
+  // Round two for participant 1, then the coordinator's sum with
+  // participant 3's share: the vector's signature, or participant 1's share
+  // (or its commitment) was wrong.
+  auto share = Sign(signer, *std::move(nonces), message, commitments);
+  if (!share.ok()) return false;
+  const SignatureShare shares[] = {*share, {*three, Hex(answer.signature_share_3)}};
+  const PublicKeyPackage package{answer.suite, group_key, {}};
+  auto signature = Aggregate(package, commitments, message, shares);
+  const std::vector<uint8_t> expected = Hex(answer.signature);
+  if (!signature.ok() || *signature != expected) return false;
+  if (!VerifySignature(answer.suite, group_key, message, expected)) return false;
+  std::vector<uint8_t> tampered = expected;
+  tampered.back() ^= 0x01;
+  return !VerifySignature(answer.suite, group_key, message, tampered);
+}
+
+}  // namespace internal
 
 absl::Status RunSelfTest() {
   struct Check {
@@ -190,6 +261,8 @@ absl::Status RunSelfTest() {
       {"secp256k1 ECDSA (RFC 6979 sign/recover)", CheckEcdsa},
       {"XChaCha20-Poly1305", CheckAead},
       {"Argon2id", CheckArgon2id},
+      {"FROST(Ed25519, SHA-512)", CheckFrostEd25519},
+      {"FROST(secp256k1, SHA-256)", CheckFrostSecp256k1},
   };
   for (const Check& check : kChecks) {
     if (!check.run()) return Fail(check.primitive);
