@@ -1,5 +1,7 @@
 #include "cli/api_client.h"
 
+#include <cctype>
+
 #include <cstdlib>
 #include <fstream>
 
@@ -26,7 +28,7 @@ absl::Status CheckTokenText(const SecretBytes& token, const std::string& source)
 
 }  // namespace
 
-absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag, const std::string& token_flag,
+absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag, const std::optional<std::string>& token_flag,
                                                      const std::string& data_dir, ApiTransport transport) {
   std::string url = url_flag;
   if (url.empty()) {
@@ -53,14 +55,20 @@ absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag
     while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.remove_suffix(1);
     return t;
   };
-  if (!token_flag.empty()) {
-    token = SecretBytes::CopyFrom(trimmed(token_flag));
+  if (token_flag) {
+    if (trimmed(*token_flag).empty()) {
+      return absl::InvalidArgumentError("--token is empty (an unset variable?); give the token, or leave --token out");
+    }
+    token = SecretBytes::CopyFrom(trimmed(*token_flag));
     source = "--token";
   } else if (!data_dir.empty()) {
     if (!read_token_file(data_dir)) {
       return absl::InvalidArgumentError("no token: " + data_dir + "/admin.token is not readable; pass --token or SIGIL_TOKEN");
     }
-  } else if (env != nullptr && *env != '\0') {
+  } else if (env != nullptr) {
+    if (trimmed(env).empty()) {
+      return absl::InvalidArgumentError("SIGIL_TOKEN is set but empty; give the token, or unset SIGIL_TOKEN");
+    }
     token = SecretBytes::CopyFrom(trimmed(env));
     source = "SIGIL_TOKEN";
   } else {
@@ -76,17 +84,28 @@ absl::StatusOr<ApiResponse> ApiClient::Call(const std::string& method, const std
   return transport_(method, url_, path, text, token_);
 }
 
-std::string ApiClient::Redact(std::string_view text) const {
-  std::string out(text);
-  const std::string_view token = token_.RevealText(SecretAccess::Get());
+std::string RedactTokens(std::string text) {
+  for (size_t at = text.find(kTokenPrefix); at != std::string::npos; at = text.find(kTokenPrefix, at + 1)) {
+    size_t end = at + kTokenPrefix.size();
+    while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end]))) ++end;
+    text.replace(at + kTokenPrefix.size(), end - at - kTokenPrefix.size(), "<redacted>");
+  }
+  return text;
+}
+
+std::string RedactToken(std::string text, const SecretBytes& secret) {
+  const std::string_view token = secret.RevealText(SecretAccess::Get());
   // A token this short is no secret worth hiding, and replacing it would
   // garble the message.
-  if (token.size() < 8) return out;
-  for (size_t at = out.find(token); at != std::string::npos; at = out.find(token, at + 7)) {
-    out.replace(at, token.size(), "<token>");
+  if (token.size() >= 8) {
+    for (size_t at = text.find(token); at != std::string::npos; at = text.find(token, at + 7)) {
+      text.replace(at, token.size(), "<token>");
+    }
   }
-  return out;
+  return RedactTokens(std::move(text));
 }
+
+std::string ApiClient::Redact(std::string_view text) const { return RedactToken(std::string(text), token_); }
 
 int ExitCodeForHttpStatus(int status) {
   if (status >= 200 && status < 300) return kExitOk;

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -42,6 +43,17 @@ using ApiTransport = std::function<absl::StatusOr<ApiResponse>(
 // records.
 inline constexpr size_t kMaxCliResponseBytes = size_t{256} << 20;
 
+// How Sigil's tokens begin (tokens::kTokenPrefix; main.cc checks they agree).
+inline constexpr std::string_view kTokenPrefix = "sgl_";
+
+// `text` with the secret part of anything shaped like a Sigil token
+// ("sgl_" and the letters and digits after it) replaced by "<redacted>":
+// for messages that may quote a token other than the caller's own.
+std::string RedactTokens(std::string text);
+// RedactTokens, after the exact text of `token` is replaced by "<token>"
+// (whatever its shape).
+std::string RedactToken(std::string text, const SecretBytes& token);
+
 // The real transport over net::HttpClient.
 ApiTransport HttpApiTransport();
 
@@ -51,7 +63,11 @@ class ApiClient {
       : url_(std::move(url)), token_(std::move(token)), transport_(std::move(transport)) {}
 
   // Resolves url and token from flags, environment and the data directory.
-  static absl::StatusOr<ApiClient> FromEnvironment(const std::string& url_flag, const std::string& token_flag,
+  // A token flag that was given but is empty (`--token "$UNSET"`) is
+  // InvalidArgument, never a fall back to another token (an agent's script
+  // must not run as admin because its variable was unset); so is a
+  // SIGIL_TOKEN that is set but empty.
+  static absl::StatusOr<ApiClient> FromEnvironment(const std::string& url_flag, const std::optional<std::string>& token_flag,
                                                    const std::string& data_dir, ApiTransport transport);
 
   absl::StatusOr<ApiResponse> Call(const std::string& method, const std::string& path,

@@ -82,7 +82,7 @@ void ReportDaemonError(ClientOptions& o, const ApiClient& client, int http_statu
                                          : "the daemon answered HTTP " + std::to_string(http_status))
             << "\n";
   if (o.json) {
-    PrintResponse(b, true);
+    std::cout << client.Redact(b.dump(2)) << "\n";
     return;
   }
   if (!b.is_object()) return;
@@ -97,7 +97,8 @@ void ReportDaemonError(ClientOptions& o, const ApiClient& client, int http_statu
 
 // The client for this invocation, or nullopt after Fail() (no usable token).
 std::optional<ApiClient> Connect(ClientOptions& o) {
-  auto client = ApiClient::FromEnvironment(o.url, o.token, o.data_dir, o.transport);
+  auto client = ApiClient::FromEnvironment(o.url, o.token_given ? std::optional(o.token) : std::nullopt, o.data_dir,
+                                          o.transport);
   if (!client.ok()) {
     Fail(o, kExitBadInput, std::string(client.status().message()));
     return std::nullopt;
@@ -309,7 +310,8 @@ void PrintResponse(const nlohmann::json& body, bool json) {
 void AddClientCommands(CLI::App& app, ClientOptions& o) {
   auto common = [&o](CLI::App* cmd) {
     cmd->add_option("--url", o.url, "daemon URL (http://, https:// or unix:PATH); default $SIGIL_URL");
-    cmd->add_option("--token", o.token, "bearer token; default $SIGIL_TOKEN or DATA/admin.token");
+    cmd->add_option("--token", o.token, "bearer token; default $SIGIL_TOKEN or DATA/admin.token")
+        ->each([&o](const std::string&) { o.token_given = true; });
     cmd->add_option("--data", o.data_dir, "data directory whose admin.token to use");
     cmd->add_flag("--json", o.json, "print machine-readable JSON");
   };

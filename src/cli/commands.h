@@ -14,6 +14,7 @@ namespace sigil::cli {
 struct ClientOptions {
   std::string url;
   std::string token;
+  bool token_given = false;  // --token was on the command line (even empty)
   std::string data_dir;
   bool json = false;
   int exit_code = kExitOk;

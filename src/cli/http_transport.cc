@@ -1,5 +1,6 @@
 // The CLI's real transport: one HTTP request per call over net::HttpClient.
 #include "cli/api_client.h"
+#include "base/json_bounds.h"
 #include "net/http_client.h"
 
 namespace sigil::cli {
@@ -27,9 +28,16 @@ ApiTransport HttpApiTransport() {
     if (!response.ok()) return response.status();
     ApiResponse out;
     out.http_status = response->status;
+    // Nested past any real answer, copying the parsed document would
+    // recurse past the stack (anything answering at --url could send it).
+    if (!CheckJsonBounds(response->body, {kMaxCliResponseBytes, 64}).ok()) {
+      return absl::UnavailableError("the answer from " + (*client)->url().Origin() +
+                                    " is JSON nested deeper than 64 levels: not a Sigil daemon's answer");
+    }
     out.body = nlohmann::json::parse(response->body, nullptr, false);
     if (out.body.is_discarded()) {
-      out.body = nlohmann::json{{"error", response->body.substr(0, 2000)}};
+      // Redacted before it is cut: a cut through a token would leave part of it.
+      out.body = nlohmann::json{{"error", RedactToken(response->body.substr(0, 4096), token).substr(0, 2000)}};
       out.text = std::move(response->body);
     }
     return out;

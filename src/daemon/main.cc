@@ -43,18 +43,7 @@ int Fail(int code, const std::string& message) {
   return code;
 }
 
-// A token typed where no argument was expected would be echoed by the
-// parser's message ("argument was not expected: sgl_…"): its secret part
-// is cut before the message is shown.
-std::string RedactTokens(std::string text) {
-  const std::string_view prefix = sigil::tokens::kTokenPrefix;
-  for (size_t at = text.find(prefix); at != std::string::npos; at = text.find(prefix, at + 1)) {
-    size_t end = at + prefix.size();
-    while (end < text.size() && std::isalnum(static_cast<unsigned char>(text[end]))) ++end;
-    text.replace(at + prefix.size(), end - at - prefix.size(), "<redacted>");
-  }
-  return text;
-}
+static_assert(std::string_view(sigil::tokens::kTokenPrefix) == sigil::cli::kTokenPrefix);
 
 int ExitFor(const absl::Status& st) {
   switch (st.code()) {
@@ -408,7 +397,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
-    return Fail(kExitBadInput, RedactTokens(e.what()) + " (sigil --help lists the commands)");
+    return Fail(kExitBadInput, sigil::cli::RedactTokens(e.what()) + " (sigil --help lists the commands)");
   }
   // `audit verify --file` runs offline.
   auto* audit_cmd = app.get_subcommand("audit");

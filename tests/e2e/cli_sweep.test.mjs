@@ -524,3 +524,94 @@ test("local commands: --json failures print {\"error\"} on stdout; a stray token
   const r = expectError(cli(["key", "list", stray]), 2, /not expected/);
   assert.ok(!(r.stdout + r.stderr).includes(stray.slice(4)), r.stderr);
 });
+
+// A stand-in for whatever answers at --url (a wrong SIGIL_URL, a broken
+// proxy): it records the Authorization header and answers what it is told.
+async function withFakeDaemon(answer, fn) {
+  const seen = [];
+  const { createServer } = await import("node:http");
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization);
+    const { status, body, type } = answer(req);
+    res.writeHead(status, { "content-type": type || "application/json" });
+    res.end(body);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    return await fn(`http://127.0.0.1:${server.address().port}`, seen);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+}
+
+// spawnSync would block the event loop the fake daemon answers on.
+function cliAsync(args, { env = {}, cwd = work } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(SIGIL_BIN, args, { env: { ...cleanEnv(), ...env }, cwd });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+test("an answer nested a million deep is exit 3, not a crash", { skip }, async () => {
+  const deep = "[".repeat(1000000) + "]".repeat(1000000);
+  await withFakeDaemon(() => ({ status: 200, body: deep }), async (url) => {
+    for (const extra of [[], ["--json"]]) {
+      const r = await cliAsync(["key", "list", "--url", url, "--token", "sgl_" + "1".repeat(80), ...extra]);
+      assert.equal(r.signal, null, r.stderr);
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /nested deeper than 64/);
+    }
+  });
+});
+
+test("an empty --token or SIGIL_TOKEN is exit 2 and nothing is sent, never another token", { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sigil-cli-tok-"));
+  const { mkdirSync } = await import("node:fs");
+  mkdirSync(join(dir, ".sigil-dev"));
+  writeFileSync(join(dir, ".sigil-dev", "admin.token"), "sgl_" + "a".repeat(80) + "\n");
+  try {
+    await withFakeDaemon(() => ({ status: 200, body: '{"keys":[]}' }), async (url, seen) => {
+      for (const [args, env, pattern] of [
+        [["key", "list", "--url", url, "--token", ""], {}, /--token is empty/],
+        [["key", "list", "--url", url], { SIGIL_TOKEN: "" }, /SIGIL_TOKEN is set but empty/],
+        [["key", "list", "--url", url, "--token", " "], { SIGIL_TOKEN: "sgl_" + "b".repeat(80) }, /--token is empty/],
+      ]) {
+        const r = await cliAsync(args, { env, cwd: dir });
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, pattern);
+      }
+      assert.deepEqual(seen, [], "a request went out");
+      // Without any token the dev directory's admin token is still the default.
+      assert.equal((await cliAsync(["key", "list", "--url", url], { cwd: dir })).code, 0);
+      assert.deepEqual(seen, ["Bearer sgl_" + "a".repeat(80)]);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("tokens quoted in a daemon's answer are redacted, with --json too and across the 2000-character cut", { skip }, async () => {
+  const mine = "sgl_" + "c".repeat(80);
+  const other = "sgl_" + "d".repeat(80);
+  const answers = [
+    { status: 403, body: JSON.stringify({ error: `bad Bearer ${mine}; also saw ${other}` }) },
+    { status: 500, body: "x".repeat(1970) + "Bearer " + mine, type: "text/plain" },  // the cut at 2000 falls inside the token
+  ];
+  let i = 0;
+  await withFakeDaemon(() => answers[Math.min(i++, answers.length - 1)], async (url) => {
+    for (const extra of [["--json"], []]) {
+      i = 0;
+      for (let k = 0; k < answers.length; ++k) {
+        const r = await cliAsync(["key", "list", "--url", url, "--token", mine, ...extra]);
+        const out = r.stdout + r.stderr;
+        assert.notEqual(r.code, 0);
+        for (const secret of [mine.slice(4, 16), other.slice(4, 16)]) {
+          assert.ok(!out.includes(secret), `answer ${k} ${extra}: ${out.slice(-300)}`);
+        }
+      }
+    }
+  });
+});
