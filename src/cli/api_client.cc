@@ -1,17 +1,12 @@
 #include "cli/api_client.h"
 
 #include <cctype>
-
 #include <cstdlib>
-#include <fstream>
+
+#include "cli/passphrase_source.h"
 
 namespace sigil::cli {
 namespace {
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // A bearer token is visible ASCII (RFC 6750 b64token). Anything else would
 // be refused by the HTTP client as an invalid header, which reads like a
@@ -40,13 +35,13 @@ absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag
   SecretBytes token;
   std::string source;
   const char* env = std::getenv("SIGIL_TOKEN");
+  // Read bounded (4 KiB) straight into SecretBytes: no stream buffer or
+  // growing string leaves copies behind, and a FIFO or /dev/zero in its
+  // place cannot make the CLI read forever.
   auto read_token_file = [&](const std::string& dir) {
-    std::ifstream in(dir + "/admin.token");
-    if (!in) return false;
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    text = Trim(std::move(text));
-    token = SecretBytes::CopyFrom(std::string_view(text));
-    SecureWipe({reinterpret_cast<uint8_t*>(text.data()), text.size()});
+    absl::StatusOr<SecretBytes> read = ReadSecretFile(dir + "/admin.token", "admin token");
+    if (!read.ok()) return false;
+    token = std::move(*read);
     source = dir + "/admin.token";
     return true;
   };

@@ -615,3 +615,16 @@ test("tokens quoted in a daemon's answer are redacted, with --json too and acros
     }
   });
 });
+
+test("--data DIR whose admin.token is /dev/zero is refused at once (bounded read)", { skip, timeout: 20000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sigil-cli-zero-"));
+  const { symlinkSync } = await import("node:fs");
+  symlinkSync("/dev/zero", join(dir, "admin.token"));
+  try {
+    const r = await cliAsync(["key", "list", "--url", "http://127.0.0.1:1", "--data", dir]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /admin\.token is not readable/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
