@@ -130,10 +130,18 @@ std::string CheckProtection(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE session, CK_O
   return "";
 }
 
-// Destroys every object (a key pair is two) whose CKA_ID is `id`.
-Pkcs11Call DestroyObjectsWithId(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s, std::span<const uint8_t> id) {
-  CK_ATTRIBUTE query[] = {{CKA_ID, const_cast<uint8_t*>(id.data()), id.size()}};
-  CK_RV rv = f.C_FindObjectsInit(s, query, 1);
+// Destroys every token object (a key pair is two) with CKA_ID `id` and the
+// CKA_LABEL `label` Sigil gave it; the label and CKA_TOKEN narrow the search
+// so that nothing Sigil did not make is touched. Reports the first failed
+// C_DestroyObject (after trying the others): the caller must not carry on as
+// if the objects were gone.
+Pkcs11Call DestroyObjectsWithId(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s, std::span<const uint8_t> id,
+                                std::string_view label) {
+  CK_BBOOL yes = CK_TRUE;
+  CK_ATTRIBUTE query[] = {{CKA_TOKEN, &yes, sizeof yes},
+                          {CKA_ID, const_cast<uint8_t*>(id.data()), id.size()},
+                          {CKA_LABEL, const_cast<char*>(label.data()), label.size()}};
+  CK_RV rv = f.C_FindObjectsInit(s, query, std::size(query));
   if (rv != CKR_OK) return {rv, "C_FindObjectsInit"};
   std::array<CK_OBJECT_HANDLE, 4> found;
   found.fill(CK_INVALID_HANDLE);
@@ -144,10 +152,13 @@ Pkcs11Call DestroyObjectsWithId(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s, std::s
   // A module that claims more than there was room for is not believed (the
   // handles past the array would be whatever the stack held).
   count = std::min<CK_ULONG>(count, found.size());
+  Pkcs11Call result = Pkcs11Call::Ok();
   for (CK_ULONG i = 0; i < count; ++i) {
-    if (found[i] != CK_INVALID_HANDLE) (void)f.C_DestroyObject(s, found[i]);
+    if (found[i] == CK_INVALID_HANDLE) continue;
+    rv = f.C_DestroyObject(s, found[i]);
+    if (rv != CKR_OK && result.rv == CKR_OK) result = {rv, "C_DestroyObject"};
   }
-  return Pkcs11Call::Ok();
+  return result;
 }
 
 }  // namespace
@@ -229,13 +240,15 @@ absl::Status Pkcs11KeyStore::RefusalOf(const Record& record) const {
 }
 
 Pkcs11Call Pkcs11KeyStore::FindPrivateKey(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE session, const Record& record,
-                                          CK_OBJECT_HANDLE* handle, std::string* problem) {
+                                          CK_OBJECT_HANDLE* handle, std::string* problem, bool* from_cache) {
   const uint64_t generation = pool_->generation();
+  if (from_cache != nullptr) *from_cache = false;
   {
     absl::MutexLock lock(&mu_);
     auto it = handles_.find(record.cka_id);
     if (it != handles_.end() && it->second.generation == generation) {
       *handle = it->second.handle;
+      if (from_cache != nullptr) *from_cache = true;
       return Pkcs11Call::Ok();
     }
   }
@@ -271,6 +284,12 @@ Pkcs11Call Pkcs11KeyStore::FindPrivateKey(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE
   absl::MutexLock lock(&mu_);
   handles_[record.cka_id] = CachedHandle{found[0], generation};
   return Pkcs11Call::Ok();
+}
+
+void Pkcs11KeyStore::ForgetHandle(const Record& record, CK_OBJECT_HANDLE handle) {
+  absl::MutexLock lock(&mu_);
+  auto it = handles_.find(record.cka_id);
+  if (it != handles_.end() && it->second.handle == handle) handles_.erase(it);
 }
 
 absl::StatusOr<std::string> Pkcs11KeyStore::ResolveId(std::string_view name_or_id) {
@@ -331,6 +350,9 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
   // before its answer arrived, may still have made one) until it is removed.
   bool id_tried = false;
   CK_RV generate_rv = CKR_OK;
+  // Set when what an earlier attempt left could not be removed: no further
+  // attempt is made (each would leave another pair behind).
+  bool removal_failed = false;
   absl::Status st;
   // SoftHSM2 answers C_GenerateKeyPair with CKR_GENERAL_ERROR now and then
   // while other sessions sign with the token's keys (seen under load in
@@ -348,8 +370,11 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
         "generating a " + std::string(KeyTypeName(type)) + " key pair", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
           generate_rv = CKR_OK;
           if (id_tried) {
-            Pkcs11Call removed = DestroyObjectsWithId(f, s, id);
-            if (removed.rv != CKR_OK) return removed;
+            Pkcs11Call removed = DestroyObjectsWithId(f, s, id, label);
+            if (removed.rv != CKR_OK) {
+              removal_failed = true;
+              return removed;
+            }
             id_tried = false;
           }
           failure.clear();
@@ -412,7 +437,20 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
   const bool made = st.ok() && failure.empty();
   // Whatever the last attempt left under its CKA_ID goes too, unless it is
   // the key being returned.
-  if (!made && id_tried) DestroyInToken(HexOf(id));
+  if (!made && id_tried) {
+    absl::Status cleanup = DestroyInToken(HexOf(id), label);
+    if (!cleanup.ok()) {
+      return absl::Status(cleanup.code(), "key generation failed (" +
+                                              std::string(st.ok() ? failure : st.message()) +
+                                              ") and cleanup failed: " + std::string(cleanup.message()) +
+                                              "; remove the objects labelled '" + std::string(label) +
+                                              "' with the token's tools");
+    }
+  }
+  if (removal_failed) {
+    return absl::Status(st.code(), "key generation stopped: removing the objects labelled '" + std::string(label) +
+                                       "' that a failed attempt left failed (" + std::string(st.message()) + ")");
+  }
   if (!st.ok() && generate_rv == CKR_GENERAL_ERROR && attempt == kGenerateAttempts) {
     return absl::Status(st.code(), std::string(st.message()) + " (gave up after " +
                                        std::to_string(kGenerateAttempts) + " attempts)");
@@ -429,12 +467,20 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
   return absl::OkStatus();
 }
 
-void Pkcs11KeyStore::DestroyInToken(const std::string& cka_id_hex) {
+absl::Status Pkcs11KeyStore::DestroyInToken(const std::string& cka_id_hex, std::string_view label) {
   auto id = HexDecode(cka_id_hex);
-  if (!id.ok()) return;
-  (void)pool_->WithSession("removing an unused key pair", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
-    return DestroyObjectsWithId(f, s, *id);
-  });
+  if (!id.ok()) return absl::InternalError("CKA_ID " + cka_id_hex + " is not hex");
+  return pool_->WithSession("removing the unused key pair labelled '" + std::string(label) + "'",
+                            [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
+                              return DestroyObjectsWithId(f, s, *id, label);
+                            });
+}
+
+absl::Status Pkcs11KeyStore::WithCleanup(absl::Status st, const std::string& cka_id_hex, std::string_view label) {
+  absl::Status cleanup = DestroyInToken(cka_id_hex, label);
+  if (cleanup.ok()) return st;
+  return absl::Status(st.code(), std::string(st.message()) + "; and the new token objects could not be removed: " +
+                                     std::string(cleanup.message()));
 }
 
 absl::StatusOr<KeyInfo> Pkcs11KeyStore::Generate(std::string_view name, KeyType type, KeyPurpose purpose) {
@@ -450,7 +496,8 @@ absl::StatusOr<KeyInfo> Pkcs11KeyStore::Generate(std::string_view name, KeyType 
   record.info.version = 1;
   record.info.status = KeyStatus::kActive;
   record.info.created_at = Now();
-  RETURN_IF_ERROR(GenerateInToken(type, "sigil:" + std::string(name) + ":v1", &record));
+  const std::string label = "sigil:" + std::string(name) + ":v1";
+  RETURN_IF_ERROR(GenerateInToken(type, label, &record));
   const std::string id = record.info.id;
   absl::Status st = store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto again, tx.Get(kNamesTable, name));
@@ -458,10 +505,7 @@ absl::StatusOr<KeyInfo> Pkcs11KeyStore::Generate(std::string_view name, KeyType 
     RETURN_IF_ERROR(tx.Put(kNamesTable, name, AsBytes(id)));
     return tx.Put(kKeysTable, RecordKey(id, 1), EncodeRecord(record));
   });
-  if (!st.ok()) {
-    DestroyInToken(record.cka_id);
-    return st;
-  }
+  if (!st.ok()) return WithCleanup(st, record.cka_id, label);
   return record.info;
 }
 
@@ -481,8 +525,8 @@ absl::StatusOr<KeyInfo> Pkcs11KeyStore::Rotate(std::string_view name_or_id) {
   next.info.status = KeyStatus::kActive;
   next.info.created_at = now;
   next.info.retired_at.reset();
-  RETURN_IF_ERROR(GenerateInToken(latest.info.type,
-                                  "sigil:" + latest.info.name + ":v" + std::to_string(next.info.version), &next));
+  const std::string label = "sigil:" + latest.info.name + ":v" + std::to_string(next.info.version);
+  RETURN_IF_ERROR(GenerateInToken(latest.info.type, label, &next));
   Record retired = latest;
   retired.info.status = KeyStatus::kRetired;
   retired.info.retired_at = now;
@@ -497,10 +541,7 @@ absl::StatusOr<KeyInfo> Pkcs11KeyStore::Rotate(std::string_view name_or_id) {
     return tx.Put(kKeysTable, RecordKey(id, next.info.version), EncodeRecord(next));
   });
   ForgetLatest(id);
-  if (!st.ok()) {
-    DestroyInToken(next.cka_id);
-    return st;
-  }
+  if (!st.ok()) return WithCleanup(st, next.cka_id, label);
   return next.info;
 }
 
@@ -577,10 +618,27 @@ absl::Status Pkcs11KeyStore::SignInToken(const Record& record, CK_MECHANISM_TYPE
       "signing with key '" + record.info.name + "'", [&](CK_FUNCTION_LIST& f, CK_SESSION_HANDLE s) {
         problem.clear();
         CK_OBJECT_HANDLE key = CK_INVALID_HANDLE;
-        Pkcs11Call found = FindPrivateKey(f, s, record, &key, &problem);
+        bool cached = false;
+        Pkcs11Call found = FindPrivateKey(f, s, record, &key, &problem, &cached);
         if (found.rv != CKR_OK || !problem.empty()) return found;
         CK_MECHANISM m{mechanism, nullptr, 0};
         CK_RV rv = f.C_SignInit(s, &m, key);
+        if (cached && (rv == CKR_KEY_HANDLE_INVALID || rv == CKR_OBJECT_HANDLE_INVALID)) {
+          // The cached handle went stale (the object was replaced, or the
+          // module renumbered its objects). While the session is still
+          // logged in, the key is looked up (and checked) again here rather
+          // than the whole pool started over. A logged-out session sees no
+          // private objects and would take the key for gone: then the code
+          // goes back as a lost session and the pool logs in again.
+          ForgetHandle(record, key);
+          CK_SESSION_INFO info{};
+          if (f.C_GetSessionInfo(s, &info) != CKR_OK || info.state != CKS_RW_USER_FUNCTIONS) {
+            return Pkcs11Call{rv, "C_SignInit"};
+          }
+          found = FindPrivateKey(f, s, record, &key, &problem, /*from_cache=*/nullptr);
+          if (found.rv != CKR_OK || !problem.empty()) return found;
+          rv = f.C_SignInit(s, &m, key);
+        }
         if (rv != CKR_OK) return Pkcs11Call{rv, "C_SignInit"};
         length = signature.size();
         rv = f.C_Sign(s, const_cast<CK_BYTE*>(data.data()), data.size(), signature.data(), &length);

@@ -118,14 +118,21 @@ class Pkcs11KeyStore final : public KeyStore {
   absl::StatusOr<std::vector<Record>> ReadVersions(std::string_view key_id);
   // Creates a key pair in the token; returns its CKA_ID (hex) and public key.
   absl::Status GenerateInToken(KeyType type, std::string_view label, Record* record);
-  void DestroyInToken(const std::string& cka_id_hex);
+  // Destroys the token objects Sigil made under CKA_ID cka_id_hex and label.
+  absl::Status DestroyInToken(const std::string& cka_id_hex, std::string_view label);
+  // st (a failed store write after generation), after the new pair is
+  // destroyed; says so if it could not be.
+  absl::Status WithCleanup(absl::Status st, const std::string& cka_id_hex, std::string_view label);
   // The active version of key_id after CheckKeyUsable and the refusal list.
   absl::StatusOr<std::shared_ptr<const Record>> ActiveRecord(std::string_view key_id, KeyType type,
                                                           KeyPurpose purpose);
   // Finds the private key object for a record in `session`, verifying its
-  // attributes when it is not cached for the current pool generation.
+  // attributes when it is not cached for the current pool generation;
+  // *from_cache (if given) tells whether the handle came from the cache.
   Pkcs11Call FindPrivateKey(CK_FUNCTION_LIST& f, CK_SESSION_HANDLE session, const Record& record,
-                            CK_OBJECT_HANDLE* handle, std::string* problem);
+                            CK_OBJECT_HANDLE* handle, std::string* problem, bool* from_cache = nullptr);
+  // Drops the cached handle of a record if it is still `handle`.
+  void ForgetHandle(const Record& record, CK_OBJECT_HANDLE handle);
   void Refuse(const Record& record, const std::string& reason);
   void ForgetLatest(const std::string& key_id);
   absl::Status RefusalOf(const Record& record) const;

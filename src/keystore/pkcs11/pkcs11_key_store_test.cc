@@ -597,6 +597,90 @@ TEST_F(Pkcs11KeyStoreTest, ARefusedPinIsNotTriedAgain) {
   EXPECT_EQ(faults.calls(Fault::kLogin) - logins, 1);
 }
 
+// With one session, a failed signature closes the application's only
+// session, which logs it out; SoftHSM2 then drops every object handle. The
+// next signature must look the key up again at once, not try the stale
+// handle, take it for a lost session and start the pool over (a module that
+// reuses handle numbers could even sign with another key).
+TEST_F(Pkcs11KeyStoreTest, ClosingTheLastSessionAfterAFailureDropsTheCachedKeyHandles) {
+  Pkcs11FaultInjector& faults = InjectFaults(/*max_sessions=*/1);
+  ASSERT_NE(ks_, nullptr);
+  auto key = ks_->Generate("single", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_TRUE(ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("1")).ok());
+
+  faults.FailNext(Fault::kSign, 1, CKR_FUNCTION_FAILED);
+  auto failed = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("2"));
+  EXPECT_THAT(std::string(failed.status().message()), HasSubstr("CKR_FUNCTION_FAILED"));
+  EXPECT_EQ(ks_->pool().open_sessions(), 0u);
+
+  const int logins = faults.calls(Fault::kLogin);
+  const int sign_inits = faults.calls(Fault::kSignInit);
+  const int lookups = faults.calls(Fault::kFindObjectsInit);
+  auto sig = ks_->SignEcdsa(key->id, KeyPurpose::kSigning, DigestOf("3"));
+  ASSERT_TRUE(sig.ok()) << sig.status();
+  EXPECT_EQ(faults.calls(Fault::kLogin) - logins, 1) << "one new session, one login, no pool reset";
+  EXPECT_EQ(faults.calls(Fault::kSignInit) - sign_inits, 1) << "the stale handle was not tried";
+  EXPECT_EQ(faults.calls(Fault::kFindObjectsInit) - lookups, 1) << "the key was looked up again";
+}
+
+// A cached key handle the token no longer knows (the object was replaced)
+// is looked up again in the same session; the session is not at fault, so
+// the pool does not start over and nobody logs in again.
+TEST_F(Pkcs11KeyStoreTest, AStaleCachedKeyHandleIsLookedUpAgainInTheSameSession) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  auto key = ks_->Generate("renumbered", KeyType::kEd25519, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  ASSERT_TRUE(ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("1")).ok());
+
+  for (CK_RV rv : {CKR_KEY_HANDLE_INVALID, CKR_OBJECT_HANDLE_INVALID}) {
+    const uint64_t generation = ks_->pool().generation();
+    const int logins = faults.calls(Fault::kLogin);
+    const int sign_inits = faults.calls(Fault::kSignInit);
+    const int lookups = faults.calls(Fault::kFindObjectsInit);
+    faults.FailNext(Fault::kSignInit, 1, rv);
+    auto sig = ks_->SignEd25519(key->id, KeyPurpose::kSigning, AsBytes("2"));
+    ASSERT_TRUE(sig.ok()) << sig.status();
+    EXPECT_EQ(ks_->pool().generation(), generation) << ReturnCodeName(rv);
+    EXPECT_EQ(faults.calls(Fault::kLogin) - logins, 0) << ReturnCodeName(rv);
+    EXPECT_EQ(faults.calls(Fault::kSignInit) - sign_inits, 2) << ReturnCodeName(rv);
+    EXPECT_EQ(faults.calls(Fault::kFindObjectsInit) - lookups, 1) << ReturnCodeName(rv);
+  }
+  EXPECT_TRUE(ks_->Problems().empty());
+}
+
+// A C_DestroyObject that fails while a failed attempt's pair is removed is
+// not taken for success: no further attempt is made (it would leave another
+// pair), and when the pair cannot be removed at all the error says so,
+// naming its label (and not the PIN).
+TEST_F(Pkcs11KeyStoreTest, AFailedRemovalStopsGenerationAndNamesTheLeftoverLabel) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  faults.FailNext(Fault::kGenerateKeyPair, 1, CKR_GENERAL_ERROR, FaultMode::kAfterCall);
+  faults.FailNext(Fault::kDestroyObject, 1, CKR_FUNCTION_FAILED);
+  auto stuck = ks_->Generate("stuck", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  EXPECT_FALSE(stuck.ok());
+  EXPECT_THAT(std::string(stuck.status().message()), HasSubstr("C_DestroyObject"));
+  EXPECT_THAT(std::string(stuck.status().message()), HasSubstr("sigil:stuck:v1"));
+  EXPECT_EQ(faults.calls(Fault::kGenerateKeyPair), 1) << "no attempt after the failed removal";
+  EXPECT_EQ(CountObjectsLabelled("sigil:stuck:v1"), 0) << "the final cleanup removed the rest";
+
+  faults.FailNext(Fault::kGenerateKeyPair, 1, CKR_GENERAL_ERROR, FaultMode::kAfterCall);
+  faults.FailNext(Fault::kDestroyObject, 100, CKR_FUNCTION_FAILED);
+  auto orphan = ks_->Generate("orphan", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  faults.FailNext(Fault::kDestroyObject, 0, CKR_OK);
+  EXPECT_FALSE(orphan.ok());
+  const std::string message(orphan.status().message());
+  EXPECT_THAT(message, HasSubstr("cleanup failed"));
+  EXPECT_THAT(message, HasSubstr("sigil:orphan:v1"));
+  EXPECT_THAT(message, HasSubstr("CKR_FUNCTION_FAILED"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr(token_->pin())));
+  EXPECT_EQ(faults.calls(Fault::kGenerateKeyPair), 2);
+  EXPECT_EQ(CountObjectsLabelled("sigil:orphan:v1"), 2) << "reported, not hidden";
+  EXPECT_TRUE(ks_->List()->empty());
+}
+
 TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {
   auto key = ks_->Generate("durable", KeyType::kSecp256k1, KeyPurpose::kSigning);
   ASSERT_TRUE(key.ok());
@@ -636,6 +720,23 @@ TEST(Pkcs11PinTest, PinFileIsReadUpToItsFirstLineAndBounded) {
   EXPECT_EQ(ReadPkcs11Pin(settings).status().code(), absl::StatusCode::kInvalidArgument);
   settings.pin_file = dir.path() + "/missing";
   EXPECT_EQ(ReadPkcs11Pin(settings).status().code(), absl::StatusCode::kNotFound);
+}
+
+// A PIN given in SIGIL_PKCS11_PIN leaves the environment once read: it is
+// not in /proc/<pid>/environ and child processes do not inherit it.
+TEST(Pkcs11PinTest, PinFromTheEnvironmentIsRemovedFromIt) {
+  ASSERT_EQ(::setenv(kPinEnvironmentVariable, "98765", 1), 0);
+  const char* value = ::getenv(kPinEnvironmentVariable);
+  ASSERT_NE(value, nullptr);
+  Pkcs11Settings settings;  // no PIN file
+  auto pin = ReadPkcs11Pin(settings);
+  ASSERT_TRUE(pin.ok()) << pin.status();
+  EXPECT_EQ(pin->RevealText(SecretAccess::Get()), "98765");
+  EXPECT_EQ(::getenv(kPinEnvironmentVariable), nullptr);
+  // glibc keeps the strings setenv made (it never frees them), so the old
+  // value can be read: it was overwritten before the variable went.
+  EXPECT_EQ(std::string(value, 5), std::string(5, '\0'));
+  EXPECT_EQ(ReadPkcs11Pin(settings).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Pkcs11ErrorTest, EveryCodeHasANameASentenceAndACategory) {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,8 +53,14 @@ absl::StatusOr<SecretBytes> ReadPkcs11Pin(const Pkcs11Settings& settings) {
   SecretBytes pin;
   if (!settings.pin_file.empty()) {
     ASSIGN_OR_RETURN(pin, ReadPinLine(settings.pin_file));
-  } else if (const char* env = ::getenv(kPinEnvironmentVariable); env != nullptr) {
+  } else if (char* env = ::getenv(kPinEnvironmentVariable); env != nullptr) {
     pin = SecretBytes::CopyFrom(std::string_view(env));
+    // The PIN now lives in locked memory only: it is wiped from the
+    // environment block (the process's own memory; unsetenv alone would leave
+    // the bytes behind) and the variable removed, so it is neither in
+    // /proc/<pid>/environ nor inherited by child processes.
+    ::explicit_bzero(env, ::strlen(env));
+    ::unsetenv(kPinEnvironmentVariable);
   } else {
     return absl::InvalidArgumentError(std::string("no PKCS#11 PIN: give --pkcs11-pin-file / pkcs11.pin_file, or set ") +
                                       kPinEnvironmentVariable);

@@ -5,7 +5,10 @@
 // PIN sources, in order: the file named by pin_file (first line; trailing
 // CR/LF removed; the file should be mode 0600), else the environment
 // variable SIGIL_PKCS11_PIN. A PIN is 1..kMaxPinBytes bytes. The PIN is never read from the configuration
-// file itself and never appears in a message.
+// file itself and never appears in a message. A PIN taken from
+// SIGIL_PKCS11_PIN is overwritten in the environment and the variable
+// removed (ReadPkcs11Pin changes the environment: call it while no other
+// thread reads it, i.e. at start-up).
 //
 // Failure codes: InvalidArgument (module or token missing, no PIN source,
 // empty or over-long PIN); NotFound (module or PIN file missing); PermissionDenied (PIN

@@ -139,6 +139,11 @@ void SessionPool::Release(const Lease& lease, bool healthy) {
       return;
     }
     --open_;
+    // Closing the application's last session logs it out of the token, and
+    // a module may then drop (SoftHSM2 does) or later reuse every object
+    // handle: handles cached under this generation must be looked up again.
+    // open_ also counts sessions being opened, so none is in use now.
+    if (open_ == 0) ++generation_;
     available_.Signal();
   }
   (void)functions().C_CloseSession(lease.handle);

@@ -11,7 +11,8 @@
 // and logged in, and the call is retried once. A token that is not present
 // gives Unavailable; signing resumes by itself when it returns. A session
 // whose call failed for any other reason is closed rather than pooled again
-// (the failure may have left an operation active in it).
+// (the failure may have left an operation active in it); if it was the last
+// open one, a new generation starts too (see generation()).
 //
 // PIN safety: a CKR_PIN_INCORRECT / CKR_PIN_LOCKED answer to C_Login is
 // remembered and no further login is attempted with that PIN (each wrong
@@ -77,8 +78,10 @@ class SessionPool {
   // operation for error messages ("signing with key 'trader'").
   [[nodiscard]] absl::Status WithSession(std::string_view what, SessionFn fn);
 
-  // Increases each time the pooled sessions are discarded after a loss;
-  // object handles found under an older generation must be looked up again.
+  // Increases each time the pooled sessions are discarded after a loss, and
+  // when closing a failed session leaves none open (the application is then
+  // logged out); object handles found under an older generation must be
+  // looked up again.
   uint64_t generation() const;
   size_t open_sessions() const;
   const std::string& token_label() const { return label_; }
