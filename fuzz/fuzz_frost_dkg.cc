@@ -36,14 +36,14 @@ struct Polynomial {
 };
 
 const Polynomial& PolynomialFor(Suite suite) {
-  static const Polynomial* const ed25519 =
-      new Polynomial{Suite::kEd25519Sha512,
-                     SecretBytes::CopyFrom(Literal("fc36bff380c95d607cd78080f493dd382df50f7007ec1b150b9bfbd8041fd208")),
-                     SecretBytes::CopyFrom(Literal("2d2c3e2b558e555b1608838e0ded66cd36d8aaa9ed1e39ce8474855d0825b20e"))};
-  static const Polynomial* const secp256k1 =
-      new Polynomial{Suite::kSecp256k1Sha256,
-                     SecretBytes::CopyFrom(Literal("e7a3cf1fdb1e17d4c3e8a7f663803ef305d03bdfdc930b824b0664c6b853156d")),
-                     SecretBytes::CopyFrom(Literal("819adb51466d687c3944f8dad799a09551af9c083c918a50d9a24a883ae86e2a"))};
+  static const Polynomial* const ed25519 = new Polynomial{
+      Suite::kEd25519Sha512,
+      SecretBytes::CopyFrom(Literal("fc36bff380c95d607cd78080f493dd382df50f7007ec1b150b9bfbd8041fd208")),
+      SecretBytes::CopyFrom(Literal("2d2c3e2b558e555b1608838e0ded66cd36d8aaa9ed1e39ce8474855d0825b20e"))};
+  static const Polynomial* const secp256k1 = new Polynomial{
+      Suite::kSecp256k1Sha256,
+      SecretBytes::CopyFrom(Literal("e7a3cf1fdb1e17d4c3e8a7f663803ef305d03bdfdc930b824b0664c6b853156d")),
+      SecretBytes::CopyFrom(Literal("819adb51466d687c3944f8dad799a09551af9c083c918a50d9a24a883ae86e2a"))};
   return suite == Suite::kEd25519Sha512 ? *ed25519 : *secp256k1;
 }
 

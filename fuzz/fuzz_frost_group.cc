@@ -18,7 +18,9 @@ using namespace sigil::crypto::frost::fuzzing;
 
 namespace {
 
-bool Same(std::span<const uint8_t> a, std::span<const uint8_t> b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+bool Same(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 void CheckElement(const internal::Group& g, std::span<const uint8_t> encoded) {
   if (!g.ValidateElement(encoded).ok()) return;

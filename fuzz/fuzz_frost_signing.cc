@@ -31,7 +31,7 @@ namespace {
 
 struct Fixture {
   DealerOutput dealer;
-  Bytes hiding_randomness;   // participant 1, round one
+  Bytes hiding_randomness;  // participant 1, round one
   Bytes binding_randomness;
 };
 
@@ -45,16 +45,16 @@ Fixture Make(Suite suite, std::string_view secret, std::string_view coefficient,
 
 const Fixture& FixtureFor(Suite suite) {
   // RFC 9591 Appendix E.1 and E.5.
-  static const Fixture* const ed25519 = new Fixture(
-      Make(Suite::kEd25519Sha512, "7b1c33d3f5291d85de664833beb1ad469f7fb6025a0ec78b3a790c6e13a98304",
-           "178199860edd8c62f5212ee91eff1295d0d670ab4ed4506866bae57e7030b204",
-           "0fd2e39e111cdc266f6c0f4d0fd45c947761f1f5d3cb583dfcb9bbaf8d4c9fec",
-           "69cd85f631d5f7f2721ed5e40519b1366f340a87c2f6856363dbdcda348a7501"));
-  static const Fixture* const secp256k1 = new Fixture(
-      Make(Suite::kSecp256k1Sha256, "0d004150d27c3bf2a42f312683d35fac7394b1e9e318249c1bfe7f0795a83114",
-           "fbf85eadae3058ea14f19148bb72b45e4399c0b16028acaf0395c9b03c823579",
-           "7ea5ed09af19f6ff21040c07ec2d2adbd35b759da5a401d4c99dd26b82391cb2",
-           "47acab018f116020c10cb9b9abdc7ac10aae1b48ca6e36dc15acb6ec9be5cdc5"));
+  static const Fixture* const ed25519 =
+      new Fixture(Make(Suite::kEd25519Sha512, "7b1c33d3f5291d85de664833beb1ad469f7fb6025a0ec78b3a790c6e13a98304",
+                       "178199860edd8c62f5212ee91eff1295d0d670ab4ed4506866bae57e7030b204",
+                       "0fd2e39e111cdc266f6c0f4d0fd45c947761f1f5d3cb583dfcb9bbaf8d4c9fec",
+                       "69cd85f631d5f7f2721ed5e40519b1366f340a87c2f6856363dbdcda348a7501"));
+  static const Fixture* const secp256k1 =
+      new Fixture(Make(Suite::kSecp256k1Sha256, "0d004150d27c3bf2a42f312683d35fac7394b1e9e318249c1bfe7f0795a83114",
+                       "fbf85eadae3058ea14f19148bb72b45e4399c0b16028acaf0395c9b03c823579",
+                       "7ea5ed09af19f6ff21040c07ec2d2adbd35b759da5a401d4c99dd26b82391cb2",
+                       "47acab018f116020c10cb9b9abdc7ac10aae1b48ca6e36dc15acb6ec9be5cdc5"));
   return suite == Suite::kEd25519Sha512 ? *ed25519 : *secp256k1;
 }
 

@@ -23,10 +23,10 @@ TEST_P(FrostSelfTest, ReproducesTheVector) { EXPECT_TRUE(internal::CheckFrost(*G
 TEST_P(FrostSelfTest, FailsOnAWrongAnswer) {
   using Field = std::string_view internal::FrostKnownAnswer::*;
   const Field fields[] = {
-      &internal::FrostKnownAnswer::group_public_key,     &internal::FrostKnownAnswer::signing_share_1,
-      &internal::FrostKnownAnswer::hiding_randomness_1,  &internal::FrostKnownAnswer::binding_randomness_1,
-      &internal::FrostKnownAnswer::hiding_commitment_3,  &internal::FrostKnownAnswer::binding_commitment_3,
-      &internal::FrostKnownAnswer::signature_share_3,    &internal::FrostKnownAnswer::message,
+      &internal::FrostKnownAnswer::group_public_key,    &internal::FrostKnownAnswer::signing_share_1,
+      &internal::FrostKnownAnswer::hiding_randomness_1, &internal::FrostKnownAnswer::binding_randomness_1,
+      &internal::FrostKnownAnswer::hiding_commitment_3, &internal::FrostKnownAnswer::binding_commitment_3,
+      &internal::FrostKnownAnswer::signature_share_3,   &internal::FrostKnownAnswer::message,
       &internal::FrostKnownAnswer::signature,
   };
   for (Field field : fields) {
@@ -39,8 +39,8 @@ TEST_P(FrostSelfTest, FailsOnAWrongAnswer) {
     EXPECT_FALSE(internal::CheckFrost(wrong)) << "changed: " << hex;
   }
   internal::FrostKnownAnswer other_suite = *GetParam();
-  other_suite.suite = other_suite.suite == frost::Suite::kEd25519Sha512 ? frost::Suite::kSecp256k1Sha256
-                                                                          : frost::Suite::kEd25519Sha512;
+  other_suite.suite =
+      other_suite.suite == frost::Suite::kEd25519Sha512 ? frost::Suite::kSecp256k1Sha256 : frost::Suite::kEd25519Sha512;
   EXPECT_FALSE(internal::CheckFrost(other_suite));
 }
 
