@@ -313,6 +313,18 @@ absl::Status VerifyShareAgainstCommitment(const KeyPackage& key_package, std::sp
   if (vss_commitment.size() < 2 || vss_commitment.size() > kMaxParticipants) {
     return absl::InvalidArgumentError("VSS commitment must have 2 to kMaxParticipants elements");
   }
+  // The shares must be able to sign for the key the package names: the
+  // commitment's constant term is that key, and its degree is what
+  // min_signers shares can interpolate. A dealer showing one group key and
+  // dealing shares of another (or of a higher-degree polynomial) would
+  // otherwise pass.
+  if (vss_commitment.size() != key_package.min_signers) {
+    return absl::FailedPreconditionError(absl::StrCat("the VSS commitment has ", vss_commitment.size(),
+                                                      " elements; min_signers ", key_package.min_signers, " needs as many"));
+  }
+  if (vss_commitment[0] != key_package.group_public_key) {
+    return absl::FailedPreconditionError("the VSS commitment is not for this package's group public key");
+  }
   // S_i' = sum_j commitment[j] * id^j.
   auto expected = internal::EvaluateCommitment(g, vss_commitment, ScalarOf(key_package.identifier));
   if (!expected.ok()) return absl::InvalidArgumentError(absl::StrCat("VSS commitment: ", expected.status().message()));

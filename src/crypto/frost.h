@@ -149,7 +149,8 @@ absl::StatusOr<DealerOutput> SplitSecret(Suite suite, const SecretBytes& group_s
                                          std::span<const SecretBytes> coefficients, uint16_t max_signers);
 
 // RFC 9591 Appendix C.2 vss_verify: the share matches the dealer's
-// commitment. FailedPrecondition if not.
+// commitment, the commitment's constant term is the package's group public
+// key and it has min_signers elements. FailedPrecondition if not.
 absl::Status VerifyShareAgainstCommitment(const KeyPackage& key_package, std::span<const Bytes> vss_commitment);
 
 // Round one: fresh nonces from the CSPRNG (RFC 9591 §5.1).

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/status.h"
 #include "crypto/frost_group.h"
+#include "crypto/hash.h"
 
 namespace sigil::crypto::frost {
 
@@ -22,9 +23,10 @@ class DkgAccess {
  public:
   template <int kRound>
   static DkgSecret<kRound> Make(Identifier id, SecretBytes secret, std::vector<Bytes> commitment,
-                                uint16_t max_signers) {
-    return DkgSecret<kRound>(id, std::move(secret), std::move(commitment), max_signers);
+                                uint16_t max_signers, Bytes verified_round1 = {}) {
+    return DkgSecret<kRound>(id, std::move(secret), std::move(commitment), max_signers, std::move(verified_round1));
   }
+  static const Bytes& VerifiedRound1(const DkgSecret<2>& s) { return s.verified_round1_; }
   template <int kRound>
   static const SecretBytes& Secret(const DkgSecret<kRound>& s) { return s.secret_; }
   template <int kRound>
@@ -34,6 +36,28 @@ class DkgAccess {
 };
 
 namespace {
+
+// SHA-256 over the round-one packages sorted by sender, each field
+// length-prefixed: the same set in any order gives the same digest.
+Bytes Round1Digest(std::span<const DkgRound1Package> packages) {
+  std::vector<const DkgRound1Package*> sorted;
+  for (const DkgRound1Package& p : packages) sorted.push_back(&p);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->sender < b->sender; });
+  Bytes text;
+  auto put = [&text](std::span<const uint8_t> field) {
+    const uint32_t n = static_cast<uint32_t>(field.size());
+    for (int shift = 24; shift >= 0; shift -= 8) text.push_back(static_cast<uint8_t>(n >> shift));
+    text.insert(text.end(), field.begin(), field.end());
+  };
+  for (const DkgRound1Package* p : sorted) {
+    put(p->sender.bytes());
+    put(std::span<const uint8_t>());  // separates the sender from its commitment list
+    for (const Bytes& c : p->commitment) put(c);
+    put(p->proof_of_knowledge);
+  }
+  const Hash256 digest = Sha256(text);
+  return Bytes(digest.begin(), digest.end());
+}
 
 absl::Status CheckCounts(size_t min_signers, size_t max_signers) {
   if (min_signers < 2 || min_signers > max_signers || max_signers > kMaxParticipants) {
@@ -180,7 +204,8 @@ absl::StatusOr<DkgRound2Output> DkgPart2(DkgRound1Secret secret, std::span<const
     packages.push_back(DkgRound2Package{self, p.sender, SecretBytes::CopyFrom(share.bytes)});
   }
   const Scalar own = internal::EvaluatePolynomial(g, coefficients, ScalarOf(self));
-  return DkgRound2Output{DkgAccess::Make<2>(self, SecretBytes::CopyFrom(own.bytes), own_commitment, max_signers),
+  return DkgRound2Output{DkgAccess::Make<2>(self, SecretBytes::CopyFrom(own.bytes), own_commitment, max_signers,
+                                            Round1Digest(others)),
                          std::move(packages)};
 }
 
@@ -192,6 +217,10 @@ absl::StatusOr<DkgResult> DkgPart3(const DkgRound2Secret& secret, std::span<cons
   const std::vector<Bytes>& own_commitment = DkgAccess::Commitment(secret);
   const size_t min_signers = own_commitment.size();
   RETURN_IF_ERROR(CheckRound1Packages(self, min_signers, DkgAccess::MaxSigners(secret), others));
+  if (Round1Digest(others) != DkgAccess::VerifiedRound1(secret)) {
+    return absl::InvalidArgumentError(
+        "round-one packages differ from those whose proofs DkgPart2 checked; pass the same packages");
+  }
   if (received.size() != others.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("expected ", others.size(), " round-two packages, got ", received.size()));

@@ -66,13 +66,17 @@ class DkgSecret {
 
  private:
   friend class DkgAccess;
-  DkgSecret(Identifier identifier, SecretBytes secret, std::vector<Bytes> commitment, uint16_t max_signers)
+  DkgSecret(Identifier identifier, SecretBytes secret, std::vector<Bytes> commitment, uint16_t max_signers,
+            Bytes verified_round1 = {})
       : identifier_(identifier), secret_(std::move(secret)), commitment_(std::move(commitment)),
-        max_signers_(max_signers) {}
+        max_signers_(max_signers), verified_round1_(std::move(verified_round1)) {}
   Identifier identifier_;
   SecretBytes secret_;
   std::vector<Bytes> commitment_;
   uint16_t max_signers_;
+  // Round 2 only: a digest of the round-one packages DkgPart2 verified the
+  // proofs of; DkgPart3 accepts exactly those.
+  Bytes verified_round1_;
 };
 using DkgRound1Secret = DkgSecret<1>;
 using DkgRound2Secret = DkgSecret<2>;
@@ -103,8 +107,12 @@ absl::StatusOr<DkgRound1Output> DkgPart1WithPolynomial(const Identifier& identif
 // `others`: the round-one packages of the max_signers-1 other participants.
 absl::StatusOr<DkgRound2Output> DkgPart2(DkgRound1Secret secret, std::span<const DkgRound1Package> others);
 
-// `others` as in DkgPart2; `received`: the max_signers-1 round-two packages
-// addressed to this participant.
+// `others`: the same round-one packages DkgPart2 was given (any order):
+// anything else is InvalidArgument. Their proofs of knowledge were checked
+// there; a commitment swapped in afterwards, unproven, would let its sender
+// pick the group key (a rogue-key attack), so it is refused here.
+// `received`: the max_signers-1 round-two packages addressed to this
+// participant.
 absl::StatusOr<DkgResult> DkgPart3(const DkgRound2Secret& secret, std::span<const DkgRound1Package> others,
                                    std::span<const DkgRound2Package> received);
 

@@ -215,6 +215,48 @@ TEST_P(FrostDkgRandomTest, ThreeOfFourAgreeAndSign) {
   EXPECT_TRUE(VerifySignature(suite, publics[0].group_public_key, message, *sig));
 }
 
+// Round three must use the round-one packages whose proofs round two
+// checked. A participant that hands over a different package in round three
+// (here: participant 2 starts afresh and sends the new package with shares
+// that match it) would otherwise get a commitment of its choosing into the
+// group key unproven: the rogue-key attack the proofs exist to stop.
+TEST_P(FrostDkgRandomTest, RoundThreeTakesOnlyThePackagesRoundTwoVerified) {
+  const Suite suite = GetParam();
+  RoundOne one = RunRoundOne(suite, 3, 2);
+  ASSERT_EQ(one.packages.size(), size_t{3});
+  auto p1 = DkgPart2(std::move(one.secrets[0]), one.OthersOf(0));
+  ASSERT_TRUE(p1.ok()) << p1.status();
+  // Participant 2's second round one, then its round two against it.
+  auto again = DkgPart1(Id(suite, 2), 3, 2);
+  ASSERT_TRUE(again.ok());
+  std::vector<DkgRound1Package> others_for_2 = {one.packages[0], one.packages[2]};
+  auto p2 = DkgPart2(std::move(again->secret), others_for_2);
+  ASSERT_TRUE(p2.ok()) << p2.status();
+  auto p3 = DkgPart2(std::move(one.secrets[2]), one.OthersOf(2));
+  ASSERT_TRUE(p3.ok()) << p3.status();
+  auto share_for_1 = [](const DkgRound2Output& from) {
+    for (const DkgRound2Package& p : from.packages) {
+      if (p.recipient.ToString() == "1") return DkgRound2Package{p.sender, p.recipient, p.signing_share.Clone()};
+    }
+    ADD_FAILURE() << "no package for participant 1";
+    return DkgRound2Package{from.packages[0].sender, from.packages[0].recipient, from.packages[0].signing_share.Clone()};
+  };
+  std::vector<DkgRound2Package> inbox;
+  inbox.push_back(share_for_1(*p2));
+  inbox.push_back(share_for_1(*p3));
+  // The swapped package: valid on its own, its shares match it.
+  std::vector<DkgRound1Package> swapped = {again->package, one.packages[2]};
+  auto result = DkgPart3(p1->secret, swapped, inbox);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << result.status();
+  EXPECT_NE(result.status().message().find("differ from those"), std::string::npos) << result.status();
+  // The packages round two saw, in another order, are accepted (and then
+  // participant 2's share does not match its real commitment).
+  std::vector<DkgRound1Package> reordered = {one.packages[2], one.packages[1]};
+  auto honest = DkgPart3(p1->secret, reordered, inbox);
+  EXPECT_EQ(honest.status().code(), absl::StatusCode::kFailedPrecondition) << honest.status();
+  EXPECT_NE(honest.status().message().find("participant 2"), std::string::npos) << honest.status();
+}
+
 // Round three's public package costs max_signers * min_signers
 // multiplications, about 5 times what round two costs (which checks as many
 // commitment elements). Evaluating every participant's commitment at every

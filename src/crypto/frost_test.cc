@@ -356,6 +356,21 @@ TEST_P(FrostNegativeTest, DealerRefusesBadParameters) {
   std::swap(d.key_packages[0].signing_share, d.key_packages[1].signing_share);
   EXPECT_EQ(VerifyShareAgainstCommitment(d.key_packages[0], d.vss_commitment).code(),
             absl::StatusCode::kFailedPrecondition);
+  // A package naming another dealer run's group key: its share matches the
+  // commitment it came with, but cannot sign for the key it shows.
+  DealerOutput ours = DealerFor(v_);
+  auto other = TrustedDealerKeygen(suite_, 3, 2);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(VerifyShareAgainstCommitment(ours.key_packages[0], ours.vss_commitment).ok());
+  ours.key_packages[0].group_public_key = other->key_packages[0].group_public_key;
+  auto shown = VerifyShareAgainstCommitment(ours.key_packages[0], ours.vss_commitment);
+  EXPECT_EQ(shown.code(), absl::StatusCode::kFailedPrecondition) << shown;
+  EXPECT_NE(shown.message().find("group public key"), std::string::npos) << shown;
+  // A commitment of a higher degree than min_signers can interpolate.
+  DealerOutput fresh = DealerFor(v_);
+  std::vector<Bytes> longer = fresh.vss_commitment;
+  longer.push_back(fresh.vss_commitment[1]);
+  EXPECT_EQ(VerifyShareAgainstCommitment(fresh.key_packages[0], longer).code(), absl::StatusCode::kFailedPrecondition);
 }
 
 INSTANTIATE_TEST_SUITE_P(Rfc, FrostNegativeTest,
