@@ -38,7 +38,8 @@ using nlohmann::json;
 using tokens::Permission;
 
 // What the caller of a signing method gets back from a signed result.
-enum class ResultShape { kRawTx, kSendTx, kSignature, kNostrEvent, kBase58Signature };
+// kSignedTxObject: eth_signTransaction as geth answers it, {raw, tx} (RpcContext).
+enum class ResultShape { kRawTx, kSignedTxObject, kSendTx, kSignature, kNostrEvent, kBase58Signature };
 
 struct BuiltRequest {
   core::SignRequest request;
@@ -487,6 +488,7 @@ absl::StatusOr<BuiltRequest> ApiServer::Impl::BuildRequest(const std::string& me
 RpcOutcome ApiServer::Impl::ShapeResult(ResultShape shape, const core::SignResponse& r, bool* node_refused) {
   switch (shape) {
     case ResultShape::kRawTx: return r.result.value("raw", "");
+    case ResultShape::kSignedTxObject: return SignedTxObject(r);
     case ResultShape::kSendTx: {
       RpcOutcome sent = upstream_.Forward("eth_sendRawTransaction", json::array({r.result.value("raw", "")}));
       if (auto* err = std::get_if<RpcError>(&sent)) {
@@ -562,6 +564,7 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
     d_.metrics.CountRequest(method, "invalid");
     return BuildFailure(built.status());
   }
+  if (built->shape == ResultShape::kRawTx && ctx.signed_tx_as_object) built->shape = ResultShape::kSignedTxObject;
   core::SignResponse r = d_.core.Sign(ctx.principal, built->request);
   d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));
   if (ctx.log != nullptr && ctx.log->decision.empty()) {
@@ -582,7 +585,6 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
   d_.metrics.ObserveSignLatency(d_.clock.Now() - start);
   bool node_refused = false;
   RpcOutcome shaped = ShapeResult(built->shape, r, &node_refused);
-  if (built->shape == ResultShape::kRawTx && ctx.signed_tx_as_object) shaped = SignedTxObject(r);
   if (built->filled_nonce && node_refused) {
     // The node did not take the transaction: its nonce is free again.
     nonces_.Release(built->filled_nonce->first, built->filled_nonce->second);

@@ -109,8 +109,8 @@ struct RpcContext {
   RpcCallLog* log = nullptr;  // may be null (e.g. MCP calls)
   // eth_signTransaction answers geth's object {raw, tx} instead of the raw
   // hex string. web3.py reads the result that way and fails on a string;
-  // ethers and viem need the string. Set for clients that say they are
-  // web3.py (User-Agent), the way a node's answer would suit them.
+  // ethers and viem need the string. Set when the request asks for it
+  // (?signed_tx=object, Sigil-Signed-Tx: object) or says it is web3.py.
   bool signed_tx_as_object = false;
 };
 
