@@ -65,7 +65,7 @@ void AlertWebhook::Notify(const std::string& kind, const nlohmann::json& details
 // A trigger can fire on every request (risk_score): with a dead receiver,
 // one log line per dropped alert would flood the log. One line per 10 s
 // says how many were dropped since the last.
-void AlertWebhook::Drop(uint64_t count, const char* reason) {
+void AlertWebhook::Drop(uint64_t count, std::string_view reason) {
   dropped_ += count;
   unlogged_drops_ += count;
   const absl::Time now = absl::Now();
@@ -99,12 +99,12 @@ void AlertWebhook::Run() {
       body = std::move(queue_.front());
       queue_.pop_front();
     }
-    const bool ok = Deliver(body);
+    const std::optional<std::string> failure = Deliver(body);
     absl::MutexLock lock(&mu_);
-    if (ok) {
+    if (!failure) {
       ++delivered_;
     } else {
-      Drop(1, "not delivered");
+      Drop(1, *failure);
     }
   }
 }
@@ -119,7 +119,8 @@ absl::Duration AlertWebhook::AttemptTime() {
 
 // Attempts with waits of first_retry, 4x that, ...; a stop ends the waiting,
 // and every attempt then fits within what is left of shutdown_grace.
-bool AlertWebhook::Deliver(const std::string& body) {
+// nullopt when delivered, else why the last attempt failed.
+std::optional<std::string> AlertWebhook::Deliver(const std::string& body) {
   absl::Duration wait = options_.first_retry;
   std::string last_error = "no time left before shutdown";
   for (int attempt = 1; attempt <= std::max(1, options_.attempts); ++attempt) {
@@ -131,15 +132,14 @@ bool AlertWebhook::Deliver(const std::string& body) {
       break;
     }
     absl::StatusOr<net::HttpClientResponse> r = (*client)->Post("", body);
-    if (r.ok() && r->status >= 200 && r->status < 300) return true;
+    if (r.ok() && r->status >= 200 && r->status < 300) return std::nullopt;
     last_error = r.ok() ? "HTTP " + std::to_string(r->status) : std::string(r.status().message());
     if (attempt == options_.attempts) break;
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
     wait *= 4;
   }
-  spdlog::error(nlohmann::json{{"event", "alert_webhook_failed"}, {"to", origin_}, {"error", last_error}}.dump());
-  return false;
+  return "not delivered: " + last_error;
 }
 
 }  // namespace sigil::daemon

@@ -6,8 +6,8 @@
 //   {"event": "sigil.alert", "kind": KIND, "at": RFC 3339 UTC, "details": {...}}
 // with Content-Type application/json. A 2xx answer is delivery; any other
 // answer, or no answer, is retried after 1 s and 4 s (3 attempts), then
-// dropped with an error line on the daemon's log (drops are logged at most
-// once per 10 s, with their count).
+// dropped; an error line on the daemon's log says so, at most once per 10 s
+// (with the count since the last line and the latest reason).
 //
 // Delivery never holds up the caller: Notify() queues and returns. One
 // background thread sends, in order. The queue holds at most
@@ -32,7 +32,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -68,9 +70,11 @@ class AlertWebhook {
  private:
   AlertWebhook(std::string url, std::string origin, AlertWebhookOptions options);
   void Run();
-  bool Deliver(const std::string& body);
+  std::optional<std::string> Deliver(const std::string& body);
   absl::Duration AttemptTime();
-  void Drop(uint64_t count, const char* reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts `count` dropped alerts; logs at most once per 10 s (the count
+  // since the last line and the latest reason).
+  void Drop(uint64_t count, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string url_;     // may hold a secret: never logged
   const std::string origin_;  // what logs name
