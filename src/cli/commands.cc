@@ -12,6 +12,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/escaping.h"
@@ -151,26 +152,18 @@ absl::Status CheckOutputPath(const std::string& path) {
   return absl::OkStatus();
 }
 
-// Writes `bytes` to `path` with `mode` from the first byte on (a backup is
-// never briefly readable by others): into a new temporary file beside it,
-// synced, then renamed over `path`, so an existing file (yesterday's backup)
-// is replaced only by a complete new one. Returns the exit status: 0, 2 if
-// the file cannot be created there (a bad --out), 3 if writing it failed
-// (disk full, I/O error); the reason is on stderr and the temporary file
-// removed.
-int WriteOutputFile(ClientOptions& o, const std::string& path, std::string_view bytes, mode_t mode) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    // A device or pipe (--out /dev/stdout): written as is.
-    std::ofstream out(path, std::ios::binary);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      Fail(o, kExitUnavailable, "cannot write " + path);
-      return kExitUnavailable;
-    }
-    return kExitOk;
-  }
+// A file written in full under a temporary name beside its path, synced,
+// and not yet renamed into place.
+struct StagedFile {
+  std::string tmp;
+  std::string path;
+};
+
+// Writes `bytes` to a new temporary file beside `path` (created with `mode`,
+// never following a link) and syncs it. Returns the exit status as
+// WriteOutputFile does; on failure the reason is on stderr and nothing is
+// left behind.
+int StageOutputFile(ClientOptions& o, const std::string& path, std::string_view bytes, mode_t mode, StagedFile* staged) {
   const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) {
@@ -194,24 +187,79 @@ int WriteOutputFile(ClientOptions& o, const std::string& path, std::string_view 
     ok = false;
     err = errno;
   }
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ok = false;
-    err = errno;
-  }
   if (!ok) {
     ::unlink(tmp.c_str());
     Fail(o, kExitUnavailable, "cannot write " + path + ": " + std::strerror(err != 0 ? err : EIO));
     return kExitUnavailable;
   }
-  // The rename is durable once the folder is synced.
-  const std::string folder = std::filesystem::path(path).parent_path().empty()
-                                 ? std::string(".")
-                                 : std::filesystem::path(path).parent_path().string();
-  if (int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
-    (void)::fsync(dir);
-    ::close(dir);
+  *staged = StagedFile{tmp, path};
+  return kExitOk;
+}
+
+void DiscardStagedFiles(const std::vector<StagedFile>& files) {
+  for (const StagedFile& f : files) ::unlink(f.tmp.c_str());
+}
+
+// Renames every staged file into place, then syncs the folders so the
+// renames are durable. Nothing is renamed before every file was written in
+// full (see StageOutputFile), so a failure while writing leaves the old
+// files as they were; a rename that fails (rare: a folder in the way)
+// stops there, removes the temporaries not renamed and says which files
+// are new.
+int CommitStagedFiles(ClientOptions& o, const std::vector<StagedFile>& files) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (::rename(files[i].tmp.c_str(), files[i].path.c_str()) != 0) {
+      const int err = errno;
+      DiscardStagedFiles({files.begin() + static_cast<std::ptrdiff_t>(i), files.end()});
+      std::string done;
+      for (size_t j = 0; j < i; ++j) done += (j ? ", " : "") + files[j].path;
+      Fail(o, kExitUnavailable,
+           "cannot write " + files[i].path + ": " + std::strerror(err) +
+               (done.empty() ? std::string() : " (already replaced: " + done + ")"));
+      return kExitUnavailable;
+    }
+  }
+  std::set<std::string> folders;
+  for (const StagedFile& f : files) {
+    const std::filesystem::path parent = std::filesystem::path(f.path).parent_path();
+    folders.insert(parent.empty() ? std::string(".") : parent.string());
+  }
+  for (const std::string& folder : folders) {
+    if (int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dir >= 0) {
+      (void)::fsync(dir);
+      ::close(dir);
+    }
   }
   return kExitOk;
+}
+
+bool IsRegularOrAbsent(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) != 0 || S_ISREG(st.st_mode);
+}
+
+// Writes `bytes` to `path` with `mode` from the first byte on (a backup is
+// never briefly readable by others): into a new temporary file beside it,
+// synced, then renamed over `path`, so an existing file (yesterday's backup)
+// is replaced only by a complete new one. Returns the exit status: 0, 2 if
+// the file cannot be created there (a bad --out), 3 if writing it failed
+// (disk full, I/O error); the reason is on stderr and the temporary file
+// removed.
+int WriteOutputFile(ClientOptions& o, const std::string& path, std::string_view bytes, mode_t mode) {
+  if (!IsRegularOrAbsent(path)) {
+    // A device or pipe (--out /dev/stdout): written as is.
+    std::ofstream out(path, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      Fail(o, kExitUnavailable, "cannot write " + path);
+      return kExitUnavailable;
+    }
+    return kExitOk;
+  }
+  StagedFile staged;
+  if (int code = StageOutputFile(o, path, bytes, mode, &staged); code != kExitOk) return code;
+  return CommitStagedFiles(o, {staged});
 }
 
 void Run(ClientOptions& o, const std::string& method, const std::string& path, const nlohmann::json& body = nullptr) {
@@ -524,13 +572,6 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       }
       body.clear();
       if (o.exit_code != kExitOk) return;
-      std::vector<std::string> written;
-      // Files are written 0600: a share or backup is sensitive even encrypted.
-      auto write = [&](const std::string& path, std::string_view bytes) {
-        if (WriteOutputFile(o, path, bytes, 0600) != kExitOk) return false;
-        written.push_back(path);
-        return true;
-      };
       // The daemon sends the backup file base64-encoded (it is binary). A
       // shared backup is that file plus N share files: restore needs the
       // file and any M shares.
@@ -538,13 +579,35 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       if (!reply.is_object() || !absl::Base64Unescape(reply.value("file_base64", std::string()), &file) || file.empty()) {
         return Fail(o, kExitUnavailable, "the daemon sent a malformed backup");
       }
-      if (!write(out, file)) return;  // WriteOutputFile said why
+      std::vector<std::pair<std::string, std::string>> contents = {{out, std::move(file)}};
       if (reply.contains("shares") && reply["shares"].is_array()) {
         int i = 1;
         for (const auto& share : reply["shares"]) {
           if (!share.is_string()) return Fail(o, kExitUnavailable, "the daemon sent a malformed share");
-          if (!write(out + "." + std::to_string(i++), share.get<std::string>())) return;
+          contents.emplace_back(out + "." + std::to_string(i++), share.get<std::string>());
         }
+      }
+      std::vector<std::string> written;
+      for (const auto& [path, bytes] : contents) written.push_back(path);
+      // Files are written 0600: a share or backup is sensitive even encrypted.
+      if (!IsRegularOrAbsent(out)) {
+        for (const auto& [path, bytes] : contents) {
+          if (WriteOutputFile(o, path, bytes, 0600) != kExitOk) return;  // it said why
+        }
+      } else {
+        // All written before any is renamed into place: a failure midway
+        // (a full disk) leaves yesterday's backup and shares as they were,
+        // not a new file beside old shares.
+        std::vector<StagedFile> staged;
+        for (const auto& [path, bytes] : contents) {
+          StagedFile f;
+          if (StageOutputFile(o, path, bytes, 0600, &f) != kExitOk) {
+            DiscardStagedFiles(staged);
+            return;  // it said why
+          }
+          staged.push_back(std::move(f));
+        }
+        if (CommitStagedFiles(o, staged) != kExitOk) return;
       }
       nlohmann::json summary = {{"files", written}, {"keys", reply.value("keys", 0)}, {"backup_id", reply.value("backup_id", "")}};
       PrintResponse(summary, o.json);

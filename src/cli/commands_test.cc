@@ -228,6 +228,35 @@ TEST_F(CommandsTest, SharesMustBeTwoWholeNumbers) {
   EXPECT_EQ(r.json()["files"].size(), 4u);
 }
 
+// A shared backup is written whole before any file is renamed into place:
+// a share that cannot be written (here its temporary name is taken) leaves
+// yesterday's backup file and shares as they were, not a new file beside
+// old shares, and no temporary file behind.
+TEST_F(CommandsTest, ASharedBackupReplacesTheOldOneWholeOrNotAtAll) {
+  const std::string out = dir_ + "/b";
+  for (const std::string& f : {out, out + ".1", out + ".2", out + ".3"}) std::ofstream(f) << "old " << f;
+  const std::string blocker = out + ".2.tmp-" + std::to_string(::getpid());
+  std::filesystem::create_directory(blocker);
+  answer = Reply(200, {{"file_base64", "AAEC"}, {"shares", {"s1", "s2", "s3"}}, {"keys", 1}, {"backup_id", "b"}});
+  Outcome r = Run({"backup", "create", "--out", out, "--shares", "2/3", "--token", "t"});
+  EXPECT_NE(r.code, kExitOk);
+  EXPECT_THAT(r.err, HasSubstr("cannot write " + out + ".2"));
+  auto read = [](const std::string& f) {
+    std::ifstream in(f);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  for (const std::string& f : {out, out + ".1", out + ".2", out + ".3"}) EXPECT_EQ(read(f), "old " + f);
+  std::filesystem::remove(blocker);
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) files += e.is_regular_file() ? 1 : 0;
+  EXPECT_EQ(files, 4u);  // no temporary left
+  // Unblocked, all four are replaced.
+  r = Run({"backup", "create", "--out", out, "--shares", "2/3", "--token", "t"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(read(out + ".2"), "s2");
+  EXPECT_EQ(read(out), std::string("\x00\x01\x02", 3));
+}
+
 // An --out in a folder that does not exist is bad input, found before the
 // daemon makes (and audits) a backup or export nobody receives.
 TEST_F(CommandsTest, OutputPathIsCheckedFirst) {
