@@ -371,10 +371,10 @@ absl::Status Pkcs11KeyStore::GenerateInToken(KeyType type, std::string_view labe
           generate_rv = CKR_OK;
           if (id_tried) {
             Pkcs11Call removed = DestroyObjectsWithId(f, s, id, label);
-            if (removed.rv != CKR_OK) {
-              removal_failed = true;
-              return removed;
-            }
+            // Set on every removal: a session lost during one is rerun by
+            // WithSession, and a removal that then succeeds clears it.
+            removal_failed = removed.rv != CKR_OK;
+            if (removal_failed) return removed;
             id_tried = false;
           }
           failure.clear();

@@ -681,6 +681,20 @@ TEST_F(Pkcs11KeyStoreTest, AFailedRemovalStopsGenerationAndNamesTheLeftoverLabel
   EXPECT_TRUE(ks_->List()->empty());
 }
 
+// A removal cut short by a lost session is rerun by WithSession; when the
+// rerun removes the leftovers and makes the pair, the key is made (not
+// reported as stopped with its new pair left behind, unrecorded).
+TEST_F(Pkcs11KeyStoreTest, ARemovalRerunAfterALostSessionDoesNotStopGeneration) {
+  Pkcs11FaultInjector& faults = InjectFaults();
+  ASSERT_NE(ks_, nullptr);
+  faults.FailNext(Fault::kGenerateKeyPair, 1, CKR_GENERAL_ERROR, FaultMode::kAfterCall);
+  faults.FailNext(Fault::kDestroyObject, 1, CKR_SESSION_HANDLE_INVALID);
+  auto key = ks_->Generate("rerun", KeyType::kSecp256k1, KeyPurpose::kSigning);
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(CountObjectsLabelled("sigil:rerun:v1"), 2) << "exactly one pair: the first attempt's was removed";
+  ExpectSignsAndVerifies(*ks_, *key, KeyPurpose::kSigning);
+}
+
 TEST_F(Pkcs11KeyStoreTest, KeysSurviveReopen) {
   auto key = ks_->Generate("durable", KeyType::kSecp256k1, KeyPurpose::kSigning);
   ASSERT_TRUE(key.ok());
