@@ -1,5 +1,7 @@
 #include "cli/api_client.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <cstdlib>
 
@@ -39,6 +41,9 @@ absl::StatusOr<ApiClient> ApiClient::FromEnvironment(const std::string& url_flag
   // growing string leaves copies behind, and a FIFO or /dev/zero in its
   // place cannot make the CLI read forever.
   auto read_token_file = [&](const std::string& dir) {
+    // A regular file only: opening a FIFO would wait for a writer forever.
+    struct stat st {};
+    if (::stat((dir + "/admin.token").c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
     absl::StatusOr<SecretBytes> read = ReadSecretFile(dir + "/admin.token", "admin token");
     if (!read.ok()) return false;
     token = std::move(*read);

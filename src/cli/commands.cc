@@ -26,6 +26,13 @@
 namespace sigil::cli {
 namespace {
 
+// JSON text of what the daemon (or whatever answers at --url) sent: bytes
+// that are not UTF-8 are replaced, not thrown over (nlohmann's default
+// aborts the CLI on a proxy's Latin-1 error page).
+std::string Dump(const nlohmann::json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // The daemon's bounds for a request body (server/api_server.cc): a document
 // argument beyond them could only be refused there.
 constexpr size_t kMaxJsonArgBytes = 1 << 20;
@@ -42,15 +49,15 @@ void PrintValue(std::ostream& os, const std::string& indent, const std::string& 
         std::string line;
         for (const auto& [k, inner] : item.items()) {
           if (!line.empty()) line += "  ";
-          line += k + "=" + (inner.is_string() ? inner.get<std::string>() : inner.dump());
+          line += k + "=" + (inner.is_string() ? inner.get<std::string>() : Dump(inner));
         }
         os << indent << "  - " << line << "\n";
       } else {
-        os << indent << "  - " << (item.is_string() ? item.get<std::string>() : item.dump()) << "\n";
+        os << indent << "  - " << (item.is_string() ? item.get<std::string>() : Dump(item)) << "\n";
       }
     }
   } else {
-    os << indent << key << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    os << indent << key << ": " << (v.is_string() ? v.get<std::string>() : Dump(v)) << "\n";
   }
 }
 
@@ -67,7 +74,7 @@ void PrintReadable(std::ostream& os, const nlohmann::json& body) {
 // document whatever happened.
 void Fail(ClientOptions& o, int code, const std::string& message) {
   std::cerr << "sigil: " << message << "\n";
-  if (o.json) std::cout << nlohmann::json{{"error", message}}.dump(2) << "\n";
+  if (o.json) std::cout << Dump(nlohmann::json{{"error", message}}, 2) << "\n";
   o.exit_code = code;
 }
 
@@ -83,7 +90,7 @@ void ReportDaemonError(ClientOptions& o, const ApiClient& client, int http_statu
                                          : "the daemon answered HTTP " + std::to_string(http_status))
             << "\n";
   if (o.json) {
-    std::cout << client.Redact(b.dump(2)) << "\n";
+    std::cout << client.Redact(Dump(b, 2)) << "\n";
     return;
   }
   if (!b.is_object()) return;
@@ -349,7 +356,7 @@ absl::StatusOr<std::string> ReadFileBounded(const std::string& path, size_t max_
 
 void PrintResponse(const nlohmann::json& body, bool json) {
   if (json) {
-    std::cout << body.dump(2) << "\n";
+    std::cout << Dump(body, 2) << "\n";
     return;
   }
   PrintReadable(std::cout, body);
@@ -552,6 +559,14 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       if (auto st = CheckOutputPath(out); !st.ok()) return BadInput(o, st);
       nlohmann::json body = nlohmann::json::object();
       const std::string& shares = (*args)["backup.shares"];
+      const bool to_device = !IsRegularOrAbsent(out);
+      if (to_device && !shares.empty()) {
+        // The shares go beside the backup as FILE.1 ... FILE.N: beside
+        // /dev/stdout they would land in /dev.
+        return BadInput(o, absl::InvalidArgumentError("--shares needs --out to name a file (the shares are written "
+                                                      "beside it as FILE.1 ... FILE.N), not " + out));
+      }
+      size_t share_count = 0;
       if (!shares.empty()) {
         // Whole numbers only: "2/3x" or "2.5/3" is a typo, not 2 of 3.
         std::vector<std::string> parts = absl::StrSplit(shares, '/');
@@ -560,6 +575,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
           return BadInput(o, absl::InvalidArgumentError("--shares takes M/N, e.g. 3/5"));
         }
         body["shares"] = {{"m", m}, {"n", n}};
+        share_count = static_cast<size_t>(n);
       } else {
         auto pass = ReadPassphrase("SIGIL_BACKUP_PASSPHRASE_FILE", "backup passphrase", /*confirm=*/true);
         if (!pass.ok()) return BadInput(o, pass.status());
@@ -580,7 +596,12 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         return Fail(o, kExitUnavailable, "the daemon sent a malformed backup");
       }
       std::vector<std::pair<std::string, std::string>> contents = {{out, std::move(file)}};
-      if (reply.contains("shares") && reply["shares"].is_array()) {
+      const size_t shares_sent = reply.contains("shares") && reply["shares"].is_array() ? reply["shares"].size() : 0;
+      if (shares_sent != share_count) {
+        return Fail(o, kExitUnavailable, "the daemon sent " + std::to_string(shares_sent) + " shares for " +
+                                             std::to_string(share_count) + " asked");
+      }
+      if (share_count > 0) {
         int i = 1;
         for (const auto& share : reply["shares"]) {
           if (!share.is_string()) return Fail(o, kExitUnavailable, "the daemon sent a malformed share");
@@ -590,10 +611,8 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       std::vector<std::string> written;
       for (const auto& [path, bytes] : contents) written.push_back(path);
       // Files are written 0600: a share or backup is sensitive even encrypted.
-      if (!IsRegularOrAbsent(out)) {
-        for (const auto& [path, bytes] : contents) {
-          if (WriteOutputFile(o, path, bytes, 0600) != kExitOk) return;  // it said why
-        }
+      if (to_device) {
+        if (WriteOutputFile(o, out, contents[0].second, 0600) != kExitOk) return;  // it said why
       } else {
         // All written before any is renamed into place: a failure midway
         // (a full disk) leaves yesterday's backup and shares as they were,
@@ -610,7 +629,13 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         if (CommitStagedFiles(o, staged) != kExitOk) return;
       }
       nlohmann::json summary = {{"files", written}, {"keys", reply.value("keys", 0)}, {"backup_id", reply.value("backup_id", "")}};
-      PrintResponse(summary, o.json);
+      if (to_device) {
+        // The backup itself went to the device (often stdout): the summary
+        // goes to stderr, so it does not end up inside the backup.
+        std::cerr << Dump(summary, 2) << "\n";
+      } else {
+        PrintResponse(summary, o.json);
+      }
     });
   }
 
@@ -711,7 +736,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       if (o.exit_code != kExitOk) return;
       // Written first, printed after: a report that could not be saved is
       // an error, with nothing on stdout that looks like success.
-      if (!out.empty() && WriteOutputFile(o, out, report.dump(2) + "\n", 0644) != kExitOk) return;
+      if (!out.empty() && WriteOutputFile(o, out, Dump(report, 2) + "\n", 0644) != kExitOk) return;
       PrintResponse(report, o.json);
     });
     auto* c = attest->add_subcommand("check", "check the environment Sigil runs in");

@@ -1,5 +1,6 @@
 #include "cli/commands.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -255,6 +256,41 @@ TEST_F(CommandsTest, ASharedBackupReplacesTheOldOneWholeOrNotAtAll) {
   EXPECT_EQ(r.code, kExitOk) << r.err;
   EXPECT_EQ(read(out + ".2"), "s2");
   EXPECT_EQ(read(out), std::string("\x00\x01\x02", 3));
+}
+
+// Shares go beside --out as FILE.1 ... FILE.N: with a device as --out they
+// would land in /dev. And only as many shares as asked for are written.
+TEST_F(CommandsTest, SharesNeedAFileAndTheCountAskedFor) {
+  Outcome r = Run({"backup", "create", "--out", "/dev/null", "--shares", "2/3", "--token", "t"});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_THAT(r.err, HasSubstr("--shares needs --out to name a file"));
+  EXPECT_TRUE(r.sent.empty());
+  answer = Reply(200, {{"file_base64", "AAEC"}, {"shares", {"s1", "s2", "s3", "s4", "s5"}}, {"keys", 1}, {"backup_id", "b"}});
+  r = Run({"backup", "create", "--out", dir_ + "/b", "--shares", "2/3", "--token", "t"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_THAT(r.err, HasSubstr("sent 5 shares for 3 asked"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/b"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/b.4"));
+}
+
+// A proxy's error page in Latin-1 is not UTF-8: printing it as JSON must
+// not abort the CLI (nlohmann's dump throws on it by default).
+TEST_F(CommandsTest, AnAnswerThatIsNotUtf8IsPrintedNotThrownOver) {
+  answer = Reply(502, {{"error", "proxy error \xe9t\xe9"}});
+  Outcome r = Run({"key", "list", "--token", "t", "--json"});
+  EXPECT_EQ(r.code, kExitUnavailable);
+  EXPECT_TRUE(r.json().is_object()) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("proxy error"));
+}
+
+// An admin.token that is a FIFO is not opened (the open would wait for a
+// writer forever).
+TEST_F(CommandsTest, AnAdminTokenThatIsAFifoIsNotRead) {
+  ASSERT_EQ(::mkfifo((dir_ + "/admin.token").c_str(), 0600), 0);
+  Outcome r = Run({"key", "list", "--data", dir_});
+  EXPECT_EQ(r.code, kExitBadInput);
+  EXPECT_THAT(r.err, HasSubstr("admin.token is not readable"));
+  EXPECT_TRUE(r.sent.empty());
 }
 
 // An --out in a folder that does not exist is bad input, found before the

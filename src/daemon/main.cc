@@ -39,7 +39,9 @@ bool g_json_errors = false;
 
 int Fail(int code, const std::string& message) {
   std::cerr << "sigil: " << message << "\n";
-  if (g_json_errors) std::cout << nlohmann::json{{"error", message}}.dump(2) << "\n";
+  if (g_json_errors) {
+    std::cout << nlohmann::json{{"error", message}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  }
   return code;
 }
 
