@@ -46,6 +46,8 @@ AlertWebhook::~AlertWebhook() {
     stop_deadline_ = absl::Now() + options_.shutdown_grace;
   }
   thread_.join();
+  absl::MutexLock lock(&mu_);
+  LogDrops(/*now_anyway=*/true);
 }
 
 void AlertWebhook::Notify(const std::string& kind, const nlohmann::json& details) {
@@ -64,15 +66,21 @@ void AlertWebhook::Notify(const std::string& kind, const nlohmann::json& details
 
 // A trigger can fire on every request (risk_score): with a dead receiver,
 // one log line per dropped alert would flood the log. One line per 10 s
-// says how many were dropped since the last.
+// says how many were dropped since the last; drops still unlogged are
+// logged when the window ends (Run wakes for it) and at destruction.
 void AlertWebhook::Drop(uint64_t count, std::string_view reason) {
   dropped_ += count;
   unlogged_drops_ += count;
+  last_drop_reason_ = std::string(reason);
+  LogDrops(/*now_anyway=*/false);
+}
+
+void AlertWebhook::LogDrops(bool now_anyway) {
   const absl::Time now = absl::Now();
-  if (now - last_drop_log_ < absl::Seconds(10)) return;
+  if (unlogged_drops_ == 0 || (!now_anyway && now - last_drop_log_ < kDropLogInterval)) return;
   spdlog::error(nlohmann::json{{"event", "alert_webhook_dropped"}, {"to", origin_}, {"count", unlogged_drops_},
-                               {"reason", reason}}
-                    .dump());
+                               {"reason", last_drop_reason_}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   unlogged_drops_ = 0;
   last_drop_log_ = now;
 }
@@ -92,9 +100,11 @@ void AlertWebhook::Run() {
     std::string body;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
+      const absl::Condition work(
           +[](AlertWebhook* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->stopping_ || !self->queue_.empty(); },
-          this));
+          this);
+      // Idle, it still wakes once per window to log drops not yet logged.
+      while (!mu_.AwaitWithTimeout(work, kDropLogInterval)) LogDrops(/*now_anyway=*/false);
       if (queue_.empty()) return;  // stopping, nothing left
       body = std::move(queue_.front());
       queue_.pop_front();

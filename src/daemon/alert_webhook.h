@@ -75,6 +75,10 @@ class AlertWebhook {
   // Counts `count` dropped alerts; logs at most once per 10 s (the count
   // since the last line and the latest reason).
   void Drop(uint64_t count, std::string_view reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Logs the drops not yet logged, if the last line is kDropLogInterval old
+  // (or `now_anyway`).
+  void LogDrops(bool now_anyway) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static constexpr absl::Duration kDropLogInterval = absl::Seconds(10);
 
   const std::string url_;     // may hold a secret: never logged
   const std::string origin_;  // what logs name
@@ -87,6 +91,7 @@ class AlertWebhook {
   absl::Time stop_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   uint64_t unlogged_drops_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_drop_log_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::string last_drop_reason_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
 #include "net/http_server.h"
 
 namespace sigil::daemon {
@@ -140,6 +143,39 @@ TEST(AlertWebhookTest, AReceiverThatNeverAnswersDoesNotHoldShutdownPastItsGrace)
   EXPECT_LT(absl::Now() - start, absl::Milliseconds(3500));
   EXPECT_EQ((*hook).get(), nullptr);
   close(fd);
+}
+
+// Drops are logged at most once per 10 s, but none goes unlogged: what the
+// window held back is logged when it ends or when the notifier goes.
+TEST(AlertWebhookTest, EveryDropIsLoggedEventuallyWithItsCount) {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  {
+    AlertWebhookOptions o = Fast();
+    o.attempts = 1;
+    auto hook = AlertWebhook::Create("http://127.0.0.1:1/", o);  // nothing listens on port 1
+    ASSERT_TRUE(hook.ok());
+    (*hook)->Notify("alert", {{"n", 1}});
+    ASSERT_TRUE(WaitFor([&] { return (*hook)->dropped() == 1; }));
+    (*hook)->Notify("alert", {{"n", 2}});  // within the same 10 s window
+    ASSERT_TRUE(WaitFor([&] { return (*hook)->dropped() == 2; }));
+  }
+  spdlog::set_default_logger(previous);
+  int lines = 0, counted = 0;
+  std::istringstream in(log.str());
+  for (std::string line; std::getline(in, line);) {
+    const size_t at = line.find('{');
+    if (line.find("alert_webhook_dropped") == std::string::npos || at == std::string::npos) continue;
+    auto j = nlohmann::json::parse(line.substr(at), nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << line;
+    ++lines;
+    counted += j.value("count", 0);
+    EXPECT_NE(j.value("reason", std::string()).find("connection refused"), std::string::npos) << line;
+  }
+  EXPECT_EQ(lines, 2);
+  EXPECT_EQ(counted, 2);
 }
 
 TEST(AlertWebhookTest, BadUrlsAreRefusedWithoutQuotingThem) {
