@@ -366,11 +366,17 @@ TEST_P(FrostNegativeTest, DealerRefusesBadParameters) {
   auto shown = VerifyShareAgainstCommitment(ours.key_packages[0], ours.vss_commitment);
   EXPECT_EQ(shown.code(), absl::StatusCode::kFailedPrecondition) << shown;
   EXPECT_NE(shown.message().find("group public key"), std::string::npos) << shown;
-  // A commitment of a higher degree than min_signers can interpolate.
-  DealerOutput fresh = DealerFor(v_);
-  std::vector<Bytes> longer = fresh.vss_commitment;
-  longer.push_back(fresh.vss_commitment[1]);
-  EXPECT_EQ(VerifyShareAgainstCommitment(fresh.key_packages[0], longer).code(), absl::StatusCode::kFailedPrecondition);
+  // Shares of a polynomial of a higher degree than the package's
+  // min_signers can interpolate: each share matches the commitment, but
+  // min_signers of them cannot sign.
+  auto deeper = TrustedDealerKeygen(suite_, 4, 3);
+  ASSERT_TRUE(deeper.ok());
+  KeyPackage& claims_two = deeper->key_packages[0];
+  ASSERT_TRUE(VerifyShareAgainstCommitment(claims_two, deeper->vss_commitment).ok());
+  claims_two.min_signers = 2;
+  auto short_count = VerifyShareAgainstCommitment(claims_two, deeper->vss_commitment);
+  EXPECT_EQ(short_count.code(), absl::StatusCode::kFailedPrecondition) << short_count;
+  EXPECT_NE(short_count.message().find("min_signers 2"), std::string::npos) << short_count;
 }
 
 INSTANTIATE_TEST_SUITE_P(Rfc, FrostNegativeTest,
