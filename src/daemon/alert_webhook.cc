@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "base/status.h"
+#include "net/http_client.h"
+#include "net/http_url.h"
 #include "spdlog/spdlog.h"
 
 namespace sigil::daemon {

@@ -40,7 +40,6 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "net/http_client.h"
 #include "nlohmann/json.hpp"
 
 namespace sigil::daemon {

@@ -180,6 +180,13 @@ std::unique_ptr<HttpServer> StartOrDie(HttpServerOptions o, HttpHandler h) {
   return s.ok() ? *std::move(s) : nullptr;
 }
 
+// An echoing server that closes kept-alive connections idle for 800 ms.
+std::unique_ptr<HttpServer> StartWithShortIdleTimeout() {
+  HttpServerOptions o = TcpOptions();
+  o.idle_timeout = absl::Milliseconds(800);
+  return StartOrDie(std::move(o), Echo);
+}
+
 // An echoing server that counts the requests its handler saw.
 std::unique_ptr<HttpServer> StartCountingEcho(std::atomic<int>& handled, HttpServerOptions o = TcpOptions()) {
   return StartOrDie(std::move(o), [&handled](const HttpRequest& r) {
@@ -641,9 +648,7 @@ TEST(HttpServerTest, EmptyLinesAfterARequestLeaveTheConnectionIdle) {
 
 // Empty lines do not extend the idle timeout.
 TEST(HttpServerTest, EmptyLinesDoNotKeepAnIdleConnectionOpen) {
-  HttpServerOptions o = TcpOptions();
-  o.idle_timeout = absl::Milliseconds(800);
-  auto server = StartOrDie(o, Echo);
+  auto server = StartWithShortIdleTimeout();
   ASSERT_TRUE(server);
   RawConn c = RawConn::Tcp(server->listeners()[0].port);
   ASSERT_TRUE(c.Send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"));
@@ -658,9 +663,7 @@ TEST(HttpServerTest, EmptyLinesDoNotKeepAnIdleConnectionOpen) {
 }
 
 TEST(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
-  HttpServerOptions o = TcpOptions();
-  o.idle_timeout = absl::Milliseconds(800);
-  auto server = StartOrDie(o, Echo);
+  auto server = StartWithShortIdleTimeout();
   ASSERT_TRUE(server);
   RawConn c = RawConn::Tcp(server->listeners()[0].port);
   ASSERT_TRUE(c.Send("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"));
