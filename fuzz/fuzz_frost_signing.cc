@@ -134,7 +134,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   } else {
     const KeyPackage& signer = fixture.dealer.key_packages[0];
-    auto nonces = CommitWithRandomness(signer, std::span<const uint8_t, 32>(fixture.hiding_randomness.data(), 32),
+    auto nonces = sigil::crypto::frost::internal::CommitWithRandomness(signer, std::span<const uint8_t, 32>(fixture.hiding_randomness.data(), 32),
                                        std::span<const uint8_t, 32>(fixture.binding_randomness.data(), 32));
     Require(nonces.ok());
     auto share = Sign(signer, *std::move(nonces), message, commitments);

@@ -338,27 +338,10 @@ absl::Status VerifyShareAgainstCommitment(const KeyPackage& key_package, std::sp
 
 // --- Round one ----------------------------------------------------------------
 
-absl::StatusOr<SigningNonces> CommitWithRandomness(const KeyPackage& key_package,
-                                                   std::span<const uint8_t, 32> hiding_randomness,
-                                                   std::span<const uint8_t, 32> binding_randomness) {
-  ASSIGN_OR_RETURN(Scalar share, CheckKeyPackage(key_package));
-  const Group& g = GroupFor(key_package.suite);
-  SecretBytes hiding = NonceGenerate(g, hiding_randomness, share);
-  SecretBytes binding = NonceGenerate(g, binding_randomness, share);
-  ASSIGN_OR_RETURN(Scalar d, g.ParseScalar(hiding.Reveal(SecretAccess::Get())));
-  ASSIGN_OR_RETURN(Scalar e, g.ParseScalar(binding.Reveal(SecretAccess::Get())));
-  auto hiding_commitment = g.BaseMul(d);
-  auto binding_commitment = g.BaseMul(e);
-  if (!hiding_commitment.ok() || !binding_commitment.ok()) return absl::InternalError("a nonce is zero");
-  return NoncesFactory::Make(
-      std::move(hiding), std::move(binding),
-      SigningCommitment{key_package.identifier, *std::move(hiding_commitment), *std::move(binding_commitment)});
-}
-
 absl::StatusOr<SigningNonces> Commit(const KeyPackage& key_package) {
   SecretBytes randomness = RandomSecret(64);
   const std::span<const uint8_t> r = randomness.Reveal(SecretAccess::Get());
-  return CommitWithRandomness(key_package, r.subspan<0, 32>(), r.subspan<32, 32>());
+  return internal::CommitWithRandomness(key_package, r.subspan<0, 32>(), r.subspan<32, 32>());
 }
 
 // --- Round two ----------------------------------------------------------------
@@ -479,6 +462,23 @@ bool VerifySignature(Suite suite, std::span<const uint8_t> group_public_key, std
 }
 
 namespace internal {
+
+absl::StatusOr<SigningNonces> CommitWithRandomness(const KeyPackage& key_package,
+                                                   std::span<const uint8_t, 32> hiding_randomness,
+                                                   std::span<const uint8_t, 32> binding_randomness) {
+  ASSIGN_OR_RETURN(Scalar share, CheckKeyPackage(key_package));
+  const Group& g = GroupFor(key_package.suite);
+  SecretBytes hiding = NonceGenerate(g, hiding_randomness, share);
+  SecretBytes binding = NonceGenerate(g, binding_randomness, share);
+  ASSIGN_OR_RETURN(Scalar d, g.ParseScalar(hiding.Reveal(SecretAccess::Get())));
+  ASSIGN_OR_RETURN(Scalar e, g.ParseScalar(binding.Reveal(SecretAccess::Get())));
+  auto hiding_commitment = g.BaseMul(d);
+  auto binding_commitment = g.BaseMul(e);
+  if (!hiding_commitment.ok() || !binding_commitment.ok()) return absl::InternalError("a nonce is zero");
+  return NoncesFactory::Make(
+      std::move(hiding), std::move(binding),
+      SigningCommitment{key_package.identifier, *std::move(hiding_commitment), *std::move(binding_commitment)});
+}
 
 absl::StatusOr<std::vector<BindingFactor>> ComputeBindingFactors(Suite suite, std::span<const uint8_t> group_public_key,
                                                                  std::span<const SigningCommitment> commitments,

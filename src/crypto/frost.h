@@ -153,13 +153,10 @@ absl::StatusOr<DealerOutput> SplitSecret(Suite suite, const SecretBytes& group_s
 // key and it has min_signers elements. FailedPrecondition if not.
 absl::Status VerifyShareAgainstCommitment(const KeyPackage& key_package, std::span<const Bytes> vss_commitment);
 
-// Round one: fresh nonces from the CSPRNG (RFC 9591 §5.1).
+// Round one: fresh nonces from the CSPRNG (RFC 9591 §5.1). (Known-answer
+// tests give the randomness with internal::CommitWithRandomness, in
+// crypto/frost_group.h; nothing else may.)
 absl::StatusOr<SigningNonces> Commit(const KeyPackage& key_package);
-// Round one with the 32-byte randomness given, for known-answer tests only:
-// the same randomness twice with different messages reveals the share.
-absl::StatusOr<SigningNonces> CommitWithRandomness(const KeyPackage& key_package,
-                                                   std::span<const uint8_t, 32> hiding_randomness,
-                                                   std::span<const uint8_t, 32> binding_randomness);
 
 // Round two (RFC 9591 §5.2). `commitments` is every chosen signer's
 // commitment, in any order; it must contain `nonces.commitment()`.

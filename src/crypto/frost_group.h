@@ -100,4 +100,12 @@ absl::StatusOr<std::vector<BindingFactor>> ComputeBindingFactors(Suite suite, st
                                                                  std::span<const SigningCommitment> commitments,
                                                                  std::span<const uint8_t> message);
 
+// Round one (frost::Commit) with the 32-byte randomness given, for
+// known-answer tests (the start-up self-test, the vector tests) and fuzzing
+// only: the same randomness twice with different messages reveals the
+// share. Defined in frost.cc.
+absl::StatusOr<SigningNonces> CommitWithRandomness(const KeyPackage& key_package,
+                                                   std::span<const uint8_t, 32> hiding_randomness,
+                                                   std::span<const uint8_t, 32> binding_randomness);
+
 }  // namespace sigil::crypto::frost::internal

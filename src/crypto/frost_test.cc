@@ -57,7 +57,7 @@ Round RoundOneOf(const nlohmann::json& v, const DealerOutput& dealer) {
   Round round;
   for (const auto& out : v["round_one_outputs"]["outputs"]) {
     const Identifier id = Id(suite, AsInt(out["identifier"]));
-    auto nonces = CommitWithRandomness(PackageOf(dealer, id), Array32(out["hiding_nonce_randomness"]),
+    auto nonces = internal::CommitWithRandomness(PackageOf(dealer, id), Array32(out["hiding_nonce_randomness"]),
                                        Array32(out["binding_nonce_randomness"]));
     EXPECT_TRUE(nonces.ok()) << nonces.status();
     round.commitments.push_back(nonces->commitment());
@@ -315,7 +315,7 @@ TEST_P(FrostNegativeTest, ErrorsDoNotCarrySecrets) {
   KeyPackage kp{suite_, Id(suite_, 1), SecretBytes::CopyFrom(bad), dealer_.key_packages[0].verifying_share,
                 dealer_.public_key_package.group_public_key, 2};
   const std::array<uint8_t, 32> randomness{};
-  std::vector<absl::Status> errors = {Commit(kp).status(), CommitWithRandomness(kp, randomness, randomness).status(),
+  std::vector<absl::Status> errors = {Commit(kp).status(), internal::CommitWithRandomness(kp, randomness, randomness).status(),
                                       VerifyShareAgainstCommitment(kp, dealer_.vss_commitment)};
   Round round = RoundOneOf(v_, dealer_);
   errors.push_back(Sign(kp, std::move(round.nonces[0]), message_, round.commitments).status());

@@ -10,6 +10,7 @@
 #include "crypto/aead.h"
 #include "crypto/ed25519.h"
 #include "crypto/frost.h"
+#include "crypto/frost_group.h"
 #include "crypto/hash.h"
 #include "crypto/kdf.h"
 #include "crypto/secp256k1.h"
@@ -220,7 +221,7 @@ bool CheckFrost(const FrostKnownAnswer& answer) {
   const KeyPackage signer{answer.suite, *one, SecretBytes::CopyFrom(Hex(answer.signing_share_1)), {}, group_key, 2};
   const auto hiding = HexArray<32>(answer.hiding_randomness_1);
   const auto binding = HexArray<32>(answer.binding_randomness_1);
-  auto nonces = CommitWithRandomness(signer, hiding, binding);
+  auto nonces = frost::internal::CommitWithRandomness(signer, hiding, binding);
   if (!nonces.ok()) return false;
   const SigningCommitment commitments[] = {
       nonces->commitment(),
