@@ -71,6 +71,16 @@ struct Config {
 
   // [webhook]
   std::string alert_webhook_url;
+
+  // Not in the configuration file: the housekeeping thread's schedule
+  // (tests shorten it). Every `round` it expires overdue approvals; every
+  // `purge_every` it deletes approvals decided more than `keep_decided` ago
+  // (the audit log keeps their history; every held request scans the book).
+  struct Housekeeping {
+    absl::Duration round = absl::Seconds(5);
+    absl::Duration purge_every = absl::Hours(1);
+    absl::Duration keep_decided = absl::Hours(24 * 7);
+  } housekeeping;
 };
 
 // Parses a TOML config file. Unknown keys are errors (a typo must not turn a

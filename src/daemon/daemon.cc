@@ -144,9 +144,25 @@ absl::StatusOr<SecretBytes> TpmMasterKey(const Config& c, bool exists, bool crea
   return keystore::tpm2::UnsealMasterKey(*tpm, path, event);
 }
 
+// The keystore passphrase, when one is the master key source: the file named
+// by keystore.passphrase_file, else by SIGIL_PASSPHRASE_FILE (neither is
+// looked at when a TPM or a key file provides the master key).
+absl::StatusOr<std::optional<SecretBytes>> ReadKeystorePassphrase(const Config& c) {
+  if (!c.tpm_tcti.empty() || !c.key_file.empty()) return std::nullopt;
+  std::string pass_file = c.passphrase_file;
+  if (pass_file.empty()) {
+    if (const char* env = std::getenv("SIGIL_PASSPHRASE_FILE")) pass_file = env;
+  }
+  if (pass_file.empty()) return std::nullopt;
+  ASSIGN_OR_RETURN(SecretBytes pass, cli::ReadSecretFile(pass_file, "passphrase"));
+  return pass;
+}
+
 // Opens (or, when `create`, creates) the software keystore in `store`.
+// `passphrase` is ReadKeystorePassphrase's: this reads no environment.
 absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::Store& store, const Config& c,
-                                                                         const Clock& clock, bool create) {
+                                                                         const Clock& clock, bool create,
+                                                                         const std::optional<SecretBytes>& passphrase) {
   keystore::SoftwareKeyStoreOptions options;
   options.clock = &clock;
   options.allow_import = c.allow_key_import;
@@ -157,12 +173,8 @@ absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::
     return keystore::SoftwareKeyStore::OpenWithMasterKey(store, master, options);
   }
   std::string key_file = c.key_file;
-  std::string pass_file = c.passphrase_file;
-  if (pass_file.empty() && key_file.empty()) {
-    if (const char* env = std::getenv("SIGIL_PASSPHRASE_FILE")) pass_file = env;
-  }
   // Dev mode keeps its master key in a file beside the data (and says so).
-  if (c.dev && key_file.empty() && pass_file.empty()) key_file = c.data_dir + "/master.key";
+  if (c.dev && key_file.empty() && !passphrase) key_file = c.data_dir + "/master.key";
   if (!key_file.empty()) {
     if (!fs::exists(key_file)) {
       if (exists || !create) return absl::NotFoundError("master key file " + key_file + " is missing");
@@ -175,10 +187,10 @@ absl::StatusOr<std::unique_ptr<keystore::SoftwareKeyStore>> OpenKeystore(store::
     }
     return keystore::SoftwareKeyStore::OpenWithMasterKey(store, master, options);
   }
-  if (pass_file.empty()) {
+  if (!passphrase) {
     return absl::InvalidArgumentError("no master key source: set SIGIL_PASSPHRASE_FILE, keystore.passphrase_file or keystore.key_file");
   }
-  ASSIGN_OR_RETURN(SecretBytes pass, cli::ReadSecretFile(pass_file, "passphrase"));
+  const SecretBytes& pass = *passphrase;
   if (!exists) {
     if (!create) return absl::NotFoundError("no keystore in " + c.data_dir + "; run `sigil init --data " + c.data_dir + "` first");
     return keystore::SoftwareKeyStore::CreateWithPassphrase(store, pass, crypto::Argon2Params::Moderate(), options);
@@ -230,6 +242,7 @@ void HardenProcess(bool allow_core_dumps) {
 
 struct Daemon::Impl {
   Config config;
+  StartupSecrets secrets;  // consumed by Open()
   RealClock& clock = RealClock::Instance();
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<keystore::SoftwareKeyStore> keys;
@@ -279,7 +292,8 @@ absl::Status Daemon::Impl::Open() {
   const Config& c = config;
   RETURN_IF_ERROR(EnsureDataDir(c.data_dir));
   ASSIGN_OR_RETURN(store, store::SqliteStore::Open(c.data_dir, {}));
-  ASSIGN_OR_RETURN(keys, OpenKeystore(*store, c, clock, /*create=*/c.dev));
+  ASSIGN_OR_RETURN(keys, OpenKeystore(*store, c, clock, /*create=*/c.dev, secrets.keystore_passphrase));
+  secrets.keystore_passphrase.reset();
   ASSIGN_OR_RETURN(audit_key, EnsureInternalKey(*keys, kAuditKeyName, keystore::KeyPurpose::kAudit));
   ASSIGN_OR_RETURN(attest_key, EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation));
   ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
@@ -326,7 +340,11 @@ absl::Status Daemon::Impl::Open() {
   }
   router = std::make_unique<keystore::RoutingKeyStore>(std::string(keystore::SoftwareKeyStore::kBackendName), *keys);
   if (!c.pkcs11_module.empty()) {
-    ASSIGN_OR_RETURN(hsm, keystore::pkcs11::OpenPkcs11KeyStore(*store, {c.pkcs11_module, c.pkcs11_token, c.pkcs11_pin_file}, clock));
+    if (!secrets.pkcs11_pin) return absl::InvalidArgumentError("no PKCS#11 PIN was read before the daemon started");
+    SecretBytes pin = std::move(*secrets.pkcs11_pin);
+    secrets.pkcs11_pin.reset();
+    ASSIGN_OR_RETURN(hsm, keystore::pkcs11::OpenPkcs11KeyStore(*store, {c.pkcs11_module, c.pkcs11_token, c.pkcs11_pin_file},
+                                                               std::move(pin), clock));
     for (const auto& p : hsm->Problems()) {
       spdlog::error(nlohmann::json{{"event", "pkcs11_key_refused"}, {"key", p.name}, {"key_id", p.key_id},
                                    {"version", p.version}, {"reason", p.reason}}.dump());
@@ -551,21 +569,22 @@ void Daemon::Impl::RefreshEnvironmentCheck() {
 void Daemon::Impl::Housekeeping() {
   // Decided approvals (used, rejected, expired) are kept a week for
   // sigil_approvalStatus, then deleted: the audit log keeps their history,
-  // and every held request scans the book. Checked about hourly.
-  constexpr absl::Duration kKeepDecided = absl::Hours(24 * 7);
-  constexpr int kPurgeEveryRounds = 720;  // 5 s rounds
-  int rounds = 0;
+  // and every held request scans the book. Checked about hourly (the first
+  // round purges at once).
+  const Config::Housekeeping& schedule = config.housekeeping;
+  std::optional<absl::Time> last_purge;
   std::unique_lock<std::mutex> lock(stop_mu);
   while (!stopping) {
-    stop_cv.wait_for(lock, std::chrono::seconds(5));
+    stop_cv.wait_for(lock, absl::ToChronoNanoseconds(schedule.round));
     if (stopping) break;
     lock.unlock();
     auto expired = approvals->ExpireDue();
     if (expired.ok()) {
       for (const auto& ev : *expired) (void)core->Record("approval.expire", "sigil", {{"approval_id", ev.id}});
     }
-    if (rounds++ % kPurgeEveryRounds == 0) {
-      auto purged = approvals->PurgeDecided(RealClock::Instance().Now() - kKeepDecided);
+    if (const absl::Time now = clock.Now(); !last_purge || now - *last_purge >= schedule.purge_every) {
+      last_purge = now;
+      auto purged = approvals->PurgeDecided(now - schedule.keep_decided);
       if (!purged.ok()) spdlog::warn("approvals purge: {}", std::string(purged.status().message()));
     }
     (void)ledger->MaybeCompact();
@@ -577,7 +596,21 @@ void Daemon::Impl::Housekeeping() {
 Daemon::Daemon(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Daemon::~Daemon() { Stop(); }
 
-absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
+policy::ApprovalBook& Daemon::approvals() { return *impl_->approvals; }
+
+absl::StatusOr<StartupSecrets> TakeStartupSecrets(const Config& config) {
+  StartupSecrets out;
+  // The PIN first: whatever fails next, it has left the environment.
+  if (!config.pkcs11_module.empty()) {
+    ASSIGN_OR_RETURN(SecretBytes pin, keystore::pkcs11::ReadPkcs11Pin(
+                                          {config.pkcs11_module, config.pkcs11_token, config.pkcs11_pin_file}));
+    out.pkcs11_pin = std::move(pin);
+  }
+  ASSIGN_OR_RETURN(out.keystore_passphrase, ReadKeystorePassphrase(config));
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config, StartupSecrets secrets) {
   // Known answers first: a broken primitive must never sign anything.
   RETURN_IF_ERROR(crypto::RunSelfTest());
   HardenProcess(config.allow_core_dumps);
@@ -597,6 +630,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const Config& config) {
   }
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->secrets = std::move(secrets);
   RETURN_IF_ERROR(impl->Open());
   if (config.dev && !fs::exists(config.data_dir + "/admin.token")) {
     ASSIGN_OR_RETURN(auto path, IssueAdminToken(*impl->tokens, config.data_dir));
@@ -752,9 +786,10 @@ absl::StatusOr<DataDirSummary> InitDataDir(const std::string& requested_dir, con
     Config c;
     c.data_dir = data_dir;
     c.key_file = key_file;
+    ASSIGN_OR_RETURN(std::optional<SecretBytes> passphrase, ReadKeystorePassphrase(c));
     ASSIGN_OR_RETURN(auto store, store::SqliteStore::Open(data_dir, {}));
     RealClock& clock = RealClock::Instance();
-    ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+    ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true, passphrase));
     RETURN_IF_ERROR(EnsureInternalKey(*keys, kAuditKeyName, keystore::KeyPurpose::kAudit).status());
     RETURN_IF_ERROR(EnsureInternalKey(*keys, kAttestKeyName, keystore::KeyPurpose::kAttestation).status());
     ASSIGN_OR_RETURN(auto state_info, EnsureInternalKey(*keys, kStateKeyName, keystore::KeyPurpose::kEncryption));
@@ -819,8 +854,9 @@ absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& fi
     c.key_file = key_file;
     // Asked for (--dev) and without a passphrase or key file: master.key.
     c.dev = dev && !passphrase;
+    ASSIGN_OR_RETURN(std::optional<SecretBytes> keystore_passphrase, ReadKeystorePassphrase(c));
     RealClock& clock = RealClock::Instance();
-    ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true));
+    ASSIGN_OR_RETURN(auto keys, OpenKeystore(*store, c, clock, /*create=*/true, keystore_passphrase));
     keystore::BackupSummary restored;
     if (pass) {
       ASSIGN_OR_RETURN(restored, keystore::RestoreBackup(backup, *pass, *keys));

@@ -15,21 +15,50 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/secret.h"
 #include "daemon/config.h"
 
+namespace sigil::policy {
+class ApprovalBook;
+}
+
 namespace sigil::daemon {
+
+// The secrets the daemon takes from its environment, or from files its
+// configuration or environment names, read once before Daemon::Start.
+struct StartupSecrets {
+  // The keystore passphrase (keystore.passphrase_file or the file named by
+  // SIGIL_PASSPHRASE_FILE); unset when a key file, dev mode or a TPM
+  // provides the master key instead.
+  std::optional<SecretBytes> keystore_passphrase;
+  // The PKCS#11 PIN (pkcs11.pin_file or SIGIL_PKCS11_PIN); unset unless a
+  // PKCS#11 module is configured.
+  std::optional<SecretBytes> pkcs11_pin;
+};
+
+// Reads StartupSecrets for `config`. A PIN taken from SIGIL_PKCS11_PIN is
+// wiped from the environment and the variable removed (pkcs11_settings.h).
+// Call it before the process has any other thread: unsetenv racing a getenv
+// on another thread is undefined behaviour in glibc, and Daemon::Start
+// starts threads (audit log, server) before it opens the token. Daemon::Start
+// itself reads no secret from the environment.
+absl::StatusOr<StartupSecrets> TakeStartupSecrets(const Config& config);
 
 class Daemon {
  public:
   // Runs the self-test, opens (dev: creates) the data directory and starts
-  // listening. Errors say what to fix (wrong passphrase, tampered store row,
-  // port in use, ...).
-  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const Config& config);
+  // listening, with the secrets TakeStartupSecrets read. Errors say what to
+  // fix (wrong passphrase, tampered store row, port in use, ...).
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const Config& config, StartupSecrets secrets);
   ~Daemon();
+
+  // The running daemon's approval book (tests look at what housekeeping did).
+  policy::ApprovalBook& approvals();
 
   // The URLs actually bound (port 0 resolved).
   std::vector<std::string> urls() const;

@@ -86,9 +86,13 @@ int RunServer(const std::string& config_file, bool dev, const std::string& data,
   if (!tpm_tcti.empty()) config.tpm_tcti = tpm_tcti;
   config.tpm_reseal = g_tpm_reseal;
   if (config.tpm_reseal && config.tpm_tcti.empty()) return Fail(kExitBadInput, "--tpm-reseal needs --tpm-tcti (or [tpm] tcti)");
+  // Secrets first, while this is the only thread: taking the PKCS#11 PIN
+  // out of the environment (unsetenv) must not race another thread's getenv.
+  auto secrets = sigil::daemon::TakeStartupSecrets(config);
+  if (!secrets.ok()) return Fail(ExitFor(secrets.status()), std::string(secrets.status().message()));
   // One JSON object per log line on stderr (request ids, never secrets).
   if (auto st = sigil::server::InstallJsonLogger(); !st.ok()) return Fail(kExitUnavailable, std::string(st.message()));
-  auto daemon = sigil::daemon::Daemon::Start(config);
+  auto daemon = sigil::daemon::Daemon::Start(config, std::move(*secrets));
   if (!daemon.ok()) return Fail(ExitFor(daemon.status()), std::string(daemon.status().message()));
   auto urls = (*daemon)->urls();
   std::string url = urls.empty() ? "" : urls[0];

@@ -76,10 +76,10 @@ absl::StatusOr<SecretBytes> ReadPkcs11Pin(const Pkcs11Settings& settings) {
 }
 
 absl::StatusOr<std::unique_ptr<Pkcs11KeyStore>> OpenPkcs11KeyStore(store::Store& store, const Pkcs11Settings& settings,
-                                                                    const Clock& clock) {
+                                                                    SecretBytes pin, const Clock& clock) {
   if (settings.module_path.empty()) return absl::InvalidArgumentError("pkcs11.module (--pkcs11-module) is not set");
   if (settings.token_label.empty()) return absl::InvalidArgumentError("pkcs11.token (--pkcs11-token) is not set");
-  ASSIGN_OR_RETURN(SecretBytes pin, ReadPkcs11Pin(settings));
+  if (pin.empty()) return absl::InvalidArgumentError("no PKCS#11 PIN was read");
   ASSIGN_OR_RETURN(auto module, Pkcs11Module::Load(settings.module_path));
   SessionPoolOptions po;
   po.max_sessions = settings.max_sessions;

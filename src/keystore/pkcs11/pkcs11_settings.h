@@ -7,8 +7,11 @@
 // variable SIGIL_PKCS11_PIN. A PIN is 1..kMaxPinBytes bytes. The PIN is never read from the configuration
 // file itself and never appears in a message. A PIN taken from
 // SIGIL_PKCS11_PIN is overwritten in the environment and the variable
-// removed (ReadPkcs11Pin changes the environment: call it while no other
-// thread reads it, i.e. at start-up).
+// removed. ReadPkcs11Pin changes the environment, and unsetenv racing a
+// getenv on another thread is undefined behaviour in glibc: call it while
+// the process has no other thread (the daemon reads it first thing, before
+// its log, store and server threads exist, and hands the PIN to
+// OpenPkcs11KeyStore, which never looks at the environment).
 //
 // Failure codes: InvalidArgument (module or token missing, no PIN source,
 // empty or over-long PIN); NotFound (module or PIN file missing); PermissionDenied (PIN
@@ -40,10 +43,11 @@ struct Pkcs11Settings {
 // The PIN from settings.pin_file or SIGIL_PKCS11_PIN.
 [[nodiscard]] absl::StatusOr<SecretBytes> ReadPkcs11Pin(const Pkcs11Settings& settings);
 
-// Loads the module, opens the session pool and the keystore (which verifies
-// every active key's token object; see Problems()).
+// Loads the module, opens the session pool with `pin` (from ReadPkcs11Pin,
+// called earlier) and the keystore (which verifies every active key's token
+// object; see Problems()). settings.pin_file is not read here.
 [[nodiscard]] absl::StatusOr<std::unique_ptr<Pkcs11KeyStore>> OpenPkcs11KeyStore(store::Store& store,
                                                                                   const Pkcs11Settings& settings,
-                                                                                  const Clock& clock);
+                                                                                  SecretBytes pin, const Clock& clock);
 
 }  // namespace sigil::keystore::pkcs11

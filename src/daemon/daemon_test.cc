@@ -1,0 +1,138 @@
+#include "daemon/daemon.h"
+
+#include <stdlib.h>
+
+#include <chrono>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "keystore/pkcs11/pkcs11_settings.h"
+#include "policy/approval_book.h"
+#include "testing/scoped_temp_dir.h"
+#include "testing/softhsm_token.h"
+
+namespace sigil::daemon {
+namespace {
+
+using keystore::pkcs11::kPinEnvironmentVariable;
+
+// A dev daemon in a fresh folder on a free loopback port, cores allowed (the
+// test process stays debuggable).
+Config DevConfig(const std::string& dir) {
+  Config c;
+  c.dev = true;
+  c.data_dir = dir + "/data";
+  c.listen = {"127.0.0.1:0"};
+  c.allow_core_dumps = true;
+  return c;
+}
+
+// Secrets leave the environment in TakeStartupSecrets, which the binary
+// calls while it has one thread; Daemon::Start (which starts the audit log's
+// and the server's threads before it opens the token) reads none itself.
+TEST(StartupSecretsTest, PinFromTheEnvironmentIsTakenUpFrontAndRemoved) {
+  Config c;
+  c.pkcs11_module = "/no/such/module.so";  // not loaded here: only the PIN is read
+  c.key_file = "/no/such/master.key";      // not a passphrase source
+  ASSERT_EQ(::setenv(kPinEnvironmentVariable, "24680", 1), 0);
+  auto secrets = TakeStartupSecrets(c);
+  ASSERT_TRUE(secrets.ok()) << secrets.status();
+  ASSERT_TRUE(secrets->pkcs11_pin.has_value());
+  EXPECT_EQ(secrets->pkcs11_pin->RevealText(SecretAccess::Get()), "24680");
+  EXPECT_EQ(::getenv(kPinEnvironmentVariable), nullptr);
+  EXPECT_FALSE(secrets->keystore_passphrase.has_value());
+
+  // No PKCS#11 module: the variable is not the daemon's business.
+  ASSERT_EQ(::setenv(kPinEnvironmentVariable, "24680", 1), 0);
+  c.pkcs11_module.clear();
+  secrets = TakeStartupSecrets(c);
+  ASSERT_TRUE(secrets.ok()) << secrets.status();
+  EXPECT_FALSE(secrets->pkcs11_pin.has_value());
+  ::unsetenv(kPinEnvironmentVariable);
+}
+
+TEST(StartupSecretsTest, PassphraseFileIsReadUpFront) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c;
+  c.passphrase_file = dir.path() + "/pass";
+  std::ofstream(c.passphrase_file) << "correct horse battery staple\n";
+  auto secrets = TakeStartupSecrets(c);
+  ASSERT_TRUE(secrets.ok()) << secrets.status();
+  ASSERT_TRUE(secrets->keystore_passphrase.has_value());
+  EXPECT_EQ(secrets->keystore_passphrase->RevealText(SecretAccess::Get()), "correct horse battery staple");
+  c.passphrase_file = dir.path() + "/missing";
+  EXPECT_FALSE(TakeStartupSecrets(c).ok());
+}
+
+TEST(DaemonStartTest, OpensThePkcs11TokenWithThePinReadUpFrontNeverTheEnvironment) {
+  if (!SoftHsmToken::Installed()) GTEST_SKIP() << "softhsm2 is not installed";
+  auto token = SoftHsmToken::Create();
+  ASSERT_TRUE(token.ok()) << token.status();
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  c.pkcs11_module = (*token)->module_path();
+  c.pkcs11_token = (*token)->label();
+
+  // The right PIN sits in the environment, but Start was given none: it
+  // must not fall back to reading (and unsetenv-ing) the variable while its
+  // threads run.
+  ASSERT_EQ(::setenv(kPinEnvironmentVariable, SoftHsmToken::kPin, 1), 0);
+  auto refused = Daemon::Start(c, StartupSecrets{});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+  EXPECT_NE(std::string(refused.status().message()).find("PIN"), std::string::npos) << refused.status();
+  ASSERT_NE(::getenv(kPinEnvironmentVariable), nullptr) << "Daemon::Start changed the environment";
+
+  // What TakeStartupSecrets read is what opens the token.
+  auto secrets = TakeStartupSecrets(c);
+  ASSERT_TRUE(secrets.ok()) << secrets.status();
+  ASSERT_EQ(::getenv(kPinEnvironmentVariable), nullptr);
+  auto daemon = Daemon::Start(c, std::move(*secrets));
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  (*daemon)->Stop();
+}
+
+// Housekeeping purges decided approvals (here: as soon as decided, every
+// 10 ms round); a pending one stays.
+TEST(DaemonHousekeepingTest, PurgesDecidedApprovals) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  c.housekeeping.round = absl::Milliseconds(10);
+  c.housekeeping.purge_every = absl::ZeroDuration();
+  c.housekeeping.keep_decided = absl::ZeroDuration();
+  auto daemon = Daemon::Start(c, StartupSecrets{});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  policy::ApprovalBook& book = (*daemon)->approvals();
+
+  policy::ApprovalRequest request;
+  request.key = "treasury";
+  request.agent = "bot";
+  request.rule_id = "big";
+  request.payload_hash[0] = 1;
+  const policy::ApprovalEvent decided = book.Create(request);
+  ASSERT_TRUE(decided.status.ok()) << decided.status;
+  request.payload_hash[0] = 2;
+  const policy::ApprovalEvent pending = book.Create(request);
+  ASSERT_TRUE(pending.status.ok()) << pending.status;
+  const std::vector<std::string> roles = {"approver"};
+  const policy::ApprovalEvent rejected = book.Reject(decided.id, "alice", roles, "no");
+  ASSERT_TRUE(rejected.status.ok()) << rejected.status;
+
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  absl::StatusOr<policy::Approval> status = book.Status(decided.id);
+  while (status.ok() && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    status = book.Status(decided.id);
+  }
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kNotFound) << "the rejected approval was never purged";
+  EXPECT_TRUE(book.Status(pending.id).ok()) << "a pending approval was purged";
+  (*daemon)->Stop();
+}
+
+}  // namespace
+}  // namespace sigil::daemon
