@@ -237,6 +237,7 @@ absl::StatusOr<DealerOutput> Split(Suite suite, std::vector<Scalar> coefficients
   }
   out.public_key_package.suite = suite;
   out.public_key_package.group_public_key = out.vss_commitment[0];
+  out.public_key_package.min_signers = static_cast<uint16_t>(min_signers);
   for (uint16_t i = 1; i <= max_signers; ++i) {
     ASSIGN_OR_RETURN(Identifier id, Identifier::FromInteger(suite, i));
     const Scalar value = internal::EvaluatePolynomial(g, coefficients, ScalarOf(id));
@@ -395,6 +396,10 @@ absl::StatusOr<Bytes> Aggregate(const PublicKeyPackage& public_key_package,
   const Suite suite = public_key_package.suite;
   const Group& g = GroupFor(suite);
   ASSIGN_OR_RETURN(Session session, MakeSession(suite, public_key_package.group_public_key, commitments, message));
+  if (session.commitments.size() < public_key_package.min_signers) {
+    return absl::InvalidArgumentError(absl::StrCat(session.commitments.size(), " commitments, fewer than min_signers (",
+                                                   public_key_package.min_signers, ")"));
+  }
   if (shares.size() != session.commitments.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat(shares.size(), " signature shares for ", session.commitments.size(), " commitments"));

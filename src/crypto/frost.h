@@ -89,6 +89,11 @@ struct PublicKeyPackage {
   Suite suite = Suite::kEd25519Sha512;
   Bytes group_public_key;                      // SerializeElement
   std::vector<VerifyingShare> verifying_shares;  // sorted by identifier
+  // The threshold, so a coordinator refuses a session too small to sign
+  // (instead of aggregating and blaming honest participants for a
+  // signature that cannot verify). 0: unknown (frost-core's None), not
+  // checked.
+  uint16_t min_signers = 0;
 };
 
 // One participant's long-lived signing material. signing_share is SECRET.

@@ -274,7 +274,7 @@ absl::StatusOr<DkgResult> DkgPart3(const DkgRound2Secret& secret, std::span<cons
     if (auto sum = g.Sum(column); sum.ok()) summed[j] = *std::move(sum);
   }
   if (!summed[0]) return absl::InvalidArgumentError("the group public key is the identity element");
-  PublicKeyPackage package{suite, *summed[0], {}};
+  PublicKeyPackage package{suite, *summed[0], {}, static_cast<uint16_t>(min_signers)};
   for (const Identifier& id : ids) {
     const Scalar x = ScalarOf(id);
     Scalar power = g.ScalarFromUint64(1);

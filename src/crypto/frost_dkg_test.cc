@@ -204,6 +204,7 @@ TEST_P(FrostDkgRandomTest, ThreeOfFourAgreeAndSign) {
   }
   for (const PublicKeyPackage& p : publics) {
     EXPECT_EQ(p.group_public_key, publics[0].group_public_key);
+    EXPECT_EQ(p.min_signers, 3);
     ASSERT_EQ(p.verifying_shares.size(), publics[0].verifying_shares.size());
     for (size_t k = 0; k < p.verifying_shares.size(); ++k) {
       EXPECT_EQ(p.verifying_shares[k].element, publics[0].verifying_shares[k].element);

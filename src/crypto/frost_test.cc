@@ -403,6 +403,36 @@ TEST_P(FrostRandomTest, ThreeOfFiveSignsWithFreshNonces) {
   // Two signers are not enough.
   auto refused = SignTogether({&keys[4], &keys[1]}, dealer->public_key_package, message);
   EXPECT_NE(refused.status().message().find("fewer than min_signers"), std::string::npos) << refused.status();
+  EXPECT_EQ(dealer->public_key_package.min_signers, 3);
+}
+
+// A coordinator given too few shares says so, rather than aggregating a
+// signature that cannot verify and naming honest participants as culprits.
+TEST_P(FrostRandomTest, CoordinatorRefusesFewerThanMinSigners) {
+  const Suite suite = GetParam();
+  auto dealer = TrustedDealerKeygen(suite, 5, 3);
+  ASSERT_TRUE(dealer.ok()) << dealer.status();
+  const Bytes message = {'s', 'i', 'g', 'i', 'l'};
+  // Two signers' round one; their round two would refuse the session, so the
+  // shares are made up: the coordinator must stop before looking at them.
+  std::vector<SigningCommitment> commitments;
+  std::vector<SignatureShare> shares;
+  for (size_t k : {0, 2}) {
+    auto nonces = Commit(dealer->key_packages[k]);
+    ASSERT_TRUE(nonces.ok()) << nonces.status();
+    commitments.push_back(nonces->commitment());
+    Bytes z(32, 0);
+    z[suite == Suite::kEd25519Sha512 ? 0 : 31] = 1;
+    shares.push_back({dealer->key_packages[k].identifier, z});
+  }
+  auto sig = Aggregate(dealer->public_key_package, commitments, message, shares);
+  EXPECT_EQ(sig.status().code(), absl::StatusCode::kInvalidArgument) << sig.status();
+  EXPECT_NE(sig.status().message().find("fewer than min_signers (3)"), std::string::npos) << sig.status();
+  // An unknown threshold (0) is not checked: the old behaviour, culprits named.
+  PublicKeyPackage unknown = dealer->public_key_package;
+  unknown.min_signers = 0;
+  auto blamed = Aggregate(unknown, commitments, message, shares);
+  EXPECT_EQ(blamed.status().code(), absl::StatusCode::kFailedPrecondition) << blamed.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(Suites, FrostRandomTest, testing::Values(Suite::kEd25519Sha512, Suite::kSecp256k1Sha256));

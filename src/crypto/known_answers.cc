@@ -234,7 +234,7 @@ bool CheckFrost(const FrostKnownAnswer& answer) {
   auto share = Sign(signer, *std::move(nonces), message, commitments);
   if (!share.ok()) return false;
   const SignatureShare shares[] = {*share, {*three, Hex(answer.signature_share_3)}};
-  const PublicKeyPackage package{answer.suite, group_key, {}};
+  const PublicKeyPackage package{answer.suite, group_key, {}, 2};
   auto signature = Aggregate(package, commitments, message, shares);
   const std::vector<uint8_t> expected = Hex(answer.signature);
   if (!signature.ok() || *signature != expected) return false;
