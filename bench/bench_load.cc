@@ -407,7 +407,7 @@ int main() {
   if (const char* w = std::getenv("SIGIL_BENCH_WORKERS")) config.workers = std::atoi(w);
   config.data_dir = (dir / "data").string();
   config.listen = {"127.0.0.1:0"};
-  auto daemon = sigil::daemon::Daemon::Start(config);
+  auto daemon = sigil::daemon::Daemon::Start(config, sigil::daemon::StartupSecrets{});
   if (!daemon.ok()) Die("daemon: " + std::string(daemon.status().message()));
   std::string url = (*daemon)->urls().at(0);
   uint16_t port = static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1)));
