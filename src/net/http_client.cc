@@ -10,10 +10,15 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -110,6 +115,61 @@ struct Connection {
     return r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
   }
 };
+
+// The system resolver, synchronous (run on a lookup thread).
+absl::StatusOr<std::vector<std::string>> SystemResolve(const std::string& host, uint16_t port) {
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::error_code ec;
+  tcp::resolver::results_type results = resolver.resolve(host, std::to_string(port), ec);
+  if (ec) return absl::UnavailableError(Reason(ec));
+  std::vector<std::string> out;
+  for (const auto& entry : results) out.push_back(entry.endpoint().address().to_string());
+  return out;
+}
+
+// One lookup's result, shared by the caller and the lookup thread: whichever
+// lets go last frees it, so a lookup that outlives its caller (and the
+// client) writes only here.
+struct Lookup {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  absl::StatusOr<std::vector<std::string>> result;
+};
+
+// Lookup threads still running, in the whole process: a resolver that never
+// answers must not make every call leave a thread behind without bound.
+std::atomic<int> g_pending_lookups{0};
+
+// Runs `resolver(host, port)` on a detached thread and waits for it until
+// `deadline`. nullopt: the deadline came first (the thread runs on alone).
+std::optional<absl::StatusOr<std::vector<std::string>>> ResolveBefore(HostResolver resolver, std::string host,
+                                                                      uint16_t port, SteadyClock::time_point deadline) {
+  if (g_pending_lookups.fetch_add(1) >= kMaxPendingLookups) {
+    g_pending_lookups.fetch_sub(1);
+    return absl::UnavailableError("too many name lookups pending (the resolver is not answering)");
+  }
+  auto lookup = std::make_shared<Lookup>();
+  try {
+    std::thread([lookup, resolver = std::move(resolver), host = std::move(host), port] {
+      absl::StatusOr<std::vector<std::string>> result = resolver(host, port);
+      {
+        std::lock_guard<std::mutex> lock(lookup->mu);
+        lookup->result = std::move(result);
+        lookup->done = true;
+      }
+      lookup->cv.notify_all();
+      g_pending_lookups.fetch_sub(1);
+    }).detach();
+  } catch (const std::system_error& e) {
+    g_pending_lookups.fetch_sub(1);
+    return absl::UnavailableError(std::string("cannot start a name lookup: ") + e.what());
+  }
+  std::unique_lock<std::mutex> lock(lookup->mu);
+  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; })) return std::nullopt;
+  return std::move(lookup->result);
+}
 
 // Runs `ioc` until `done` is set or `deadline` passes; on the deadline calls
 // `cancel` (which must make the pending operation complete) and drains.
@@ -212,16 +272,27 @@ absl::StatusOr<std::unique_ptr<Connection>> HttpClient::Impl::Connect(SteadyCloc
     return c;
   }
 
-  tcp::resolver resolver(c->ioc);
-  tcp::resolver::results_type endpoints;
-  resolver.async_resolve(url_.host, std::to_string(url_.port),
-                         [&](beast::error_code e, tcp::resolver::results_type r) {
-                           ec = e;
-                           endpoints = std::move(r);
-                           done = true;
-                         });
-  if (!RunUntil(c->ioc, done, connect_deadline, [&] { resolver.cancel(); })) return timed_out();
-  if (ec) return absl::UnavailableError("cannot reach " + Who() + ": " + Reason(ec));
+  // asio's async_resolve is no use here: its cancel cannot stop a
+  // getaddrinfo in progress, and the io_context waits for it to return.
+  std::vector<tcp::endpoint> endpoints;
+  beast::error_code literal_ec;
+  const asio::ip::address literal = asio::ip::make_address(url_.host, literal_ec);
+  if (!literal_ec) {
+    endpoints.emplace_back(literal, url_.port);
+  } else {
+    auto resolved = ResolveBefore(opts_.resolver ? opts_.resolver : HostResolver(SystemResolve), url_.host, url_.port,
+                                  connect_deadline);
+    if (!resolved) return timed_out();
+    if (!resolved->ok()) {
+      return absl::UnavailableError("cannot reach " + Who() + ": " + std::string(resolved->status().message()));
+    }
+    for (const std::string& text : **resolved) {
+      beast::error_code addr_ec;
+      const asio::ip::address address = asio::ip::make_address(text, addr_ec);
+      if (!addr_ec) endpoints.emplace_back(address, url_.port);
+    }
+    if (endpoints.empty()) return absl::UnavailableError("cannot reach " + Who() + ": host not found");
+  }
 
   beast::tcp_stream* lowest;
   if (url_.scheme == HttpUrl::Scheme::kHttps) {

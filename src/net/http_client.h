@@ -5,10 +5,15 @@
 // system roots plus an optional CA file; host name or IP checked; TLS 1.2+),
 // and unix:/path (see net/http_url.h).
 //
-// Bounds: every call has a total deadline (connect + send + receive) and a
-// separate connect timeout; the response header and body are size-bounded,
-// so a hostile or broken server cannot make the caller hang or allocate
-// without limit.
+// Bounds: every call has a total deadline (name lookup + connect + send +
+// receive) and a separate connect timeout (lookup + connect + TLS
+// handshake); the response header and body are size-bounded, so a hostile
+// or broken server cannot make the caller hang or allocate without limit.
+// A name lookup cannot be interrupted (getaddrinfo), so it runs on a thread
+// of its own that the call stops waiting for at the deadline; a lookup that
+// hangs then finishes (or not) alone, holding only its own copies. At most
+// kMaxPendingLookups such lookups exist at a time in the process; beyond
+// that a call that needs one is Unavailable at once.
 //
 // Failure codes (messages name the service and the URL's origin, never a
 // body; see HttpUrl::Origin(): the URL's path and query may hold an API key
@@ -33,9 +38,12 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,6 +51,14 @@
 #include "net/http_url.h"
 
 namespace sigil::net {
+
+// Resolves `host` to the IP addresses (text, IPv4 or IPv6) to try, in order.
+// Called on a lookup thread (see above), with copies of its arguments; an
+// error status is reported as "cannot reach". Null in HttpClientOptions: the
+// system resolver.
+using HostResolver = std::function<absl::StatusOr<std::vector<std::string>>(const std::string& host, uint16_t port)>;
+
+inline constexpr int kMaxPendingLookups = 64;
 
 struct HttpClientOptions {
   absl::Duration connect_timeout = absl::Seconds(10);
@@ -58,6 +74,9 @@ struct HttpClientOptions {
   std::string user_agent = "sigil";
   // How the server is named in error messages.
   std::string service_name = "sigil daemon";
+  // Name resolution; null = the system's (getaddrinfo). A host that is an IP
+  // literal is never looked up. Tests inject one that hangs.
+  HostResolver resolver;
 };
 
 struct HttpClientRequest {

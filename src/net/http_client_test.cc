@@ -6,11 +6,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
@@ -145,6 +148,93 @@ TEST(HttpClientTest, SlowServerHitsDeadline) {
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("no response from sigil daemon"));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1200));
+}
+
+// A resolver that does not answer until released, as a dead DNS server
+// (getaddrinfo cannot be cancelled). Its state is shared with the lookup
+// thread, which may outlive the client and the test body.
+struct HangingResolver {
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool released = false;
+    int calls = 0;
+  };
+  std::shared_ptr<State> state = std::make_shared<State>();
+  HostResolver resolver() {
+    return [state = state](const std::string&, uint16_t) -> absl::StatusOr<std::vector<std::string>> {
+      std::unique_lock<std::mutex> lock(state->mu);
+      ++state->calls;
+      state->cv.wait(lock, [&] { return state->released; });
+      return std::vector<std::string>{"127.0.0.1"};
+    };
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->released = true;
+    }
+    state->cv.notify_all();
+  }
+  ~HangingResolver() { Release(); }
+};
+
+TEST(HttpClientTest, HangingNameLookupHitsTheDeadline) {
+  HangingResolver dns;
+  for (const char* which : {"timeout", "connect_timeout"}) {
+    SCOPED_TRACE(which);
+    HttpClientOptions o;
+    o.resolver = dns.resolver();
+    if (std::string_view(which) == "timeout") {
+      o.timeout = absl::Milliseconds(300);
+    } else {
+      o.connect_timeout = absl::Milliseconds(300);
+    }
+    auto client = HttpClient::Create("http://node.invalid:8545", o);
+    ASSERT_TRUE(client.ok()) << client.status();
+    const auto start = std::chrono::steady_clock::now();
+    auto r = (*client)->Post("/", "{}");
+    const auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDeadlineExceeded) << r.status();
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("cannot reach sigil daemon at http://node.invalid:8545"));
+    EXPECT_GE(took, std::chrono::milliseconds(290));
+    EXPECT_LT(took, std::chrono::milliseconds(300 + 700));
+    // The client goes while its lookup still hangs; the lookup, released
+    // below, finishes later without touching it.
+    client->reset();
+  }
+  EXPECT_EQ(dns.state->calls, 2);
+}
+
+TEST(HttpClientTest, InjectedResolverIsUsedAndItsErrorsAreUnavailable) {
+  auto server = StartTcp(Echo);
+  ASSERT_TRUE(server);
+  const std::string port = server->listeners()[0].url.substr(server->listeners()[0].url.rfind(':') + 1);
+  std::atomic<int> calls{0};
+  HttpClientOptions o;
+  o.resolver = [&calls](const std::string& host, uint16_t) -> absl::StatusOr<std::vector<std::string>> {
+    ++calls;
+    if (host == "node.test") return std::vector<std::string>{"not an address", "127.0.0.1"};
+    return absl::NotFoundError("host not found");
+  };
+  auto client = HttpClient::Create("http://node.test:" + port, o);
+  ASSERT_TRUE(client.ok()) << client.status();
+  auto r = (*client)->Get("/x");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(calls.load(), 1);
+
+  auto other = HttpClient::Create("http://elsewhere.test:" + port, o);
+  ASSERT_TRUE(other.ok());
+  r = (*other)->Get("/x");
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("host not found"));
+
+  // An IP literal is never looked up.
+  auto literal = HttpClient::Create(server->listeners()[0].url, o);
+  ASSERT_TRUE(literal.ok());
+  EXPECT_TRUE((*literal)->Get("/x").ok());
+  EXPECT_EQ(calls.load(), 2);
 }
 
 TEST(HttpClientTest, HttpErrorStatusIsAResponseNotAnError) {
