@@ -339,6 +339,8 @@ class ApiServer::Impl {
   net::HttpResponse ImportKey(const net::HttpRequest& req, const tokens::Principal& p);
   net::HttpResponse Rest(const net::HttpRequest& req, const tokens::Principal& p);
   std::vector<std::string> Roles(const tokens::Principal& p) { return {std::string(tokens::RoleName(p.role))}; }
+  // Whether a token that is not revoked (expired ones count) has this name.
+  absl::StatusOr<bool> LiveTokenNamed(std::string_view name);
   void RefreshGauges();
 
   // JSON-RPC
@@ -837,6 +839,11 @@ absl::StatusOr<tokens::Principal> ApiServer::Impl::Authenticate(const net::HttpR
     return absl::UnauthenticatedError("invalid, expired or revoked token");
   }
   return p;
+}
+
+absl::StatusOr<bool> ApiServer::Impl::LiveTokenNamed(std::string_view name) {
+  ASSIGN_OR_RETURN(auto all, d_.tokens.List());
+  return std::any_of(all.begin(), all.end(), [&](const tokens::TokenInfo& t) { return !t.revoked && t.principal.name == name; });
 }
 
 void ApiServer::Impl::RefreshGauges() {
@@ -1345,6 +1352,24 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
   }
   if (resource == "agents" && parts.size() == 4 && m == "POST" && (parts[3] == "suspend" || parts[3] == "resume")) {
     bool suspend = parts[3] == "suspend";
+    // A name no live token has is refused (404), never suspended in the
+    // void: an operator's typo would otherwise answer 200 and leave the real
+    // agent signing. Resuming a name that is still suspended stays possible
+    // after its token was revoked. Roles are checked first, so a token that
+    // may do neither learns nothing about which names exist.
+    if (!p.Can(Permission::kLockdownOn)) {
+      return deny(suspend ? "suspend agents (operator or admin)" : "resume agents (admin with TOTP)");
+    }
+    if (!(!suspend && d_.lockdown.IsSuspended(parts[2]))) {
+      auto known = LiveTokenNamed(parts[2]);
+      if (!known.ok()) return StatusResponse(known.status());
+      if (!*known) {
+        (void)d_.core.Record(suspend ? "agent.suspend" : "agent.resume", p.name,
+                             {{"agent", parts[2]}, {"decision", "refused"}, {"reason", "no such agent"}});
+        return ErrorResponse(404, "no token is named '" + parts[2].substr(0, 64) + "'; nothing was " +
+                                      (suspend ? "suspended" : "resumed") + " (GET /v1/tokens lists the names)");
+      }
+    }
     policy::LockdownEvent ev = suspend ? d_.lockdown.Suspend(p.name, roles, parts[2], str("reason"))
                                        : d_.lockdown.Resume(p.name, roles, parts[2], str("totp"));
     (void)d_.core.Record(suspend ? "agent.suspend" : "agent.resume", p.name,
