@@ -122,8 +122,36 @@ nlohmann::json McpServer::HandleBatch(const nlohmann::json& batch) {
   return responses;
 }
 
+std::optional<RpcError> McpServer::Charge() {
+  RpcResult r = rpc_("sigil_ping", json::array());
+  // Only the daemon's rate refusal stops the request: a daemon that cannot
+  // be reached (stdio) or predates sigil_ping answers ping and tools/list
+  // from here as before.
+  if (!r.ok && r.error.code == kRateLimited) return r.error;
+  return std::nullopt;
+}
+
 nlohmann::json McpServer::HandleRequest(const nlohmann::json& id, const std::string& method,
                                         const nlohmann::json& params) {
+  if (method == "tools/call") {
+    // A tool's daemon calls are charged one by one (as on /rpc); a call
+    // refused before it reached any (unknown tool, bad arguments) is
+    // charged once here, after the fact: it changed nothing.
+    int daemon_calls = 0;
+    RpcCaller counted = [this, &daemon_calls](const std::string& m, const json& p) {
+      ++daemon_calls;
+      return rpc_(m, p);
+    };
+    json answer = CallTool(id, params, counted);
+    if (daemon_calls == 0) {
+      if (auto refused = Charge()) return ErrorResponse(id, refused->code, refused->message, refused->data);
+    }
+    return answer;
+  }
+  // Every other request is charged to the token's rate before it is
+  // answered, like a call on /rpc: ping and tools/list cost the daemon
+  // little, but never nothing.
+  if (auto refused = Charge()) return ErrorResponse(id, refused->code, refused->message, refused->data);
   if (method == "initialize") return Initialize(id, params);
   if (method == "ping") return Ok(id, json::object());
   if (method == "tools/list") {
@@ -131,7 +159,6 @@ nlohmann::json McpServer::HandleRequest(const nlohmann::json& id, const std::str
     for (const ToolSpec& t : SigilTools()) tools.push_back(t.ToJson());
     return Ok(id, {{"tools", std::move(tools)}});
   }
-  if (method == "tools/call") return CallTool(id, params);
   return ErrorResponse(id, kMethodNotFound, "Method not found: " + method);
 }
 
@@ -155,14 +182,14 @@ nlohmann::json McpServer::Initialize(const nlohmann::json& id, const nlohmann::j
                  {"instructions", info_.instructions.empty() ? std::string(kInstructions) : info_.instructions}});
 }
 
-nlohmann::json McpServer::CallTool(const nlohmann::json& id, const nlohmann::json& params) {
+nlohmann::json McpServer::CallTool(const nlohmann::json& id, const nlohmann::json& params, const RpcCaller& rpc) {
   if (!params.is_object() || !params.contains("name") || !params["name"].is_string()) {
     return ErrorResponse(id, kInvalidParams, "tools/call needs params.name (a string)");
   }
   const std::string name = params["name"].get<std::string>();
   const ToolSpec* tool = FindTool(name);
   if (tool == nullptr) return ErrorResponse(id, kInvalidParams, "Unknown tool: " + name);
-  ToolRunner runner(rpc_, clock_);
+  ToolRunner runner(rpc, clock_);
   return Ok(id, runner.Call(*tool, params.contains("arguments") ? params["arguments"] : json()).ToJson());
 }
 

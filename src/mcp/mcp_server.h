@@ -12,6 +12,11 @@
 //   tools/call                 → ToolRunner (tool_runner.h); an unknown tool
 //                              is JSON-RPC error -32602
 //   anything else              → -32601
+// Every request (with an id) is charged to the token's rate limit like a
+// call on /rpc: a tools/call by the daemon calls its tool makes, any other
+// request (and a tools/call refused before its tool called the daemon) once,
+// through sigil_ping. Over the rate, the answer is error -32005 with
+// data.retry_after_ms. Notifications and responses are not charged.
 // A JSON-RPC response sent to us (a reply to a request we never make) is
 // ignored. Malformed messages get -32600 with the id when one can be read.
 // Batches (arrays): accepted only once a session negotiated 2025-03-26, the
@@ -32,6 +37,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,7 +105,10 @@ class McpServer {
   nlohmann::json HandleBatch(const nlohmann::json& batch);
   nlohmann::json HandleRequest(const nlohmann::json& id, const std::string& method, const nlohmann::json& params);
   nlohmann::json Initialize(const nlohmann::json& id, const nlohmann::json& params);
-  nlohmann::json CallTool(const nlohmann::json& id, const nlohmann::json& params);
+  nlohmann::json CallTool(const nlohmann::json& id, const nlohmann::json& params, const RpcCaller& rpc);
+  // Charges one request to the caller's token rate (sigil_ping through the
+  // RpcCaller); the daemon's -32005 refusal when the rate is exceeded.
+  std::optional<RpcError> Charge();
 
   RpcCaller rpc_;
   McpServerInfo info_;

@@ -71,7 +71,9 @@ TEST_F(McpServerTest, NotificationsGetNoReply) {
   EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"x","params":[1],"jsonrpc":"2.0"})")).is_null());
   // A response sent to us is ignored too.
   EXPECT_TRUE(server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":5,"result":{}})")).is_null());
-  EXPECT_TRUE(rpc_.calls().empty());
+  // Only initialize reached the daemon (its rate charge); notifications are not charged.
+  EXPECT_EQ(rpc_.calls().size(), 1u);
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 1);
 }
 
 TEST_F(McpServerTest, Ping) {
@@ -121,7 +123,53 @@ TEST_F(McpServerTest, UnknownToolIsInvalidParamsAndUnknownMethodIsNotFound) {
   EXPECT_EQ(server_.Handle(Request(4, "resources/list"))["error"]["code"], -32601);
   EXPECT_EQ(server_.Handle(Request(5, "tools/call", json::object()))["error"]["code"], -32602);
   EXPECT_EQ(server_.Handle(Request(6, "tools/call", {{"name", 3}}))["error"]["code"], -32602);
-  EXPECT_TRUE(rpc_.calls().empty());
+  // Nothing reached the daemon but the rate charge of each request.
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 4);
+  EXPECT_EQ(rpc_.calls().size(), 4u);
+}
+
+// ping and tools/list cost the token's rate like any /rpc call: an agent
+// cannot flood them for free. (They were answered without a daemon call.)
+TEST_F(McpServerTest, PingAndToolsListAreChargedToTheTokenRate) {
+  rpc_.Succeed("sigil_ping", json::object());
+  EXPECT_EQ(server_.Handle(Request(1, "ping"))["result"], json::object());
+  EXPECT_TRUE(server_.Handle(Request(2, "tools/list"))["result"].contains("tools"));
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 2);
+
+  rpc_.Fail("sigil_ping", kRateLimited, "rate limited: retry after 250 ms", {{"retry_after_ms", 250}});
+  for (const char* method : {"ping", "tools/list", "initialize", "resources/list"}) {
+    json r = server_.Handle(Request(3, method, method == std::string("initialize") ? json{{"protocolVersion", "2025-06-18"}} : json()));
+    EXPECT_EQ(r["id"], 3) << method;
+    EXPECT_EQ(r["error"]["code"], kRateLimited) << method << r.dump();
+    EXPECT_EQ(r["error"]["data"]["retry_after_ms"], 250) << method;
+  }
+  EXPECT_FALSE(server_.state().initialize_answered);  // refused before anything changed
+}
+
+TEST_F(McpServerTest, AToolCallIsChargedByItsDaemonCallsOnly) {
+  rpc_.Succeed("sigil_ping", json::object());
+  rpc_.Succeed("sigil_getBudget", {{"budgets", json::array()}});
+  json r = server_.Handle(Request(1, "tools/call", {{"name", "get_budget"}, {"arguments", json::object()}}));
+  EXPECT_FALSE(r["result"].value("isError", false)) << r.dump();
+  EXPECT_EQ(rpc_.CountOf("sigil_getBudget"), 1);
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 0);  // not charged twice
+
+  // Refused before any daemon call: charged once, and over the rate it is -32005.
+  rpc_.Fail("sigil_ping", kRateLimited, "rate limited", {{"retry_after_ms", 5}});
+  json unknown = server_.Handle(Request(2, "tools/call", {{"name", "nope"}}));
+  EXPECT_EQ(unknown["error"]["code"], kRateLimited) << unknown.dump();
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 1);
+}
+
+// A daemon that cannot be reached, or predates sigil_ping, still gets ping
+// answered (stdio: the MCP process answers it).
+TEST_F(McpServerTest, PingIsAnsweredWhenTheChargeCannotBeMade) {
+  rpc_.Fail("sigil_ping", kUnavailable, "cannot reach the daemon");
+  EXPECT_EQ(server_.Handle(Request(1, "ping"))["result"], json::object());
+  // FakeRpcCaller answers -32601 for an unscripted method.
+  FakeRpcCaller old_daemon;
+  McpServer s(old_daemon.Caller(), McpServerInfo{}, clock_);
+  EXPECT_EQ(s.Handle(Request(2, "ping"))["result"], json::object());
 }
 
 TEST_F(McpServerTest, MalformedMessages) {

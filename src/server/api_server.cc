@@ -724,6 +724,11 @@ void ApiServer::Impl::RegisterRpc() {
     }
     return ApprovalStatusJson(r, send);
   });
+  // Answers {} and does nothing else: a liveness check that, like every
+  // call, is charged to the token's rate. The MCP server charges its own
+  // ping and tools/list through it (mcp/mcp_server.h), so flooding those
+  // costs an agent as much as flooding /rpc.
+  rpc_.Register("sigil_ping", [](const std::string&, const json&, const RpcContext&) -> RpcOutcome { return json::object(); });
   rpc_.Register("sigil_getPolicy", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
     // Agents see the rules that apply to them; other roles need policy.read.
     if (ctx.principal.role != tokens::Role::kAgent && !ctx.principal.Can(Permission::kPolicyRead)) {
