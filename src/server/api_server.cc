@@ -26,6 +26,7 @@
 #include "policy/totp.h"
 #include "server/json_log.h"
 #include "server/nonce_book.h"
+#include "server/policy_view.h"
 #include "server/rest_routes.h"
 #include "server/token_rate_limiter.h"
 #include "net/request_id.h"
@@ -736,24 +737,15 @@ void ApiServer::Impl::RegisterRpc() {
     }
     core::AppliedPolicy current = d_.policies.Current();
     json doc = json::parse(current.document, nullptr, false);
-    json rules = json::array();
-    if (doc.is_object() && doc.contains("rules") && doc["rules"].is_array()) {
-      for (const auto& rule : doc["rules"]) {
-        bool applies = true;
-        if (ctx.principal.role == tokens::Role::kAgent) {
-          if (rule.contains("agents") && rule["agents"].is_array()) {
-            applies = std::find(rule["agents"].begin(), rule["agents"].end(), ctx.principal.name) != rule["agents"].end();
-          }
-          if (applies && rule.contains("keys") && rule["keys"].is_array()) {
-            applies = false;
-            for (const auto& k : rule["keys"]) {
-              if (k.is_string() && ctx.principal.MayUseKey(k.get<std::string>())) applies = true;
-            }
-          }
-        }
-        if (applies) rules.push_back(rule);
-      }
+    // An agent sees the rules that can apply to it and the lists they name,
+    // not other agents' rules and lists (server/policy_view.h).
+    PolicyView view;
+    if (ctx.principal.role != tokens::Role::kAgent) {
+      view = FullPolicyView(doc);
+    } else if (current.policy != nullptr) {
+      view = AgentPolicyView(doc, *current.policy, ctx.principal);
     }
+    const json& rules = view.rules;
     std::string summary;
     for (const auto& rule : rules) {
       summary += "- rule " + rule.value("id", std::string("?")) + ": " + rule.value("effect", std::string("?"));
@@ -764,7 +756,7 @@ void ApiServer::Impl::RegisterRpc() {
     if (summary.empty()) summary = "No rule applies to you: every request will be denied.\n";
     summary += "Anything no rule allows is denied; deny beats require_approval beats allow.";
     return json{{"version", current.version}, {"hash", current.hash_hex}, {"rules", rules}, {"summary", summary},
-                {"lists", doc.is_object() && doc.contains("lists") ? doc["lists"] : json::object()}};
+                {"lists", std::move(view.lists)}};
   });
   rpc_.Register("sigil_getBudget", [this](const std::string&, const json&, const RpcContext& ctx) -> RpcOutcome {
     // Every budget of a rule scoped to the caller and one of its keys, with
