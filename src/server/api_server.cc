@@ -261,19 +261,44 @@ std::string PercentDecode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
-std::string QueryValue(std::string_view query, const std::string& name) {
+// The decoded value of `name` in the query; "" when absent. A name given
+// twice is refused (?seq=1&seq=9, ?agent=a&agent=b): which one the client
+// meant is unknown, as with a name repeated in a JSON body.
+absl::StatusOr<std::string> QueryValue(std::string_view query, const std::string& name) {
+  std::optional<std::string> found;
   size_t pos = 0;
   while (pos <= query.size()) {
     size_t amp = query.find('&', pos);
     std::string_view part = query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     size_t eq = part.find('=');
-    if (part.substr(0, eq) == name) {
-      return PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), /*plus_is_space=*/true);
+    if (PercentDecode(part.substr(0, eq), /*plus_is_space=*/true) == name) {
+      if (found) return absl::InvalidArgumentError("query parameter '" + name + "' is given more than once");
+      found = PercentDecode(eq == std::string_view::npos ? std::string_view() : part.substr(eq + 1), /*plus_is_space=*/true);
     }
     if (amp == std::string_view::npos) break;
     pos = amp + 1;
   }
-  return "";
+  return found.value_or("");
+}
+
+// A query parameter that is a whole number: 1 to 20 decimal digits, at most
+// `max`; nullopt when absent. std::stoull would read "-1" as 2^64-1, "1abc"
+// as 1 and " 7" as 7.
+absl::StatusOr<std::optional<uint64_t>> QueryWholeNumber(std::string_view query, const std::string& name,
+                                                         uint64_t max = UINT64_MAX) {
+  ASSIGN_OR_RETURN(std::string text, QueryValue(query, name));
+  if (text.empty()) return std::nullopt;
+  uint64_t n = 0;
+  bool digits = text.size() <= 20 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  for (char c : digits ? text : std::string()) {
+    if (n > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) digits = false;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (!digits || n > max) {
+    return absl::InvalidArgumentError("query parameter '" + name + "' must be a whole number" +
+                                      (max == UINT64_MAX ? std::string() : " of at most " + std::to_string(max)));
+  }
+  return n;
 }
 
 // eth_signTransaction as geth answers it ({raw, tx}; RpcContext): asked for
@@ -283,7 +308,7 @@ std::string QueryValue(std::string_view query, const std::string& name) {
 // User-Agent. "raw" asks for the hex string whoever the client is; any
 // other value is refused rather than read as one of them.
 absl::StatusOr<bool> WantsSignedTxObject(const net::HttpRequest& req) {
-  std::string asked = QueryValue(req.query(), "signed_tx");
+  ASSIGN_OR_RETURN(std::string asked, QueryValue(req.query(), "signed_tx"));
   if (asked.empty()) asked = req.headers.Get("Sigil-Signed-Tx").value_or("");
   if (asked == "object") return true;
   if (asked == "raw") return false;
@@ -303,6 +328,22 @@ std::vector<std::string> SplitPath(std::string_view path) {
     pos = slash + 1;
   }
   return parts;
+}
+
+// The body members the REST handlers read as text. One of another type
+// (a number, an array, an object) is refused rather than read as absent:
+// {"type": 5} must not make the default key type, nor {"name": 7} a made-up
+// name. null stays "absent", as for `expires` and `rate`.
+template <typename Json>
+absl::Status CheckTextFields(const Json& body) {
+  for (const char* name : {"name", "type", "backend", "document_text", "key", "kind", "message", "message_base64", "role",
+                           "expires", "rate", "totp", "reason", "nonce", "passphrase", "private_key"}) {
+    auto it = body.find(name);
+    if (it != body.end() && !it->is_null() && !it->is_string()) {
+      return absl::InvalidArgumentError(std::string("field '") + name + "' must be a string");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -1002,6 +1043,7 @@ net::HttpResponse ApiServer::Impl::ImportKey(const net::HttpRequest& req, const 
   if (!parsed.duplicates.empty()) {
     return ErrorResponse(400, DuplicateKeyMessage(parsed.duplicates.front(), "the request body"));
   }
+  if (auto st = CheckTextFields(body); !st.ok()) return StatusResponse(st);
   auto text = [&](const char* name) -> std::string {
     auto it = body.find(name);
     return it != body.end() && it->is_string() ? std::string(it->get_ref<const net::WipingString&>()) : std::string();
@@ -1046,6 +1088,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     }
     body = std::move(parsed.doc);
   }
+  if (auto st = CheckTextFields(body); !st.ok()) return StatusResponse(st);
   auto deny = [](const std::string& what) { return ErrorResponse(403, "this token may not " + what); };
   auto str = [&](const char* name) -> std::string {
     auto it = body.find(name);
@@ -1222,7 +1265,9 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
         crypto::RandomBytes(rnd);
         spec.name = std::string(tokens::RoleName(*role)) + "-" + HexEncode(rnd);
       }
-      if (body.contains("keys") && body["keys"].is_array()) {
+      if (body.contains("keys") && !body["keys"].is_null()) {
+        // A lone name ("keys": "trader") is refused, not read as no keys.
+        if (!body["keys"].is_array()) return ErrorResponse(400, "keys must be a list of key names");
         for (const auto& k : body["keys"]) {
           if (!k.is_string()) return ErrorResponse(400, "keys must be a list of key names");
           spec.keys.push_back(k.get<std::string>());
@@ -1395,46 +1440,48 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
                                 {"pubkey", HexEncode(d_.audit.PublicKey())}});
     }
     if (sub == "proof" && m == "GET") {
-      std::string seq = QueryValue(req.query(), "seq");
-      try {
-        if (!seq.empty()) {
-          uint64_t s = std::stoull(seq);
-          std::string size = QueryValue(req.query(), "size");
-          uint64_t n = size.empty() ? d_.audit.Size() : std::stoull(size);
-          auto proof = d_.audit.ProveInclusion(s, n);
-          if (!proof.ok()) return StatusResponse(proof.status());
-          json j = proof->ToJson();
-          auto cp = d_.audit.LatestCheckpoint();
-          if (cp) j["checkpoint"] = cp->ToJson();
-          return JsonResponse(200, j);
-        }
-        uint64_t from = std::stoull(QueryValue(req.query(), "from"));
-        std::string to_text = QueryValue(req.query(), "to");
-        uint64_t to = to_text.empty() ? d_.audit.Size() : std::stoull(to_text);
-        auto proof = d_.audit.ProveConsistency(from, to);
-        if (!proof.ok()) return StatusResponse(proof.status());
-        return JsonResponse(200, proof->ToJson());
-      } catch (const std::exception&) {
-        return ErrorResponse(400, "give seq=N[&size=M] or from=A&to=B as whole numbers");
+      auto seq = QueryWholeNumber(req.query(), "seq");
+      auto size = QueryWholeNumber(req.query(), "size");
+      auto from = QueryWholeNumber(req.query(), "from");
+      auto to = QueryWholeNumber(req.query(), "to");
+      for (const auto* n : {&seq, &size, &from, &to}) {
+        if (!n->ok()) return ErrorResponse(400, std::string(n->status().message()) + "; give seq=N[&size=M] or from=A&to=B");
       }
+      if (seq->has_value()) {
+        auto proof = d_.audit.ProveInclusion(**seq, size->value_or(d_.audit.Size()));
+        if (!proof.ok()) return StatusResponse(proof.status());
+        json j = proof->ToJson();
+        auto cp = d_.audit.LatestCheckpoint();
+        if (cp) j["checkpoint"] = cp->ToJson();
+        return JsonResponse(200, j);
+      }
+      if (!from->has_value()) return ErrorResponse(400, "give seq=N[&size=M] or from=A&to=B as whole numbers");
+      auto proof = d_.audit.ProveConsistency(**from, to->value_or(d_.audit.Size()));
+      if (!proof.ok()) return StatusResponse(proof.status());
+      return JsonResponse(200, proof->ToJson());
     }
     if (sub == "report" && m == "GET") {
-      const std::string format = QueryValue(req.query(), "format");
-      if (!format.empty() && format != "json" && format != "csv") {
+      auto format = QueryValue(req.query(), "format");
+      if (!format.ok()) return StatusResponse(format.status());
+      if (!format->empty() && *format != "json" && *format != "csv") {
         return ErrorResponse(400, "format is json (the default) or csv");
       }
       audit::ComplianceFilter f;
-      if (auto a = QueryValue(req.query(), "agent"); !a.empty()) f.principal = a;
-      try {
-        if (auto s = QueryValue(req.query(), "since"); !s.empty()) f.from_ms = std::stoull(s) * 1000;
-        if (auto u = QueryValue(req.query(), "until"); !u.empty()) f.to_ms = std::stoull(u) * 1000;
-      } catch (const std::exception&) {
-        return ErrorResponse(400, "since/until are unix seconds");
-      }
+      auto agent = QueryValue(req.query(), "agent");
+      if (!agent.ok()) return StatusResponse(agent.status());
+      if (!agent->empty()) f.principal = *agent;
+      // Seconds, kept small enough that milliseconds do not wrap.
+      constexpr uint64_t kMaxSeconds = UINT64_MAX / 1000;
+      auto since = QueryWholeNumber(req.query(), "since", kMaxSeconds);
+      auto until = QueryWholeNumber(req.query(), "until", kMaxSeconds);
+      if (!since.ok()) return ErrorResponse(400, std::string(since.status().message()) + " (unix seconds)");
+      if (!until.ok()) return ErrorResponse(400, std::string(until.status().message()) + " (unix seconds)");
+      if (*since) f.from_ms = **since * 1000;
+      if (*until) f.to_ms = **until * 1000;
       auto records = d_.audit.ReadRecords(0, d_.audit.Size());
       if (!records.ok()) return StatusResponse(records.status());
       audit::ComplianceReport report = audit::BuildComplianceReport(*records, f);
-      if (format == "csv") {
+      if (*format == "csv") {
         net::HttpResponse r;
         r.status = 200;
         r.content_type = "text/csv";
