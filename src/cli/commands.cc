@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -17,6 +18,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "base/hex.h"
 #include "base/json_bounds.h"
@@ -238,6 +240,65 @@ int CommitStagedFiles(ClientOptions& o, const std::vector<StagedFile>& files) {
     }
   }
   return kExitOk;
+}
+
+// The most shares a backup has (backup_share.h: index 1..255).
+constexpr size_t kMaxBackupShares = 255;
+
+// The backup id a share file names, read from its first two lines only
+//   sigil-backup-share 1
+//   backup-id <32 hex digits>
+// (the secret share line comes later and is never read); nullopt when
+// `path` is not a regular file (a link is not followed) that begins so.
+std::optional<std::string> ShareFileBackupId(const std::string& path) {
+  static constexpr std::string_view kMagic = "sigil-backup-share 1\nbackup-id ";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  struct stat st {};
+  char head[kMagic.size() + 33];
+  size_t len = 0;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    while (len < sizeof head) {
+      const ssize_t n = ::read(fd, head + len, sizeof head - len);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      len += static_cast<size_t>(n);
+    }
+  }
+  ::close(fd);
+  const std::string_view text(head, len);
+  if (len != sizeof head || !text.starts_with(kMagic) || text.back() != '\n') return std::nullopt;
+  std::string id(text.substr(kMagic.size(), 32));
+  for (char& c : id) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return id;
+}
+
+// After a backup with `share_count` shares (0: a passphrase backup) was
+// written to `out`: the files OUT.k above share_count that an earlier
+// backup with more shares left there. Each is removed only if it is a share
+// file of a backup other than `backup_id` (the one just written); anything
+// else named so is left and named on stderr. Returns the removed paths.
+std::vector<std::string> RemoveStaleShares(const std::string& out, size_t share_count, const std::string& backup_id) {
+  std::vector<std::string> removed;
+  for (size_t k = share_count + 1; k <= kMaxBackupShares; ++k) {
+    const std::string path = out + "." + std::to_string(k);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;
+    const std::optional<std::string> id = ShareFileBackupId(path);
+    if (!id || *id == backup_id) {
+      std::cerr << "sigil: left " << path << " in place: it is not a share of an older backup\n";
+      continue;
+    }
+    if (::unlink(path.c_str()) != 0) {
+      std::cerr << "sigil: cannot remove " << path << ", a share of an older backup: " << std::strerror(errno) << "\n";
+      continue;
+    }
+    removed.push_back(path);
+  }
+  return removed;
 }
 
 bool IsRegularOrAbsent(const std::string& path) {
@@ -628,7 +689,15 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         }
         if (CommitStagedFiles(o, staged) != kExitOk) return;
       }
-      nlohmann::json summary = {{"files", written}, {"keys", reply.value("keys", 0)}, {"backup_id", reply.value("backup_id", "")}};
+      const std::string backup_id = absl::AsciiStrToLower(reply.value("backup_id", ""));
+      nlohmann::json summary = {{"files", written}, {"keys", reply.value("keys", 0)}, {"backup_id", backup_id}};
+      if (!to_device) {
+        // The new backup is in place: shares an earlier, larger split left
+        // beside it (FILE.4 after 2/3 replaced 3/5) belong to a backup file
+        // that is gone, and would be mistaken for shares of this one.
+        std::vector<std::string> stale = RemoveStaleShares(out, share_count, backup_id);
+        if (!stale.empty()) summary["removed_stale_shares"] = stale;
+      }
       if (to_device) {
         // The backup itself went to the device (often stdout): the summary
         // goes to stderr, so it does not end up inside the backup.

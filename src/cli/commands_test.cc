@@ -273,6 +273,48 @@ TEST_F(CommandsTest, SharesNeedAFileAndTheCountAskedFor) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/b.4"));
 }
 
+// A backup split into fewer shares than the one it replaces (or not split)
+// removes the older backup's higher-numbered shares, once the new files are
+// in place, and nothing that is not such a share.
+TEST_F(CommandsTest, AFewerSharesBackupRemovesTheOlderBackupsExtraShares) {
+  const std::string out = dir_ + "/b";
+  auto share = [](const std::string& id, int k) {
+    return "sigil-backup-share 1\nbackup-id " + id + "\nthreshold 3\ncount 5\nindex " + std::to_string(k) +
+           "\nshare 00\nchecksum 00000000\n";
+  };
+  const std::string old_id = "0123456789abcdef0123456789ABCDEF";
+  for (int k = 1; k <= 5; ++k) std::ofstream(out + "." + std::to_string(k)) << share(old_id, k);
+  std::ofstream(out + ".7") << "my notes, not a share";
+  std::filesystem::create_symlink(out + ".1", out + ".8");  // a link is not followed, so not removed
+  std::ofstream(out + ".9") << share("fedcba9876543210fedcba9876543210", 9).substr(0, 40);  // cut short
+  const std::string new_id = "00112233445566778899aabbccddeeff";
+  answer = Reply(200, {{"file_base64", "AAEC"}, {"shares", {"s1", "s2", "s3"}}, {"keys", 1}, {"backup_id", new_id}});
+  Outcome r = Run({"backup", "create", "--out", out, "--shares", "2/3", "--token", "t", "--json"});
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.json()["removed_stale_shares"], (nlohmann::json{out + ".4", out + ".5"}));
+  for (const char* gone : {".4", ".5"}) EXPECT_FALSE(std::filesystem::exists(out + gone)) << gone;
+  for (const char* kept : {".1", ".2", ".3", ".7", ".9"}) EXPECT_TRUE(std::filesystem::exists(out + kept)) << kept;
+  EXPECT_TRUE(std::filesystem::is_symlink(out + ".8"));
+  EXPECT_THAT(r.err, HasSubstr(out + ".7 in place"));
+
+  // A passphrase backup over a shared one: every share of another backup
+  // goes, from FILE.1 on; a share of this very backup id and a file that is
+  // not a share (b.3 holds the fake daemon's "s3") stay.
+  std::ofstream(out + ".1", std::ios::trunc) << share(new_id, 1);
+  std::ofstream(out + ".2", std::ios::trunc) << share(old_id, 2);
+  std::ofstream(out + ".6") << share(old_id, 6);
+  const std::string pass = dir_ + "/pass";
+  std::ofstream(pass) << "a long backup passphrase\n";
+  ::setenv("SIGIL_BACKUP_PASSPHRASE_FILE", pass.c_str(), 1);
+  answer = Reply(200, {{"file_base64", "AAEC"}, {"keys", 1}, {"backup_id", new_id}});
+  r = Run({"backup", "create", "--out", out, "--token", "t", "--json"});
+  ::unsetenv("SIGIL_BACKUP_PASSPHRASE_FILE");
+  ASSERT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.json()["removed_stale_shares"], (nlohmann::json{out + ".2", out + ".6"}));
+  EXPECT_TRUE(std::filesystem::exists(out + ".1"));
+  EXPECT_TRUE(std::filesystem::exists(out + ".3"));
+}
+
 // A proxy's error page in Latin-1 is not UTF-8: printing it as JSON must
 // not abort the CLI (nlohmann's dump throws on it by default).
 TEST_F(CommandsTest, AnAnswerThatIsNotUtf8IsPrintedNotThrownOver) {

@@ -109,6 +109,27 @@ test("shared backup 2/3: the file plus any two shares restore; one share is refu
   assertSameKeys(await keysOf(dir));
 });
 
+test("a backup with fewer shares over one with more removes the older backup's extra shares", { skip, timeout: 120000 }, async () => {
+  const out = join(work, "resplit.sigil");
+  const big = sigil.cli(["backup", "create", "--out", out, "--shares", "3/5", "--json"]);
+  assert.equal(big.code, 0, big.stderr);
+  writeFileSync(`${out}.6`, "not a share\n");
+  const small = sigil.cli(["backup", "create", "--out", out, "--shares", "2/3", "--json"]);
+  assert.equal(small.code, 0, small.stderr);
+  assert.deepEqual(small.json.files, [out, `${out}.1`, `${out}.2`, `${out}.3`]);
+  assert.deepEqual(small.json.removed_stale_shares, [`${out}.4`, `${out}.5`]);
+  assert.ok(!existsSync(`${out}.4`) && !existsSync(`${out}.5`));
+  assert.equal(readFileSync(`${out}.6`, "utf8"), "not a share\n", "a file that is not a share is left alone");
+  const dir = join(work, "restored-resplit");
+  const r = sigil.cli(["backup", "restore", out, `${out}.3`, `${out}.2`, "--data", dir, "--json", "--dev"]);
+  assert.equal(r.code, 0, r.stderr);
+  assertSameKeys(await keysOf(dir));
+  // A passphrase backup over the shared one: its shares go too.
+  const pass = sigil.cli(["backup", "create", "--out", out, "--json"], { env: { SIGIL_BACKUP_PASSPHRASE_FILE: passFile } });
+  assert.equal(pass.code, 0, pass.stderr);
+  assert.deepEqual(pass.json.removed_stale_shares, [`${out}.1`, `${out}.2`, `${out}.3`]);
+});
+
 test("init --json names the data directory and the admin token file", { skip }, () => {
   const dir = join(work, "initialised");
   const pf = join(work, "master.pass");
