@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "crypto/ed25519.h"
 #include "crypto/frost_group.h"
+#include "crypto/internal/declassify.h"
 #include "crypto/random.h"
 
 namespace sigil::crypto::frost {
@@ -376,6 +377,8 @@ absl::StatusOr<SignatureShare> Sign(const KeyPackage& key_package, SigningNonces
   // z_i = d + e * rho_i + lambda_i * s_i * c
   const Scalar z = g.Add(g.Add(d, g.Mul(e, session.factors[index].factor)),
                          g.Mul(g.Mul(lambda, share), session.challenge));
+  // The share is sent to the coordinator: public from here on.
+  SIGIL_DECLASSIFY(z.bytes.data(), z.bytes.size());
   return SignatureShare{me, Bytes(z.bytes.begin(), z.bytes.end())};
 }
 
@@ -475,8 +478,8 @@ absl::StatusOr<SigningNonces> CommitWithRandomness(const KeyPackage& key_package
   const Group& g = GroupFor(key_package.suite);
   SecretBytes hiding = NonceGenerate(g, hiding_randomness, share);
   SecretBytes binding = NonceGenerate(g, binding_randomness, share);
-  ASSIGN_OR_RETURN(Scalar d, g.ParseScalar(hiding.Reveal(SecretAccess::Get())));
-  ASSIGN_OR_RETURN(Scalar e, g.ParseScalar(binding.Reveal(SecretAccess::Get())));
+  ASSIGN_OR_RETURN(Scalar d, internal::ParseSecretScalar(g, hiding, "hiding nonce"));
+  ASSIGN_OR_RETURN(Scalar e, internal::ParseSecretScalar(g, binding, "binding nonce"));
   auto hiding_commitment = g.BaseMul(d);
   auto binding_commitment = g.BaseMul(e);
   if (!hiding_commitment.ok() || !binding_commitment.ok()) return absl::InternalError("a nonce is zero");

@@ -160,7 +160,7 @@ absl::StatusOr<std::vector<Scalar>> UnpackCoefficients(const Group& g, const Sec
   if (bytes.empty() || bytes.size() % 32 != 0) return absl::InvalidArgumentError("round-one secret is empty");
   std::vector<Scalar> out;
   for (size_t off = 0; off < bytes.size(); off += 32) {
-    auto a = g.ParseScalar(bytes.subspan(off, 32));
+    auto a = internal::ParseSecretScalar(g, bytes.subspan(off, 32), "round-one coefficient");
     if (!a.ok()) return absl::InvalidArgumentError("round-one secret is corrupt");
     out.push_back(*a);
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "crypto/internal/declassify.h"
 #include "crypto/internal/secp256k1_context.h"
 #include "crypto/internal/sodium_runtime.h"
 #include "crypto/random.h"
@@ -80,9 +81,12 @@ class Ed25519Group final : public Group {
   absl::StatusOr<Element> BaseMul(const Scalar& k) const override {
     Element out(crypto_core_ed25519_BYTES);
     // Fails exactly when k = 0 (the identity).
-    if (crypto_scalarmult_ed25519_base_noclamp(out.data(), k.bytes.data()) != 0) {
-      return absl::InvalidArgumentError("scalar multiple is the identity element");
-    }
+    int failed = crypto_scalarmult_ed25519_base_noclamp(out.data(), k.bytes.data());
+    // A multiple of G is public (a commitment, a verifying share), and so
+    // is whether k was zero.
+    SIGIL_DECLASSIFY(&failed, sizeof(failed));
+    SIGIL_DECLASSIFY(out.data(), out.size());
+    if (failed != 0) return absl::InvalidArgumentError("scalar multiple is the identity element");
     return out;
   }
   absl::StatusOr<Element> Mul(const Element& point, const Scalar& k) const override {
@@ -158,12 +162,21 @@ class Secp256k1Group final : public Group {
  public:
   Secp256k1Group() { EnsureSodiumInitialized(); }
 
+  // libsecp256k1's success bit for an operation on a secret operand: it
+  // says only whether the result is zero (or the key invalid), which
+  // FROST treats as an error in the open.
+  static bool Valid(int result) {
+    SIGIL_DECLASSIFY(&result, sizeof(result));
+    return result != 0;
+  }
+
   std::string_view ContextString() const override { return "FROST-secp256k1-SHA256-v1"; }
   size_t ElementSize() const override { return 33; }
 
   bool IsCanonicalScalar(std::span<const uint8_t> encoded) const override {
     if (encoded.size() != 32) return false;
-    return sodium_is_zero(encoded.data(), 32) || secp256k1_ec_seckey_verify(Secp256k1Context(), encoded.data()) == 1;
+    // No short circuit: the operand may be secret.
+    return (sodium_is_zero(encoded.data(), 32) | secp256k1_ec_seckey_verify(Secp256k1Context(), encoded.data())) != 0;
   }
 
   Scalar ScalarFromUint64(uint64_t value) const override {
@@ -177,20 +190,17 @@ class Secp256k1Group final : public Group {
     if (IsZero(b)) return a;
     Scalar r = a;
     // Fails only when a + b = 0 mod n (both operands are canonical).
-    if (!secp256k1_ec_seckey_tweak_add(Secp256k1Context(), r.bytes.data(), b.bytes.data())) return Scalar();
-    return r;
+    return Valid(secp256k1_ec_seckey_tweak_add(Secp256k1Context(), r.bytes.data(), b.bytes.data())) ? r : Scalar();
   }
   Scalar Mul(const Scalar& a, const Scalar& b) const override {
     if (IsZero(a) || IsZero(b)) return Scalar();
     Scalar r = a;
-    if (!secp256k1_ec_seckey_tweak_mul(Secp256k1Context(), r.bytes.data(), b.bytes.data())) return Scalar();
-    return r;
+    return Valid(secp256k1_ec_seckey_tweak_mul(Secp256k1Context(), r.bytes.data(), b.bytes.data())) ? r : Scalar();
   }
   Scalar Negate(const Scalar& a) const override {
     if (IsZero(a)) return Scalar();
     Scalar r = a;
-    if (!secp256k1_ec_seckey_negate(Secp256k1Context(), r.bytes.data())) return Scalar();
-    return r;
+    return Valid(secp256k1_ec_seckey_negate(Secp256k1Context(), r.bytes.data())) ? r : Scalar();
   }
   absl::StatusOr<Scalar> Invert(const Scalar& a) const override {
     if (IsZero(a)) return absl::InvalidArgumentError("cannot invert zero");
@@ -213,9 +223,11 @@ class Secp256k1Group final : public Group {
 
   absl::StatusOr<Element> BaseMul(const Scalar& k) const override {
     secp256k1_pubkey point;
-    if (IsZero(k) || !secp256k1_ec_pubkey_create(Secp256k1Context(), &point, k.bytes.data())) {
+    if (IsZero(k) || !Valid(secp256k1_ec_pubkey_create(Secp256k1Context(), &point, k.bytes.data()))) {
       return absl::InvalidArgumentError("scalar multiple is the identity element");
     }
+    // A multiple of G is public (a commitment, a verifying share).
+    SIGIL_DECLASSIFY(&point, sizeof(point));
     return Serialize(point);
   }
   absl::StatusOr<Element> Mul(const Element& encoded, const Scalar& k) const override {
@@ -332,7 +344,13 @@ class Secp256k1Group final : public Group {
 
 }  // namespace
 
-bool Group::IsZero(const Scalar& a) const { return sodium_is_zero(a.bytes.data(), a.bytes.size()) == 1; }
+bool Group::IsZero(const Scalar& a) const {
+  // Constant time; whether a scalar is zero is public (a zero nonce,
+  // share or product is an error or the identity, never a secret).
+  int zero = sodium_is_zero(a.bytes.data(), a.bytes.size());
+  SIGIL_DECLASSIFY(&zero, sizeof(zero));
+  return zero == 1;
+}
 
 absl::StatusOr<Scalar> Group::ParseScalar(std::span<const uint8_t> encoded) const {
   if (!IsCanonicalScalar(encoded)) {
@@ -344,9 +362,17 @@ absl::StatusOr<Scalar> Group::ParseScalar(std::span<const uint8_t> encoded) cons
 }
 
 absl::StatusOr<Scalar> ParseSecretScalar(const Group& g, const SecretBytes& secret, std::string_view what) {
-  auto parsed = g.ParseScalar(secret.Reveal(SecretAccess::Get()));
-  if (!parsed.ok()) return absl::InvalidArgumentError(std::string(what) + " is not a canonical scalar of the suite");
-  return parsed;
+  return ParseSecretScalar(g, secret.Reveal(SecretAccess::Get()), what);
+}
+
+absl::StatusOr<Scalar> ParseSecretScalar(const Group& g, std::span<const uint8_t> bytes, std::string_view what) {
+  // IsCanonicalScalar runs in constant time; only its answer is made public.
+  bool canonical = g.IsCanonicalScalar(bytes);
+  SIGIL_DECLASSIFY(&canonical, sizeof(canonical));
+  if (!canonical) return absl::InvalidArgumentError(std::string(what) + " is not a canonical scalar of the suite");
+  Scalar s;
+  std::memcpy(s.bytes.data(), bytes.data(), 32);
+  return s;
 }
 
 Scalar ScalarOf(const Identifier& id) {

@@ -75,8 +75,11 @@ class Group {
 
 const Group& GroupFor(Suite suite);
 
-// A secret scalar out of locked memory; the error names `what`, never the bytes.
+// A secret scalar out of locked memory (or any secret bytes); the error
+// names `what`, never the bytes. Unlike Group::ParseScalar it branches only
+// on whether the bytes are canonical, so the parse is constant time.
 absl::StatusOr<Scalar> ParseSecretScalar(const Group& g, const SecretBytes& secret, std::string_view what);
+absl::StatusOr<Scalar> ParseSecretScalar(const Group& g, std::span<const uint8_t> secret, std::string_view what);
 
 // Polynomial helpers shared by the trusted dealer and the DKG.
 Scalar ScalarOf(const Identifier& id);

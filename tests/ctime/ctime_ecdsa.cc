@@ -1,5 +1,5 @@
 // Constant-time check for secp256k1 signing, run under valgrind memcheck
-// (see run_ctime_ecdsa.sh). The private key is marked "undefined"; memcheck
+// (see run_ctime.sh). The private key is marked "undefined"; memcheck
 // then reports every branch and memory index that depends on it.
 //
 //   ctime_ecdsa raw    libsecp256k1 called directly: the baseline. The
@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "base/secret.h"
+#include "ctime_main.h"
 #include "crypto/random.h"
 #include "crypto/secp256k1.h"
 
@@ -79,9 +80,4 @@ int RunSigil() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  if (argc == 2 && std::strcmp(argv[1], "raw") == 0) return RunRaw();
-  if (argc == 2 && std::strcmp(argv[1], "sigil") == 0) return RunSigil();
-  std::fprintf(stderr, "usage: %s raw|sigil  (run under valgrind; see run_ctime_ecdsa.sh)\n", argv[0]);
-  return 2;
-}
+int main(int argc, char** argv) { return CtimeMain(argc, argv, RunRaw, RunSigil); }

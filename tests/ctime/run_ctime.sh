@@ -1,11 +1,11 @@
 #!/bin/sh
-# Runs ctime_ecdsa under valgrind memcheck with the private key marked
-# undefined, and fails if Sigil's signing path reports any secret-dependent
-# branch or memory access that calling libsecp256k1 directly does not.
+# Runs a ctime_* check under valgrind memcheck with its secrets marked
+# undefined, and fails if Sigil's code reports any secret-dependent
+# branch or memory access that calling the libraries directly ("raw") does not.
 #
-# usage: run_ctime_ecdsa.sh path/to/ctime_ecdsa [valgrind]
+# usage: run_ctime.sh path/to/ctime_X [valgrind]
 set -eu
-bin=${1:?usage: run_ctime_ecdsa.sh path/to/ctime_ecdsa [valgrind]}
+bin=${1:?usage: run_ctime.sh path/to/ctime_X [valgrind]}
 valgrind=${2:-valgrind}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,8 +22,8 @@ run() {
 run raw
 run sigil
 
-echo "baseline (libsecp256k1 direct): $(wc -l < "$tmp/raw.sites") report site(s)"
-echo "sigil::crypto:                  $(wc -l < "$tmp/sigil.sites") report site(s)"
+echo "baseline (libraries direct)  : $(wc -l < "$tmp/raw.sites") report site(s)"
+echo "sigil::crypto:                $(wc -l < "$tmp/sigil.sites") report site(s)"
 extra=$(comm -13 "$tmp/raw.sites" "$tmp/sigil.sites")
 if [ -n "$extra" ]; then
   echo "FAIL: secret-dependent behaviour introduced by Sigil's wrapper:" >&2
