@@ -128,6 +128,9 @@ struct NostrFacts {
   std::vector<std::vector<std::string>> tags;  // NIP-01 tags as signed, e.g. {"p", "<hex>"}
 };
 
+// The System Program: its transfers move native SOL.
+inline constexpr std::string_view kSolanaSystemProgram = "11111111111111111111111111111111";
+
 struct SolanaTransfer {
   std::string program;              // the program that moves the funds
   std::string to;                   // destination account (owner for SPL when known)
@@ -147,7 +150,9 @@ struct Facts {
 
   std::optional<uint64_t> chain_id;  // absent: pre-EIP-155 transaction (or not applicable)
   std::optional<std::string> from;   // the signing key's address
-  std::optional<std::string> to;     // absent for contract creation
+  // Absent for contract creation. solana_tx: the first native transfer's
+  // recipient (for records); a rule's `to` sees every native recipient.
+  std::optional<std::string> to;
   std::optional<Uint256> value;      // wei (eth_tx); lamports moved by native transfers (solana_tx)
   std::optional<uint64_t> nonce;
   std::optional<Uint256> gas_limit;

@@ -74,7 +74,7 @@ absl::StatusOr<bool> Bool(const json& j, const std::string& path) {
 }
 
 constexpr std::pair<std::string_view, std::string_view> kPrograms[] = {
-    {"system", "11111111111111111111111111111111"},
+    {"system", kSolanaSystemProgram},
     {"spl_token", "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"},
     {"token_2022", "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"},
     {"associated_token", "ATokenGPvbdGVxr1b2hvZbsiqW5xWH25efTNsLJA8knL"},
@@ -346,7 +346,7 @@ absl::StatusOr<Facts> FactsFromJson(const json& j, const std::string& path,
         const std::string tp = Sub(p, "transfers") + "[" + std::to_string(i) + "]";
         RETURN_IF_ERROR(Fields(t, tp, {"program", "to", "amount", "mint"}));
         SolanaTransfer st;
-        st.program = "11111111111111111111111111111111";
+        st.program = kSolanaSystemProgram;
         if (t.contains("program")) {
           ASSIGN_OR_RETURN(std::string prog, Str(t["program"], Sub(tp, "program")));
           st.program = Program(std::move(prog));

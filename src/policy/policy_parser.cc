@@ -25,7 +25,17 @@ constexpr size_t kMaxStringLength = 4096;
 
 // ---- fact getters used by the conditions built below ----------------------
 
+// A Solana transaction's recipients are those of all its native transfers,
+// quantified like any several-valued fact (a deny rule fires for any of
+// them, an allow rule needs every one): a dust transfer to an allowed payee
+// put first must not speak for the rest.
 void GetTo(const Facts& f, Strings& out) {
+  if (f.kind == Kind::kSolanaTx && f.solana) {
+    for (const SolanaTransfer& t : f.solana->transfers) {
+      if (t.program == kSolanaSystemProgram) out.push_back(t.to);
+    }
+    return;
+  }
   if (f.to) out.push_back(*f.to);
 }
 // A contract creation is a transaction with no recipient.

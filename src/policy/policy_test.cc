@@ -520,6 +520,33 @@ TEST(EvaluateTest, SolanaProgramsTransfersAndQuantifiers) {
   EXPECT_EQ(E(p, tx("[]")), Effect::kDeny);  // a condition on transfers needs transfers
 }
 
+// A rule's top-level `to` sees every native transfer of a Solana
+// transaction, not only the first (a dust transfer to an allowed payee put
+// first used to speak for a second transfer to anyone).
+TEST(EvaluateTest, SolanaTopLevelToCoversEveryNativeTransfer) {
+  Policy p = Rules(R"({"id": "blocked", "effect": "deny", "match": {"to": {"in": "@blocked"}}},
+                      {"id": "pay", "effect": "allow", "match": {"kind": "solana_tx", "to": {"in": "@payees"}}})",
+                   R"({"payees": ["Payee111111111111111111111111111111111111"],
+                       "blocked": ["Evil1111111111111111111111111111111111111"]})");
+  auto tx = [](const std::string& transfers) {
+    return R"({"kind": "solana_tx", "to": "Payee111111111111111111111111111111111111",
+               "solana": {"programs": ["system", "spl_token"], "transfers": )" + transfers + "}}";
+  };
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 1}])")), Effect::kAllow);
+  Decision d = p.Evaluate(F(tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 1},
+                                   {"to": "Evil1111111111111111111111111111111111111", "amount": 900000000}])")));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "blocked");
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 1},
+                        {"to": "Stranger11111111111111111111111111111111", "amount": 900000000}])")),
+            Effect::kDeny);  // no rule allows the stranger
+  // An SPL transfer is not a native one: the token rules (solana.to) judge it.
+  EXPECT_EQ(E(p, tx(R"([{"to": "Payee111111111111111111111111111111111111", "amount": 1},
+                        {"program": "spl_token", "to": "Stranger11111111111111111111111111111111", "amount": 5,
+                         "mint": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"}])")),
+            Effect::kAllow);
+}
+
 TEST(EvaluateTest, TimeWindowsInUtc) {
   Policy p = Rules(R"({"id": "office", "effect": "allow", "match": {"time": {"days": ["mon", "tue", "wed", "thu", "fri"], "hours": {"from": 9, "to": 17}}}},
                       {"id": "night", "effect": "allow", "keys": ["night"], "match": {"time": {"hours": {"from": 22, "to": 6}}}})");
