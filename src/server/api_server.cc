@@ -10,6 +10,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "base/json_bounds.h"
 #include "base/json_duplicates.h"
@@ -328,6 +330,27 @@ std::vector<std::string> SplitPath(std::string_view path) {
     pos = slash + 1;
   }
   return parts;
+}
+
+// Refuses a body member the route does not read (RestBodyFields): a typo
+// ("expire", "rates", "key" for "keys") is an error the client sees, not a
+// token that never expires or has no rate limit.
+template <typename Json>
+absl::Status CheckKnownFields(const Json& body, const std::vector<std::string>& parts, const std::string& method) {
+  const std::optional<std::string> allowed = RestBodyFields(parts, method);
+  if (!allowed || !body.is_object()) return absl::OkStatus();
+  for (auto it = body.begin(); it != body.end(); ++it) {
+    const std::string name(it.key().data(), it.key().size());
+    bool known = false;
+    for (absl::string_view f : absl::StrSplit(*allowed, ',', absl::SkipEmpty())) known = known || f == name;
+    if (known) continue;
+    std::string path;
+    for (size_t i = 0; i < parts.size(); ++i) path += "/" + (i >= 2 && parts[i].size() > 32 ? parts[i].substr(0, 32) + "..." : parts[i]);
+    return absl::InvalidArgumentError(
+        "unknown field '" + name.substr(0, 64) + "' in the request body; " + method + " " + path +
+        (allowed->empty() ? " takes no body members" : " takes " + absl::StrReplaceAll(*allowed, {{",", ", "}})));
+  }
+  return absl::OkStatus();
 }
 
 // The body members the REST handlers read as text. One of another type
@@ -1043,6 +1066,7 @@ net::HttpResponse ApiServer::Impl::ImportKey(const net::HttpRequest& req, const 
   if (!parsed.duplicates.empty()) {
     return ErrorResponse(400, DuplicateKeyMessage(parsed.duplicates.front(), "the request body"));
   }
+  if (auto st = CheckKnownFields(body, SplitPath(req.path()), req.method); !st.ok()) return StatusResponse(st);
   if (auto st = CheckTextFields(body); !st.ok()) return StatusResponse(st);
   auto text = [&](const char* name) -> std::string {
     auto it = body.find(name);
@@ -1088,6 +1112,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     }
     body = std::move(parsed.doc);
   }
+  if (auto st = CheckKnownFields(body, parts, m); !st.ok()) return StatusResponse(st);
   if (auto st = CheckTextFields(body); !st.ok()) return StatusResponse(st);
   auto deny = [](const std::string& what) { return ErrorResponse(403, "this token may not " + what); };
   auto str = [&](const char* name) -> std::string {
@@ -1515,6 +1540,15 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       return ErrorResponse(403, "backups are disabled by configuration ([backup] enabled = false); no key material was exported");
     }
     if (!h_.backup) return ErrorResponse(501, "backup is not available for this keystore backend");
+    if (body.contains("shares") && !body["shares"].is_null()) {
+      // Whole numbers only: the backup code's value<int> would read 2.9 as
+      // 2 and true as 1 (every share alone would then restore the keys).
+      const json& sh = body["shares"];
+      auto whole = [&sh](const char* k) { return sh.contains(k) && sh[k].is_number_integer(); };
+      if (!sh.is_object() || !whole("m") || !whole("n") || sh.size() != 2) {
+        return ErrorResponse(400, "shares must be {\"m\": M, \"n\": N} with whole numbers (any M of the N shares restore)");
+      }
+    }
     auto out = h_.backup(body);
     if (body.contains("passphrase")) {
       std::string& pass = body["passphrase"].get_ref<std::string&>();

@@ -8,39 +8,42 @@ namespace {
 struct Route {
   std::string_view shape;  // the segments after "v1", '/'-separated; "*" is any segment
   std::string_view method;
+  // The body members the handler reads, ','-separated; "*" any (POST
+  // /v1/policy also takes the policy document itself as the body).
+  std::string_view fields = "";
 };
 
 // One line per (shape, method) that ApiServer::Impl::Rest serves.
 constexpr Route kRoutes[] = {
     {"keys", "GET"},
-    {"keys", "POST"},
-    {"keys/import", "POST"},
+    {"keys", "POST", "name,type,backend"},
+    {"keys/import", "POST", "name,type,private_key"},
     {"keys/*", "GET"},
     {"keys/*/rotate", "POST"},
     {"policy", "GET"},
-    {"policy", "POST"},
-    {"policy", "PUT"},
-    {"policy/explain", "POST"},
+    {"policy", "POST", "*"},
+    {"policy", "PUT", "*"},
+    {"policy/explain", "POST", "key,kind,tx,message,typed_data,event,message_base64"},
     {"policy/suggest", "GET"},
     {"tokens", "GET"},
-    {"tokens", "POST"},
+    {"tokens", "POST", "role,name,keys,expires,rate"},
     {"tokens/*", "DELETE"},
     {"tokens/*/totp", "POST"},
     {"approvals", "GET"},
     {"approvals/*", "GET"},
-    {"approvals/*/approve", "POST"},
-    {"approvals/*/reject", "POST"},
+    {"approvals/*/approve", "POST", "totp"},
+    {"approvals/*/reject", "POST", "reason"},
     {"lockdown", "GET"},
-    {"lockdown", "POST"},
-    {"agents/*/suspend", "POST"},
-    {"agents/*/resume", "POST"},
+    {"lockdown", "POST", "on,reason,totp"},
+    {"agents/*/suspend", "POST", "reason"},
+    {"agents/*/resume", "POST", "totp"},
     {"audit/verify", "GET"},
     {"audit/export", "GET"},
     {"audit/proof", "GET"},
     {"audit/report", "GET"},
-    {"attest", "POST"},
+    {"attest", "POST", "nonce"},
     {"attest/check", "GET"},
-    {"backup", "POST"},
+    {"backup", "POST", "passphrase,shares"},
 };
 
 bool Matches(std::string_view shape, const std::vector<std::string>& parts) {
@@ -63,6 +66,16 @@ bool RestServes(const std::vector<std::string>& parts, std::string_view method) 
     if (r.method == method && Matches(r.shape, parts)) return true;
   }
   return false;
+}
+
+std::optional<std::string> RestBodyFields(const std::vector<std::string>& parts, std::string_view method) {
+  for (const Route& r : kRoutes) {
+    if (r.method == method && Matches(r.shape, parts)) {
+      if (r.fields == "*") return std::nullopt;
+      return std::string(r.fields);
+    }
+  }
+  return std::string();
 }
 
 std::string RestAllowedMethods(const std::vector<std::string>& parts) {

@@ -8,6 +8,7 @@
 // Thread-safety: pure functions over a constant table.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,12 @@ namespace sigil::server {
 // fixed order, HEAD wherever GET is; empty if no route has it. `parts` are the path's segments ("v1"
 // first), as the dispatcher splits them; "*" in the table is any segment.
 std::string RestAllowedMethods(const std::vector<std::string>& parts);
+// The members a body sent to this route may have, ','-separated in the
+// order the handler documents them ("" none: the route reads no body);
+// nullopt when any is accepted (POST /v1/policy takes the document itself).
+// A member the handler would not read is refused, not ignored: a typo such
+// as "expire" for "expires" must not issue a token that never expires.
+std::optional<std::string> RestBodyFields(const std::vector<std::string>& parts, std::string_view method);
 // Whether a route of this shape serves `method`.
 bool RestServes(const std::vector<std::string>& parts, std::string_view method);
 

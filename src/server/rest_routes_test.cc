@@ -32,5 +32,17 @@ TEST(RestRoutesTest, UnknownShapesHaveNoMethods) {
   EXPECT_EQ(RestAllowedMethods({"v1", "audit"}), "");
 }
 
+TEST(RestRoutesTest, BodyFieldsOfEachRoute) {
+  EXPECT_EQ(RestBodyFields({"v1", "tokens"}, "POST"), "role,name,keys,expires,rate");
+  EXPECT_EQ(RestBodyFields({"v1", "keys", "import"}, "POST"), "name,type,private_key");
+  EXPECT_EQ(RestBodyFields({"v1", "agents", "bot-1", "suspend"}, "POST"), "reason");
+  EXPECT_EQ(RestBodyFields({"v1", "keys", "trader", "rotate"}, "POST"), "");  // no body members
+  EXPECT_EQ(RestBodyFields({"v1", "keys"}, "GET"), "");
+  // POST /v1/policy also takes the policy document itself as the body.
+  EXPECT_EQ(RestBodyFields({"v1", "policy"}, "POST"), std::nullopt);
+  EXPECT_EQ(RestBodyFields({"v1", "policy"}, "PUT"), std::nullopt);
+  EXPECT_EQ(RestBodyFields({"v1", "nope"}, "POST"), "");
+}
+
 }  // namespace
 }  // namespace sigil::server

@@ -35,8 +35,11 @@ const policy = {
 // "..", "%2e" and friends before the server saw them).
 function rawRequest(port, method, path, { token, body, headers = {} } = {}) {
   return new Promise((resolve, reject) => {
+    // Content-Length always: node frames a DELETE body it is not told the
+    // length of with nothing at all.
+    const length = body === undefined ? {} : { "content-length": Buffer.byteLength(body) };
     const req = http.request({ host: "127.0.0.1", port, method, path,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json", ...headers } }, (res) => {
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json", ...length, ...headers } }, (res) => {
       const chunks = [];
       res.on("data", (c) => chunks.push(c));
       res.on("end", () => {
@@ -200,6 +203,51 @@ describe("REST /v1 and JSON-RPC conformance sweep", { skip, timeout: 90000 }, ()
         assertRefused(await rest(method, path, body), `${method} ${path} ${JSON.stringify(body).slice(0, 80)}`);
       }
     });
+  });
+
+  test("a body member the route does not read is 400 naming it: a typo must not issue a token that never expires", async () => {
+    await unchanged(async () => {
+      for (const [body, field] of [
+        [{ role: "agent", name: "typo-1", keys: ["trader"], expire: "1h" }, "expire"],
+        [{ role: "agent", name: "typo-2", keys: ["trader"], rates: "1/s" }, "rates"],
+        [{ role: "agent", name: "typo-3", key: ["trader"] }, "key"],
+        [{ role: "agent", name: "typo-4", Expires: "1h" }, "Expires"],
+      ]) {
+        const r = await rest("POST", "/v1/tokens", body);
+        assertRefused(r, `POST /v1/tokens ${JSON.stringify(body)}`, [400]);
+        assert.match(r.json.error, new RegExp(`'${field}'`), r.text);
+        assert.match(r.json.error, /expires/, "the message lists what the route takes");
+      }
+      // Every route with a body, with its documented members plus one it does not read.
+      for (const [method, path, body] of [
+        ["POST", "/v1/keys", { name: "typo-key", typ: "ed25519" }],
+        ["POST", "/v1/keys/trader/rotate", { reason: "x" }],
+        ["POST", "/v1/policy/explain", { key: "trader", kind: "eth_message", message: "hi", chain_id: 1 }],
+        ["POST", "/v1/tokens/bot-1/totp", { secret: "x" }],
+        ["POST", "/v1/approvals/ap_0123456789abcdef/approve", { totp: "123456", code: "1" }],
+        ["POST", "/v1/approvals/ap_0123456789abcdef/reject", { reason: "no", why: "x" }],
+        ["POST", "/v1/lockdown", { on: true, reson: "typo" }],
+        ["POST", "/v1/lockdown", { off: true }],
+        ["POST", "/v1/agents/bot-1/suspend", { reason: "x", until: "1h" }],
+        ["POST", "/v1/agents/bot-1/resume", { totp: "123456", force: true }],
+        ["POST", "/v1/attest", { nonce: "00".repeat(32), format: "x" }],
+        ["POST", "/v1/backup", { passphrase: "a long backup passphrase", share: { m: 2, n: 3 } }],
+        ["DELETE", "/v1/tokens/bot-1", { really: true }],
+      ]) {
+        const r = await rest(method, path, body);
+        assertRefused(r, `${method} ${path} ${JSON.stringify(body)}`, [400]);
+        assert.match(r.json.error, /unknown field/, r.text);
+      }
+      // Shares are whole numbers: 2.9 was read as 2.
+      for (const shares of [{ m: 2.9, n: 3 }, { m: true, n: 3 }, { m: "2", n: "3" }, { m: 2, n: 3, k: 1 }, [2, 3]]) {
+        assertRefused(await rest("POST", "/v1/backup", { shares }), `backup shares ${JSON.stringify(shares)}`, [400]);
+      }
+    });
+    // The documented members still work (null is absent).
+    const ok = await rest("POST", "/v1/tokens", { role: "agent", name: "typo-ok", keys: ["trader"], expires: "1h", rate: null });
+    assert.equal(ok.status, 201, ok.text);
+    assert.ok(ok.json.expires_at);
+    assert.equal((await rest("DELETE", "/v1/tokens/typo-ok")).status, 200);
   });
 
   test("unknown ids and odd path segments (/, .., %2F, NUL, non-UTF-8, long) are 4xx, never 500 or 200", async () => {
