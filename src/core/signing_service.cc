@@ -1,12 +1,15 @@
 #include "core/signing_service.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "chains/ethereum/address.h"
 #include "chains/ethereum/transaction.h"
+#include "crypto/ed25519.h"
+#include "crypto/secp256k1.h"
 #include "policy/address_text.h"
 
 namespace sigil::core {
@@ -33,6 +36,20 @@ std::array<uint8_t, 65> EcdsaWithV(const crypto::RecoverableSignature& sig) {
   std::copy(sig.s.begin(), sig.s.end(), out.begin() + 32);
   out[64] = static_cast<uint8_t>(27 + sig.recovery_id);
   return out;
+}
+
+// Verify before release for the schemes whose public key is 32 bytes
+// (Ed25519, BIP-340 x-only), as CheckSignedByKey does for ECDSA: a faulty
+// signature (two different signatures of one message under a deterministic
+// scheme can give the key away) or one by another version of the key
+// (rotated while the request was signed) is never released.
+template <typename Verify>
+absl::Status CheckSignedBy32ByteKey(const KeyView& key, Verify verify) {
+  std::array<uint8_t, 32> pub;
+  if (key.info.public_key.size() != pub.size()) return absl::InternalError("the key's public key is malformed");
+  std::copy(key.info.public_key.begin(), key.info.public_key.end(), pub.begin());
+  if (!verify(pub)) return absl::InternalError("signature does not verify under the key");
+  return absl::OkStatus();
 }
 
 Outcome OutcomeForStatus(const absl::Status& st) {
@@ -160,7 +177,8 @@ absl::Status SigningService::RefreshKeys() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_address) {
+absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_address,
+                                                    const tokens::Principal* scope) {
   if (name_or_address.empty() || name_or_address.size() > 200) return absl::InvalidArgumentError("key is missing or too long");
   std::string lookup = name_or_address;
   std::string lower = LowerText(name_or_address);
@@ -193,6 +211,9 @@ absl::StatusOr<KeyView> SigningService::ResolveKey(const std::string& name_or_ad
   // current version would hand the caller a signature from an address it
   // did not ask for.
   if (addressed_version && *addressed_version != info->version) {
+    if (scope != nullptr && !scope->MayUseKey(info->name)) {
+      return absl::PermissionDeniedError("this token may not use key '" + name_or_address.substr(0, 100) + "'");
+    }
     return absl::FailedPreconditionError("address " + name_or_address.substr(0, 100) + " belongs to version " +
                                          std::to_string(*addressed_version) + " of key '" + info->name +
                                          "', which was rotated and is verify-only; the key's current address is " +
@@ -282,12 +303,18 @@ absl::StatusOr<nlohmann::json> SigningService::SignDecoded(const KeyView& key, c
         RETURN_IF_ERROR(signed_event.Verify());
         result = signed_event.ToJson();
       } else {
+        RETURN_IF_ERROR(CheckSignedBy32ByteKey(key, [&](const std::array<uint8_t, 32>& pub) {
+          return crypto::SchnorrVerify(pub, p.digest, sig);
+        }));
         result = {{"signature", HexEncode(sig)}, {"pubkey", HexEncode(key.info.public_key)}};
       }
       break;
     }
     case keystore::KeyType::kEd25519: {
       ASSIGN_OR_RETURN(auto sig, d_.keys.SignEd25519(key.info.id, purpose, p.message));
+      RETURN_IF_ERROR(CheckSignedBy32ByteKey(key, [&](const std::array<uint8_t, 32>& pub) {
+        return crypto::Ed25519Verify(pub, p.message, sig);
+      }));
       *signature_hash = crypto::Sha256(sig);
       result = {{"signature", SolanaSignatureText(sig)}, {"signature_hex", HexEncode(sig)}, {"pubkey", key.address}};
       break;
@@ -307,6 +334,9 @@ absl::StatusOr<audit::AuditReceipt> SigningService::AuditDecision(const tokens::
   r.principal = caller.name;
   r.key = key.info.name;
   r.decision = outcome;
+  // Names are unique among live tokens only: the id tells a reissued
+  // token from the one it replaced.
+  if (!caller.id.empty()) r.extra["token_id"] = caller.id;
   r.rule = decision.rule_id;
   r.reason = TruncateUtf8(decision.reason, 1000);
   r.payload_hash = HexEncode(payload.payload_hash);
@@ -356,6 +386,9 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
   // that lands while the request was being decided stops it here.
   if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) {
     (void)d_.engine.Release(reservation);
+    policy::Decision refused = decision;
+    refused.reason = std::string(st.message());
+    (void)AuditDecision(caller, key, payload, refused, "lockdown", nullptr, approval_id);
     return Refuse(Outcome::kLockdown, std::string(st.message()));
   }
   crypto::Hash256 sig_hash{};
@@ -363,7 +396,12 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
   if (!result.ok()) {
     (void)d_.engine.Release(reservation);
     SignResponse r = Refuse(OutcomeForStatus(result.status()), "signing failed: " + std::string(result.status().message()));
-    if (r.outcome == Outcome::kInvalid || r.outcome == Outcome::kUnauthorized) (void)AuditDecision(caller, key, payload, decision, "error", nullptr, approval_id);
+    // Every failure is recorded, a failed verification before release most
+    // of all (a faulty signer, or a key rotated while it signed). If the log
+    // cannot take it either, the refusal stands.
+    policy::Decision failed = decision;
+    failed.reason = TruncateUtf8("signing failed: " + std::string(result.status().message()), 1000);
+    (void)AuditDecision(caller, key, payload, failed, "error", nullptr, approval_id);
     return r;
   }
   // Invariant 2: the signature leaves only after its record is durable.
@@ -400,7 +438,7 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
 
 SignResponse SigningService::Sign(const tokens::Principal& caller, const SignRequest& request) {
   if (!caller.Can(tokens::Permission::kSign)) return Refuse(Outcome::kUnauthorized, "this token may not sign");
-  auto key = ResolveKey(request.key);
+  auto key = ResolveKey(request.key, &caller);
   if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
   if (!caller.MayUseKey(key->info.name)) {
     // The caller's own words: the key's name is not told to a token that may
@@ -424,6 +462,9 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
 
   auto auth = d_.engine.Authorize(payload->facts);
   if (!auth.ok()) {
+    policy::Decision failed;
+    failed.reason = TruncateUtf8("budget ledger cannot be written: " + std::string(auth.status().message()), 1000);
+    (void)AuditDecision(caller, *key, *payload, failed, "error", nullptr, "");
     return Refuse(Outcome::kUnavailable, "budget ledger cannot be written; nothing was signed (" +
                                              std::string(auth.status().message()) + ")");
   }
@@ -484,7 +525,7 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
 
 SignResponse SigningService::Explain(const tokens::Principal& caller, const SignRequest& request) {
   if (!caller.Can(tokens::Permission::kExplain)) return Refuse(Outcome::kUnauthorized, "this token may not explain");
-  auto key = ResolveKey(request.key);
+  auto key = ResolveKey(request.key, caller.role == tokens::Role::kAgent ? &caller : nullptr);
   if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
   if (caller.role == tokens::Role::kAgent && !caller.MayUseKey(key->info.name)) {
     // The caller's own words: the key's name is not told to a token that may
@@ -534,12 +575,19 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
   r.outcome = Outcome::kPendingApproval;
   r.message = "approval " + std::string(policy::ApprovalStateName(approval->state));
   if (approval->state != policy::ApprovalState::kApproved || !is_requester) return r;
+  // The signature goes to the requester's name. Names are unique among live
+  // tokens only, so the token asking now may be a reissue with another role
+  // or fewer keys: it must be allowed to sign with this key itself.
+  if (!caller.Can(tokens::Permission::kSign)) return Refuse(Outcome::kUnauthorized, "this token may not sign");
 
   // Approved at quorum: re-decode the held bytes and sign them once.
   auto held = DecodeHeldRequest(approval->canonical_request);
   if (!held.ok()) return Refuse(Outcome::kUnavailable, std::string(held.status().message()));
   auto key = ResolveKey(held->key_id);
   if (!key.ok()) return Refuse(OutcomeForStatus(key.status()), std::string(key.status().message()));
+  if (!caller.MayUseKey(key->info.name)) {
+    return Refuse(Outcome::kUnauthorized, "this token may not use the key of approval " + approval_id);
+  }
   if (held->key_version.has_value() && *held->key_version != key->info.version) {
     // The approvers approved a signature by the version current at the hold;
     // the rotated key has another address (and nonce), so it must not sign it.

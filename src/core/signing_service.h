@@ -113,8 +113,11 @@ class SigningService {
   // with key.list or sign (admin, operator) every key; others none.
   absl::StatusOr<std::vector<KeyView>> ListKeys(const tokens::Principal& caller);
   // Resolves name, id, address or public key to the active key.
-  // FailedPrecondition for the address or public key of a retired version.
-  absl::StatusOr<KeyView> ResolveKey(const std::string& name_or_address);
+  // FailedPrecondition for the address or public key of a retired version,
+  // naming the key and its current address; with `scope`, a caller that may
+  // not use the key gets PermissionDenied in its own words instead (retired
+  // addresses are public on-chain: they must not reveal a key's name).
+  absl::StatusOr<KeyView> ResolveKey(const std::string& name_or_address, const tokens::Principal* scope = nullptr);
   // Refreshes the address index after keys change.
   absl::Status RefreshKeys();
 
@@ -149,6 +152,7 @@ class SigningService {
   // by the key's recorded public key, with exactly that recovery id.
   absl::Status CheckSignedByKey(const KeyView& key, const crypto::Hash256& digest,
                                 const crypto::RecoverableSignature& sig);
+
 
   Deps d_;
   // Precomputed multiples of the secp256k1 keys that sign often (from their

@@ -112,6 +112,18 @@ class CorruptingKeyStore final : public keystore::ForwardingKeyStore {
     if (fault_ == Fault::kFlipRecoveryId) sig->recovery_id ^= 1;
     return sig;
   }
+  absl::StatusOr<crypto::SchnorrSignature> SignSchnorr(std::string_view key_id, keystore::KeyPurpose purpose,
+                                                       const crypto::Hash256& message) override {
+    auto sig = ForwardingKeyStore::SignSchnorr(key_id, purpose, message);
+    if (sig.ok() && fault_ == Fault::kFlipBitInS) (*sig)[52] ^= 0x10;
+    return sig;
+  }
+  absl::StatusOr<crypto::Ed25519Signature> SignEd25519(std::string_view key_id, keystore::KeyPurpose purpose,
+                                                       std::span<const uint8_t> message) override {
+    auto sig = ForwardingKeyStore::SignEd25519(key_id, purpose, message);
+    if (sig.ok() && fault_ == Fault::kFlipBitInS) (*sig)[52] ^= 0x10;
+    return sig;
+  }
 
  private:
   Fault fault_ = Fault::kNone;
@@ -141,6 +153,40 @@ TEST_F(SigningServiceTest, AFaultySignatureNeverLeaves) {
       ASSERT_TRUE(signed_tx.ok());
       EXPECT_EQ(signed_tx->RecoverSender()->ToChecksumHex(), ok.address);
     }
+  }
+}
+
+// The same for Ed25519 (Solana) and BIP-340 outside Nostr: verified against
+// the key's recorded public key before release. Both signed unchecked
+// before; a second Ed25519 signature of one message that differs can give
+// the key away. The refusal is audited.
+TEST_F(SigningServiceTest, FaultyEd25519AndSchnorrSignaturesNeverLeave) {
+  CorruptingKeyStore keys(keys_);
+  SigningService service(SigningService::Deps{keys, *log_, *engine_, *approvals_, *lockdown_, clock_, {}});
+  ASSERT_TRUE(keys_.Generate("sol", keystore::KeyType::kEd25519, keystore::KeyPurpose::kSigning).ok());
+  ASSERT_TRUE(keys_.Generate("nostr", keystore::KeyType::kSchnorr, keystore::KeyPurpose::kSigning).ok());
+  ASSERT_TRUE(service.RefreshKeys().ok());
+  auto raw = policy::Policy::Parse(R"({"version":1,"rules":[{"id":"raw","effect":"allow","match":{"kind":"raw_digest"}}]})");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*raw)));
+  tokens::Principal agent = agent_;
+  agent.id = "tok_0123456789abcdef";
+  agent.keys = {"sol", "nostr"};
+  for (const std::string key : {"sol", "nostr"}) {
+    SignRequest request{key, policy::Kind::kRawDigest, Bytes(32, 0x5a)};
+    keys.Set(CorruptingKeyStore::Fault::kFlipBitInS);
+    const uint64_t before = log_->Size();
+    SignResponse r = service.Sign(agent, request);
+    EXPECT_NE(r.outcome, Outcome::kSigned) << key;
+    EXPECT_TRUE(r.result.is_null()) << key;
+    EXPECT_NE(r.message.find("does not verify under the key"), std::string::npos) << r.message;
+    ASSERT_EQ(log_->Size(), before + 1) << key;  // the refusal is on record, with the token's id
+    auto records = log_->ReadRecords(before, 1);
+    ASSERT_TRUE(records.ok() && records->size() == 1) << records.status();
+    EXPECT_EQ(records->front().decision, "error");
+    EXPECT_EQ(records->front().extra.at("token_id"), "tok_0123456789abcdef");
+    keys.Set(CorruptingKeyStore::Fault::kNone);
+    EXPECT_EQ(service.Sign(agent, request).outcome, Outcome::kSigned) << key;
   }
 }
 
@@ -266,6 +312,49 @@ TEST_F(SigningServiceTest, AnApprovalGivenUnderWeakerTermsSignsNothing) {
   // Back to the terms it was approved under: it is signed.
   engine_->SetPolicy(std::make_shared<const policy::Policy>(*policy::Policy::Parse(kPolicy)));
   EXPECT_EQ(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
+}
+
+// An approved request is released to its requester's name, and names are
+// unique among live tokens only: a token reissued under that name with
+// fewer keys or another role must not collect it.
+TEST_F(SigningServiceTest, AnApprovalIsCollectedOnlyByATokenThatMaySignWithTheKey) {
+  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+  const std::string id = held.approval->id;
+  std::vector<std::string> roles = {"approver"};
+  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  tokens::Principal narrowed = agent_;
+  narrowed.keys = {"other"};
+  tokens::Principal auditor = agent_;
+  auditor.role = tokens::Role::kAuditor;
+  for (const tokens::Principal& reissued : {narrowed, auditor}) {
+    SignResponse r = service_->ApprovalStatus(reissued, id);
+    EXPECT_EQ(r.outcome, Outcome::kUnauthorized) << r.message;
+    EXPECT_TRUE(r.result.is_null());
+    EXPECT_EQ(approvals_->Status(id)->state, policy::ApprovalState::kApproved);  // not spent
+  }
+  EXPECT_EQ(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
+}
+
+// A retired address is public on-chain: naming it must not tell a token
+// outside the key's scope the key's name or current address.
+TEST_F(SigningServiceTest, ARetiredAddressTellsAStrangerNothing) {
+  const std::string old_address = KeyAddress(key_.type, key_.public_key);
+  auto rotated = keys_.Rotate("trader");
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  ASSERT_TRUE(service_->RefreshKeys().ok());
+  const std::string new_address = KeyAddress(rotated->type, rotated->public_key);
+  tokens::Principal stranger = agent_;
+  stranger.keys = {};
+  SignRequest by_old = Tx("0.1 ether", 0);
+  by_old.key = old_address;
+  for (const SignResponse& r : {service_->Sign(stranger, by_old), service_->Explain(stranger, by_old)}) {
+    EXPECT_EQ(r.outcome, Outcome::kUnauthorized) << r.message;
+    EXPECT_EQ(r.message.find("trader"), std::string::npos) << r.message;
+    EXPECT_EQ(r.message.find(new_address), std::string::npos) << r.message;
+  }
+  // The key's own agent is still told where the key went.
+  EXPECT_NE(service_->Sign(agent_, by_old).message.find(new_address), std::string::npos);
 }
 
 TEST_F(SigningServiceTest, AHeldRequestIsNotSignedByAKeyRotatedMeanwhile) {
