@@ -90,6 +90,7 @@ absl::Status CodeFor(int rc, std::string message) {
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
     case SQLITE_FORMAT:
+    case SQLITE_TOOBIG:  // only a row edited outside Sigil is (see Open)
       return absl::DataLossError(message);
     default:
       return absl::InternalError(message);
@@ -192,6 +193,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   absl::MutexLock lock(&store->mu_);
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+  // No row Sigil writes is larger than its bounded key and value; one that
+  // is (a database edited outside Sigil) is refused as SQLITE_TOOBIG when
+  // read instead of being loaded whole (SQLite's default allows 1 GB).
+  sqlite3_limit(db, SQLITE_LIMIT_LENGTH, static_cast<int>(kMaxValueSize + kMaxKeySize + 64 * 1024));
 
   // journal_mode answers with the mode now in force; anything but "wal"
   // (e.g. a file system without shared memory) is refused rather than

@@ -71,6 +71,25 @@ TEST_F(SqliteStoreTest, CreatesPrivateDirectoryAndFile) {
   EXPECT_EQ(store->schema_version(), SqliteStore::kSchemaVersion);
 }
 
+// A value larger than any Sigil writes (the file edited outside Sigil) is
+// refused when read, not loaded: SQLite's default limit is 1 GB.
+TEST_F(SqliteStoreTest, AnOversizedRowIsRefusedNotLoaded) {
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Put("t", "big", B("small")).ok());
+    ASSERT_TRUE(store->Put("t", "ok", B("fine")).ok());
+  }
+  RawSql("UPDATE kv SET value = zeroblob(" + std::to_string(kMaxValueSize + (1 << 20)) + ") WHERE key = CAST('big' AS BLOB);");
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->Get("t", "big").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store->Scan("t", {}).status().code(), absl::StatusCode::kDataLoss);
+  auto fine = store->Get("t", "ok");
+  ASSERT_TRUE(fine.ok()) << fine.status();
+  ASSERT_TRUE(fine->has_value());
+}
+
 TEST_F(SqliteStoreTest, DataSurvivesReopen) {
   {
     auto store = OpenStore();
