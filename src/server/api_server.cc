@@ -971,6 +971,10 @@ net::HttpResponse ApiServer::Impl::Handle(const net::HttpRequest& req) {
 
 net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogEntry& log, RpcCallLog& calls) {
   std::string path(req.path());
+  // The probes and /metrics are read-only: another method is 405 naming GET
+  // (the net layer serves HEAD wherever GET is), as for the /v1 routes.
+  const bool probe = path == "/healthz" || path == "/readyz" || path == "/metrics";
+  if (probe && req.method != "GET") return MethodNotAllowed("use GET (or HEAD) for " + path, "GET, HEAD");
   if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}});
   auto principal = Authenticate(req);
   if (!principal.ok()) {

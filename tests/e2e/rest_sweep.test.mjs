@@ -250,6 +250,19 @@ describe("REST /v1 and JSON-RPC conformance sweep", { skip, timeout: 90000 }, ()
     assert.equal((await rest("DELETE", "/v1/tokens/typo-ok")).status, 200);
   });
 
+  test("/healthz, /readyz and /metrics serve GET and HEAD only: another method is 405 with Allow", async () => {
+    for (const path of ["/healthz", "/readyz", "/metrics"]) {
+      for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
+        const r = await rest(method, path, "{}");
+        assert.equal(r.status, 405, `${method} ${path}: ${r.status} ${r.text}`);
+        assert.equal(r.headers.allow, "GET, HEAD", `${method} ${path}`);
+        assert.equal(r.json?.allow, "GET, HEAD");
+      }
+      assert.equal((await rest("HEAD", path)).status, 200, `HEAD ${path}`);
+      assert.equal((await rest("GET", path)).status, 200, `GET ${path}`);
+    }
+  });
+
   test("unknown ids and odd path segments (/, .., %2F, NUL, non-UTF-8, long) are 4xx, never 500 or 200", async () => {
     const ids = ["nope", "%2F", "a%2Fb", "..", "%2e%2e", "..%2F..%2Fetc%2Fpasswd", "%00", "a%00b", "%FF%FE", "%C3%28",
                  "%E2%80%AE", "x".repeat(3000), "%", "%zz", "a+b", "%20", "*"];
