@@ -636,6 +636,12 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
   decision.effect = policy::Effect::kAllow;
   SignResponse signed_response = FinishSigned(caller, *key, *payload, decision, *reservation, approval_id);
   signed_response.approval = consumed.approval;
+  if (signed_response.outcome != Outcome::kSigned) {
+    // Nothing left: the approvers' work is not spent (a poll once the log
+    // is writable again, or the lockdown lifted, collects it).
+    policy::ApprovalEvent returned = d_.approvals.ReturnUnspent(approval_id);
+    if (returned.ok()) signed_response.approval = returned.approval;
+  }
   return signed_response;
 }
 

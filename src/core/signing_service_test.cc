@@ -336,6 +336,25 @@ TEST_F(SigningServiceTest, AnApprovalIsCollectedOnlyByATokenThatMaySignWithTheKe
   EXPECT_EQ(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
 }
 
+// An approval is spent only by a signature that leaves: if the audit log
+// cannot take the record when the requester collects, the approvers' work
+// is kept and a later poll signs.
+TEST_F(SigningServiceTest, AnApprovalIsNotSpentWhenNothingIsSigned) {
+  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+  const std::string id = held.approval->id;
+  std::vector<std::string> roles = {"approver"};
+  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  fault_env_->InjectFault(audit::FaultInjectingEnv::Op::kSync, {});
+  SignResponse refused = service_->ApprovalStatus(agent_, id);
+  EXPECT_EQ(refused.outcome, Outcome::kUnavailable) << refused.message;
+  EXPECT_TRUE(refused.result.is_null());
+  EXPECT_EQ(approvals_->Status(id)->state, policy::ApprovalState::kApproved);
+  fault_env_->ClearAllFaults();
+  EXPECT_EQ(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
+  EXPECT_EQ(approvals_->Status(id)->state, policy::ApprovalState::kConsumed);
+}
+
 // A retired address is public on-chain: naming it must not tell a token
 // outside the key's scope the key's name or current address.
 TEST_F(SigningServiceTest, ARetiredAddressTellsAStrangerNothing) {

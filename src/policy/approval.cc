@@ -38,6 +38,8 @@ std::string_view ApprovalStepName(ApprovalStep step) {
       return "consume";
     case ApprovalStep::kExpire:
       return "expire";
+    case ApprovalStep::kReturn:
+      return "return";
   }
   return "unknown";
 }

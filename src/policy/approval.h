@@ -91,9 +91,9 @@ struct Approval {
 };
 
 // Which step an event reports.
-enum class ApprovalStep { kCreate, kApprove, kReject, kConsume, kExpire };
+enum class ApprovalStep { kCreate, kApprove, kReject, kConsume, kExpire, kReturn };
 
-// "create", "approve", "reject", "consume", "expire".
+// "create", "approve", "reject", "consume", "expire", "return".
 std::string_view ApprovalStepName(ApprovalStep step);
 
 // What every ApprovalBook step returns, refused or not, for the audit log.

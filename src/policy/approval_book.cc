@@ -471,6 +471,33 @@ ApprovalEvent ApprovalBook::Consume(std::string_view id, const crypto::Hash256& 
   return ev;
 }
 
+ApprovalEvent ApprovalBook::ReturnUnspent(std::string_view id) {
+  const absl::Time now = Millis(clock_.Now());
+  ApprovalEvent ev;
+  ev.step = ApprovalStep::kReturn;
+  ev.id = std::string(id);
+  ev.time = now;
+  if (!IsApprovalId(id)) {
+    ev.status = absl::InvalidArgumentError("'" + Printable(id) + "' is not an approval id (ap_ + 16 hex)");
+    return ev;
+  }
+  auto rule = [&](Approval& a) -> absl::Status {
+    if (a.state != ApprovalState::kConsumed) {
+      return absl::FailedPreconditionError(Quoted(a.id) + " is not consumed");
+    }
+    a.state = ApprovalState::kApproved;
+    a.consumed = absl::InfinitePast();
+    ApplyExpiry(a, now);
+    return absl::OkStatus();
+  };
+  absl::MutexLock lock(&mu_);
+  Outcome done = Update(id, now, /*apply=*/true, rule);
+  ev.status = done.status;
+  if (done.record) ev.actor = done.record->agent;
+  ev.approval = std::move(done.record);
+  return ev;
+}
+
 absl::StatusOr<Approval> ApprovalBook::Status(std::string_view id) const {
   if (!IsApprovalId(id)) {
     return absl::InvalidArgumentError("'" + Printable(id) + "' is not an approval id (ap_ + 16 hex)");

@@ -96,6 +96,11 @@ class ApprovalBook {
   // Marks an approved request used, once, if `payload_hash` matches. On
   // success the event's approval holds the canonical request to sign.
   ApprovalEvent Consume(std::string_view id, const crypto::Hash256& payload_hash);
+  // Undoes Consume when nothing was signed after all (the audit log or the
+  // ledger could not be written, a lockdown landed, the signature failed its
+  // check): approvers' work is spent only by a signature that leaves. The
+  // request is approved again (or expired, if its time ran out meanwhile).
+  ApprovalEvent ReturnUnspent(std::string_view id);
 
   // The request as it stands now (an overdue request reads as expired even
   // before a step records it). For sigil_approvalStatus the caller checks

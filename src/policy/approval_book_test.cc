@@ -447,6 +447,27 @@ TEST_F(ApprovalBookTest, ConsumeIsBoundToThePayload) {
   EXPECT_FALSE(book_->Consume(id, HashOf("tx: 1 ether to 0x1111")).ok());
 }
 
+// A consumed request whose signature never left is approved again, or
+// expired if its time ran out meanwhile; only a consumed one can be returned.
+TEST_F(ApprovalBookTest, AnUnspentConsumeIsReturned) {
+  const std::string id = MustCreate(Request(1));
+  EXPECT_EQ(book_->ReturnUnspent(id).status.code(), absl::StatusCode::kFailedPrecondition);  // pending
+  ASSERT_TRUE(Approve(id, "alice").ok());
+  EXPECT_EQ(book_->ReturnUnspent(id).status.code(), absl::StatusCode::kFailedPrecondition);  // approved
+  ASSERT_TRUE(book_->Consume(id, HashOf("tx: 1 ether to 0x1111")).ok());
+  ApprovalEvent returned = book_->ReturnUnspent(id);
+  ASSERT_TRUE(returned.ok()) << returned.status;
+  EXPECT_EQ(returned.step, ApprovalStep::kReturn);
+  EXPECT_EQ(returned.approval->state, ApprovalState::kApproved);
+  EXPECT_EQ(book_->Status(id)->state, ApprovalState::kApproved);
+  ASSERT_TRUE(book_->Consume(id, HashOf("tx: 1 ether to 0x1111")).ok());
+  clock_.Advance(absl::Hours(48));
+  returned = book_->ReturnUnspent(id);
+  ASSERT_TRUE(returned.ok()) << returned.status;
+  EXPECT_EQ(returned.approval->state, ApprovalState::kExpired);
+  EXPECT_FALSE(book_->Consume(id, HashOf("tx: 1 ether to 0x1111")).ok());
+}
+
 TEST_F(ApprovalBookTest, ConcurrentConsumeSucceedsExactlyOnce) {
   const std::string id = MustCreate(Request(1));
   ASSERT_TRUE(Approve(id, "alice").ok());
