@@ -436,17 +436,27 @@ ApprovalEvent ApprovalBook::Reject(std::string_view id, std::string_view approve
   return ev;
 }
 
-ApprovalEvent ApprovalBook::Consume(std::string_view id, const crypto::Hash256& payload_hash) {
-  const absl::Time now = Millis(clock_.Now());
+ApprovalEvent ApprovalBook::Step(ApprovalStep step, std::string_view id, absl::Time now,
+                                 const std::function<absl::Status(Approval&)>& rule) {
   ApprovalEvent ev;
-  ev.step = ApprovalStep::kConsume;
+  ev.step = step;
   ev.id = std::string(id);
   ev.time = now;
   if (!IsApprovalId(id)) {
     ev.status = absl::InvalidArgumentError("'" + Printable(id) + "' is not an approval id (ap_ + 16 hex)");
     return ev;
   }
-  auto rule = [&](Approval& a) -> absl::Status {
+  absl::MutexLock lock(&mu_);
+  Outcome done = Update(id, now, /*apply=*/true, rule);
+  ev.status = done.status;
+  if (done.record) ev.actor = done.record->agent;
+  ev.approval = std::move(done.record);
+  return ev;
+}
+
+ApprovalEvent ApprovalBook::Consume(std::string_view id, const crypto::Hash256& payload_hash) {
+  const absl::Time now = Millis(clock_.Now());
+  return Step(ApprovalStep::kConsume, id, now, [&](Approval& a) -> absl::Status {
     switch (a.state) {
       case ApprovalState::kApproved:
         break;
@@ -462,26 +472,12 @@ ApprovalEvent ApprovalBook::Consume(std::string_view id, const crypto::Hash256& 
     a.state = ApprovalState::kConsumed;
     a.consumed = now;
     return absl::OkStatus();
-  };
-  absl::MutexLock lock(&mu_);
-  Outcome done = Update(id, now, /*apply=*/true, rule);
-  ev.status = done.status;
-  if (done.record) ev.actor = done.record->agent;
-  ev.approval = std::move(done.record);
-  return ev;
+  });
 }
 
 ApprovalEvent ApprovalBook::ReturnUnspent(std::string_view id) {
   const absl::Time now = Millis(clock_.Now());
-  ApprovalEvent ev;
-  ev.step = ApprovalStep::kReturn;
-  ev.id = std::string(id);
-  ev.time = now;
-  if (!IsApprovalId(id)) {
-    ev.status = absl::InvalidArgumentError("'" + Printable(id) + "' is not an approval id (ap_ + 16 hex)");
-    return ev;
-  }
-  auto rule = [&](Approval& a) -> absl::Status {
+  return Step(ApprovalStep::kReturn, id, now, [&](Approval& a) -> absl::Status {
     if (a.state != ApprovalState::kConsumed) {
       return absl::FailedPreconditionError(Quoted(a.id) + " is not consumed");
     }
@@ -489,13 +485,7 @@ ApprovalEvent ApprovalBook::ReturnUnspent(std::string_view id) {
     a.consumed = absl::InfinitePast();
     ApplyExpiry(a, now);
     return absl::OkStatus();
-  };
-  absl::MutexLock lock(&mu_);
-  Outcome done = Update(id, now, /*apply=*/true, rule);
-  ev.status = done.status;
-  if (done.record) ev.actor = done.record->agent;
-  ev.approval = std::move(done.record);
-  return ev;
+  });
 }
 
 absl::StatusOr<Approval> ApprovalBook::Status(std::string_view id) const {

@@ -130,6 +130,10 @@ class ApprovalBook {
   // just found expired.
   Outcome Update(std::string_view id, absl::Time now, bool apply,
                  const std::function<absl::Status(Approval&)>& rule);
+  // One step on one request that needs no approver: checks the id, applies
+  // `rule` through Update, and fills the event.
+  ApprovalEvent Step(ApprovalStep step, std::string_view id, absl::Time now,
+                     const std::function<absl::Status(Approval&)>& rule);
 
   store::Store& store_;
   const SecretBytes state_key_;
