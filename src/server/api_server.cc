@@ -1546,7 +1546,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     if (!h_.backup) return ErrorResponse(501, "backup is not available for this keystore backend");
     if (body.contains("shares") && !body["shares"].is_null()) {
       // Whole numbers only: the backup code's value<int> would read 2.9 as
-      // 2 and true as 1 (every share alone would then restore the keys).
+      // 2 (a backup of other terms than asked) and true as 1.
       const json& sh = body["shares"];
       auto whole = [&sh](const char* k) { return sh.contains(k) && sh[k].is_number_integer(); };
       if (!sh.is_object() || !whole("m") || !whole("n") || sh.size() != 2) {
