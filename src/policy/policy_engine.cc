@@ -99,11 +99,36 @@ absl::StatusOr<ReservationId> PolicyEngine::ReserveApproved(const Decision& deci
   if (decision.effect != Effect::kRequireApproval) {
     return absl::InvalidArgumentError("only a require_approval decision can be reserved after approval");
   }
+  // The approvers accepted going over the require_approval budgets, never
+  // over a deny one ("approval never overrides a deny"): each charge keeps
+  // the lowest deny limit on it, so the ledger's atomic check refuses a
+  // second approved request (or one racing Authorize) that no longer fits,
+  // although the read-only Explain before it saw room for both.
   std::vector<BudgetCharge> charges = decision.charges;
   for (BudgetCharge& c : charges) c.limit.reset();
+  for (const BudgetStatus& s : decision.budgets) {
+    if (s.on_exceed != Effect::kDeny || s.charge_index >= charges.size()) continue;
+    std::optional<Uint256>& limit = charges[s.charge_index].limit;
+    if (!limit || s.limit < *limit) limit = s.limit;
+  }
   ASSIGN_OR_RETURN(ReserveOutcome outcome, ledger_.Reserve(charges));
-  // Without limits every charge fits.
-  return *outcome.id;
+  if (outcome.id) return *outcome.id;
+  // Say which budget, as a denial would: the decision again with what the
+  // ledger saw. ApplySpent leaves the effect alone if the policy has changed
+  // since (a rule of the decision is gone).
+  Decision denied = decision;
+  policy()->ApplySpent(denied, outcome.spent);
+  std::string reason = denied.effect == Effect::kDeny ? denied.reason : "";
+  if (reason.empty()) {
+    for (const BudgetStatus& s : decision.budgets) {
+      if (s.on_exceed == Effect::kDeny && s.charge_index == outcome.exceeded_index) {
+        reason = "the " + s.window + " budget of rule " + s.rule_id + " has no room left for this request";
+        break;
+      }
+    }
+  }
+  return absl::ResourceExhaustedError("approved, but " + reason +
+                                      "; an approval never overrides a deny budget; nothing was reserved");
 }
 
 }  // namespace sigil::policy

@@ -13,7 +13,8 @@
 //                  (on any failure before the signature leaves:
 //                   engine.Release(*a->reservation))
 //     case require_approval: hold (ApprovalBook); when approved at quorum:
-//                  id = engine.ReserveApproved(a->decision); sign; Commit(id)
+//                  id = engine.ReserveApproved(a->decision) (ResourceExhausted:
+//                  a deny budget is full now, refuse); sign; Commit(id)
 //     case deny:   refuse with DecisionToJson(a->decision)
 //   }
 //   act on a->triggers (suspend agent, lockdown, alert).
@@ -85,9 +86,13 @@ class PolicyEngine {
   // The current policy's budgets for this key and agent (Policy::Budgets).
   std::vector<BudgetStatus> Budgets(const std::string& key, const std::string& agent);
 
-  // After a held request was approved: records its charges without limits
-  // (the approvers accepted going over budget). Same protocol as Authorize's
-  // reservation. InvalidArgument unless decision.effect is require_approval.
+  // After a held request was approved: records its charges over any
+  // require_approval budget (the approvers accepted going over it), but
+  // within every on_exceed deny budget, checked atomically as Authorize
+  // does. Same protocol as Authorize's reservation. ResourceExhausted (the
+  // message names the budget; nothing reserved) if a deny budget has no room
+  // for it now: refuse the request as denied. InvalidArgument unless
+  // decision.effect is require_approval; Unavailable as Authorize.
   [[nodiscard]] absl::StatusOr<ReservationId> ReserveApproved(const Decision& decision);
 
   [[nodiscard]] absl::Status MakeDurable(ReservationId id) { return ledger_.MakeDurable(id); }

@@ -102,6 +102,34 @@ TEST_F(EngineTest, ApprovedRequestIsChargedBeyondItsBudget) {
   EXPECT_EQ(engine_->ReserveApproved(allowed).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Approval goes over a require_approval budget, never over a deny one: two
+// held requests that each fit the deny budget alone (as the read-only Explain
+// at collection sees them) cannot both be reserved.
+TEST_F(EngineTest, ApprovedRequestsStayWithinADenyBudget) {
+  Init(R"({"version": 1, "rules": [
+    {"id": "held-pay", "effect": "require_approval", "match": {"kind": "eth_tx"},
+     "budgets": [{"window": "24h", "max_value": "10 ether", "on_exceed": "deny"},
+                 {"window": "24h", "max_value": "1 ether", "on_exceed": "require_approval"}]}]})");
+  Decision d1 = engine_->Explain(Pay("6 ether"));
+  Decision d2 = engine_->Explain(Pay("6 ether"));
+  ASSERT_EQ(d1.effect, Effect::kRequireApproval);
+  ASSERT_EQ(d2.effect, Effect::kRequireApproval);
+  auto id1 = engine_->ReserveApproved(d1);
+  ASSERT_TRUE(id1.ok()) << id1.status();
+  ASSERT_TRUE(engine_->Commit(*id1).ok());
+  auto id2 = engine_->ReserveApproved(d2);
+  EXPECT_EQ(id2.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(id2.status().message(),
+              HasSubstr("24h budget exceeded: limit 10 ether, spent 6 ether, requested 6 ether"));
+  EXPECT_EQ(ledger_->pending_count(), 0u);
+  Decision now = engine_->Explain(Pay("1 ether"));
+  ASSERT_EQ(now.budgets.size(), 2u);
+  EXPECT_EQ(now.budgets[0].spent, Uint256::ParseAmount("6 ether").value());
+  // What still fits the deny budget is reserved after approval.
+  auto id3 = engine_->ReserveApproved(engine_->Explain(Pay("4 ether")));
+  EXPECT_TRUE(id3.ok()) << id3.status();
+}
+
 TEST_F(EngineTest, UnwritableJournalFailsClosed) {
   Init(kBudgetPolicy);
   journal_.FailAppends(true);
