@@ -1,6 +1,7 @@
 #include "policy/file_ledger_journal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,12 +74,51 @@ void AddDoubt(std::vector<std::pair<uint64_t, uint64_t>>& ranges, uint64_t after
   ranges = std::move(merged);
 }
 
+// Cuts a torn last line (a crash mid-append: no final '\n') off the file
+// open as `fd` and syncs the cut. ReadAll skips such a line, but the next
+// append would be glued to it into one unreadable line, and the restart
+// after that would fail with DataLoss. Its bytes were never reported
+// durable, so dropping them forgets nothing. Reads back from the end only
+// as far as the last newline.
+absl::Status CutTornTail(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return IoError("fstat", path);
+  const off_t size = st.st_size;
+  off_t end = size;  // the cut: just after the last '\n', or 0
+  char buf[4096];
+  while (end > 0) {
+    const off_t start = std::max<off_t>(0, end - static_cast<off_t>(sizeof buf));
+    const size_t len = static_cast<size_t>(end - start);
+    ssize_t n = ::pread(fd, buf, len, start);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(len)) {
+      if (n >= 0) errno = EIO;
+      return IoError("read", path);
+    }
+    const size_t nl = std::string_view(buf, len).rfind('\n');
+    if (nl != std::string_view::npos) {
+      end = start + static_cast<off_t>(nl) + 1;
+      break;
+    }
+    end = start;
+  }
+  if (end == size) return absl::OkStatus();
+  if (::ftruncate(fd, end) != 0) return IoError("cutting a torn last line (ftruncate)", path);
+  if (::fdatasync(fd) != 0) return IoError("fdatasync", path);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<FileLedgerJournal>> FileLedgerJournal::Open(const std::string& path,
                                                                           size_t max_rewrite_tail_bytes) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  // O_RDWR: CutTornTail reads the end back.
+  int fd = ::open(path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return IoError("open", path);
+  if (absl::Status st = CutTornTail(fd, path); !st.ok()) {
+    ::close(fd);
+    return st;
+  }
   return std::unique_ptr<FileLedgerJournal>(new FileLedgerJournal(path, fd, max_rewrite_tail_bytes));
 }
 

@@ -8,7 +8,9 @@
 // SyncThrough(ticket) and SyncAll() wait in the same group commit.
 //
 // A crash in the middle of an append can leave a torn last line: ReadAll
-// ignores a final line that has no newline (that Append never returned OK).
+// ignores a final line that has no newline (that Append never returned OK),
+// and Open cuts it off (and syncs the cut), so the next append starts a
+// line of its own.
 // Any other malformed line is DataLoss: the ledger refuses to start rather
 // than forget a spend. Rewrite writes a temporary file, syncs it and renames
 // it over the journal (atomic on POSIX file systems), then syncs the folder.
@@ -40,7 +42,8 @@ class FileLedgerJournal final : public LedgerJournal {
   static constexpr size_t kMaxRewriteTailBytes = 64 << 20;
 
   // Opens (creating with mode 0600 if needed) the journal at `path`.
-  // Unavailable if the file cannot be opened for appending.
+  // Cuts off a torn last line (see above). Unavailable if the file cannot
+  // be opened for reading and appending, or the cut fails.
   // `max_rewrite_tail_bytes` bounds the lines kept during a rewrite.
   static absl::StatusOr<std::unique_ptr<FileLedgerJournal>> Open(const std::string& path,
                                                                  size_t max_rewrite_tail_bytes = kMaxRewriteTailBytes);

@@ -380,11 +380,50 @@ TEST_F(FileJournalTest, TornLastLineIsIgnoredCorruptionIsNot) {
     out << R"({"t":"reserve","id":2,"ts":1,"c":[{"a":)";  // a crash mid-append
   }
   EXPECT_EQ(j->ReadAll().value().size(), 1u);
+  // The restart cuts the fragment off, so the next append is a line of its
+  // own and the restart after that reads every record.
+  j.reset();
+  j = FileLedgerJournal::Open(path_).value();
+  ASSERT_TRUE(j->Append(LedgerRecord{LedgerRecord::Type::kCommit, 3, 0, {}}).ok());
+  j.reset();
+  j = FileLedgerJournal::Open(path_).value();
+  auto records = j->ReadAll();
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[1].id, 3u);
   {
     std::ofstream out(path_, std::ios::app);
     out << "\ngarbage\n";
   }
   EXPECT_EQ(j->ReadAll().status().code(), absl::StatusCode::kDataLoss);
+}
+
+// The cut looks back past more than one read for the last newline, and a
+// file that is one torn line is emptied.
+TEST_F(FileJournalTest, OpenCutsALongTornLine) {
+  auto j = FileLedgerJournal::Open(path_).value();
+  ASSERT_TRUE(j->Append(LedgerRecord{LedgerRecord::Type::kCommit, 1, 0, {}}).ok());
+  j.reset();
+  struct stat st;
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  const off_t whole = st.st_size;
+  {
+    std::ofstream out(path_, std::ios::app);
+    out << std::string(10000, 'x');
+  }
+  j = FileLedgerJournal::Open(path_).value();
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, whole);
+  j.reset();
+  ASSERT_EQ(truncate(path_.c_str(), 0), 0);
+  {
+    std::ofstream out(path_, std::ios::app);
+    out << std::string(5000, 'y');
+  }
+  j = FileLedgerJournal::Open(path_).value();
+  ASSERT_EQ(stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 0);
+  EXPECT_TRUE(j->ReadAll().value().empty());
 }
 
 TEST_F(FileJournalTest, UnwritablePathIsUnavailable) {
