@@ -12,7 +12,10 @@ absl::StatusOr<std::vector<KeyInfo>> KeysOlderThan(KeyStore& keystore, const Clo
   const absl::Time cutoff = clock.Now() - max_age;
   std::vector<KeyInfo> out;
   for (KeyInfo& info : all) {
-    if (info.status == KeyStatus::kActive && info.created_at < cutoff) out.push_back(std::move(info));
+    // Signing keys only: Sigil's own keys do not rotate (SoftwareKeyStore::Rotate).
+    if (info.status == KeyStatus::kActive && info.purpose == KeyPurpose::kSigning && info.created_at < cutoff) {
+      out.push_back(std::move(info));
+    }
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const KeyInfo& a, const KeyInfo& b) { return a.created_at < b.created_at; });

@@ -461,6 +461,15 @@ absl::StatusOr<KeyInfo> SoftwareKeyStore::Rotate(std::string_view name_or_id) {
     return absl::FailedPreconditionError("key '" + before.name + "' (id " + before.id +
                                          ") is archived and cannot be rotated");
   }
+  // Sigil's own keys (the audit log's checkpoint key, the attestation key,
+  // the state key) are held by the running daemon and named by what they
+  // signed or sealed: a new version would leave checkpoints unverifiable,
+  // attestation refused and the sealed state unreadable at the next start.
+  if (before.current().info.purpose != KeyPurpose::kSigning) {
+    return absl::FailedPreconditionError("key '" + before.name + "' is Sigil's own " +
+                                         std::string(KeyPurposeName(before.current().info.purpose)) +
+                                         " key; only signing keys can be rotated");
+  }
   // Key generation stays outside the transaction, which may be re-run.
   const KeyType type = before.current().info.type;
   ASSIGN_OR_RETURN(SecretBytes private_key, GeneratePrivateKey(type));

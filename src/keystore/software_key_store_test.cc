@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <random>
+#include <tuple>
 #include <functional>
 #include <utility>
 
@@ -505,6 +506,23 @@ TEST_F(SoftwareKeyStoreTest, RecordCacheDetectsTamperingAfterItsMaxAge) {
   ks->DropCaches();
   EXPECT_EQ(ks->Get("trader").status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(ks->SignEcdsa(key.id, KeyPurpose::kSigning, DigestOf("x")).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// Sigil's own keys cannot be rotated: the daemon holds them, and a new
+// version of the audit key would leave every later checkpoint failing its
+// self-check (and the state key's, the sealed state unreadable).
+TEST_F(SoftwareKeyStoreTest, OnlySigningKeysRotate) {
+  auto ks = Create(store_);
+  for (auto [name, type, purpose] : {std::tuple{"sigil-audit", KeyType::kEd25519, KeyPurpose::kAudit},
+                                     std::tuple{"sigil-attestation", KeyType::kEd25519, KeyPurpose::kAttestation}}) {
+    KeyInfo own = *ks->Generate(name, type, purpose);
+    auto rotated = ks->Rotate(name);
+    EXPECT_EQ(rotated.status().code(), absl::StatusCode::kFailedPrecondition) << name;
+    EXPECT_EQ(ks->Get(name)->version, 1u) << name;
+    EXPECT_EQ(ks->Get(name)->public_key, own.public_key) << name;
+  }
+  ASSERT_TRUE(ks->Generate("trader", KeyType::kSecp256k1, KeyPurpose::kSigning).ok());
+  EXPECT_EQ(ks->Rotate("trader")->version, 2u);
 }
 
 // Changes made through the keystore take effect at once, cache or not.

@@ -26,6 +26,7 @@
 #include "policy/duration_text.h"
 #include "policy/policy_suggester.h"
 #include "policy/totp.h"
+#include "server/audit_report.h"
 #include "server/json_log.h"
 #include "server/nonce_book.h"
 #include "server/policy_view.h"
@@ -124,7 +125,8 @@ json KeyToJson(const keystore::KeyInfo& k, absl::Time now, absl::Duration max_ag
             {"public_key", HexEncode(k.public_key)}};
   if (k.retired_at) j["retired_at"] = TimeText(*k.retired_at);
   if (!k.refused.empty()) j["refused"] = k.refused;
-  if (k.status == keystore::KeyStatus::kActive && now - k.created_at > max_age) {
+  if (k.status == keystore::KeyStatus::kActive && k.purpose == keystore::KeyPurpose::kSigning &&
+      now - k.created_at > max_age) {
     j["warning"] = "key is older than the configured maximum age; rotate it";
   }
   return j;
@@ -921,7 +923,8 @@ void ApiServer::Impl::RefreshGauges() {
     for (const auto& k : *keys) {
       if (k.status != keystore::KeyStatus::kActive) continue;
       d_.metrics.SetKeyAge(k.name, now - k.created_at);
-      if (now - k.created_at > o_.max_key_age) ++over;
+      // Sigil's own keys cannot be rotated (keystore): no alarm about them.
+      if (k.purpose == keystore::KeyPurpose::kSigning && now - k.created_at > o_.max_key_age) ++over;
     }
     d_.metrics.SetKeysOverMaxAge(over);
   }
@@ -1166,7 +1169,8 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     }
     if (parts.size() == 3 && m == "GET") {
       if (!p.Can(Permission::kKeyList)) return deny("list keys");
-      auto k = d_.core.ResolveKey(parts[2]);
+      // An agent naming another key's retired address learns nothing of it.
+      auto k = d_.core.ResolveKey(parts[2], p.role == tokens::Role::kAgent ? &p : nullptr);
       if (!k.ok()) return StatusResponse(k.status());
       if (p.role == tokens::Role::kAgent && !p.MayUseKey(k->info.name)) return deny("see this key");
       auto all = d_.keys.List();
@@ -1507,9 +1511,9 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       if (!until.ok()) return ErrorResponse(400, std::string(until.status().message()) + " (unix seconds)");
       if (*since) f.from_ms = **since * 1000;
       if (*until) f.to_ms = **until * 1000;
-      auto records = d_.audit.ReadRecords(0, d_.audit.Size());
-      if (!records.ok()) return StatusResponse(records.status());
-      audit::ComplianceReport report = audit::BuildComplianceReport(*records, f);
+      auto built = ReportFromLog(d_.audit, f);
+      if (!built.ok()) return StatusResponse(built.status());
+      const audit::ComplianceReport& report = *built;
       if (*format == "csv") {
         net::HttpResponse r;
         r.status = 200;

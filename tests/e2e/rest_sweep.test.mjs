@@ -475,4 +475,25 @@ describe("REST /v1 and JSON-RPC conformance sweep", { skip, timeout: 90000 }, ()
     assert.equal(answers.find((a) => a.id === 5).error.code, -32602);
     assert.equal(await signed(), before + 2, "the notification and the call with id \"a\"");
   });
+  test("a retired address tells an agent outside the key's scope nothing; Sigil's own keys do not rotate", async () => {
+    const old = (await sigil.rest("POST", "/v1/keys", { name: "rotating" })).json.address;
+    const rotated = await sigil.rest("POST", "/v1/keys/rotating/rotate");
+    assert.equal(rotated.status, 200, rotated.text);
+    const current = rotated.json.address;
+    const seen = await rest("GET", `/v1/keys/${old}`, undefined, tok.bot2);
+    assertRefused(seen, "GET a retired address of another key", [403]);
+    assert.ok(!seen.text.includes("rotating") && !seen.text.toLowerCase().includes(current.toLowerCase()), seen.text);
+    const signing = await rpc("eth_sign", [old, "0x68656c6c6f"], tok.bot2);
+    assert.ok(signing.error, JSON.stringify(signing));
+    assert.ok(!JSON.stringify(signing).includes("rotating"), JSON.stringify(signing));
+    // An admin is told where the key went.
+    const admin = await rest("GET", `/v1/keys/${old}`);
+    assert.ok(admin.text.toLowerCase().includes(current.toLowerCase()), admin.text);
+    await unchanged(async () => {
+      for (const own of ["sigil-audit", "sigil-attestation", "sigil-state"]) {
+        const r = await rest("POST", `/v1/keys/${own}/rotate`);
+        assertRefused(r, `rotate ${own}`, [409]);
+      }
+    });
+  });
 });
