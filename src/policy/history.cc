@@ -88,8 +88,12 @@ void History::Record(const HistoryEvent& e) {
   }
   if (!e.value.IsZero()) PushBounded(a.native_samples, e.value, options_.max_samples);
   for (const auto& [token, amount] : e.token_amounts) {
-    auto& samples = a.token_samples[token];
-    PushBounded(samples, amount, options_.max_samples);
+    auto found = a.token_samples.find(token);
+    if (found == a.token_samples.end()) {
+      if (a.token_samples.size() >= options_.max_tokens_per_agent) continue;
+      found = a.token_samples.try_emplace(token).first;
+    }
+    PushBounded(found->second, amount, options_.max_samples);
   }
 }
 

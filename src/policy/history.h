@@ -71,6 +71,11 @@ class History {
     size_t max_samples = 256;
     size_t max_counterparties = 100000;
     size_t max_agents = 100000;
+    // Assets (ERC-20 tokens, permit tokens, SPL mints) with samples, per
+    // agent: the agent names them, so without a bound every new token it
+    // moves would add a map entry for good. Beyond it, new assets are
+    // scored as never seen.
+    size_t max_tokens_per_agent = 1024;
   };
   History() : History(Options{}) {}
   explicit History(Options options) : options_(options) {}

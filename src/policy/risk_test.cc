@@ -154,6 +154,31 @@ TEST(HistoryTest, BoundedPerAgent) {
   EXPECT_EQ(h.Events().size(), 6u);
 }
 
+// The assets an agent moves are its choice: their samples are bounded in
+// number too (each new Permit2 token or SPL mint added an entry for good).
+TEST(HistoryTest, TokensPerAgentAreBounded) {
+  History::Options o;
+  o.max_tokens_per_agent = 3;
+  History h(o);
+  auto moving = [](const std::string& token) {
+    Facts f = Pay(0, "0xpayee", kNoon);
+    f.erc20 = Erc20Facts{token, Erc20Method::kTransfer, std::nullopt, "0xpayee", Uint256(7), false};
+    return f;
+  };
+  for (int i = 0; i < 10; ++i) h.Record(MakeHistoryEvent(moving("0xtoken" + std::to_string(i)), Effect::kAllow));
+  auto samples_of = [&](const std::string& token) {
+    RiskInputs in = h.InputsFor(moving(token), kNoon);
+    EXPECT_EQ(in.token_samples.size(), 1u);
+    return in.token_samples.empty() ? size_t{0} : in.token_samples.front().second.size();
+  };
+  EXPECT_EQ(samples_of("0xtoken0"), 1u);
+  EXPECT_EQ(samples_of("0xtoken2"), 1u);
+  EXPECT_EQ(samples_of("0xtoken3"), 0u);  // past the bound: as never seen
+  EXPECT_EQ(samples_of("0xtoken9"), 0u);
+  h.Record(MakeHistoryEvent(moving("0xtoken0"), Effect::kAllow));  // a known one still learns
+  EXPECT_EQ(samples_of("0xtoken0"), 2u);
+}
+
 TEST(HistoryTest, CounterpartiesOfEachKind) {
   Facts erc20 = Pay(0, "0xtoken", kNoon);
   erc20.erc20 = Erc20Facts{"0xtoken", Erc20Method::kApprove, std::nullopt, "0xspender", Uint256(5), false};
