@@ -313,8 +313,10 @@ ApprovalEvent ApprovalBook::Create(const ApprovalRequest& request) {
     ev.status = all.status();
     return ev;
   }
+  size_t pending = 0;  // the agent's
   for (Approval& open : *all) {
     ApplyExpiry(open, now);
+    if (open.state == ApprovalState::kPending && open.agent == a.agent) ++pending;
     if ((open.state == ApprovalState::kPending || open.state == ApprovalState::kApproved) &&
         open.agent == a.agent && open.key == a.key && open.payload_hash == a.payload_hash &&
         open.rule_id == a.rule_id && open.quorum == a.quorum && open.required_role == a.required_role &&
@@ -324,6 +326,16 @@ ApprovalEvent ApprovalBook::Create(const ApprovalRequest& request) {
       ev.approval = std::move(open);
       return ev;
     }
+  }
+  // One agent must not fill the store (up to 1 MiB a request) and the
+  // approvers' queue, nor slow every Create (each reads the whole book).
+  // A retry of a held request joined it above, cap or not.
+  if (pending >= kMaxPendingPerAgent) {
+    ev.status = absl::ResourceExhaustedError(
+        "agent '" + a.agent + "' already has " + std::to_string(pending) +
+        " requests waiting for approval (the most one agent may have); nothing was held. Ask the approvers to "
+        "decide them, or wait for them to expire, before submitting more");
+    return ev;
   }
   ev.status = store_.RunTransaction([&](store::Transaction& txn) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<store::Bytes> existing, txn.Get(kApprovalsTable, a.id));

@@ -25,6 +25,7 @@
 //  PermissionDenied    approver lacks the role, is the requester, TOTP code
 //                      missing or wrong or reused; payload hash mismatch
 //  AlreadyExists       this approver already approved
+//  ResourceExhausted   the agent has too many pending requests (Create)
 //  Unavailable         the store cannot be read or written (nothing changed)
 //  DataLoss            a stored row failed authentication:
 //                      "approval row 'ap_...' failed authentication"
@@ -81,8 +82,10 @@ class ApprovalBook {
   // second factor), that is pending or approved and not expired, that request
   // is returned instead (event.existing): a retried call joins it rather than
   // asking the approvers again. Changed terms (a re-applied policy) make a new
-  // request.
+  // request. ResourceExhausted if the agent already has kMaxPendingPerAgent
+  // pending (unexpired) requests.
   ApprovalEvent Create(const ApprovalRequest& request);
+  static constexpr size_t kMaxPendingPerAgent = 100;
 
   // Records `approver`'s approval. `roles` are the approver's role names
   // ("approver", "admin", ...); `totp_code` is ignored unless required.

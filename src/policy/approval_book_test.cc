@@ -239,6 +239,33 @@ TEST_F(ApprovalBookTest, ARetriedRequestJoinsTheOpenOneInsteadOfAskingAgain) {
   EXPECT_NE(MustCreate(r), after_reject);
 }
 
+TEST_F(ApprovalBookTest, PendingRequestsPerAgentAreCapped) {
+  ApprovalRequest r = Request(1);
+  std::string first;
+  for (size_t i = 0; i < ApprovalBook::kMaxPendingPerAgent; ++i) {
+    r.payload_hash = HashOf("tx " + std::to_string(i));
+    const std::string id = MustCreate(r);
+    if (i == 0) first = id;
+  }
+  r.payload_hash = HashOf("one too many");
+  ApprovalEvent over = book_->Create(r);
+  EXPECT_EQ(over.status.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(over.status.message(), HasSubstr("'bot-1' already has 100 requests waiting for approval"));
+  EXPECT_FALSE(over.approval.has_value());
+  EXPECT_EQ(book_->ListPending()->size(), ApprovalBook::kMaxPendingPerAgent);
+  // A retry of a held request still joins it.
+  ApprovalRequest retry = r;
+  retry.payload_hash = HashOf("tx 0");
+  EXPECT_EQ(book_->Create(retry).id, first);
+  // Another agent is not affected.
+  ApprovalRequest other = r;
+  other.agent = "bot-2";
+  MustCreate(other);
+  // A decided request (here approved) frees a place.
+  ASSERT_TRUE(Approve(first, "alice").ok());
+  MustCreate(r);
+}
+
 TEST_F(ApprovalBookTest, QuorumOfTwoApproversThenConsumeOnce) {
   const std::string id = MustCreate(Request(2));
   ApprovalEvent first = Approve(id, "alice");
