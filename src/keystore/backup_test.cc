@@ -89,6 +89,18 @@ TEST_F(BackupTest, PassphraseRoundTrip) {
   ExpectSameKeys(**reopened);
 }
 
+// A key whose name row is gone (the store edited outside Sigil) would have
+// been left out of the backup without a word; the backup is refused.
+TEST_F(BackupTest, AKeyNoNameLeadsToRefusesTheBackup) {
+  auto keys = source_->List();
+  ASSERT_TRUE(keys.ok() && !keys->empty());
+  ASSERT_TRUE(source_store_.Delete(SoftwareKeyStore::kNamesTable, keys->front().name).ok());
+  source_->DropCaches();
+  auto file = CreateBackup(*source_, Pass("backup passphrase"), TestOptions(clock_));
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kDataLoss) << file.status();
+  EXPECT_THAT(std::string(file.status().message()), HasSubstr("no name leading to it"));
+}
+
 TEST_F(BackupTest, WrongPassphraseRestoresNothing) {
   auto file = CreateBackup(*source_, Pass("backup passphrase"), TestOptions(clock_));
   ASSERT_TRUE(file.ok());

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/container/flat_hash_set.h"
 #include "base/hex.h"
 #include "base/status.h"
 #include "crypto/random.h"
@@ -535,12 +536,25 @@ absl::StatusOr<std::vector<ExportedKey>> SoftwareKeyStore::ExportKeys(BackupAcce
   RETURN_IF_ERROR(store_.RunTransaction([&](store::Transaction& tx) -> absl::Status {
     out.clear();
     ASSIGN_OR_RETURN(std::vector<store::Entry> names, tx.Scan(kNamesTable, {}));
+    absl::flat_hash_set<std::string> exported;  // record keys
     for (const store::Entry& entry : names) {
       ASSIGN_OR_RETURN(KeyVersions versions, LocateKey(tx, *sealer_, entry.key));
       for (const SealedKeyRecord& record : versions.records) {
         ASSIGN_OR_RETURN(SecretBytes private_key,
                          sealer_->Unseal(record, Who(record.info.name, record.info.id, record.info.version)));
+        exported.insert(RecordKey(record.info.id, record.info.version));
         out.push_back(ExportedKey{record.info, std::move(private_key)});
+      }
+    }
+    // The names lead to the keys; a key record no name leads to (its name
+    // row deleted outside Sigil) would be left out of the backup without a
+    // word, and lost with the machine.
+    ASSIGN_OR_RETURN(std::vector<store::Entry> records, tx.Scan(kKeysTable, {}));
+    for (const store::Entry& entry : records) {
+      if (!exported.contains(entry.key)) {
+        return absl::DataLossError("key record '" + Printable(entry.key) +
+                                   "' has no name leading to it (the store was changed outside Sigil); no backup "
+                                   "was made, since it would leave that key out");
       }
     }
     return absl::OkStatus();
