@@ -49,10 +49,11 @@ bool ConditionsHold(const Rule& rule, const MatchContext& ctx) {
   return true;
 }
 
-// Why a permissive rule did not match, and how close it came: rules that
-// cover the request's kind, key and agent rank before rules that do not;
-// then fewer failed conditions; then rules that name keys or agents (they
-// were written for this caller); then more conditions that held.
+// Why a permissive rule in the caller's key and agent scope did not match,
+// and how close it came: rules that cover the request's kind rank before
+// rules that do not; then fewer failed conditions; then rules that name
+// keys or agents (they were written for this caller); then more conditions
+// that held.
 struct Miss {
   std::vector<std::string> failures;
   int scope_failures = 0;
@@ -74,14 +75,6 @@ Miss Failures(const Rule& rule, const Facts& f, const MatchContext& ctx) {
   } else if (f.kind == Kind::kRawDigest && !rule.kinds_named) {
     m.failures.push_back("raw_digest requests need a rule that names kind raw_digest");
     m.scope_failures += 2;
-  }
-  if (rule.keys && !rule.keys->contains(f.key)) {
-    m.failures.push_back("key \"" + f.key + "\" is not in the rule's keys");
-    ++m.scope_failures;
-  }
-  if (rule.agents && !rule.agents->contains(f.agent)) {
-    m.failures.push_back("agent \"" + f.agent + "\" is not in the rule's agents");
-    ++m.scope_failures;
   }
   m.targeted = (rule.keys != nullptr) + (rule.agents != nullptr);
   if (f.kind == Kind::kEthTx && !f.chain_id && !rule.allow_no_chain_id) {
@@ -287,6 +280,9 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
     Miss closest_miss;
     for (const Rule& rule : rules_) {
       if (rule.effect == Effect::kDeny) continue;
+      // A rule written for other agents or keys is not this caller's to
+      // see: its id and conditions (a payee list, limits) would leak.
+      if (!InScope(rule, f.key, f.agent)) continue;
       Miss miss = Failures(rule, f, all);
       if (miss.failures.empty()) continue;
       if (closest == nullptr || miss.CloserThan(closest_miss)) {

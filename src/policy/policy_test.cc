@@ -12,6 +12,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kTreasury[] = "0x1111111111111111111111111111111111111111";
 constexpr char kBob[] = "0x2222222222222222222222222222222222222222";
@@ -84,8 +85,32 @@ TEST(EvaluateTest, KeysAndAgents) {
   EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 1, "key": "ops", "agent": "bot-2"})"), Effect::kAllow);
   EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 1, "key": "cold", "agent": "bot-1"})"), Effect::kDeny);
   EXPECT_EQ(E(p, R"({"kind": "eth_tx", "chain_id": 1, "key": "trader", "agent": "bot-3"})"), Effect::kDeny);
-  EXPECT_THAT(p.Evaluate(F(R"({"kind": "eth_tx", "chain_id": 1, "key": "trader", "agent": "bot-3"})")).reason,
-              HasSubstr("agent \"bot-3\" is not in the rule's agents"));
+  // A rule out of the caller's scope is not named to it.
+  EXPECT_EQ(p.Evaluate(F(R"({"kind": "eth_tx", "chain_id": 1, "key": "trader", "agent": "bot-3"})")).reason,
+            "no rule allows this request");
+}
+
+// The closest-rule hint never names another agent's (or another key's) rule
+// or its conditions: bot-9 was told "the closest rule, bot2-pay, does not
+// match: ... not in @bot2_payees".
+TEST(EvaluateTest, TheClosestRuleIsChosenOnlyAmongTheCallersRules) {
+  Policy p = Rules(R"(
+    {"id": "bot2-pay", "effect": "allow", "agents": ["bot-2"], "match": {"kind": "eth_tx", "to": "@bot2_payees"}},
+    {"id": "ops-pay", "effect": "allow", "keys": ["ops"], "match": {"kind": "eth_tx", "value": {"lte": "1 ether"}}},
+    {"id": "bot9-messages", "effect": "allow", "agents": ["bot-9"], "match": {"kind": "eth_message"}})",
+                   R"({"bot2_payees": ["0x2222222222222222222222222222222222222222"]})");
+  const std::string tx = R"({"kind": "eth_tx", "chain_id": 1, "key": "trader", "agent": "bot-9",
+                             "to": "0x3333333333333333333333333333333333333333", "value": "0.05 ether"})";
+  Decision d = p.Evaluate(F(tx));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_THAT(d.reason, HasSubstr("the closest rule, bot9-messages, does not match"));
+  EXPECT_THAT(d.reason, Not(HasSubstr("bot2")));
+  EXPECT_THAT(d.reason, Not(HasSubstr("ops-pay")));
+  // With no rule in its scope, the caller learns only that nothing allows it.
+  Policy others = Rules(R"(
+    {"id": "bot2-pay", "effect": "allow", "agents": ["bot-2"], "match": {"kind": "eth_tx", "to": "@bot2_payees"}})",
+                        R"({"bot2_payees": ["0x2222222222222222222222222222222222222222"]})");
+  EXPECT_EQ(others.Evaluate(F(tx)).reason, "no rule allows this request");
 }
 
 TEST(EvaluateTest, KindAndChainId) {
