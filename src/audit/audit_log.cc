@@ -126,10 +126,16 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   Env& env = options.env ? *options.env : PosixEnv();
   const Clock& clock = options.clock ? *options.clock : RealClock::Instance();
   std::unique_ptr<AuditLog> log(new AuditLog(path, options, env, clock, *options.signer));
-  absl::Status status = log->Init();
+  auto recovery = log->Init();
+  absl::Status status = recovery.status();
+  // Before any other append and before the next checkpoint, so the first
+  // checkpoint that covers the unvouched records also covers this admission.
+  if (status.ok() && recovery->has_value()) status = log->Append(std::move(**recovery)).status();
   if (!status.ok()) {
     absl::MutexLock lock(&log->mu_);
-    log->closed_ = true;  // nothing to flush: the destructor must not touch the file
+    // Nothing to flush, and no checkpoint may vouch for a log whose recovery
+    // record was not written: the destructor must not touch the file.
+    log->closed_ = true;
     return status;
   }
   if (options.background_checkpoints) {
@@ -138,7 +144,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   return log;
 }
 
-absl::Status AuditLog::Init() {
+absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
   ASSIGN_OR_RETURN(bool exists, env_.FileExists(path_));
   // Only the header is read here; an existing log is replayed frame by frame
   // in bounded chunks (ReplayLogFile), never held in memory whole.
@@ -225,7 +231,24 @@ absl::Status AuditLog::Init() {
     }
   }
   last_checkpoint_time_ = clock_.Now();
-  return absl::OkStatus();
+  // A clean Close always ends the file with a checkpoint over every record.
+  // Records after the last checkpoint, or a torn tail, mean a crash, or
+  // someone who wrote the file while we were stopped: no checkpoint may sign
+  // them as if this process had vouched for them when they were written.
+  const uint64_t covered = latest_checkpoint_ ? latest_checkpoint_->checkpoint.tree_size : 0;
+  const uint64_t torn = stats_.torn_tail_bytes_truncated;
+  if (committed_ == covered && torn == 0) return std::nullopt;
+  AuditRecord r;
+  r.type = record_type::kAuditRecovered;
+  r.principal = "sigil";
+  r.decision = "recovered";
+  r.reason = "the log was not closed cleanly: records [" + std::to_string(covered) + ", " +
+             std::to_string(committed_) + ") were not covered by a signed checkpoint at open and " +
+             std::to_string(torn) + " torn tail bytes were cut";
+  r.extra = {{"covered_size", std::to_string(covered)},
+             {"records_at_open", std::to_string(committed_)},
+             {"torn_tail_bytes", std::to_string(torn)}};
+  return r;
 }
 
 AuditLog::~AuditLog() { (void)Close(); }

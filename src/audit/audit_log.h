@@ -20,7 +20,11 @@
 // Open() replays the whole file: it rebuilds the tree, checks every frame,
 // seq and signed checkpoint, and cuts off a torn tail (an incomplete final
 // frame left by a crash). It refuses (DataLoss) a file with damage anywhere
-// else, so a complete record is never silently dropped.
+// else, so a complete record is never silently dropped. If the file was not
+// closed cleanly (records after its last checkpoint, or a torn tail), Open
+// first appends an `audit.recovered` record naming the records no checkpoint
+// covered and the bytes cut, so the next checkpoint does not vouch for them
+// silently (doc/audit-log.md §6).
 //
 // Thread-safety: all methods are thread-safe. Ownership: the log borrows the
 // Env, Clock and CheckpointSigner in its options; they must outlive it.
@@ -169,8 +173,10 @@ class AuditLog {
 
   AuditLog(std::string path, AuditLogOptions options, Env& env, const Clock& clock, CheckpointSigner& signer);
 
-  // Reads or creates the file and rebuilds the state.
-  absl::Status Init();
+  // Reads or creates the file and rebuilds the state. Returns the
+  // audit.recovered record Open must append first when the file was not
+  // closed cleanly (doc/audit-log.md §6).
+  absl::StatusOr<std::optional<AuditRecord>> Init();
   // Enqueues `w`, and either waits for a leader to complete it or leads.
   void Submit(Writer& w);
   // The leader's work outside the mutex.

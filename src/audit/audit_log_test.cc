@@ -460,9 +460,16 @@ TEST_F(AuditLogTest, TornTailIsTruncatedAtOpen) {
     WriteFileBytes(torn);
     auto log = OpenLog();
     ASSERT_NE(log, nullptr);
-    EXPECT_EQ(log->Size(), 20u) << cut;
+    // The 20 records, then the log's admission that it cut `cut` bytes.
+    EXPECT_EQ(log->Size(), 21u) << cut;
     EXPECT_EQ(log->Stats().torn_tail_bytes_truncated, cut);
-    EXPECT_EQ(FileBytes(), clean) << cut;
+    auto recovered = log->ReadRecords(20, 1);
+    ASSERT_TRUE(recovered.ok()) << recovered.status();
+    EXPECT_EQ((*recovered)[0].type, record_type::kAuditRecovered);
+    EXPECT_EQ((*recovered)[0].extra.at("torn_tail_bytes"), std::to_string(cut));
+    const Bytes after = FileBytes();
+    ASSERT_GT(after.size(), clean.size());
+    EXPECT_TRUE(std::equal(clean.begin(), clean.end(), after.begin())) << cut;  // the torn bytes are gone
     (void)log->Close();
     WriteFileBytes(clean);
   }
@@ -473,8 +480,52 @@ TEST_F(AuditLogTest, TornTailIsTruncatedAtOpen) {
   WriteFileBytes(complete);
   {
     auto log = OpenLog();
-    EXPECT_EQ(log->Size(), 21u);
+    EXPECT_EQ(log->Size(), 22u);  // and its audit.recovered record
   }
+}
+
+// A stopped daemon's log, cut back to a checkpoint and extended with a
+// forged record (valid CRC and seq), must not be signed over as if the
+// daemon had written it: Open admits the uncovered range in a record that
+// the next checkpoint covers.
+TEST_F(AuditLogTest, RecordsNoCheckpointCoveredAreAdmittedAtOpen) {
+  {
+    auto log = OpenLog();
+    for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(log->Append(SampleRecord(i)).ok());
+    ASSERT_TRUE(log->Checkpoint().ok());
+    for (uint64_t i = 3; i < 5; ++i) ASSERT_TRUE(log->Append(SampleRecord(i)).ok());
+    ASSERT_TRUE(log->Close().ok());
+  }
+  {
+    auto log = OpenLog();  // a clean close leaves nothing to admit
+    EXPECT_EQ(log->Size(), 5u);
+    ASSERT_TRUE(log->Close().ok());
+  }
+  const Bytes closed = FileBytes();
+  const LogScan scan = ScanLog(closed).value();
+  ASSERT_EQ(scan.frames.back().type, FrameType::kCheckpoint);
+  Bytes forged(closed.begin(), closed.begin() + static_cast<ptrdiff_t>(scan.frames.back().offset));
+  AuditRecord fake = SampleRecord(99);
+  fake.seq = 5;
+  AppendFrame(forged, FrameType::kRecord, AsBytes(EncodeRecord(fake).value()));
+  WriteFileBytes(forged);
+
+  auto log = OpenLog();
+  ASSERT_NE(log, nullptr);
+  auto checkpoint = log->Checkpoint();
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  ASSERT_EQ(log->Size(), 7u);
+  EXPECT_EQ(checkpoint->checkpoint.tree_size, 7u);  // covers the admission too
+  auto records = log->ReadRecords(5, 2);
+  ASSERT_TRUE(records.ok()) << records.status();
+  EXPECT_EQ((*records)[0], fake);
+  const AuditRecord& recovered = (*records)[1];
+  EXPECT_EQ(recovered.type, record_type::kAuditRecovered);
+  EXPECT_EQ(recovered.extra.at("covered_size"), "3");  // the checkpoint left in the file
+  EXPECT_EQ(recovered.extra.at("records_at_open"), "6");
+  EXPECT_EQ(recovered.extra.at("torn_tail_bytes"), "0");
+  EXPECT_NE(recovered.reason.find("records [3, 6)"), std::string::npos) << recovered.reason;
+  EXPECT_TRUE(log->Verify().valid);
 }
 
 TEST_F(AuditLogTest, DamagedCompleteRecordIsNeverSilentlyDropped) {

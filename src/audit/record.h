@@ -44,6 +44,8 @@ inline constexpr char kLockdownOff[] = "lockdown.off";
 inline constexpr char kAuthFailed[] = "auth.failed";
 inline constexpr char kDaemonStart[] = "daemon.start";
 inline constexpr char kDaemonStop[] = "daemon.stop";
+// Written by AuditLog::Open when the file was not closed cleanly.
+inline constexpr char kAuditRecovered[] = "audit.recovered";
 }  // namespace record_type
 
 // Size bounds (invariant 7): anything larger is refused with InvalidArgument.
