@@ -203,6 +203,11 @@ absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash&
   }
   if (old_size == 0) {
     if (!path.empty()) return absl::InvalidArgumentError("consistency proof: must be empty from size 0");
+    // Every tree extends the empty one, but only the empty tree's root is
+    // the root of size 0: any other old_root is a claim this proof refutes.
+    if (old_root != EmptyTreeRoot()) {
+      return absl::FailedPreconditionError("consistency proof: old root of size 0 is not the empty tree's root");
+    }
     return absl::OkStatus();
   }
   if (path.empty()) return absl::InvalidArgumentError("consistency proof: empty path");

@@ -86,7 +86,8 @@ class MerkleTree {
 
 // RFC 9162 §2.1.4.2. OK if `path` proves the tree (old_size, old_root) is a
 // prefix of (new_size, new_root). old_size == new_size needs an empty path
-// and equal roots; old_size == 0 needs an empty path.
+// and equal roots; old_size == 0 needs an empty path and old_root ==
+// EmptyTreeRoot() (RFC 9162 §2.1.4.2 only proves from a non-empty tree).
 [[nodiscard]] absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash& old_root,
                                              const Hash& new_root, std::span<const Hash> path);
 

@@ -158,5 +158,17 @@ TEST(MerkleTree, RejectsOutOfRangeRequests) {
   EXPECT_FALSE(VerifyConsistency(6, 5, tree.Root(), tree.Root(), {}).ok());
 }
 
+TEST(MerkleTree, ConsistencyFromSizeZeroNeedsTheEmptyRoot) {
+  MerkleTree tree;
+  for (int i = 0; i < 10; ++i) tree.Append(HashLeaf(AsBytes(std::to_string(i))));
+  EXPECT_EQ(tree.RootAt(0).value(), EmptyTreeRoot());
+  EXPECT_TRUE(VerifyConsistency(0, 10, EmptyTreeRoot(), tree.Root(), {}).ok());
+  EXPECT_TRUE(VerifyConsistency(0, 0, EmptyTreeRoot(), EmptyTreeRoot(), {}).ok());
+  // A claimed size-0 root that is not the empty tree's is refuted, not waved through.
+  absl::Status forged = VerifyConsistency(0, 10, tree.Root(), tree.Root(), {});
+  EXPECT_TRUE(absl::IsFailedPrecondition(forged)) << forged;
+  EXPECT_FALSE(VerifyConsistency(0, 10, tree.LeafHash(3), tree.Root(), {}).ok());
+}
+
 }  // namespace
 }  // namespace sigil::audit
