@@ -56,6 +56,8 @@ Outcome OutcomeForStatus(const absl::Status& st) {
   switch (st.code()) {
     case absl::StatusCode::kNotFound: return Outcome::kNotFound;
     case absl::StatusCode::kPermissionDenied: return Outcome::kUnauthorized;
+    // A per-agent cap (pending approvals): the agent's own pace, not an outage.
+    case absl::StatusCode::kResourceExhausted: return Outcome::kRateLimited;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
     case absl::StatusCode::kFailedPrecondition: return Outcome::kInvalid;
@@ -627,6 +629,19 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
     decision.effect = policy::Effect::kRequireApproval;
   }
   auto reservation = d_.engine.ReserveApproved(decision);
+  if (!reservation.ok() && absl::IsResourceExhausted(reservation.status())) {
+    // A deny budget no longer has room (another approved request, or an
+    // ordinary one, spent it since the hold): approval never overrides a
+    // deny. The approval is not spent; it can be collected while it lasts,
+    // once the window frees enough.
+    decision.effect = policy::Effect::kDeny;
+    decision.reason = std::string(reservation.status().message());
+    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
+    r.outcome = Outcome::kDenied;
+    r.decision = decision;
+    r.message = decision.reason;
+    return r;
+  }
   if (!reservation.ok()) return Refuse(Outcome::kUnavailable, "budget ledger cannot be written; nothing was signed");
   policy::ApprovalEvent consumed = d_.approvals.Consume(approval_id, crypto::Sha256(approval->canonical_request));
   if (!consumed.ok()) {

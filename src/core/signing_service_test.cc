@@ -355,6 +355,44 @@ TEST_F(SigningServiceTest, AnApprovalIsNotSpentWhenNothingIsSigned) {
   EXPECT_EQ(approvals_->Status(id)->state, policy::ApprovalState::kConsumed);
 }
 
+// Approval never overrides a deny budget: two requests held for approval
+// under a 10-ether daily budget, 6 ether each, both approved; the second
+// collected finds no room and is denied, its approval kept.
+TEST_F(SigningServiceTest, ApprovedRequestsStayWithinADenyBudget) {
+  auto parsed = policy::Policy::Parse(R"({"version":1,"rules":[
+    {"id":"pay","effect":"allow","keys":["trader"],"match":{"kind":"eth_tx","value":{"lte":"100 ether"}},
+     "budgets":[{"window":"24h","max_value":"10 ether","on_exceed":"deny"}]},
+    {"id":"big","effect":"require_approval","match":{"kind":"eth_tx","value":{"gt":"1 ether"}},
+     "approval":{"quorum":1,"role":"approver","second_factor":"none","expires":"1h"}}]})");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*parsed)));
+  std::vector<std::string> ids;
+  for (uint64_t nonce : {0, 1}) {
+    SignResponse held = service_->Sign(agent_, Tx("6 ether", nonce));
+    ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+    std::vector<std::string> roles = {"approver"};
+    ASSERT_TRUE(approvals_->Approve(held.approval->id, "alice", roles, "").ok());
+    ids.push_back(held.approval->id);
+  }
+  EXPECT_EQ(service_->ApprovalStatus(agent_, ids[0]).outcome, Outcome::kSigned);
+  SignResponse second = service_->ApprovalStatus(agent_, ids[1]);
+  EXPECT_EQ(second.outcome, Outcome::kDenied) << second.message;
+  EXPECT_TRUE(second.result.is_null());
+  EXPECT_NE(second.message.find("budget"), std::string::npos) << second.message;
+  EXPECT_EQ(approvals_->Status(ids[1])->state, policy::ApprovalState::kApproved);
+}
+
+// An agent past its cap of pending approval requests is told to slow down,
+// not that the service is unavailable.
+TEST_F(SigningServiceTest, TooManyPendingApprovalsIsRateLimitedNotUnavailable) {
+  for (uint64_t nonce = 0; nonce < policy::ApprovalBook::kMaxPendingPerAgent; ++nonce) {
+    ASSERT_EQ(service_->Sign(agent_, Tx("5 ether", nonce)).outcome, Outcome::kPendingApproval) << nonce;
+  }
+  SignResponse r = service_->Sign(agent_, Tx("5 ether", policy::ApprovalBook::kMaxPendingPerAgent));
+  EXPECT_EQ(r.outcome, Outcome::kRateLimited) << r.message;
+  EXPECT_NE(r.message.find("waiting for approval"), std::string::npos) << r.message;
+}
+
 // A retired address is public on-chain: naming it must not tell a token
 // outside the key's scope the key's name or current address.
 TEST_F(SigningServiceTest, ARetiredAddressTellsAStrangerNothing) {

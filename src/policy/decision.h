@@ -65,7 +65,8 @@ struct Decision {
   std::vector<BudgetStatus> budgets;
   std::optional<ApprovalRequirement> approval;  // set when effect is require_approval
   // What the request spends, one per distinct account; Authorize reserves
-  // these (with limits) on allow, ReserveApproved (without) after approval.
+  // these (with limits) on allow, ReserveApproved after approval (with the
+  // deny budgets' limits, without the require_approval ones).
   std::vector<BudgetCharge> charges;
   bool rate_limited = false;
   int64_t retry_after_ms = 0;
