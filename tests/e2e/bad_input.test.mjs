@@ -272,8 +272,8 @@ test("REST: a known path with another method gets 405 and Allow", { skip, timeou
     "/v1/backup": ["POST"],
   };
   // Bodies most handlers refuse before doing anything: no key, policy,
-  // token, lockdown or backup is made. (Suspending an agent needs no body, so
-  // "nobody" is suspended, in this test's own daemon.)
+  // token, lockdown or backup is made. (Suspending "nobody" is refused too:
+  // no token has that name.)
   const harmless = { type: "no-such-type", on: "not-a-boolean", role: "no-such-role", name: 7 };
   const sigil = await new SigilServer().start();
   try {
