@@ -145,13 +145,17 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
 }
 
 absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
-  ASSIGN_OR_RETURN(bool exists, env_.FileExists(path_));
+  // Lock first (OpenWritable holds the file exclusively, creating it if
+  // missing), then read: a replay taken while another writer still had the
+  // file could be older than the file we then lock, and the torn-tail cut
+  // and the next append would destroy that writer's later records.
+  auto file = env_.OpenWritable(path_);
+  if (absl::IsFailedPrecondition(file.status())) return file.status();
+  if (!file.ok()) return Unwritable(file.status());
+  file_ = std::move(file).value();
   // Only the header is read here; an existing log is replayed frame by frame
   // in bounded chunks (ReplayLogFile), never held in memory whole.
-  Bytes bytes;
-  if (exists) {
-    ASSIGN_OR_RETURN(bytes, env_.ReadFile(path_, 0, kLogHeaderSize));
-  }
+  ASSIGN_OR_RETURN(Bytes bytes, env_.ReadFile(path_, 0, kLogHeaderSize));
   std::optional<LogReplay> replay;
   if (bytes.size() >= kLogHeaderSize) {
     VerifyOptions vo;
@@ -159,10 +163,6 @@ absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
     vo.allow_torn_tail = true;
     replay = ReplayLogFile(env_, path_, std::numeric_limits<uint64_t>::max(), audit_key_, vo);
   }
-  auto file = env_.OpenWritable(path_);
-  if (absl::IsFailedPrecondition(file.status())) return file.status();
-  if (!file.ok()) return Unwritable(file.status());
-  file_ = std::move(file).value();
 
   absl::MutexLock lock(&mu_);
   if (bytes.size() < kLogHeaderSize) {

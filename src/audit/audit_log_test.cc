@@ -6,6 +6,7 @@
 #include <functional>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "audit/audit_testing.h"
 #include "audit/fault_injecting_env.h"
@@ -121,6 +122,39 @@ TEST_F(AuditLogTest, OneWriterAtATime) {
   EXPECT_TRUE(absl::IsFailedPrecondition(second.status())) << second.status();
   ASSERT_TRUE(log->Close().ok());
   EXPECT_TRUE(AuditLog::Open(path_, Options()).ok());
+}
+
+// Open must read the file only once it holds the lock: a replay taken while
+// another writer still had the file is stale by the time the lock is free.
+TEST_F(AuditLogTest, OpenReplaysOnlyAfterTakingTheLock) {
+  auto first = OpenLog();
+  for (uint64_t i = 0; i < 3; ++i) ASSERT_TRUE(first->Append(SampleRecord(i)).ok());
+  // Runs when the second Open asks for the lock: the first writer appends
+  // more and closes, as a daemon shutting down while its successor starts.
+  struct HandOverEnv : EnvWrapper {
+    using EnvWrapper::EnvWrapper;
+    absl::StatusOr<std::unique_ptr<WritableFile>> OpenWritable(const std::string& path) override {
+      if (hand_over) std::exchange(hand_over, nullptr)();
+      return EnvWrapper::OpenWritable(path);
+    }
+    std::function<void()> hand_over;
+  } env(PosixEnv());
+  env.hand_over = [&] {
+    for (uint64_t i = 3; i < 6; ++i) ASSERT_TRUE(first->Append(SampleRecord(i)).ok());
+    ASSERT_TRUE(first->Close().ok());
+  };
+  AuditLogOptions o = Options();
+  o.env = &env;
+  auto second = OpenLog(o);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(env.hand_over, nullptr);  // the hand-over ran
+  EXPECT_EQ(second->Size(), 6u);      // a clean close: nothing to admit
+  EXPECT_TRUE(second->Verify().valid) << second->Verify().ToJson().dump();
+  ASSERT_TRUE(second->Append(SampleRecord(6)).ok());
+  ASSERT_TRUE(second->Close().ok());
+  VerifyOptions vo;
+  vo.require_final_checkpoint = true;
+  EXPECT_TRUE(VerifyExportFile(PosixEnv(), path_, signer_->PublicKey(), vo).valid);
 }
 
 TEST_F(AuditLogTest, OpenRefusesAFileThatIsNotALog) {
