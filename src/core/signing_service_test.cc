@@ -68,6 +68,27 @@ class SigningServiceTest : public ::testing::Test {
     return SignRequest{"trader", policy::Kind::kEthTx, tx->EncodeUnsigned()};
   }
 
+  // Holds `request` for approval and has one approver approve it; the
+  // approval's id, or "" after a failed assertion.
+  std::string HoldAndApprove(const SignRequest& request) {
+    SignResponse held = service_->Sign(agent_, request);
+    EXPECT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+    if (!held.approval) return "";
+    std::vector<std::string> roles = {"approver"};
+    EXPECT_TRUE(approvals_->Approve(held.approval->id, "alice", roles, "").ok());
+    return held.approval->id;
+  }
+
+  // Rotates "trader"; its old and new addresses.
+  std::pair<std::string, std::string> RotateTrader() {
+    const std::string old_address = KeyAddress(key_.type, key_.public_key);
+    auto rotated = keys_.Rotate("trader");
+    EXPECT_TRUE(rotated.ok()) << rotated.status();
+    EXPECT_TRUE(service_->RefreshKeys().ok());
+    if (!rotated.ok()) return {old_address, ""};
+    return {old_address, KeyAddress(rotated->type, rotated->public_key)};
+  }
+
   FakeClock clock_;
   ScopedTempDir dir_;
   std::unique_ptr<audit::FaultInjectingEnv> fault_env_;
@@ -293,11 +314,8 @@ TEST_F(SigningServiceTest, HeldRequestIsSignedOnceForTheRequesterOnly) {
 // by the time the requester collects (here: two approvers instead of one),
 // nothing is signed and the approval is not spent.
 TEST_F(SigningServiceTest, AnApprovalGivenUnderWeakerTermsSignsNothing) {
-  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
-  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
-  const std::string id = held.approval->id;
-  std::vector<std::string> roles = {"approver"};
-  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  const std::string id = HoldAndApprove(Tx("5 ether", 0));
+  ASSERT_FALSE(id.empty());
   std::string stricter = kPolicy;
   const std::string quorum_one = R"("approval":{"quorum":1,)";
   stricter.replace(stricter.find(quorum_one), quorum_one.size(), R"("approval":{"quorum":2,)");
@@ -318,11 +336,8 @@ TEST_F(SigningServiceTest, AnApprovalGivenUnderWeakerTermsSignsNothing) {
 // unique among live tokens only: a token reissued under that name with
 // fewer keys or another role must not collect it.
 TEST_F(SigningServiceTest, AnApprovalIsCollectedOnlyByATokenThatMaySignWithTheKey) {
-  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
-  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
-  const std::string id = held.approval->id;
-  std::vector<std::string> roles = {"approver"};
-  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  const std::string id = HoldAndApprove(Tx("5 ether", 0));
+  ASSERT_FALSE(id.empty());
   tokens::Principal narrowed = agent_;
   narrowed.keys = {"other"};
   tokens::Principal auditor = agent_;
@@ -340,11 +355,8 @@ TEST_F(SigningServiceTest, AnApprovalIsCollectedOnlyByATokenThatMaySignWithTheKe
 // cannot take the record when the requester collects, the approvers' work
 // is kept and a later poll signs.
 TEST_F(SigningServiceTest, AnApprovalIsNotSpentWhenNothingIsSigned) {
-  SignResponse held = service_->Sign(agent_, Tx("5 ether", 0));
-  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
-  const std::string id = held.approval->id;
-  std::vector<std::string> roles = {"approver"};
-  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  const std::string id = HoldAndApprove(Tx("5 ether", 0));
+  ASSERT_FALSE(id.empty());
   fault_env_->InjectFault(audit::FaultInjectingEnv::Op::kSync, {});
   SignResponse refused = service_->ApprovalStatus(agent_, id);
   EXPECT_EQ(refused.outcome, Outcome::kUnavailable) << refused.message;
@@ -368,11 +380,8 @@ TEST_F(SigningServiceTest, ApprovedRequestsStayWithinADenyBudget) {
   engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*parsed)));
   std::vector<std::string> ids;
   for (uint64_t nonce : {0, 1}) {
-    SignResponse held = service_->Sign(agent_, Tx("6 ether", nonce));
-    ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
-    std::vector<std::string> roles = {"approver"};
-    ASSERT_TRUE(approvals_->Approve(held.approval->id, "alice", roles, "").ok());
-    ids.push_back(held.approval->id);
+    ids.push_back(HoldAndApprove(Tx("6 ether", nonce)));
+    ASSERT_FALSE(ids.back().empty());
   }
   EXPECT_EQ(service_->ApprovalStatus(agent_, ids[0]).outcome, Outcome::kSigned);
   SignResponse second = service_->ApprovalStatus(agent_, ids[1]);
@@ -396,11 +405,8 @@ TEST_F(SigningServiceTest, TooManyPendingApprovalsIsRateLimitedNotUnavailable) {
 // A retired address is public on-chain: naming it must not tell a token
 // outside the key's scope the key's name or current address.
 TEST_F(SigningServiceTest, ARetiredAddressTellsAStrangerNothing) {
-  const std::string old_address = KeyAddress(key_.type, key_.public_key);
-  auto rotated = keys_.Rotate("trader");
-  ASSERT_TRUE(rotated.ok()) << rotated.status();
-  ASSERT_TRUE(service_->RefreshKeys().ok());
-  const std::string new_address = KeyAddress(rotated->type, rotated->public_key);
+  const auto [old_address, new_address] = RotateTrader();
+  ASSERT_FALSE(new_address.empty());
   tokens::Principal stranger = agent_;
   stranger.keys = {};
   SignRequest by_old = Tx("0.1 ether", 0);
@@ -481,11 +487,8 @@ TEST_F(SigningServiceTest, MalformedPayloadsAreInvalidNotFatal) {
 }
 
 TEST_F(SigningServiceTest, ARotatedAddressNeverGetsTheNewKeysSignature) {
-  const std::string old_address = KeyAddress(key_.type, key_.public_key);
-  auto rotated = keys_.Rotate("trader");
-  ASSERT_TRUE(rotated.ok()) << rotated.status();
-  ASSERT_TRUE(service_->RefreshKeys().ok());
-  const std::string new_address = KeyAddress(rotated->type, rotated->public_key);
+  const auto [old_address, new_address] = RotateTrader();
+  ASSERT_FALSE(new_address.empty());
   ASSERT_NE(old_address, new_address);
   SignRequest by_old = Tx("0.1 ether", 0);
   by_old.key = old_address;
