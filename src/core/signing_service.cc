@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "base/status.h"
 #include "chains/ethereum/address.h"
@@ -56,8 +57,6 @@ Outcome OutcomeForStatus(const absl::Status& st) {
   switch (st.code()) {
     case absl::StatusCode::kNotFound: return Outcome::kNotFound;
     case absl::StatusCode::kPermissionDenied: return Outcome::kUnauthorized;
-    // A per-agent cap (pending approvals): the agent's own pace, not an outage.
-    case absl::StatusCode::kResourceExhausted: return Outcome::kRateLimited;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kOutOfRange:
     case absl::StatusCode::kFailedPrecondition: return Outcome::kInvalid;
@@ -495,7 +494,12 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
         return Refuse(Outcome::kUnavailable, "audit log cannot be written; nothing was held or signed");
       }
       policy::ApprovalEvent ev = d_.approvals.Create(held);
-      if (!ev.ok()) return Refuse(OutcomeForStatus(ev.status), "cannot hold the request: " + std::string(ev.status.message()));
+      if (!ev.ok()) {
+        // Past the agent's cap of pending requests: its own pace, not an outage.
+        const Outcome outcome =
+            absl::IsResourceExhausted(ev.status) ? Outcome::kRateLimited : OutcomeForStatus(ev.status);
+        return Refuse(outcome, "cannot hold the request: " + std::string(ev.status.message()));
+      }
       if (!ev.existing) {
         (void)Record("approval.create", caller.name, {{"approval_id", ev.id}, {"rule", req.rule_id}}, key->info.name);
       }
@@ -576,11 +580,35 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
   r.approval = *approval;
   r.outcome = Outcome::kPendingApproval;
   r.message = "approval " + std::string(policy::ApprovalStateName(approval->state));
+  {
+    // Consumed while it is collected only until the signature leaves (or
+    // goes back to approved if none does): not a final state yet.
+    absl::MutexLock lock(&collecting_mu_);
+    if (collecting_.contains(approval_id)) {
+      r.message = "approval approved; the signature is being collected by another request";
+      return r;
+    }
+  }
   if (approval->state != policy::ApprovalState::kApproved || !is_requester) return r;
   // The signature goes to the requester's name. Names are unique among live
   // tokens only, so the token asking now may be a reissue with another role
-  // or fewer keys: it must be allowed to sign with this key itself.
-  if (!caller.Can(tokens::Permission::kSign)) return Refuse(Outcome::kUnauthorized, "this token may not sign");
+  // or fewer keys: it must be allowed to sign with this key itself. One that
+  // may not sign at all still sees the status.
+  if (!caller.Can(tokens::Permission::kSign)) {
+    r.message = "approval approved; this token may not sign, so it cannot collect the signature";
+    return r;
+  }
+  {
+    absl::MutexLock lock(&collecting_mu_);
+    if (!collecting_.insert(approval_id).second) {
+      r.message = "approval approved; the signature is being collected by another request";
+      return r;
+    }
+  }
+  absl::Cleanup done = [&] {
+    absl::MutexLock lock(&collecting_mu_);
+    collecting_.erase(approval_id);
+  };
 
   // Approved at quorum: re-decode the held bytes and sign them once.
   auto held = DecodeHeldRequest(approval->canonical_request);
@@ -609,6 +637,7 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
   if (decision.effect == policy::Effect::kDeny) {
     // The policy changed since the hold, or a deny rule now matches: approval
     // never overrides a deny.
+    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
     r.outcome = Outcome::kDenied;
     r.decision = decision;
     r.message = "approved, but policy now denies it: " + decision.reason;
@@ -618,6 +647,7 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
       !ApprovalCovers(*approval, *decision.approval)) {
     // The policy (or a budget since exceeded) now asks for more than these
     // approvers gave: they approved under the old terms, not these.
+    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
     r.outcome = Outcome::kDenied;
     r.decision = decision;
     r.message = "approved, but the policy now needs " + policy::ApprovalText(*decision.approval) +

@@ -33,6 +33,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "audit/audit_log.h"
 #include "base/clock.h"
@@ -167,6 +168,11 @@ class SigningService {
   };
   // Lower-case address or public-key hex of every version -> that version.
   absl::flat_hash_map<std::string, AddressedVersion> key_by_address_ ABSL_GUARDED_BY(keys_mu_);
+  // Approvals being collected right now: a second poll of the same one
+  // (a client's retry) waits its turn instead of racing the first for the
+  // budget and recording a denial beside the first's signature.
+  absl::Mutex collecting_mu_;
+  absl::flat_hash_set<std::string> collecting_ ABSL_GUARDED_BY(collecting_mu_);
 };
 
 // Stable names for the API ("signed", "denied", ...).

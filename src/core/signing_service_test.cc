@@ -1,6 +1,9 @@
 #include "core/signing_service.h"
 
 #include <cctype>
+#include <functional>
+#include <optional>
+#include <utility>
 #include <gtest/gtest.h>
 
 #include "audit/checkpoint_signer.h"
@@ -344,11 +347,53 @@ TEST_F(SigningServiceTest, AnApprovalIsCollectedOnlyByATokenThatMaySignWithTheKe
   auditor.role = tokens::Role::kAuditor;
   for (const tokens::Principal& reissued : {narrowed, auditor}) {
     SignResponse r = service_->ApprovalStatus(reissued, id);
-    EXPECT_EQ(r.outcome, Outcome::kUnauthorized) << r.message;
+    // The narrowed agent is refused; a role that may not sign sees the status.
+    EXPECT_EQ(r.outcome, reissued.role == tokens::Role::kAgent ? Outcome::kUnauthorized : Outcome::kPendingApproval)
+        << r.message;
     EXPECT_TRUE(r.result.is_null());
     EXPECT_EQ(approvals_->Status(id)->state, policy::ApprovalState::kApproved);  // not spent
   }
   EXPECT_EQ(service_->ApprovalStatus(agent_, id).outcome, Outcome::kSigned);
+}
+
+// A keystore that runs a hook when it is asked for an ECDSA signature: the
+// moment a collecting poll is between its claim and its signature.
+class HookedKeyStore final : public keystore::ForwardingKeyStore {
+ public:
+  using ForwardingKeyStore::ForwardingKeyStore;
+  std::function<void()> on_sign;
+  absl::StatusOr<crypto::RecoverableSignature> SignEcdsa(std::string_view key_id, keystore::KeyPurpose purpose,
+                                                         const crypto::Hash256& digest) override {
+    if (on_sign) std::exchange(on_sign, nullptr)();
+    return ForwardingKeyStore::SignEcdsa(key_id, purpose, digest);
+  }
+};
+
+// A client's retry arriving while the first poll collects the approval is
+// told it is being collected: it neither races the first for the budget
+// nor records a denial beside the first's signature.
+TEST_F(SigningServiceTest, ASecondPollWhileOneCollectsWaitsItsTurn) {
+  HookedKeyStore keys(keys_);
+  SigningService service(SigningService::Deps{keys, *log_, *engine_, *approvals_, *lockdown_, clock_, {}});
+  ASSERT_TRUE(service.RefreshKeys().ok());
+  SignResponse held = service.Sign(agent_, Tx("5 ether", 0));
+  ASSERT_EQ(held.outcome, Outcome::kPendingApproval) << held.message;
+  const std::string id = held.approval->id;
+  std::vector<std::string> roles = {"approver"};
+  ASSERT_TRUE(approvals_->Approve(id, "alice", roles, "").ok());
+  std::optional<SignResponse> retry;
+  uint64_t records_before_retry = 0;
+  keys.on_sign = [&] {
+    records_before_retry = log_->Size();
+    retry = service.ApprovalStatus(agent_, id);
+  };
+  SignResponse first = service.ApprovalStatus(agent_, id);
+  EXPECT_EQ(first.outcome, Outcome::kSigned) << first.message;
+  ASSERT_TRUE(retry.has_value());
+  EXPECT_EQ(retry->outcome, Outcome::kPendingApproval) << retry->message;
+  EXPECT_NE(retry->message.find("being collected"), std::string::npos) << retry->message;
+  EXPECT_TRUE(retry->result.is_null());
+  EXPECT_EQ(log_->Size(), records_before_retry + 1);  // the first's allow only: the retry recorded nothing
 }
 
 // An approval is spent only by a signature that leaves: if the audit log
