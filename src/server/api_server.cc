@@ -1549,17 +1549,23 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     }
     if (!h_.backup) return ErrorResponse(501, "backup is not available for this keystore backend");
     if (body.contains("shares") && !body["shares"].is_null()) {
-      // Whole numbers only: the backup code's value<int> would read 2.9 as
-      // 2 (a backup of other terms than asked) and true as 1.
+      // Whole numbers of a share count's range only: the backup code's
+      // value<int> would read 2.9 as 2, true as 1 and 4294967298 as 2 (a
+      // backup of other terms than asked).
       const json& sh = body["shares"];
-      auto whole = [&sh](const char* k) { return sh.contains(k) && sh[k].is_number_integer(); };
+      auto whole = [&sh](const char* k) {
+        return sh.contains(k) && sh[k].is_number_integer() && sh[k].get<int64_t>() >= 1 && sh[k].get<int64_t>() <= 255;
+      };
       if (!sh.is_object() || !whole("m") || !whole("n") || sh.size() != 2) {
-        return ErrorResponse(400, "shares must be {\"m\": M, \"n\": N} with whole numbers (any M of the N shares restore)");
+        return ErrorResponse(400, "shares must be {\"m\": M, \"n\": N} with whole numbers from 1 to 255 (any M of the N "
+                                  "shares restore)");
       }
     }
     auto out = h_.backup(body);
-    if (body.contains("passphrase")) {
-      std::string& pass = body["passphrase"].get_ref<std::string&>();
+    // (null is "absent": nothing to wipe, and get_ref would throw after the
+    // backup was made.)
+    if (auto it = body.find("passphrase"); it != body.end() && it->is_string()) {
+      std::string& pass = it->get_ref<std::string&>();
       SecureWipe({reinterpret_cast<uint8_t*>(pass.data()), pass.size()});
     }
     if (!out.ok()) return StatusResponse(out.status());

@@ -239,11 +239,17 @@ describe("REST /v1 and JSON-RPC conformance sweep", { skip, timeout: 90000 }, ()
         assert.match(r.json.error, /unknown field/, r.text);
       }
       // Shares are whole numbers: 2.9 was read as 2.
-      for (const shares of [{ m: 2.9, n: 3 }, { m: true, n: 3 }, { m: "2", n: "3" }, { m: 2, n: 3, k: 1 }, [2, 3]]) {
+      for (const shares of [{ m: 2.9, n: 3 }, { m: true, n: 3 }, { m: "2", n: "3" }, { m: 2, n: 3, k: 1 }, [2, 3],
+                            { m: 4294967298, n: 4294967299 }]) {  // read as 2 of 3 by an int
         assertRefused(await rest("POST", "/v1/backup", { shares }), `backup shares ${JSON.stringify(shares)}`, [400]);
       }
     });
-    // The documented members still work (null is absent).
+    // The documented members still work (null is absent), also where the
+    // server wipes a member afterwards (a null passphrase threw after the
+    // backup was made).
+    const backup = await rest("POST", "/v1/backup", { passphrase: null, shares: { m: 2, n: 3 } });
+    assert.equal(backup.status, 200, backup.text);
+    assert.equal(backup.json.shares.length, 3);
     const ok = await rest("POST", "/v1/tokens", { role: "agent", name: "typo-ok", keys: ["trader"], expires: "1h", rate: null });
     assert.equal(ok.status, 201, ok.text);
     assert.ok(ok.json.expires_at);
