@@ -240,7 +240,76 @@ void HardenProcess(bool allow_core_dumps) {
   ::setrlimit(RLIMIT_CORE, &none);
 }
 
+namespace {
+
+// An exclusive flock on a folder, released with the descriptor (a folder
+// lock needs only read access).
+//  * ParentOf(data_dir), waiting: held while init or restore runs. Without
+//    it two of them on one fresh folder both find it empty, and the loser's
+//    undo removes the winner's files. With it the second waits, then finds
+//    the keystore and refuses. The folder is made first if missing, as
+//    creating the data directory would.
+//  * Of(data_dir), not waiting: held by a running daemon from before it
+//    touches anything in the directory. A second daemon on the same
+//    directory would otherwise repair files the first is writing (the
+//    ledger journal's torn-tail cut, the TPM rollback counter) before it
+//    failed on the audit log's lock.
+class FolderLock {
+ public:
+  static absl::StatusOr<FolderLock> ParentOf(const std::string& data_dir) {
+    const fs::path folder = fs::path(data_dir).parent_path();
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec) return absl::UnavailableError("cannot create " + folder.string() + ": " + ec.message());
+    return Acquire(folder, /*wait=*/true);
+  }
+  static absl::StatusOr<FolderLock> Of(const std::string& data_dir) {
+    auto lock = Acquire(fs::path(data_dir), /*wait=*/false);
+    if (!lock.ok() && absl::IsAlreadyExists(lock.status())) {
+      return absl::FailedPreconditionError("another sigil server is using the data directory " + data_dir +
+                                           "; stop it first (two daemons on one directory would corrupt it)");
+    }
+    return lock;
+  }
+  FolderLock(FolderLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  FolderLock& operator=(FolderLock&& other) noexcept {
+    std::swap(fd_, other.fd_);
+    return *this;
+  }
+  ~FolderLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit FolderLock(int fd) : fd_(fd) {}
+  // AlreadyExists if another holds it and `wait` is false.
+  static absl::StatusOr<FolderLock> Acquire(const fs::path& folder, bool wait) {
+    int fd;
+    do {
+      fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return absl::UnavailableError("cannot open " + folder.string() + ": " + std::strerror(errno));
+    int rc;
+    do {
+      rc = ::flock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB);
+    } while (rc != 0 && errno == EINTR);
+    if (rc != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EWOULDBLOCK) return absl::AlreadyExistsError("held by another process: " + folder.string());
+      return absl::UnavailableError("cannot lock " + folder.string() + ": " + std::strerror(err));
+    }
+    return FolderLock(fd);
+  }
+  int fd_;
+};
+
+}  // namespace
+
 struct Daemon::Impl {
+  // First member, so released last: held from before Open touches the
+  // directory until everything below has stopped.
+  std::optional<FolderLock> data_dir_lock;
   Config config;
   StartupSecrets secrets;  // consumed by Open()
   RealClock& clock = RealClock::Instance();
@@ -291,6 +360,7 @@ struct Daemon::Impl {
 absl::Status Daemon::Impl::Open() {
   const Config& c = config;
   RETURN_IF_ERROR(EnsureDataDir(c.data_dir));
+  ASSIGN_OR_RETURN(data_dir_lock, FolderLock::Of(c.data_dir));
   ASSIGN_OR_RETURN(store, store::SqliteStore::Open(c.data_dir, {}));
   ASSIGN_OR_RETURN(keys, OpenKeystore(*store, c, clock, /*create=*/c.dev, secrets.keystore_passphrase));
   secrets.keystore_passphrase.reset();
@@ -723,46 +793,6 @@ absl::StatusOr<DataDirSummary> UndoOnFailure(const std::string& dir, const std::
   return out;
 }
 
-// An exclusive flock on the folder that contains the data directory (made
-// first if missing, as creating the data directory would), held while init
-// or restore runs. Without it two of them on one fresh folder both find it
-// empty, and the loser's undo removes the winner's files. With it the second
-// waits, then finds the keystore and refuses. A folder lock needs only read
-// access; it is released with the descriptor.
-class ParentFolderLock {
- public:
-  static absl::StatusOr<ParentFolderLock> Acquire(const std::string& data_dir) {
-    const fs::path folder = fs::path(data_dir).parent_path();
-    std::error_code ec;
-    fs::create_directories(folder, ec);
-    if (ec) return absl::UnavailableError("cannot create " + folder.string() + ": " + ec.message());
-    int fd;
-    do {
-      fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    } while (fd < 0 && errno == EINTR);
-    if (fd < 0) return absl::UnavailableError("cannot open " + folder.string() + ": " + std::strerror(errno));
-    int rc;
-    do {
-      rc = ::flock(fd, LOCK_EX);
-    } while (rc != 0 && errno == EINTR);
-    if (rc != 0) {
-      const int err = errno;
-      ::close(fd);
-      return absl::UnavailableError("cannot lock " + folder.string() + ": " + std::strerror(err));
-    }
-    return ParentFolderLock(fd);
-  }
-  ParentFolderLock(ParentFolderLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  ParentFolderLock& operator=(ParentFolderLock&&) = delete;
-  ~ParentFolderLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
- private:
-  explicit ParentFolderLock(int fd) : fd_(fd) {}
-  int fd_;
-};
-
 // Whether `data_dir` already has a keystore; creates nothing when it has no
 // database yet.
 absl::StatusOr<bool> HoldsKeystore(const std::string& data_dir) {
@@ -777,7 +807,7 @@ absl::StatusOr<bool> HoldsKeystore(const std::string& data_dir) {
 absl::StatusOr<DataDirSummary> InitDataDir(const std::string& requested_dir, const std::string& key_file) {
   RETURN_IF_ERROR(crypto::RunSelfTest());
   ASSIGN_OR_RETURN(const std::string data_dir, ResolveDataDir(requested_dir));
-  ASSIGN_OR_RETURN(ParentFolderLock lock, ParentFolderLock::Acquire(data_dir));
+  ASSIGN_OR_RETURN(FolderLock lock, FolderLock::ParentOf(data_dir));
   // Refused before anything is touched.
   ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
   if (held) return absl::AlreadyExistsError(data_dir + " already holds a keystore");
@@ -843,7 +873,7 @@ absl::StatusOr<DataDirSummary> RestoreDataDir(const std::vector<std::string>& fi
     }
     ASSIGN_OR_RETURN(pass, cli::ReadPassphrase("SIGIL_BACKUP_PASSPHRASE_FILE", "backup passphrase", /*confirm=*/false));
   }
-  ASSIGN_OR_RETURN(ParentFolderLock lock, ParentFolderLock::Acquire(data_dir));
+  ASSIGN_OR_RETURN(FolderLock lock, FolderLock::ParentOf(data_dir));
   ASSIGN_OR_RETURN(bool held, HoldsKeystore(data_dir));
   if (held) return absl::FailedPreconditionError(data_dir + " already holds a keystore; restore into a fresh directory");
   return UndoOnFailure(data_dir, key_file, [&]() -> absl::StatusOr<DataDirSummary> {

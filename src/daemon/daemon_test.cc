@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -132,6 +133,33 @@ TEST(DaemonHousekeepingTest, PurgesDecidedApprovals) {
   EXPECT_EQ(status.status().code(), absl::StatusCode::kNotFound) << "the rejected approval was never purged";
   EXPECT_TRUE(book.Status(pending.id).ok()) << "a pending approval was purged";
   (*daemon)->Stop();
+}
+
+// One data directory, one daemon: the second refuses before it touches
+// anything (it used to cut the ledger journal's "torn" tail, a line the first
+// was writing, before failing on the audit log's lock).
+TEST(DaemonStartTest, ASecondDaemonOnTheSameDirectoryRefusesAndTouchesNothing) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  auto first = Daemon::Start(c, StartupSecrets{});
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::string journal = c.data_dir + "/ledger.journal";
+  {
+    std::ofstream out(journal, std::ios::app | std::ios::binary);
+    out << "{\"half a line the first daemon is writing";
+  }
+  const auto size_before = std::filesystem::file_size(journal);
+  auto second = Daemon::Start(c, StartupSecrets{});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+  EXPECT_NE(second.status().message().find("another sigil server"), std::string::npos) << second.status();
+  EXPECT_EQ(std::filesystem::file_size(journal), size_before);
+  (*first)->Stop();
+  first->reset();
+  // Once the first has stopped, the directory is free again.
+  auto third = Daemon::Start(c, StartupSecrets{});
+  EXPECT_TRUE(third.ok()) << third.status();
+  if (third.ok()) (*third)->Stop();
 }
 
 }  // namespace
