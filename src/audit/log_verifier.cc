@@ -4,6 +4,8 @@
 #include <limits>
 #include <map>
 
+#include "absl/strings/numbers.h"
+#include "audit/record.h"
 #include "base/hex.h"
 
 namespace sigil::audit {
@@ -55,6 +57,16 @@ nlohmann::json VerifyReport::ToJson() const {
   if (latest_checkpoint) j["latest_checkpoint"] = latest_checkpoint->ToJson();
   if (log_id) j["log_id"] = HexEncode(*log_id);
   if (torn_tail_bytes) j["torn_tail_bytes"] = torn_tail_bytes;
+  if (!recovered.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const RecoveredRange& r : recovered) {
+      list.push_back({{"seq", r.seq},
+                      {"covered_size", r.covered_size},
+                      {"records_at_open", r.records_at_open},
+                      {"torn_tail_bytes", r.torn_tail_bytes}});
+    }
+    j["recovered"] = std::move(list);
+  }
   return j;
 }
 
@@ -130,6 +142,15 @@ LogReplay ReplayStream(LogFrameStream& stream, const crypto::Ed25519PublicKey& a
           }
           prev_seq = seq;
           have_prev = true;
+          if (record->type == record_type::kAuditRecovered) {
+            auto number = [&](const char* name) -> uint64_t {
+              auto it = record->extra.find(name);
+              uint64_t v = 0;
+              return it != record->extra.end() && absl::SimpleAtoi(it->second, &v) ? v : 0;
+            };
+            report.recovered.push_back(
+                {seq, number("covered_size"), number("records_at_open"), number("torn_tail_bytes")});
+          }
           if (options.on_record) options.on_record(*record);
           continue;
         }

@@ -71,6 +71,17 @@ struct VerifyError {
   nlohmann::json ToJson() const;
 };
 
+// An audit.recovered record (audit_log.h): the daemon found records no
+// checkpoint covered (or a torn tail) when it opened the log. The records
+// [covered_size, records_at_open) were not vouched for when written: a
+// crash, or someone who wrote the file while it was stopped.
+struct RecoveredRange {
+  uint64_t seq = 0;  // of the audit.recovered record
+  uint64_t covered_size = 0;
+  uint64_t records_at_open = 0;
+  uint64_t torn_tail_bytes = 0;
+};
+
 struct VerifyReport {
   bool valid = false;
   std::vector<VerifyError> errors;  // at most ~100; the last one says if more were dropped
@@ -80,7 +91,11 @@ struct VerifyReport {
   std::optional<SignedCheckpoint> latest_checkpoint;  // last checkpoint with a valid signature
   std::optional<LogId> log_id;
   uint64_t torn_tail_bytes = 0;     // bytes after the last frame in a torn tail
-  // {"valid","errors":[{"what","offset","seq"?}],"records","checkpoints","root","latest_checkpoint"?,"log_id"?}
+  // Every audit.recovered record, in order. Not an error (the log verifies),
+  // but what an auditor must look into.
+  std::vector<RecoveredRange> recovered;
+  // {"valid","errors":[{"what","offset","seq"?}],"records","checkpoints","root","latest_checkpoint"?,"log_id"?,
+  //  "torn_tail_bytes"?,"recovered"?:[{"seq","covered_size","records_at_open","torn_tail_bytes"}]}
   nlohmann::json ToJson() const;
 };
 

@@ -194,6 +194,11 @@ absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash&
     return absl::InvalidArgumentError("consistency proof: old size " + std::to_string(old_size) +
                                       " exceeds new size " + std::to_string(new_size));
   }
+  // Only the empty tree's root is the root of size 0 (checked first, so two
+  // equal roots of "size 0" do not pass as the same tree).
+  if (old_size == 0 && old_root != EmptyTreeRoot()) {
+    return absl::FailedPreconditionError("consistency proof: old root of size 0 is not the empty tree's root");
+  }
   if (old_size == new_size) {
     if (!path.empty()) return absl::InvalidArgumentError("consistency proof: must be empty for equal sizes");
     if (old_root != new_root) {
@@ -203,12 +208,7 @@ absl::Status VerifyConsistency(uint64_t old_size, uint64_t new_size, const Hash&
   }
   if (old_size == 0) {
     if (!path.empty()) return absl::InvalidArgumentError("consistency proof: must be empty from size 0");
-    // Every tree extends the empty one, but only the empty tree's root is
-    // the root of size 0: any other old_root is a claim this proof refutes.
-    if (old_root != EmptyTreeRoot()) {
-      return absl::FailedPreconditionError("consistency proof: old root of size 0 is not the empty tree's root");
-    }
-    return absl::OkStatus();
+    return absl::OkStatus();  // every tree extends the empty one
   }
   if (path.empty()) return absl::InvalidArgumentError("consistency proof: empty path");
   std::vector<Hash> p;

@@ -168,6 +168,8 @@ TEST(MerkleTree, ConsistencyFromSizeZeroNeedsTheEmptyRoot) {
   absl::Status forged = VerifyConsistency(0, 10, tree.Root(), tree.Root(), {});
   EXPECT_TRUE(absl::IsFailedPrecondition(forged)) << forged;
   EXPECT_FALSE(VerifyConsistency(0, 10, tree.LeafHash(3), tree.Root(), {}).ok());
+  // Nor do two equal roots of "size 0" pass as the same tree.
+  EXPECT_TRUE(absl::IsFailedPrecondition(VerifyConsistency(0, 0, tree.Root(), tree.Root(), {})));
 }
 
 }  // namespace

@@ -730,6 +730,11 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         PrintResponse(report, o.json);
         o.exit_code = report["valid"].get<bool>() ? kExitOk : kExitRefused;
         if (o.exit_code != kExitOk) std::cerr << "sigil: the audit log does not verify (see errors)\n";
+        if (report.contains("recovered") && report["recovered"].is_array() && !report["recovered"].empty()) {
+          std::cerr << "sigil: note: the daemon recovered the log " << report["recovered"].size()
+                    << " time(s); the records no checkpoint covered then were not vouched for when written "
+                       "(see \"recovered\" and doc/audit-log.md)\n";
+        }
         return;
       }
       o.exit_code = ExitCodeForHttpStatus(status);
