@@ -40,9 +40,17 @@ TEST(ReportFromLog, ALogPastOneReadIsReportedOn) {
   constexpr uint64_t kRecords = 100001;
   for (uint64_t i = 0; i < kRecords; ++i) ASSERT_TRUE(log->Append(audit::testing::SampleRecord(i)).ok());
   ASSERT_FALSE(log->ReadRecords(0, log->Size()).ok());  // what the endpoint did
-  auto report = ReportFromLog(*log, audit::ComplianceFilter{});
+  auto report = ReportFromLog(*log, audit::ComplianceFilter{}, 10000, kRecords);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->records.size(), kRecords);
+  // One past the cap is refused with how to narrow it; a filter that keeps
+  // fewer passes.
+  auto too_many = ReportFromLog(*log, audit::ComplianceFilter{}, 10000, kRecords - 1);
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kOutOfRange) << too_many.status();
+  EXPECT_NE(too_many.status().message().find("narrow it"), std::string::npos) << too_many.status();
+  audit::ComplianceFilter one_agent;
+  one_agent.principal = "agent-3";
+  EXPECT_TRUE(ReportFromLog(*log, one_agent, 10000, kRecords - 1).ok());
 }
 
 }  // namespace
