@@ -277,19 +277,28 @@ std::optional<std::string> ShareFileBackupId(const std::string& path) {
 }
 
 // After a backup with `share_count` shares (0: a passphrase backup) was
-// written to `out`: the files OUT.k above share_count that an earlier
-// backup with more shares left there. Each is removed only if it is a share
-// file of a backup other than `backup_id` (the one just written); anything
-// else named so is left and named on stderr. Returns the removed paths.
-std::vector<std::string> RemoveStaleShares(const std::string& out, size_t share_count, const std::string& backup_id) {
+// written to `out`, replacing the backup whose shares carry `replaced_id`
+// (read from OUT.1 before the new files were put in place): the files OUT.k
+// above share_count that the replaced backup, split into more shares, left
+// there. Each is removed only if it is a regular file holding a share of
+// that very backup, whose backup file is gone; anything else named so (a
+// share of another backup, which may live on elsewhere; a file that is not
+// a share; a link or device, never opened) is left and named on stderr.
+// Returns the removed paths.
+std::vector<std::string> RemoveStaleShares(const std::string& out, size_t share_count,
+                                           const std::optional<std::string>& replaced_id) {
   std::vector<std::string> removed;
   for (size_t k = share_count + 1; k <= kMaxBackupShares; ++k) {
     const std::string path = out + "." + std::to_string(k);
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0) continue;
+    if (!S_ISREG(st.st_mode)) {
+      std::cerr << "sigil: left " << path << " in place: it is not a regular file\n";
+      continue;
+    }
     const std::optional<std::string> id = ShareFileBackupId(path);
-    if (!id || *id == backup_id) {
-      std::cerr << "sigil: left " << path << " in place: it is not a share of an older backup\n";
+    if (!id || !replaced_id || *id != *replaced_id) {
+      std::cerr << "sigil: left " << path << " in place: it is not a share of the backup just replaced\n";
       continue;
     }
     if (::unlink(path.c_str()) != 0) {
@@ -671,6 +680,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
       }
       std::vector<std::string> written;
       for (const auto& [path, bytes] : contents) written.push_back(path);
+      std::optional<std::string> replaced_id;
       // Files are written 0600: a share or backup is sensitive even encrypted.
       if (to_device) {
         if (WriteOutputFile(o, out, contents[0].second, 0600) != kExitOk) return;  // it said why
@@ -678,6 +688,9 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         // All written before any is renamed into place: a failure midway
         // (a full disk) leaves yesterday's backup and shares as they were,
         // not a new file beside old shares.
+        // Whose shares the new files replace: their backup file is about to
+        // be replaced, so its shares above the new count are of no use.
+        replaced_id = ShareFileBackupId(out + ".1");
         std::vector<StagedFile> staged;
         for (const auto& [path, bytes] : contents) {
           StagedFile f;
@@ -695,7 +708,7 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
         // The new backup is in place: shares an earlier, larger split left
         // beside it (FILE.4 after 2/3 replaced 3/5) belong to a backup file
         // that is gone, and would be mistaken for shares of this one.
-        std::vector<std::string> stale = RemoveStaleShares(out, share_count, backup_id);
+        std::vector<std::string> stale = RemoveStaleShares(out, share_count, replaced_id);
         if (!stale.empty()) summary["removed_stale_shares"] = stale;
       }
       if (to_device) {

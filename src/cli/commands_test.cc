@@ -297,11 +297,13 @@ TEST_F(CommandsTest, AFewerSharesBackupRemovesTheOlderBackupsExtraShares) {
   EXPECT_TRUE(std::filesystem::is_symlink(out + ".8"));
   EXPECT_THAT(r.err, HasSubstr(out + ".7 in place"));
 
-  // A passphrase backup over a shared one: every share of another backup
-  // goes, from FILE.1 on; a share of this very backup id and a file that is
-  // not a share (b.3 holds the fake daemon's "s3") stay.
-  std::ofstream(out + ".1", std::ios::trunc) << share(new_id, 1);
-  std::ofstream(out + ".2", std::ios::trunc) << share(old_id, 2);
+  // A passphrase backup over a shared one: the replaced backup's shares go,
+  // from FILE.1 on; a share of another backup (which may live on
+  // elsewhere) and a file that is not a share stay.
+  const std::string replaced_id = "aaaabbbbccccddddeeeeffff00001111";
+  std::ofstream(out + ".1", std::ios::trunc) << share(replaced_id, 1);
+  std::ofstream(out + ".2", std::ios::trunc) << share(replaced_id, 2);
+  std::ofstream(out + ".3", std::ios::trunc) << "not a share";
   std::ofstream(out + ".6") << share(old_id, 6);
   const std::string pass = dir_ + "/pass";
   std::ofstream(pass) << "a long backup passphrase\n";
@@ -310,9 +312,10 @@ TEST_F(CommandsTest, AFewerSharesBackupRemovesTheOlderBackupsExtraShares) {
   r = Run({"backup", "create", "--out", out, "--token", "t", "--json"});
   ::unsetenv("SIGIL_BACKUP_PASSPHRASE_FILE");
   ASSERT_EQ(r.code, kExitOk) << r.err;
-  EXPECT_EQ(r.json()["removed_stale_shares"], (nlohmann::json{out + ".2", out + ".6"}));
-  EXPECT_TRUE(std::filesystem::exists(out + ".1"));
+  EXPECT_EQ(r.json()["removed_stale_shares"], (nlohmann::json{out + ".1", out + ".2"}));
   EXPECT_TRUE(std::filesystem::exists(out + ".3"));
+  EXPECT_TRUE(std::filesystem::exists(out + ".6"));
+  EXPECT_THAT(r.err, HasSubstr(out + ".6 in place"));
 }
 
 // A proxy's error page in Latin-1 is not UTF-8: printing it as JSON must
