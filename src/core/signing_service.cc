@@ -496,8 +496,12 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
       policy::ApprovalEvent ev = d_.approvals.Create(held);
       if (!ev.ok()) {
         // Past the agent's cap of pending requests: its own pace, not an outage.
-        const Outcome outcome =
-            absl::IsResourceExhausted(ev.status) ? Outcome::kRateLimited : OutcomeForStatus(ev.status);
+        const bool capped = absl::IsResourceExhausted(ev.status);
+        const Outcome outcome = capped ? Outcome::kRateLimited : OutcomeForStatus(ev.status);
+        // The record above says held; this one says it was not after all.
+        policy::Decision not_held = decision;
+        not_held.reason = TruncateUtf8("not held: " + std::string(ev.status.message()), 1000);
+        (void)AuditDecision(caller, *key, *payload, not_held, capped ? "rate_limited" : "error", nullptr, "");
         return Refuse(outcome, "cannot hold the request: " + std::string(ev.status.message()));
       }
       if (!ev.existing) {

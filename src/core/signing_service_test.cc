@@ -442,9 +442,16 @@ TEST_F(SigningServiceTest, TooManyPendingApprovalsIsRateLimitedNotUnavailable) {
   for (uint64_t nonce = 0; nonce < policy::ApprovalBook::kMaxPendingPerAgent; ++nonce) {
     ASSERT_EQ(service_->Sign(agent_, Tx("5 ether", nonce)).outcome, Outcome::kPendingApproval) << nonce;
   }
+  const uint64_t before = log_->Size();
   SignResponse r = service_->Sign(agent_, Tx("5 ether", policy::ApprovalBook::kMaxPendingPerAgent));
   EXPECT_EQ(r.outcome, Outcome::kRateLimited) << r.message;
   EXPECT_NE(r.message.find("waiting for approval"), std::string::npos) << r.message;
+  // The log says it was not held after all, right after the hold decision.
+  auto records = log_->ReadRecords(before, log_->Size() - before);
+  ASSERT_TRUE(records.ok() && records->size() == 2) << records.status();
+  EXPECT_EQ((*records)[0].decision, "require_approval");
+  EXPECT_EQ((*records)[1].decision, "rate_limited");
+  EXPECT_NE((*records)[1].reason.find("not held"), std::string::npos) << (*records)[1].reason;
 }
 
 // A retired address is public on-chain: naming it must not tell a token
