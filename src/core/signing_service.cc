@@ -351,6 +351,13 @@ absl::StatusOr<audit::AuditReceipt> SigningService::AuditDecision(const tokens::
   return Append(std::move(r));
 }
 
+void SigningService::AuditRefusal(const tokens::Principal& caller, const KeyView& key, const DecodedPayload& payload,
+                                  policy::Decision decision, std::string reason, const std::string& outcome,
+                                  const std::string& approval_id) {
+  decision.reason = std::move(reason);  // AuditDecision bounds it
+  (void)AuditDecision(caller, key, payload, decision, outcome, nullptr, approval_id);
+}
+
 absl::StatusOr<audit::AuditReceipt> SigningService::Append(audit::AuditRecord record) {
   auto receipt = d_.audit.Append(std::move(record));
   audit_ok_.store(receipt.ok(), std::memory_order_relaxed);
@@ -387,9 +394,7 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
   // that lands while the request was being decided stops it here.
   if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) {
     (void)d_.engine.Release(reservation);
-    policy::Decision refused = decision;
-    refused.reason = std::string(st.message());
-    (void)AuditDecision(caller, key, payload, refused, "lockdown", nullptr, approval_id);
+    AuditRefusal(caller, key, payload, decision, std::string(st.message()), "lockdown", approval_id);
     return Refuse(Outcome::kLockdown, std::string(st.message()));
   }
   crypto::Hash256 sig_hash{};
@@ -400,9 +405,8 @@ SignResponse SigningService::FinishSigned(const tokens::Principal& caller, const
     // Every failure is recorded, a failed verification before release most
     // of all (a faulty signer, or a key rotated while it signed). If the log
     // cannot take it either, the refusal stands.
-    policy::Decision failed = decision;
-    failed.reason = TruncateUtf8("signing failed: " + std::string(result.status().message()), 1000);
-    (void)AuditDecision(caller, key, payload, failed, "error", nullptr, approval_id);
+    AuditRefusal(caller, key, payload, decision, "signing failed: " + std::string(result.status().message()), "error",
+                 approval_id);
     return r;
   }
   // Invariant 2: the signature leaves only after its record is durable.
@@ -455,17 +459,14 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
   payload->facts.agent = caller.name;
 
   if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) {
-    policy::Decision d;
-    d.reason = std::string(st.message());
-    (void)AuditDecision(caller, *key, *payload, d, "lockdown", nullptr, "");
+    AuditRefusal(caller, *key, *payload, policy::Decision{}, std::string(st.message()), "lockdown", "");
     return Refuse(Outcome::kLockdown, std::string(st.message()));
   }
 
   auto auth = d_.engine.Authorize(payload->facts);
   if (!auth.ok()) {
-    policy::Decision failed;
-    failed.reason = TruncateUtf8("budget ledger cannot be written: " + std::string(auth.status().message()), 1000);
-    (void)AuditDecision(caller, *key, *payload, failed, "error", nullptr, "");
+    AuditRefusal(caller, *key, *payload, policy::Decision{},
+                 "budget ledger cannot be written: " + std::string(auth.status().message()), "error", "");
     return Refuse(Outcome::kUnavailable, "budget ledger cannot be written; nothing was signed (" +
                                              std::string(auth.status().message()) + ")");
   }
@@ -499,9 +500,8 @@ SignResponse SigningService::Sign(const tokens::Principal& caller, const SignReq
         const bool capped = absl::IsResourceExhausted(ev.status);
         const Outcome outcome = capped ? Outcome::kRateLimited : OutcomeForStatus(ev.status);
         // The record above says held; this one says it was not after all.
-        policy::Decision not_held = decision;
-        not_held.reason = TruncateUtf8("not held: " + std::string(ev.status.message()), 1000);
-        (void)AuditDecision(caller, *key, *payload, not_held, capped ? "rate_limited" : "error", nullptr, "");
+        AuditRefusal(caller, *key, *payload, decision, "not held: " + std::string(ev.status.message()),
+                     capped ? "rate_limited" : "error", "");
         return Refuse(outcome, "cannot hold the request: " + std::string(ev.status.message()));
       }
       if (!ev.existing) {
@@ -637,26 +637,27 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
   payload->facts.key = key->info.name;
   payload->facts.agent = caller.name;
   if (auto st = d_.lockdown.CheckSigning(caller.name); !st.ok()) return Refuse(Outcome::kLockdown, std::string(st.message()));
+  // Denied at collection: recorded, answered, and the approval kept.
+  auto deny_now = [&](const policy::Decision& decision, std::string message) {
+    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
+    r.outcome = Outcome::kDenied;
+    r.decision = decision;
+    r.message = std::move(message);
+    return r;
+  };
   policy::Decision decision = d_.engine.Explain(payload->facts);
   if (decision.effect == policy::Effect::kDeny) {
     // The policy changed since the hold, or a deny rule now matches: approval
     // never overrides a deny.
-    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
-    r.outcome = Outcome::kDenied;
-    r.decision = decision;
-    r.message = "approved, but policy now denies it: " + decision.reason;
-    return r;
+    return deny_now(decision, "approved, but policy now denies it: " + decision.reason);
   }
   if (decision.effect == policy::Effect::kRequireApproval && decision.approval &&
       !ApprovalCovers(*approval, *decision.approval)) {
     // The policy (or a budget since exceeded) now asks for more than these
     // approvers gave: they approved under the old terms, not these.
-    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
-    r.outcome = Outcome::kDenied;
-    r.decision = decision;
-    r.message = "approved, but the policy now needs " + policy::ApprovalText(*decision.approval) +
-                "; nothing was signed. Submit the request again to have it held under the current terms";
-    return r;
+    return deny_now(decision, "approved, but the policy now needs " + policy::ApprovalText(*decision.approval) +
+                                  "; nothing was signed. Submit the request again to have it held under the "
+                                  "current terms");
   }
   if (decision.effect == policy::Effect::kAllow) {
     // Still charge budgets as a held request would.
@@ -670,11 +671,7 @@ SignResponse SigningService::ApprovalStatus(const tokens::Principal& caller, con
     // once the window frees enough.
     decision.effect = policy::Effect::kDeny;
     decision.reason = std::string(reservation.status().message());
-    (void)AuditDecision(caller, *key, *payload, decision, "deny", nullptr, approval_id);
-    r.outcome = Outcome::kDenied;
-    r.decision = decision;
-    r.message = decision.reason;
-    return r;
+    return deny_now(decision, decision.reason);
   }
   if (!reservation.ok()) return Refuse(Outcome::kUnavailable, "budget ledger cannot be written; nothing was signed");
   policy::ApprovalEvent consumed = d_.approvals.Consume(approval_id, crypto::Sha256(approval->canonical_request));

@@ -142,6 +142,11 @@ class SigningService {
                                                     const DecodedPayload& payload, const policy::Decision& decision,
                                                     const std::string& outcome, const crypto::Hash256* sig_hash,
                                                     const std::string& approval_id);
+  // The record of a refusal: `decision` with `reason` in its place. The
+  // refusal stands whether or not the log can take it.
+  void AuditRefusal(const tokens::Principal& caller, const KeyView& key, const DecodedPayload& payload,
+                    policy::Decision decision, std::string reason, const std::string& outcome,
+                    const std::string& approval_id);
 
   // Acts on what the trigger monitor asked for (suspend, lockdown, alert);
   // each action is audited.
@@ -153,7 +158,6 @@ class SigningService {
   // by the key's recorded public key, with exactly that recovery id.
   absl::Status CheckSignedByKey(const KeyView& key, const crypto::Hash256& digest,
                                 const crypto::RecoverableSignature& sig);
-
 
   Deps d_;
   // Precomputed multiples of the secp256k1 keys that sign often (from their

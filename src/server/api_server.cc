@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
@@ -293,12 +294,11 @@ absl::StatusOr<std::optional<uint64_t>> QueryWholeNumber(std::string_view query,
   ASSIGN_OR_RETURN(std::string text, QueryValue(query, name));
   if (text.empty()) return std::nullopt;
   uint64_t n = 0;
-  bool digits = text.size() <= 20 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  for (char c : digits ? text : std::string()) {
-    if (n > (UINT64_MAX - static_cast<uint64_t>(c - '0')) / 10) digits = false;
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  if (!digits || n > max) {
+  // Digits only (SimpleAtoi alone takes a sign and spaces); SimpleAtoi
+  // refuses what overflows.
+  const bool digits =
+      text.size() <= 20 && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || !absl::SimpleAtoi(text, &n) || n > max) {
     return absl::InvalidArgumentError("query parameter '" + name + "' must be a whole number" +
                                       (max == UINT64_MAX ? std::string() : " of at most " + std::to_string(max)));
   }
@@ -1435,7 +1435,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
     if (!p.Can(Permission::kLockdownOn)) {
       return deny(suspend ? "suspend agents (operator or admin)" : "resume agents (admin with TOTP)");
     }
-    if (!(!suspend && d_.lockdown.IsSuspended(parts[2]))) {
+    if (suspend || !d_.lockdown.IsSuspended(parts[2])) {
       auto known = LiveTokenNamed(parts[2]);
       if (!known.ok()) return StatusResponse(known.status());
       if (!*known) {
