@@ -64,10 +64,36 @@ Outcome OutcomeForStatus(const absl::Status& st) {
   }
 }
 
+// At most this many native recipients are listed in one record (a 1232-byte
+// message holds over 60 transfers; 32 entries stay near 3 KiB, well inside
+// the record's 8 KiB field bound); the rest are counted.
+constexpr size_t kMaxRecordedSolanaRecipients = 32;
+
+// A Solana message's native (System Program) transfers, one {to, lamports}
+// entry each in message order: the policy judged every recipient (a rule's
+// `to` sees them all), while `to` names only the first.
+void AddSolanaRecipientsToRecord(const policy::SolanaFacts& s, audit::AuditRecord& r) {
+  nlohmann::json recipients = nlohmann::json::array();
+  size_t total = 0;
+  for (const policy::SolanaTransfer& t : s.transfers) {
+    if (t.program != policy::kSolanaSystemProgram) continue;
+    if (++total <= kMaxRecordedSolanaRecipients) {
+      // Decimal text, as `value`: a JSON number past 2^53 loses digits in many readers.
+      recipients.push_back({{"to", t.to}, {"lamports", t.amount.ToDecimal()}});
+    }
+  }
+  if (total == 0) return;
+  r.extra["solana_recipients"] = recipients.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (total > kMaxRecordedSolanaRecipients) {
+    r.extra["solana_recipients_omitted"] = std::to_string(total - kMaxRecordedSolanaRecipients);
+  }
+}
+
 void AddFactsToRecord(const policy::Facts& f, audit::AuditRecord& r) {
   r.extra["kind"] = std::string(policy::KindName(f.kind));
   if (f.chain_id) r.extra["chain_id"] = std::to_string(*f.chain_id);
   if (f.to) r.extra["to"] = *f.to;
+  if (f.solana) AddSolanaRecipientsToRecord(*f.solana, r);
   if (f.value) r.extra["value"] = f.value->ToDecimal();
   if (f.nonce) r.extra["nonce"] = std::to_string(*f.nonce);
   if (f.erc20) {

@@ -214,6 +214,93 @@ TEST_F(SigningServiceTest, FaultyEd25519AndSchnorrSignaturesNeverLeave) {
   }
 }
 
+// A legacy Solana message, byte by byte from the documented layout
+// (https://solana.com/docs/core/transactions): header, compact-u16 key count,
+// keys, recent blockhash, compact-u16 instruction count, instructions. Keys
+// are [payer, recipient 1..n, System Program]; transfer i is a System
+// Program Transfer (u32 LE 2, u64 LE lamports) from the payer to account
+// transfers[i].first. Counts stay below 128, so each compact-u16 is one byte.
+Bytes LegacySolanaTransfers(std::span<const uint8_t> payer, uint8_t recipients,
+                            const std::vector<std::pair<uint8_t, uint64_t>>& transfers) {
+  Bytes m = {1, 0, 1};  // the payer signs; the System Program is read-only
+  m.push_back(static_cast<uint8_t>(recipients + 2));
+  m.insert(m.end(), payer.begin(), payer.end());
+  for (uint8_t i = 1; i <= recipients; ++i) m.insert(m.end(), 32, static_cast<uint8_t>(0x10 + i));
+  m.insert(m.end(), 32, 0);     // System Program id: 32 zero bytes ("1111...1")
+  m.insert(m.end(), 32, 0xbb);  // recent blockhash
+  m.push_back(static_cast<uint8_t>(transfers.size()));
+  for (const auto& [to, lamports] : transfers) {
+    m.insert(m.end(), {static_cast<uint8_t>(recipients + 1), 2, 0, to, 12, 2, 0, 0, 0});
+    for (int i = 0; i < 8; ++i) m.push_back(static_cast<uint8_t>(lamports >> (8 * i)));
+  }
+  return m;
+}
+
+std::string SolanaRecipient(uint8_t i) { return SolanaAddress(Bytes(32, static_cast<uint8_t>(0x10 + i))); }
+
+// `to` names the first native recipient only, but the policy judged every
+// one: the record lists them all, with their lamports, whatever it decided.
+TEST_F(SigningServiceTest, ASolanaRecordNamesEveryNativeRecipient) {
+  auto sol = keys_.Generate("sol", keystore::KeyType::kEd25519, keystore::KeyPurpose::kSigning);
+  ASSERT_TRUE(sol.ok()) << sol.status();
+  ASSERT_TRUE(service_->RefreshKeys().ok());
+  tokens::Principal agent = agent_;
+  agent.keys = {"sol"};
+  const Bytes message = LegacySolanaTransfers(sol->public_key, 2, {{1, 1000}, {2, 2'500'000'000}});
+  const nlohmann::json both = nlohmann::json::array({{{"to", SolanaRecipient(1)}, {"lamports", "1000"}},
+                                                    {{"to", SolanaRecipient(2)}, {"lamports", "2500000000"}}});
+  // The second recipient is the one a deny rule stops.
+  auto policy = policy::Policy::Parse(R"({"version":1,"rules":[
+    {"id":"blocked","effect":"deny","match":{"kind":"solana_tx","to":{"in":[")" + SolanaRecipient(2) + R"("]}}},
+    {"id":"sol","effect":"allow","match":{"kind":"solana_tx"}}]})");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*policy)));
+  for (const bool blocked : {true, false}) {
+    if (!blocked) {
+      auto open = policy::Policy::Parse(R"({"version":1,"rules":[{"id":"sol","effect":"allow","match":{"kind":"solana_tx"}}]})");
+      ASSERT_TRUE(open.ok()) << open.status();
+      engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*open)));
+    }
+    SignResponse r = service_->Sign(agent, SignRequest{"sol", policy::Kind::kSolanaTx, message});
+    EXPECT_EQ(r.outcome, blocked ? Outcome::kDenied : Outcome::kSigned) << r.message;
+    auto records = log_->ReadRecords(log_->Size() - 1, 1);
+    ASSERT_TRUE(records.ok() && records->size() == 1) << records.status();
+    const audit::AuditRecord& rec = records->front();
+    EXPECT_EQ(rec.decision, blocked ? "deny" : "allow");
+    EXPECT_EQ(rec.rule, blocked ? "blocked" : "sol");
+    EXPECT_EQ(rec.extra.at("to"), SolanaRecipient(1));  // as before, for readers of one recipient
+    EXPECT_EQ(rec.extra.at("value"), "2500001000");
+    ASSERT_TRUE(rec.extra.contains("solana_recipients"));
+    EXPECT_EQ(nlohmann::json::parse(rec.extra.at("solana_recipients")), both);
+    EXPECT_FALSE(rec.extra.contains("solana_recipients_omitted"));
+  }
+}
+
+// A message can hold more transfers than a record lists: the list is cut
+// at 32 and the record says how many were left out.
+TEST_F(SigningServiceTest, ASolanaRecordBoundsItsRecipientList) {
+  auto sol = keys_.Generate("sol", keystore::KeyType::kEd25519, keystore::KeyPurpose::kSigning);
+  ASSERT_TRUE(sol.ok()) << sol.status();
+  ASSERT_TRUE(service_->RefreshKeys().ok());
+  auto policy = policy::Policy::Parse(R"({"version":1,"rules":[{"id":"sol","effect":"allow","match":{"kind":"solana_tx"}}]})");
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*policy)));
+  tokens::Principal agent = agent_;
+  agent.keys = {"sol"};
+  std::vector<std::pair<uint8_t, uint64_t>> transfers;
+  for (uint64_t i = 0; i < 40; ++i) transfers.emplace_back(static_cast<uint8_t>(1 + i % 3), 1 + i);
+  SignResponse r = service_->Sign(agent, SignRequest{"sol", policy::Kind::kSolanaTx,
+                                                     LegacySolanaTransfers(sol->public_key, 3, transfers)});
+  ASSERT_EQ(r.outcome, Outcome::kSigned) << r.message;
+  auto records = log_->ReadRecords(log_->Size() - 1, 1);
+  ASSERT_TRUE(records.ok() && records->size() == 1) << records.status();
+  ASSERT_TRUE(records->front().extra.contains("solana_recipients"));
+  const auto listed = nlohmann::json::parse(records->front().extra.at("solana_recipients"));
+  ASSERT_EQ(listed.size(), 32u);
+  EXPECT_EQ(listed[31], nlohmann::json({{"to", SolanaRecipient(2)}, {"lamports", "32"}}));
+  EXPECT_EQ(records->front().extra.at("solana_recipients_omitted"), "8");
+}
+
 TEST_F(SigningServiceTest, BudgetHoldsAndRefusalNamesTheRule) {
   for (uint64_t n = 0; n < 4; ++n) EXPECT_EQ(service_->Sign(agent_, Tx("0.5 ether", n)).outcome, Outcome::kSigned);
   SignResponse r = service_->Sign(agent_, Tx("0.5 ether", 4));
