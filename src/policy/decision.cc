@@ -24,6 +24,7 @@ nlohmann::json BudgetStatusToJson(const BudgetStatus& b) {
                       {"exceeded", b.exceeded},
                       {"on_exceed", std::string(EffectName(b.on_exceed))}};
   if (!b.token.empty()) j["token"] = b.token;
+  if (!b.unbounded.empty()) j["unbounded"] = b.unbounded;
   return j;
 }
 

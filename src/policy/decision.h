@@ -39,7 +39,9 @@ struct BudgetStatus {
   std::string rule_id;
   std::string window;  // as written: "24h"
   absl::Duration window_duration;
-  std::string measure;  // "value" (wei), "amount" (token base units) or "count"
+  // "value" (wei sent), "spend" (wei sent plus the most the fees can be),
+  // "amount" (token base units) or "count".
+  std::string measure;
   std::string token;    // for "amount": the token contract or mint
   std::string scope;    // "rule+key", "rule+agent", "rule", "key", "agent"
   Uint256 limit;
@@ -49,6 +51,12 @@ struct BudgetStatus {
   bool exceeded = false;
   Effect on_exceed = Effect::kDeny;
   size_t charge_index = 0;  // into Decision::charges
+  // Set when what this request would spend cannot be bounded ("spend": an
+  // eth_tx without a gas limit or fee cap, or whose worst case passes
+  // 2^256-1 wei): why. `requested` is then 2^256-1, the budget counts as
+  // exceeded, and the request is denied whatever on_exceed says (nobody can
+  // approve an amount nobody knows, and the charge could not be recorded).
+  std::string unbounded;
 };
 
 struct RiskFactor {
@@ -79,7 +87,8 @@ struct Decision {
 // {"decision", "rule", "reason", "matched_rules", "budgets": [...],
 //  "budget": <the first exceeded budget, if any>, "approval": {...},
 //  "retry_after_ms", "risk": {"score", "factors"}, "policy": {"version", "hash"}}.
-// Amounts are decimal strings.
+// Amounts are decimal strings. A budget whose request cannot be bounded
+// carries "unbounded": "<why>".
 nlohmann::json DecisionToJson(const Decision& decision);
 nlohmann::json BudgetStatusToJson(const BudgetStatus& budget);
 

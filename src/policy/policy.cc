@@ -105,6 +105,36 @@ Uint256 NativeValue(const Facts& f) {
   return Uint256();
 }
 
+// The most an eth_tx can take from the key: its value plus gas_limit times
+// the highest price per gas it allows (max_fee_per_gas for EIP-1559,
+// gas_price for legacy and EIP-2930; the larger if hand-written facts carry
+// both). The base fee actually paid is lower and unused gas is refunded, but
+// Sigil never sees the receipt, so the budget charges the bound. Without a
+// gas limit or a price, or past 2^256-1 wei, there is no bound: `unbounded`
+// says why, and the budget denies the request.
+struct Spend {
+  Uint256 amount;
+  std::string unbounded;
+};
+Spend WorstCaseSpend(const Facts& f) {
+  // Parse keeps max_spend to eth_tx rules; anything else has no wei bound.
+  if (f.kind != Kind::kEthTx) return {Uint256::Max(), "max_spend counts only Ethereum transactions"};
+  std::optional<Uint256> price = f.max_fee_per_gas;
+  if (f.gas_price && (!price || *f.gas_price > *price)) price = f.gas_price;
+  if (!f.gas_limit) {
+    return {Uint256::Max(), "the transaction has no gas limit, so the most its fees can be is unknown"};
+  }
+  if (!price) {
+    return {Uint256::Max(),
+            "the transaction has no max_fee_per_gas or gas_price, so the most its fees can be is unknown"};
+  }
+  absl::StatusOr<Uint256> fees = f.gas_limit->Mul(*price);
+  if (!fees.ok()) return {Uint256::Max(), "gas_limit x fee per gas is more than 2^256-1 wei"};
+  absl::StatusOr<Uint256> total = fees->Add(f.value.value_or(Uint256()));
+  if (!total.ok()) return {Uint256::Max(), "value + gas_limit x fee per gas is more than 2^256-1 wei"};
+  return {*total, ""};
+}
+
 std::vector<std::pair<std::string, Uint256>> TokenAmounts(const Facts& f) {
   std::map<std::string, Uint256> by_token;
   if (f.erc20) {
@@ -151,7 +181,7 @@ size_t AddCharge(std::vector<BudgetCharge>& charges, std::string account, absl::
 
 // One budget of `rule` as a status line and its charge in `d`.
 void AddBudget(Decision& d, const Rule& rule, const BudgetSpec& spec, std::string measure, std::string token,
-               std::string account, const Uint256& amount, const Uint256& limit) {
+               std::string account, const Uint256& amount, const Uint256& limit, std::string unbounded = "") {
   BudgetStatus s;
   s.rule_id = rule.id;
   s.window = spec.window_text;
@@ -162,20 +192,29 @@ void AddBudget(Decision& d, const Rule& rule, const BudgetSpec& spec, std::strin
   s.limit = limit;
   s.requested = amount;
   s.on_exceed = spec.on_exceed;
+  s.unbounded = std::move(unbounded);
   s.charge_index = AddCharge(d.charges, std::move(account), spec.window, amount, limit);
   d.budgets.push_back(std::move(s));
 }
 
 std::string ShowAmount(const BudgetStatus& b, const Uint256& v) {
-  if (b.measure == "value") return FormatWei(v);
+  if (b.measure == "value" || b.measure == "spend") return FormatWei(v);
   if (b.measure == "count") return v.ToDecimal() + (v == Uint256(1) ? " request" : " requests");
   return v.ToDecimal();
 }
+
+// What an exceeded budget does: an unbounded request is denied whatever
+// on_exceed says (see BudgetStatus::unbounded).
+Effect BudgetEffect(const BudgetStatus& b) { return b.unbounded.empty() ? b.on_exceed : Effect::kDeny; }
 
 std::string BudgetReason(const BudgetStatus& b) {
   std::string what = b.window + " budget";
   if (b.measure == "count") what = b.window + " request-count budget";
   if (b.measure == "amount") what = b.window + " budget for token " + b.token;
+  if (b.measure == "spend") what = b.window + " spend budget (value + gas_limit x fee cap)";
+  if (!b.unbounded.empty()) {
+    return what + " cannot bound this request: " + b.unbounded;
+  }
   std::string out = what + " exceeded: limit " + ShowAmount(b, b.limit) + ", spent " + ShowAmount(b, b.spent) +
                     ", requested " + ShowAmount(b, b.requested) + "; ";
   if (b.remaining.IsZero()) {
@@ -301,6 +340,7 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
 
   // Budgets of every matching permissive rule.
   const Uint256 native = NativeValue(f);
+  std::optional<Spend> spend;
   std::vector<std::pair<std::string, Uint256>> tokens;
   bool tokens_ready = false;
   for (const Rule* rule : matched) {
@@ -311,6 +351,10 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
         AddBudget(d, *rule, spec, std::move(measure), std::move(token), std::move(account), amount, limit);
       };
       if (spec.max_value) add("value", "", prefix + "|value", native, *spec.max_value);
+      if (spec.max_spend) {
+        if (!spend) spend = WorstCaseSpend(f);
+        AddBudget(d, *rule, spec, "spend", "", prefix + "|spend", spend->amount, *spec.max_spend, spend->unbounded);
+      }
       if (spec.max_count) add("count", "", prefix + "|count", Uint256(1), Uint256(*spec.max_count));
       if (spec.max_amount) {
         if (!tokens_ready) {
@@ -340,6 +384,7 @@ std::vector<BudgetStatus> Policy::Budgets(const std::string& key, const std::str
     for (const BudgetSpec& spec : rule.budgets) {
       const std::string prefix = ScopePrefix(spec.scope, rule, f);
       if (spec.max_value) AddBudget(d, rule, spec, "value", "", prefix + "|value", Uint256(0), *spec.max_value);
+      if (spec.max_spend) AddBudget(d, rule, spec, "spend", "", prefix + "|spend", Uint256(0), *spec.max_spend);
       if (spec.max_count) AddBudget(d, rule, spec, "count", "", prefix + "|count", Uint256(0), Uint256(*spec.max_count));
       if (spec.max_amount && spec.token) {
         AddBudget(d, rule, spec, "amount", *spec.token, prefix + "|amount:" + *spec.token, Uint256(0), *spec.max_amount);
@@ -379,7 +424,7 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
     // A zero amount never exceeds (a contract call with no value is not
     // blocked by a value budget another approved request overspent).
     auto after = s.spent.Add(s.requested);
-    s.exceeded = !s.requested.IsZero() && (!after.ok() || *after > s.limit);
+    s.exceeded = !s.unbounded.empty() || (!s.requested.IsZero() && (!after.ok() || *after > s.limit));
   }
 
   // Combine: the maximum of every matching rule's effect and every exceeded
@@ -387,7 +432,7 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
   Effect effect = Effect::kAllow;
   for (const Rule* rule : matched) effect = std::max(effect, rule->effect);
   for (const BudgetStatus& s : d.budgets) {
-    if (s.exceeded) effect = std::max(effect, s.on_exceed);
+    if (s.exceeded) effect = std::max(effect, BudgetEffect(s));
   }
   d.effect = effect;
   // The decisive rule: the first (in document order) whose effect or
@@ -401,7 +446,7 @@ void Policy::Resolve(Decision& d, std::span<const Rule* const> matched, std::spa
     const BudgetStatus* budget = nullptr;
     if (rule->effect != effect) {
       for (const BudgetStatus& s : d.budgets) {
-        if (s.rule_id == rule->id && s.exceeded && s.on_exceed == effect) {
+        if (s.rule_id == rule->id && s.exceeded && BudgetEffect(s) == effect) {
           budget = &s;
           break;
         }

@@ -57,6 +57,9 @@ struct BudgetSpec {
   std::string window_text;  // as written, "24h"
   absl::Duration window;
   std::optional<Uint256> max_value;   // wei (native value of the request)
+  // Wei an eth_tx can take from the key: value + gas_limit x fee cap
+  // (max_fee_per_gas, or gas_price). Only in rules limited to kind eth_tx.
+  std::optional<Uint256> max_spend;
   std::optional<Uint256> max_amount;  // token base units, per token
   std::optional<uint64_t> max_count;  // requests
   std::optional<std::string> token;   // restricts max_amount to one token

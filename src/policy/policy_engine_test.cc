@@ -225,31 +225,85 @@ TEST_F(EngineTest, TimeComesFromTheClockWhenAbsent) {
   EXPECT_EQ(engine_->Authorize(Pay("1 wei"))->decision.effect, Effect::kDeny);
 }
 
-// Concurrent Authorize calls through the whole engine: the 10-per-minute
-// count budget lets exactly 10 through no matter how requests interleave.
-TEST_F(EngineTest, ConcurrentAuthorizeNeverOverspends) {
-  Init(kBudgetPolicy);
-  std::atomic<int> allowed{0}, other{0};
+// Authorizes `facts` 16 x 20 times from 16 threads at once, committing what
+// is allowed; returns how many were allowed (reserved).
+int AuthorizeConcurrently(PolicyEngine& engine, const Facts& facts) {
+  std::atomic<int> allowed{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 16; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 20; ++i) {
-        auto a = engine_->Authorize(Pay("1 wei", "bot-2"));
+        auto a = engine.Authorize(facts);
         if (a.ok() && a->reservation) {
           ++allowed;
-          (void)engine_->Commit(*a->reservation);
-        } else {
-          ++other;
+          (void)engine.Commit(*a->reservation);
         }
       }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(allowed.load(), 10);
-  EXPECT_EQ(other.load(), 16 * 20 - 10);
+  return allowed.load();
+}
+
+// Concurrent Authorize calls through the whole engine: the 10-per-minute
+// count budget lets exactly 10 through no matter how requests interleave.
+TEST_F(EngineTest, ConcurrentAuthorizeNeverOverspends) {
+  Init(kBudgetPolicy);
+  EXPECT_EQ(AuthorizeConcurrently(*engine_, Pay("1 wei", "bot-2")), 10);
   Decision d = engine_->Explain(Pay("1 wei", "bot-2"));
   EXPECT_EQ(d.effect, Effect::kDeny);
   EXPECT_THAT(d.reason, HasSubstr("1m request-count budget exceeded"));
+}
+
+// A transaction's fees reserve a spend budget like its value reserves a
+// value budget: atomically on allow, given back on Release, and concurrent
+// requests never take more than the limit between them.
+Facts PayWithFees(const std::string& value, const std::string& agent = "bot-1") {
+  return F(R"({"kind": "eth_tx", "key": "trader", "agent": ")" + agent +
+           R"(", "chain_id": 1, "to": "0x1111111111111111111111111111111111111111", "value": ")" + value +
+           R"(", "gas_limit": 21000, "max_fee_per_gas": "100 gwei", "max_priority_fee_per_gas": "1 gwei"})");
+}
+
+constexpr char kSpendPolicy[] = R"({"version": 1, "rules": [
+  {"id": "allowance", "effect": "allow", "match": {"kind": "eth_tx"},
+   "budgets": [{"window": "24h", "max_spend": "0.021 ether"}]}]})";
+
+TEST_F(EngineTest, SpendBudgetIsReservedAndReleased) {
+  Init(kSpendPolicy);
+  // 0.0021 ether of fees (21000 x 100 gwei) + 0.0079 ether = 0.01 ether each.
+  auto a = engine_->Authorize(PayWithFees("0.0079 ether"));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(a->reservation);
+  auto b = engine_->Authorize(PayWithFees("0.0079 ether"));
+  ASSERT_TRUE(b->reservation);
+  // 0.02 reserved: a third 0.01 does not fit; 0.001 (with its fees) does.
+  auto c = engine_->Authorize(PayWithFees("0.0079 ether"));
+  EXPECT_EQ(c->decision.effect, Effect::kDeny);
+  EXPECT_FALSE(c->reservation);
+  EXPECT_THAT(c->decision.reason, HasSubstr("24h spend budget (value + gas_limit x fee cap) exceeded: limit 0.021 ether, "
+                                            "spent 0.02 ether, requested 0.01 ether"));
+  // Nothing was signed for b: its spend comes back.
+  ASSERT_TRUE(engine_->Release(*b->reservation).ok());
+  auto again = engine_->Authorize(PayWithFees("0.0079 ether"));
+  ASSERT_TRUE(again->reservation);
+  ASSERT_TRUE(engine_->Commit(*a->reservation).ok());
+  ASSERT_TRUE(engine_->Commit(*again->reservation).ok());
+  EXPECT_EQ(engine_->Explain(PayWithFees("0")).budgets[0].spent, Uint256::ParseAmount("0.02 ether").value());
+  // An unbounded transaction is denied and reserves nothing.
+  auto unbounded = engine_->Authorize(
+      F(R"({"kind": "eth_tx", "key": "trader", "agent": "bot-1", "chain_id": 1, "value": "0", "gas_limit": 21000})"));
+  EXPECT_EQ(unbounded->decision.effect, Effect::kDeny);
+  EXPECT_FALSE(unbounded->reservation);
+  EXPECT_EQ(ledger_->pending_count(), 0u);
+}
+
+TEST_F(EngineTest, ConcurrentAuthorizeNeverOverspendsASpendBudget) {
+  Init(kSpendPolicy);
+  // Each request spends 0.0021 ether (fees only): exactly 10 fit 0.021.
+  EXPECT_EQ(AuthorizeConcurrently(*engine_, PayWithFees("0", "bot-2")), 10);
+  Decision d = engine_->Explain(PayWithFees("0", "bot-2"));
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.budgets[0].spent, Uint256::ParseAmount("0.021 ether").value());
 }
 
 TEST_F(EngineTest, BudgetsSurviveARestart) {

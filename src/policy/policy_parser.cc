@@ -743,7 +743,7 @@ class PolicyParser {
         Error(bpath, "expected an array, found " + TypeName(*it));
       } else {
         for (size_t i = 0; i < it->size(); ++i) {
-          if (auto b = ParseBudget((*it)[i], Index(bpath, i))) {
+          if (auto b = ParseBudget((*it)[i], Index(bpath, i), rule.kinds)) {
             budget_wants_approval |= b->on_exceed == Effect::kRequireApproval;
             rule.budgets.push_back(std::move(*b));
           }
@@ -806,8 +806,10 @@ class PolicyParser {
     return a;
   }
 
-  std::optional<BudgetSpec> ParseBudget(const json& j, const std::string& path) {
-    if (!Object(j, path, {"window", "max_value", "max_amount", "max_count", "token", "scope", "on_exceed"})) {
+  // `kinds`: the rule's kind mask (ParseMatch runs first), which max_spend
+  // needs to be eth_tx alone.
+  std::optional<BudgetSpec> ParseBudget(const json& j, const std::string& path, uint32_t kinds) {
+    if (!Object(j, path, {"window", "max_value", "max_spend", "max_amount", "max_count", "token", "scope", "on_exceed"})) {
       return std::nullopt;
     }
     BudgetSpec b;
@@ -824,6 +826,29 @@ class PolicyParser {
       b.max_value = Amount(*it, Key(path, "max_value"));
       ok &= b.max_value.has_value();
     }
+    if (auto it = j.find("max_spend"); it != j.end()) {
+      b.max_spend = Amount(*it, Key(path, "max_spend"));
+      ok &= b.max_spend.has_value();
+      // Spend is wei an Ethereum transaction can take from the key. Other
+      // kinds either spend in another unit (lamports: summing them with wei
+      // would make the limit meaningless) or nothing a budget can bound (a
+      // raw digest may be a transaction hash), so the rule must say eth_tx.
+      constexpr uint32_t kEthTxOnly = 1u << static_cast<int>(Kind::kEthTx);
+      if (b.max_spend && kinds != kEthTxOnly) {
+        std::string others;
+        for (int k = 0; k < kKindCount; ++k) {
+          if (k == static_cast<int>(Kind::kEthTx) || !((kinds >> k) & 1u)) continue;
+          others += (others.empty() ? "" : ", ") + std::string(KindName(static_cast<Kind>(k)));
+        }
+        Error(Key(path, "max_spend"),
+              "max_spend counts the wei an Ethereum transaction can spend (value + gas_limit x max_fee_per_gas or "
+              "gas_price), so its rule must match \"kind\": \"eth_tx\" alone; this rule " +
+                  (others.empty() ? std::string("matches no kind")
+                                  : ((kinds & kEthTxOnly) ? "also covers " : "covers ") + others +
+                                        " (put them in a rule of their own, with max_value or max_count)"));
+        ok = false;
+      }
+    }
     if (auto it = j.find("max_amount"); it != j.end()) {
       b.max_amount = Amount(*it, Key(path, "max_amount"));
       ok &= b.max_amount.has_value();
@@ -832,8 +857,8 @@ class PolicyParser {
       b.max_count = Unsigned(*it, Key(path, "max_count"));
       ok &= b.max_count.has_value();
     }
-    if (!j.contains("max_value") && !j.contains("max_amount") && !j.contains("max_count")) {
-      Error(path, "a budget needs at least one of max_value, max_amount, max_count");
+    if (!j.contains("max_value") && !j.contains("max_spend") && !j.contains("max_amount") && !j.contains("max_count")) {
+      Error(path, "a budget needs at least one of max_value, max_spend, max_amount, max_count");
       ok = false;
     }
     if (auto it = j.find("token"); it != j.end()) {

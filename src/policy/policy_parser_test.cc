@@ -280,9 +280,62 @@ TEST(PolicyParseTest, RuleShapeChecks) {
   ASSERT_EQ(errors.size(), 1u);
   errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "budgets": [{"window": "1h"}]})"));
   ASSERT_EQ(errors.size(), 1u);
-  EXPECT_THAT(errors[0].message, HasSubstr("max_value, max_amount, max_count"));
+  EXPECT_THAT(errors[0].message, HasSubstr("max_value, max_spend, max_amount, max_count"));
   errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "budgets": [{"window": "1h", "max_count": 1, "scope": "team", "on_exceed": "warn"}]})"));
   EXPECT_EQ(errors.size(), 2u);
+}
+
+// max_spend: an amount like max_value, only in rules limited to eth_tx (other
+// kinds spend lamports or nothing a budget can bound), with errors as precise
+// as the other fields'.
+TEST(PolicyParseTest, MaxSpendBudget) {
+  auto p = Policy::Parse(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "eth_tx"},
+      "budgets": [{"window": "24h", "max_spend": "2.1 ether", "max_value": "2 ether"}, {"window": "1h", "max_spend": 21000}]})"));
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->rules()[0].budgets.size(), 2u);
+  EXPECT_EQ(p->rules()[0].budgets[0].max_spend, Uint256::ParseAmount("2.1 ether").value());
+  EXPECT_EQ(p->rules()[0].budgets[0].max_value, Uint256::ParseAmount("2 ether").value());
+  EXPECT_EQ(p->rules()[0].budgets[1].max_spend, Uint256(21000));
+  EXPECT_FALSE(p->rules()[0].budgets[1].max_value);
+
+  std::string text = R"({"version": 1, "rules": [
+  {"id": "any-kind", "effect": "allow",
+   "budgets": [{"window": "24h", "max_spend": "1 ether"}]}]})";
+  auto errors = ErrorsOf(text);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "rules[0].budgets[0].max_spend");
+  EXPECT_EQ(errors[0].line, 3);
+  EXPECT_EQ(errors[0].column, 47);  // the value of max_spend
+  EXPECT_THAT(errors[0].message,
+              AllOf(HasSubstr("must match \"kind\": \"eth_tx\" alone"),
+                    HasSubstr("also covers eth_message, eth_typed_data, nostr_event, solana_tx, raw_digest")));
+  errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "solana_tx"},
+      "budgets": [{"window": "24h", "max_spend": "1000000000"}]})"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("this rule covers solana_tx (put them in a rule of their own"));
+  errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": ["eth_tx", "eth_message"]},
+      "budgets": [{"window": "24h", "max_spend": "1 ether"}]})"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("also covers eth_message"));
+
+  for (std::string bad : {"2.5", R"("-1")", R"("1.5 wei")", R"("2 dollars")", "true"}) {
+    errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "eth_tx"},
+        "budgets": [{"window": "24h", "max_spend": )" + bad + "}]}"));
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].path, "rules[0].budgets[0].max_spend") << bad;
+  }
+  errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "eth_tx"},
+      "budgets": [{"window": "24h", "max_spend": 2.5}]})"));
+  EXPECT_THAT(errors[0].message, HasSubstr("2.5 is a JSON float"));
+  // A misspelling names the accepted fields, max_spend among them.
+  errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "eth_tx"},
+      "budgets": [{"window": "24h", "max_spendd": "1 ether"}]})"));
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].path, "rules[0].budgets[0].max_spendd");
+  EXPECT_GT(errors[0].line, 0);
+  EXPECT_THAT(errors[0].message,
+              HasSubstr("unknown field; expected one of: window, max_value, max_spend, max_amount, max_count, token, "
+                        "scope, on_exceed"));
 }
 
 TEST(PolicyParseTest, ConditionShapeChecks) {

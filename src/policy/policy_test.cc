@@ -740,6 +740,114 @@ TEST_F(BudgetEvalTest, ApplySpentRedecidesOnWhatTheLedgerSaw) {
   EXPECT_THAT(d.reason, HasSubstr("spent 0.5 ether, requested 0.6 ether; at most 0.5 ether remains"));
 }
 
+// max_spend counts what an eth_tx can take from the key: value plus
+// gas_limit x fee cap (max_fee_per_gas, or gas_price for legacy and
+// EIP-2930), so fees cannot carry an agent past its allowance.
+TEST_F(BudgetEvalTest, SpendBudgetCountsValuePlusTheMostTheFeesCanBe) {
+  Policy p = Rules(R"({"id": "allowance", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "24h", "max_value": "1 ether", "max_spend": "1 ether"}]})");
+  // 1559: 0.5 ether + 1,000,000 gas x 100 gwei = 0.6 ether.
+  const std::string big = Tx(R"("value": "0.5 ether", "gas_limit": 1000000, "max_fee_per_gas": "100 gwei",
+                                 "max_priority_fee_per_gas": "2 gwei")");
+  Decision first = p.Evaluate(F(big), ledger_.get());
+  ASSERT_EQ(first.effect, Effect::kAllow) << first.reason;
+  ASSERT_EQ(first.budgets.size(), 2u);
+  EXPECT_EQ(first.budgets[0].measure, "value");
+  EXPECT_EQ(first.budgets[1].measure, "spend");
+  EXPECT_EQ(first.budgets[1].requested, Uint256::ParseAmount("0.6 ether").value());
+  ASSERT_EQ(first.charges.size(), 2u);
+  EXPECT_EQ(first.charges[1].account, "rule:allowance|key:trader|spend");
+  Spend(p, big);
+  // Legacy: 0.3 ether + 2,000,000 gas x 50 gwei = 0.4 ether, which fits the
+  // value budget (0.8 of 1) but not the spend budget (1.0 of 1 is fine, one
+  // wei more is not).
+  Decision d = p.Evaluate(F(Tx(R"("value": "0.3 ether", "gas_limit": 2000000, "gas_price": "50 gwei")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kAllow) << d.reason;
+  d = p.Evaluate(F(Tx(R"("value": "300000000000000001", "gas_limit": 2000000, "gas_price": "50 gwei")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "allowance");
+  EXPECT_FALSE(d.budgets[0].exceeded);  // the value alone fits
+  EXPECT_TRUE(d.budgets[1].exceeded);
+  EXPECT_EQ(d.reason, "24h spend budget (value + gas_limit x fee cap) exceeded: limit 1 ether, spent 0.6 ether, "
+                      "requested 0.400000000000000001 ether; at most 0.4 ether remains");
+  // The window rolls.
+  clock_.Advance(absl::Hours(24));
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("value": "0.9 ether", "gas_limit": 21000, "gas_price": "1 gwei")")), ledger_.get()).effect,
+            Effect::kAllow);
+  // What an agent may still spend lists the spend budget too.
+  std::vector<BudgetStatus> b = p.Budgets("trader", "bot-1", ledger_.get());
+  ASSERT_EQ(b.size(), 2u);
+  EXPECT_EQ(b[1].measure, "spend");
+  EXPECT_EQ(b[1].remaining, Uint256::ParseAmount("1 ether").value());
+}
+
+// The worst case of a transaction without a gas limit or fee cap, or past
+// 2^256-1 wei, is unknown: a spend budget denies it, even one whose
+// on_exceed would hold it (nobody can approve an amount nobody knows).
+TEST_F(BudgetEvalTest, SpendBudgetDeniesWhatItCannotBound) {
+  Policy p = Rules(R"({"id": "allowance", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "approval": {"quorum": 1},
+                       "budgets": [{"window": "24h", "max_spend": "1 ether", "on_exceed": "require_approval"}]})");
+  struct Case {
+    std::string fields;
+    std::string why;
+  };
+  const std::string max = Uint256::Max().ToDecimal();
+  const Case cases[] = {
+      {R"("value": "1 wei", "max_fee_per_gas": "1 gwei")", "the transaction has no gas limit"},
+      {R"("value": "1 wei", "gas_limit": 21000)", "the transaction has no max_fee_per_gas or gas_price"},
+      {R"("gas_limit": 21000, "gas_price": ")" + max + R"(")", "gas_limit x fee per gas is more than 2^256-1 wei"},
+      {R"("gas_limit": 1, "max_fee_per_gas": "1", "value": ")" + max + R"(")",
+       "value + gas_limit x fee per gas is more than 2^256-1 wei"},
+  };
+  for (const Case& c : cases) {
+    Decision d = p.Evaluate(F(Tx(c.fields)), ledger_.get());
+    EXPECT_EQ(d.effect, Effect::kDeny) << c.fields;
+    EXPECT_EQ(d.rule_id, "allowance") << c.fields;
+    EXPECT_FALSE(d.approval) << c.fields;
+    EXPECT_THAT(d.reason, HasSubstr("24h spend budget (value + gas_limit x fee cap) cannot bound this request: " + c.why))
+        << c.fields;
+    ASSERT_EQ(d.budgets.size(), 1u);
+    EXPECT_TRUE(d.budgets[0].exceeded);
+    EXPECT_EQ(d.budgets[0].requested, Uint256::Max());
+    nlohmann::json j = DecisionToJson(d);
+    EXPECT_EQ(j["budget"]["measure"], "spend");
+    EXPECT_THAT(j["budget"]["unbounded"].get<std::string>(), HasSubstr(c.why));
+  }
+  // A product that just fits is bounded.
+  Decision d = p.Evaluate(F(Tx(R"("gas_limit": 1, "gas_price": ")" + max + R"(")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kRequireApproval) << d.reason;
+  EXPECT_TRUE(d.budgets[0].unbounded.empty());
+  // Re-deciding on what the ledger saw keeps the denial.
+  d = p.Evaluate(F(Tx(R"("value": "1 wei", "gas_limit": 21000)")), ledger_.get());
+  std::vector<Uint256> spent = {Uint256()};
+  p.ApplySpent(d, spent);
+  EXPECT_EQ(d.effect, Effect::kDeny);
+}
+
+TEST(DecisionJsonTest, SpendRefusalDataShowsLimitAndSpent) {
+  FakeClock clock;
+  MemoryLedgerJournal journal;
+  auto ledger = Ledger::Open(journal, clock).value();
+  Policy p = Rules(R"({"id": "small-payments", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "24h", "max_spend": "2 ether"}]})");
+  Decision first = p.Evaluate(F(Tx(R"("value": "1.9 ether", "gas_limit": 21000, "max_fee_per_gas": "100 gwei")")),
+                              ledger.get());
+  ASSERT_TRUE(ledger->Reserve(first.charges)->id);
+  Decision d = p.Evaluate(F(Tx(R"("value": "0.1 ether", "gas_limit": 21000, "max_fee_per_gas": "100 gwei")")),
+                          ledger.get());
+  nlohmann::json j = DecisionToJson(d);
+  EXPECT_EQ(j["decision"], "deny");
+  EXPECT_EQ(j["rule"], "small-payments");
+  EXPECT_EQ(j["budget"]["measure"], "spend");
+  EXPECT_EQ(j["budget"]["window"], "24h");
+  EXPECT_EQ(j["budget"]["limit"], "2000000000000000000");
+  EXPECT_EQ(j["budget"]["spent"], "1902100000000000000");
+  EXPECT_EQ(j["budget"]["requested"], "102100000000000000");
+  EXPECT_EQ(j["budget"]["remaining"], "97900000000000000");
+  EXPECT_FALSE(j["budget"].contains("unbounded"));
+}
+
 TEST(DecisionJsonTest, RefusalDataShape) {
   FakeClock clock;
   MemoryLedgerJournal journal;
