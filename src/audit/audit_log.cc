@@ -107,6 +107,26 @@ absl::Status Unwritable(const absl::Status& cause) {
   return absl::UnavailableError(message);
 }
 
+// Why a file holding log `found` (nullopt: none) with the records of `tree`
+// does not continue `anchor`; empty if it does.
+std::string Discontinuity(const LogAnchor& anchor, const std::optional<LogId>& found, const MerkleTree& tree) {
+  const std::string anchored = "log " + HexEncode(anchor.log_id) + " of at least " + std::to_string(anchor.size) +
+                               " records";
+  if (!found) return "the file is missing or empty, but its owner recorded " + anchored + ": it was deleted";
+  if (*found != anchor.log_id) {
+    return "the file is log " + HexEncode(*found) + ", but its owner recorded " + anchored + ": it was replaced";
+  }
+  if (tree.Size() < anchor.size) {
+    return "the file holds " + std::to_string(tree.Size()) + " records, but its owner recorded " + anchored +
+           ": records were cut";
+  }
+  if (tree.RootAt(anchor.size).value() != anchor.root) {
+    return "the file's first " + std::to_string(anchor.size) + " records are not the ones its owner recorded for " +
+           anchored + ": they were rewritten";
+  }
+  return "";
+}
+
 }  // namespace
 
 nlohmann::json AuditReceipt::ToJson() const { return {{"seq", seq}, {"leaf_hash", HexEncode(leaf_hash)}}; }
@@ -126,11 +146,16 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   Env& env = options.env ? *options.env : PosixEnv();
   const Clock& clock = options.clock ? *options.clock : RealClock::Instance();
   std::unique_ptr<AuditLog> log(new AuditLog(path, options, env, clock, *options.signer));
-  auto recovery = log->Init();
-  absl::Status status = recovery.status();
+  auto first = log->Init();
+  absl::Status status = first.status();
   // Before any other append and before the next checkpoint, so the first
-  // checkpoint that covers the unvouched records also covers this admission.
-  if (status.ok() && recovery->has_value()) status = log->Append(std::move(**recovery)).status();
+  // checkpoint that covers the unvouched records also covers these admissions.
+  if (status.ok()) {
+    for (AuditRecord& r : *first) {
+      status = log->Append(std::move(r)).status();
+      if (!status.ok()) break;
+    }
+  }
   if (!status.ok()) {
     absl::MutexLock lock(&log->mu_);
     // Nothing to flush, and no checkpoint may vouch for a log whose recovery
@@ -144,7 +169,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path
   return log;
 }
 
-absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
+absl::StatusOr<std::vector<AuditRecord>> AuditLog::Init() {
   // Lock first (OpenWritable holds the file exclusively, creating it if
   // missing), then read: a replay taken while another writer still had the
   // file could be older than the file we then lock, and the torn-tail cut
@@ -164,6 +189,8 @@ absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
     replay = ReplayLogFile(env_, path_, std::numeric_limits<uint64_t>::max(), audit_key_, vo);
   }
 
+  // Set when the file does not continue options_.anchor.
+  std::string gap;
   absl::MutexLock lock(&mu_);
   if (bytes.size() < kLogHeaderSize) {
     // A new log, or one whose creation was cut before its header was
@@ -172,6 +199,10 @@ absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
     if (!std::equal(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n), kLogMagic) &&
         !std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; })) {
       return absl::DataLossError(path_ + " exists but is not a Sigil audit log");
+    }
+    if (options_.anchor) {
+      gap = Discontinuity(*options_.anchor, std::nullopt, MerkleTree());
+      if (!options_.accept_discontinuity) return RefuseDiscontinuity(gap);
     }
     LogHeader header;
     crypto::RandomBytes(header.log_id);
@@ -207,6 +238,10 @@ absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
       }
       return absl::DataLossError(message);
     }
+    if (options_.anchor) {
+      gap = Discontinuity(*options_.anchor, replay->header.log_id, replay->tree);
+      if (!gap.empty() && !options_.accept_discontinuity) return RefuseDiscontinuity(gap);
+    }
     absl::Status repaired = [&]() -> absl::Status {
       if (replay->tail == LogScan::Tail::kTorn) {
         // Only an incomplete final frame (or zero fill) is cut: ScanLog has
@@ -235,9 +270,23 @@ absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
   // Records after the last checkpoint, or a torn tail, mean a crash, or
   // someone who wrote the file while we were stopped: no checkpoint may sign
   // them as if this process had vouched for them when they were written.
+  std::vector<AuditRecord> first;
+  if (!gap.empty()) {
+    // Its owner chose to go on: the log says so before anything else.
+    AuditRecord d;
+    d.type = record_type::kAuditDiscontinuity;
+    d.principal = "sigil";
+    d.decision = "accepted";
+    d.reason = gap;
+    d.extra = {{"anchored_log_id", HexEncode(options_.anchor->log_id)},
+               {"anchored_size", std::to_string(options_.anchor->size)},
+               {"anchored_root", HexEncode(options_.anchor->root)},
+               {"records_at_open", std::to_string(committed_)}};
+    first.push_back(std::move(d));
+  }
   const uint64_t covered = latest_checkpoint_ ? latest_checkpoint_->checkpoint.tree_size : 0;
   const uint64_t torn = stats_.torn_tail_bytes_truncated;
-  if (committed_ == covered && torn == 0) return std::nullopt;
+  if (committed_ == covered && torn == 0) return first;
   AuditRecord r;
   r.type = record_type::kAuditRecovered;
   r.principal = "sigil";
@@ -248,7 +297,8 @@ absl::StatusOr<std::optional<AuditRecord>> AuditLog::Init() {
   r.extra = {{"covered_size", std::to_string(covered)},
              {"records_at_open", std::to_string(committed_)},
              {"torn_tail_bytes", std::to_string(torn)}};
-  return r;
+  first.push_back(std::move(r));
+  return first;
 }
 
 AuditLog::~AuditLog() { (void)Close(); }
@@ -514,6 +564,15 @@ Hash AuditLog::Root() const {
 std::optional<SignedCheckpoint> AuditLog::LatestCheckpoint() const {
   absl::MutexLock lock(&mu_);
   return latest_checkpoint_;
+}
+
+absl::Status AuditLog::RefuseDiscontinuity(const std::string& gap) const {
+  return absl::FailedPreconditionError("audit log " + path_ + ": " + gap + options_.discontinuity_hint);
+}
+
+LogAnchor AuditLog::Anchor() const {
+  absl::MutexLock lock(&mu_);
+  return LogAnchor{log_id_, committed_, tree_.RootAt(committed_).value()};
 }
 
 AuditLogStats AuditLog::Stats() const {

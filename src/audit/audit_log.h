@@ -26,6 +26,11 @@
 // covered and the bytes cut, so the next checkpoint does not vouch for them
 // silently (doc/audit-log.md §6).
 //
+// A log cut back, replaced or deleted while the process was stopped still
+// replays cleanly: only its owner can tell. Given the LogAnchor its owner
+// last saw (the daemon keeps one, MAC'd, in its store), Open refuses a file
+// that does not continue it, before writing anything (doc/audit-log.md §6).
+//
 // Thread-safety: all methods are thread-safe. Ownership: the log borrows the
 // Env, Clock and CheckpointSigner in its options; they must outlive it.
 #pragma once
@@ -54,6 +59,15 @@
 #include "nlohmann/json.hpp"
 
 namespace sigil::audit {
+
+// What an owner remembers of its log: the log's id, a size it reached, and
+// the Merkle root over that many records.
+struct LogAnchor {
+  LogId log_id{};
+  uint64_t size = 0;
+  Hash root{};
+  friend bool operator==(const LogAnchor&, const LogAnchor&) = default;
+};
 
 struct AuditLogOptions {
   Env* env = nullptr;                  // default: PosixEnv()
@@ -86,6 +100,16 @@ struct AuditLogOptions {
   // (for the fsync batch size histogram). Runs on the leader's thread after
   // its appenders are released, without the log's lock; keep it short.
   std::function<void(size_t records)> on_batch;
+  // Optional: the log as its owner last saw it. Open refuses, with
+  // FailedPrecondition and before writing anything, a file that does not
+  // continue it: missing or empty, another log, fewer records, or other
+  // records up to anchor->size. With accept_discontinuity it opens the file
+  // anyway (a new log if there is none) and appends first an
+  // audit.discontinuity record naming the anchor and what was found.
+  std::optional<LogAnchor> anchor;
+  bool accept_discontinuity = false;
+  // Appended to that refusal's message: what the owner's operator can do.
+  std::string discontinuity_hint;
 };
 
 // Proof that a record was made durable: its seq (== Merkle leaf index) and
@@ -141,6 +165,9 @@ class AuditLog {
   uint64_t Size() const;  // durable records
   Hash Root() const;      // root over Size() records
   std::optional<SignedCheckpoint> LatestCheckpoint() const;
+  // The log as it is now (its id, Size() and Root(), read together): what
+  // an owner keeps to pass as AuditLogOptions::anchor at the next Open.
+  LogAnchor Anchor() const;
   crypto::Ed25519PublicKey PublicKey() const { return audit_key_; }
   const LogId& log_id() const { return log_id_; }
   const std::string& path() const { return path_; }
@@ -173,10 +200,12 @@ class AuditLog {
 
   AuditLog(std::string path, AuditLogOptions options, Env& env, const Clock& clock, CheckpointSigner& signer);
 
-  // Reads or creates the file and rebuilds the state. Returns the
-  // audit.recovered record Open must append first when the file was not
-  // closed cleanly (doc/audit-log.md §6).
-  absl::StatusOr<std::optional<AuditRecord>> Init();
+  // Reads or creates the file and rebuilds the state. Returns the records
+  // Open must append first: audit.discontinuity when the file does not
+  // continue options_.anchor (and that is accepted), audit.recovered when
+  // it was not closed cleanly (doc/audit-log.md §6).
+  absl::StatusOr<std::vector<AuditRecord>> Init();
+  absl::Status RefuseDiscontinuity(const std::string& gap) const;
   // Enqueues `w`, and either waits for a leader to complete it or leads.
   void Submit(Writer& w);
   // The leader's work outside the mutex.

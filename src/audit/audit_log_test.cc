@@ -691,5 +691,125 @@ TEST_F(AuditLogTest, OpenFailsCleanlyWhenTheFileCannotBeOpened) {
   EXPECT_TRUE(AuditLog::Open(path_, Options()).ok());
 }
 
+// The owner's anchor (doc/audit-log.md §6): a file that does not continue the
+// log it last saw is refused before anything is written to it.
+class AuditLogAnchorTest : public AuditLogTest {
+ protected:
+  // A closed log of `n` records with a checkpoint every 3; returns its anchor.
+  LogAnchor Write(uint64_t n) {
+    AuditLogOptions o = Options();
+    o.checkpoint_every_records = 3;
+    auto log = OpenLog(o);
+    for (uint64_t i = 0; i < n; ++i) EXPECT_TRUE(log->Append(SampleRecord(i)).ok());
+    LogAnchor anchor = log->Anchor();
+    EXPECT_EQ(anchor.size, n);
+    EXPECT_EQ(anchor.root, log->Root());
+    EXPECT_EQ(anchor.log_id, log->log_id());
+    EXPECT_TRUE(log->Close().ok());
+    return anchor;
+  }
+  absl::Status OpenWith(const LogAnchor& anchor) {
+    AuditLogOptions o = Options();
+    o.anchor = anchor;
+    return AuditLog::Open(path_, o).status();
+  }
+  // Refused with `what` in the message, and the file left as it was.
+  void ExpectRefused(const LogAnchor& anchor, const std::string& what) {
+    const Bytes before = FileBytes();
+    absl::Status st = OpenWith(anchor);
+    EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+    EXPECT_NE(st.message().find(what), std::string::npos) << st;
+    EXPECT_EQ(FileBytes(), before);
+  }
+};
+
+TEST_F(AuditLogAnchorTest, ALogThatContinuesItsAnchorOpens) {
+  const LogAnchor anchor = Write(5);
+  {
+    AuditLogOptions o = Options();
+    o.anchor = anchor;
+    auto log = OpenLog(o);
+    ASSERT_NE(log, nullptr);
+    EXPECT_EQ(log->Size(), 5u);  // no admission appended
+    ASSERT_TRUE(log->Append(SampleRecord(5)).ok());
+    ASSERT_TRUE(log->Close().ok());
+  }
+  // The anchor of a smaller size is continued too.
+  EXPECT_TRUE(OpenWith(anchor).ok());
+}
+
+TEST_F(AuditLogAnchorTest, ADeletedLogIsRefused) {
+  const LogAnchor anchor = Write(5);
+  ASSERT_EQ(std::remove(path_.c_str()), 0);
+  absl::Status st = OpenWith(anchor);
+  EXPECT_TRUE(absl::IsFailedPrecondition(st)) << st;
+  EXPECT_NE(st.message().find("deleted"), std::string::npos) << st;
+  // No header was written: the next start is refused the same way.
+  EXPECT_TRUE(absl::IsFailedPrecondition(OpenWith(anchor)));
+}
+
+TEST_F(AuditLogAnchorTest, ALogCutBackToAnEarlierCheckpointIsRefused) {
+  const LogAnchor anchor = Write(5);
+  // Back to the checkpoint after record 3: a log that replays cleanly.
+  Bytes bytes = FileBytes();
+  LogScan scan = ScanLog(bytes).value();
+  uint64_t cut = 0;
+  for (const auto& f : scan.frames) {
+    if (f.type == FrameType::kCheckpoint) {
+      cut = f.offset + kFrameHeaderSize + f.payload.size();
+      break;
+    }
+  }
+  ASSERT_GT(cut, 0u);
+  bytes.resize(cut);
+  WriteFileBytes(bytes);
+  ExpectRefused(anchor, "records were cut");
+  // Without the anchor the cut is invisible: the file is a clean log of 3.
+  auto log = AuditLog::Open(path_, Options());
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ((*log)->Size(), 3u);
+}
+
+TEST_F(AuditLogAnchorTest, AReplacedLogIsRefused) {
+  const LogAnchor anchor = Write(5);
+  ASSERT_EQ(std::remove(path_.c_str()), 0);
+  Write(7);  // another log, same audit key
+  ExpectRefused(anchor, "it was replaced");
+}
+
+TEST_F(AuditLogAnchorTest, RewrittenRecordsAreRefused) {
+  LogAnchor anchor = Write(5);
+  anchor.root[0] ^= 1;
+  ExpectRefused(anchor, "they were rewritten");
+}
+
+TEST_F(AuditLogAnchorTest, AnAcceptedDiscontinuityIsTheFirstThingTheLogSays) {
+  const LogAnchor anchor = Write(5);
+  ASSERT_EQ(std::remove(path_.c_str()), 0);
+  AuditLogOptions o = Options();
+  o.anchor = anchor;
+  o.accept_discontinuity = true;
+  {
+    auto log = OpenLog(o);
+    ASSERT_NE(log, nullptr);
+    EXPECT_NE(log->log_id(), anchor.log_id);
+    auto first = log->ReadRecords(0, 1);
+    ASSERT_TRUE(first.ok()) << first.status();
+    const AuditRecord& d = (*first)[0];
+    EXPECT_EQ(d.type, record_type::kAuditDiscontinuity);
+    EXPECT_EQ(d.extra.at("anchored_log_id"), HexEncode(anchor.log_id));
+    EXPECT_EQ(d.extra.at("anchored_size"), "5");
+    EXPECT_EQ(d.extra.at("anchored_root"), HexEncode(anchor.root));
+    EXPECT_NE(d.reason.find("deleted"), std::string::npos);
+    ASSERT_TRUE(log->Close().ok());
+  }
+  VerifyReport report = VerifyExportFile(PosixEnv(), path_, signer_->PublicKey());
+  EXPECT_TRUE(report.valid);
+  ASSERT_EQ(report.discontinuities.size(), 1u);
+  EXPECT_EQ(report.discontinuities[0].seq, 0u);
+  EXPECT_EQ(report.discontinuities[0].anchored_size, 5u);
+  EXPECT_EQ(report.ToJson()["discontinuities"][0]["anchored_log_id"], HexEncode(anchor.log_id));
+}
+
 }  // namespace
 }  // namespace sigil::audit

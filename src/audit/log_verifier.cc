@@ -67,6 +67,16 @@ nlohmann::json VerifyReport::ToJson() const {
     }
     j["recovered"] = std::move(list);
   }
+  if (!discontinuities.empty()) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const LogDiscontinuity& d : discontinuities) {
+      list.push_back({{"seq", d.seq},
+                      {"anchored_log_id", d.anchored_log_id},
+                      {"anchored_size", d.anchored_size},
+                      {"reason", d.reason}});
+    }
+    j["discontinuities"] = std::move(list);
+  }
   return j;
 }
 
@@ -142,14 +152,19 @@ LogReplay ReplayStream(LogFrameStream& stream, const crypto::Ed25519PublicKey& a
           }
           prev_seq = seq;
           have_prev = true;
+          auto text = [&](const char* name) -> std::string {
+            auto it = record->extra.find(name);
+            return it != record->extra.end() ? it->second : std::string();
+          };
+          auto number = [&](const char* name) -> uint64_t {
+            uint64_t v = 0;
+            return absl::SimpleAtoi(text(name), &v) ? v : 0;
+          };
           if (record->type == record_type::kAuditRecovered) {
-            auto number = [&](const char* name) -> uint64_t {
-              auto it = record->extra.find(name);
-              uint64_t v = 0;
-              return it != record->extra.end() && absl::SimpleAtoi(it->second, &v) ? v : 0;
-            };
             report.recovered.push_back(
                 {seq, number("covered_size"), number("records_at_open"), number("torn_tail_bytes")});
+          } else if (record->type == record_type::kAuditDiscontinuity) {
+            report.discontinuities.push_back({seq, text("anchored_log_id"), number("anchored_size"), record->reason});
           }
           if (options.on_record) options.on_record(*record);
           continue;

@@ -82,6 +82,17 @@ struct RecoveredRange {
   uint64_t torn_tail_bytes = 0;
 };
 
+// An audit.discontinuity record (audit_log.h): the daemon's owner started it
+// on a file that did not continue the log the daemon last saw (deleted,
+// replaced, cut or rewritten while it was stopped). Records before it may be
+// missing from this file.
+struct LogDiscontinuity {
+  uint64_t seq = 0;  // of the audit.discontinuity record
+  std::string anchored_log_id;
+  uint64_t anchored_size = 0;
+  std::string reason;
+};
+
 struct VerifyReport {
   bool valid = false;
   std::vector<VerifyError> errors;  // at most ~100; the last one says if more were dropped
@@ -94,8 +105,11 @@ struct VerifyReport {
   // Every audit.recovered record, in order. Not an error (the log verifies),
   // but what an auditor must look into.
   std::vector<RecoveredRange> recovered;
+  // Every audit.discontinuity record, in order; likewise not an error.
+  std::vector<LogDiscontinuity> discontinuities;
   // {"valid","errors":[{"what","offset","seq"?}],"records","checkpoints","root","latest_checkpoint"?,"log_id"?,
-  //  "torn_tail_bytes"?,"recovered"?:[{"seq","covered_size","records_at_open","torn_tail_bytes"}]}
+  //  "torn_tail_bytes"?,"recovered"?:[{"seq","covered_size","records_at_open","torn_tail_bytes"}],
+  //  "discontinuities"?:[{"seq","anchored_log_id","anchored_size","reason"}]}
   nlohmann::json ToJson() const;
 };
 

@@ -46,6 +46,9 @@ inline constexpr char kDaemonStart[] = "daemon.start";
 inline constexpr char kDaemonStop[] = "daemon.stop";
 // Written by AuditLog::Open when the file was not closed cleanly.
 inline constexpr char kAuditRecovered[] = "audit.recovered";
+// Written by AuditLog::Open, when told to accept it, for a file that does not
+// continue the log its owner last saw (AuditLogOptions::anchor).
+inline constexpr char kAuditDiscontinuity[] = "audit.discontinuity";
 }  // namespace record_type
 
 // Size bounds (invariant 7): anything larger is refused with InvalidArgument.

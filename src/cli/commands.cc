@@ -748,6 +748,12 @@ void AddClientCommands(CLI::App& app, ClientOptions& o) {
                     << " time(s); the records no checkpoint covered then were not vouched for when written "
                        "(see \"recovered\" and doc/audit-log.md)\n";
         }
+        if (report.contains("discontinuities") && report["discontinuities"].is_array() &&
+            !report["discontinuities"].empty()) {
+          std::cerr << "sigil: note: the log begins or resumes " << report["discontinuities"].size()
+                    << " time(s) after a log that was lost (started with --accept-audit-log-loss); its earlier "
+                       "history is not in this file (see \"discontinuities\" and doc/audit-log.md)\n";
+        }
         return;
       }
       o.exit_code = ExitCodeForHttpStatus(status);

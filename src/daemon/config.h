@@ -57,6 +57,10 @@ struct Config {
   bool tpm_nv_counter = false;           // rollback protection with a TPM NV counter
   uint32_t tpm_nv_index = 0x01005347;    // its NV index (owner range)
   bool tpm_reseal = false;               // `sigil server --tpm-reseal` only: re-seal to this binary + config
+  // `sigil server --accept-audit-log-loss` only: start although audit.log
+  // does not continue the log this data directory last wrote (deleted,
+  // replaced, cut back); the new log's first record says so (doc/audit-log.md §6).
+  bool accept_audit_log_loss = false;
 
   // [upstream]
   std::string upstream_url;

@@ -1,5 +1,6 @@
 #include "daemon/daemon.h"
 #include "daemon/alert_webhook.h"
+#include "daemon/audit_anchor.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -325,7 +326,11 @@ struct Daemon::Impl {
   std::unique_ptr<policy::FileLedgerJournal> journal;
   // Before the audit log too: it reports every group commit's size.
   std::unique_ptr<metrics::Metrics> metrics;
+  std::unique_ptr<AuditAnchorStore> audit_anchor;  // before `audit`: saved after it closes
   std::unique_ptr<audit::AuditLog> audit;
+  // Saves the audit log's anchor; a failure is logged, not fatal: the anchor
+  // then lags, which narrows what a later start can check but loses nothing.
+  void SaveAuditAnchor();
   std::unique_ptr<policy::Ledger> ledger;
   std::unique_ptr<core::PolicyStore> policies;
   std::unique_ptr<policy::PolicyEngine> engine;
@@ -393,7 +398,35 @@ absl::Status Daemon::Impl::Open() {
   ao.sync_alongside = [j = journal.get()] { return j->SyncAll(); };
   metrics = std::make_unique<metrics::Metrics>();
   ao.on_batch = [m = metrics.get()](size_t records) { m->ObserveAuditFsyncBatchSize(records); };
+  ASSIGN_OR_RETURN(SecretBytes anchor_key, crypto::HkdfSha256(state_key, {}, "sigil-audit-anchor-v1", 32));
+  audit_anchor = std::make_unique<AuditAnchorStore>(*store, std::move(anchor_key));
+  if (auto anchored = audit_anchor->Load(); anchored.ok()) {
+    ao.anchor = *anchored;
+  } else if (!absl::IsDataLoss(anchored.status()) || !c.accept_audit_log_loss) {
+    return absl::Status(anchored.status().code(),
+                        std::string(anchored.status().message()) +
+                            (absl::IsDataLoss(anchored.status())
+                                 ? ". Start once with --accept-audit-log-loss to replace it (doc/audit-log.md §6)"
+                                 : ""));
+  } else {
+    spdlog::warn(nlohmann::json{{"event", "audit_anchor_replaced"},
+                                {"error", std::string(anchored.status().message())}}.dump());
+  }
+  ao.accept_discontinuity = c.accept_audit_log_loss;
+  ao.discontinuity_hint =
+      ". Restore audit.log from a backup or copy of this data directory; or, if it is lost, start once with "
+      "--accept-audit-log-loss to begin a new log whose first record (audit.discontinuity) names what is missing "
+      "(doc/audit-log.md §6)";
   ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(c.data_dir + "/audit.log", ao));
+  if (ao.anchor && c.accept_audit_log_loss && !(audit->Anchor().log_id == ao.anchor->log_id &&
+                                                audit->Anchor().size >= ao.anchor->size)) {
+    spdlog::warn(nlohmann::json{{"event", "audit_discontinuity_accepted"},
+                                {"anchored_log_id", HexEncode(ao.anchor->log_id)},
+                                {"anchored_size", ao.anchor->size}}.dump());
+  }
+  // Anchored now, so a log deleted before the first housekeeping round is
+  // noticed too.
+  RETURN_IF_ERROR(audit_anchor->Save(audit->Anchor()));
 
   ASSIGN_OR_RETURN(ledger, policy::Ledger::Open(*journal, clock, policy::LedgerOptions{.defer_reserve_sync = true}));
   ASSIGN_OR_RETURN(policies, core::PolicyStore::Open(*store, state_key.Clone(), clock));
@@ -636,6 +669,12 @@ void Daemon::Impl::RefreshEnvironmentCheck() {
   env_status = st;
 }
 
+void Daemon::Impl::SaveAuditAnchor() {
+  if (absl::Status st = audit_anchor->Save(audit->Anchor()); !st.ok()) {
+    spdlog::warn(nlohmann::json{{"event", "audit_anchor_not_saved"}, {"error", std::string(st.message())}}.dump());
+  }
+}
+
 void Daemon::Impl::Housekeeping() {
   // Decided approvals (used, rejected, expired) are kept a week for
   // sigil_approvalStatus, then deleted: the audit log keeps their history,
@@ -658,6 +697,7 @@ void Daemon::Impl::Housekeeping() {
       if (!purged.ok()) spdlog::warn("approvals purge: {}", std::string(purged.status().message()));
     }
     (void)ledger->MaybeCompact();
+    SaveAuditAnchor();
     RefreshEnvironmentCheck();
     lock.lock();
   }
@@ -738,6 +778,7 @@ void Daemon::Stop() {
   if (impl_->audit) {
     auto st = impl_->audit->Close();
     if (!st.ok()) spdlog::error("audit log close: {}", std::string(st.message()));
+    impl_->SaveAuditAnchor();  // the size the final checkpoint covers
   }
 }
 

@@ -5,12 +5,18 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <vector>
 #include <string>
 #include <thread>
 
+#include "audit/log_format.h"
+#include "audit/record.h"
+#include "daemon/audit_anchor.h"
 #include "gtest/gtest.h"
 #include "keystore/pkcs11/pkcs11_settings.h"
 #include "policy/approval_book.h"
+#include "store/sqlite_store.h"
 #include "testing/scoped_temp_dir.h"
 #include "testing/softhsm_token.h"
 
@@ -160,6 +166,105 @@ TEST(DaemonStartTest, ASecondDaemonOnTheSameDirectoryRefusesAndTouchesNothing) {
   auto third = Daemon::Start(c, StartupSecrets{});
   EXPECT_TRUE(third.ok()) << third.status();
   if (third.ok()) (*third)->Stop();
+}
+
+// The records of the audit log at `path`, in order (the file as a stopped
+// daemon left it).
+std::vector<audit::AuditRecord> AuditRecords(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<audit::AuditRecord> out;
+  auto scan = audit::ScanLog(bytes);
+  EXPECT_TRUE(scan.ok()) << scan.status();
+  if (!scan.ok()) return out;
+  for (const auto& f : scan->frames) {
+    if (f.type != audit::FrameType::kRecord) continue;
+    auto r = audit::ParseRecord(f.payload);
+    EXPECT_TRUE(r.ok()) << r.status();
+    if (r.ok()) out.push_back(*r);
+  }
+  return out;
+}
+
+absl::Status StartAndStop(const Config& c) {
+  auto daemon = Daemon::Start(c, StartupSecrets{});
+  if (!daemon.ok()) return daemon.status();
+  (*daemon)->Stop();
+  return absl::OkStatus();
+}
+
+// The store anchors the audit log (doc/audit-log.md §6): a log deleted or
+// put back to an older copy while the daemon was stopped is refused at start,
+// until the operator accepts the loss, which the new log records first.
+TEST(DaemonAuditAnchorTest, ADeletedLogIsRefusedUntilItsLossIsAccepted) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  ASSERT_TRUE(StartAndStop(c).ok());
+  const std::string log = c.data_dir + "/audit.log";
+  ASSERT_TRUE(std::filesystem::remove(log));
+
+  absl::Status refused = StartAndStop(c);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_NE(refused.message().find("deleted"), std::string::npos) << refused;
+  EXPECT_NE(refused.message().find("--accept-audit-log-loss"), std::string::npos) << refused;
+
+  c.accept_audit_log_loss = true;
+  ASSERT_TRUE(StartAndStop(c).ok());
+  const auto records = AuditRecords(log);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records[0].type, audit::record_type::kAuditDiscontinuity);
+  EXPECT_EQ(records[0].seq, 0u);
+  EXPECT_EQ(records[0].extra.at("records_at_open"), "0");
+
+  // The new log is the anchored one now: later starts need no flag.
+  c.accept_audit_log_loss = false;
+  EXPECT_TRUE(StartAndStop(c).ok());
+}
+
+TEST(DaemonAuditAnchorTest, AnOlderCopyOfTheLogIsRefused) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  ASSERT_TRUE(StartAndStop(c).ok());
+  const std::string log = c.data_dir + "/audit.log";
+  std::filesystem::copy_file(log, dir.path() + "/older.log");
+  ASSERT_TRUE(StartAndStop(c).ok());  // daemon.start, daemon.stop: the log grows
+  std::filesystem::copy_file(dir.path() + "/older.log", log, std::filesystem::copy_options::overwrite_existing);
+  const auto size = std::filesystem::file_size(log);
+
+  absl::Status refused = StartAndStop(c);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_NE(refused.message().find("records were cut"), std::string::npos) << refused;
+  EXPECT_EQ(std::filesystem::file_size(log), size);  // refused before anything was written
+
+  c.accept_audit_log_loss = true;
+  ASSERT_TRUE(StartAndStop(c).ok());
+  const auto records = AuditRecords(log);
+  size_t discontinuities = 0;
+  for (const auto& r : records) discontinuities += r.type == audit::record_type::kAuditDiscontinuity;
+  EXPECT_EQ(discontinuities, 1u);
+}
+
+TEST(DaemonAuditAnchorTest, AnEditedAnchorIsRefused) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  ASSERT_TRUE(StartAndStop(c).ok());
+  {
+    auto store = store::SqliteStore::Open(c.data_dir, {});
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto row = (*store)->Get(AuditAnchorStore::kTable, AuditAnchorStore::kRow);
+    ASSERT_TRUE(row.ok() && row->has_value());
+    store::Bytes edited = **row;
+    edited[23] ^= 1;  // the size's last byte
+    ASSERT_TRUE((*store)->Put(AuditAnchorStore::kTable, AuditAnchorStore::kRow, edited).ok());
+  }
+  absl::Status refused = StartAndStop(c);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+  EXPECT_NE(refused.message().find("fails its MAC"), std::string::npos) << refused;
+  c.accept_audit_log_loss = true;
+  EXPECT_TRUE(StartAndStop(c).ok());
 }
 
 }  // namespace

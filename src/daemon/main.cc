@@ -63,6 +63,7 @@ int ExitFor(const absl::Status& st) {
 // `sigil server --tpm-reseal` (doc/tpm.md): re-seal the TPM master key to
 // this binary and configuration before starting.
 bool g_tpm_reseal = false;
+bool g_accept_audit_log_loss = false;
 
 int RunServer(const std::string& config_file, bool dev, const std::string& data, const std::string& listen,
               const std::string& upstream, const std::string& unix_socket, const std::string& pkcs11_module,
@@ -85,6 +86,7 @@ int RunServer(const std::string& config_file, bool dev, const std::string& data,
   if (!pkcs11_pin_file.empty()) config.pkcs11_pin_file = pkcs11_pin_file;
   if (!tpm_tcti.empty()) config.tpm_tcti = tpm_tcti;
   config.tpm_reseal = g_tpm_reseal;
+  config.accept_audit_log_loss = g_accept_audit_log_loss;
   if (config.tpm_reseal && config.tpm_tcti.empty()) return Fail(kExitBadInput, "--tpm-reseal needs --tpm-tcti (or [tpm] tcti)");
   // Secrets first, while this is the only thread: taking the PKCS#11 PIN
   // out of the environment (unsetenv) must not race another thread's getenv.
@@ -295,6 +297,9 @@ int main(int argc, char** argv) {
   server->add_option("--pkcs11-pin-file", p11_pin);
   server->add_option("--tpm-tcti", tpm_tcti, "seal the master key to this TPM (swtpm:host=H,port=P or device:/dev/tpmrm0)");
   server->add_flag("--tpm-reseal", g_tpm_reseal, "upgrade: re-seal the TPM master key to this binary + configuration (doc/tpm.md)");
+  server->add_flag("--accept-audit-log-loss", g_accept_audit_log_loss,
+                   "start although audit.log does not continue the log this data directory last wrote (deleted, "
+                   "replaced, cut back); the new log's first record says so (doc/audit-log.md)");
   server->callback([&] {
     exit_code = RunServer(config_file, dev, data, listen, upstream, unix_socket, p11_module, p11_token, p11_pin, tpm_tcti);
   });
