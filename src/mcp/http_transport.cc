@@ -101,6 +101,20 @@ McpHttpResponse Error(int status, int code, const std::string& message, const js
   return r;
 }
 
+// 429 for a request over the token's rate: the -32005 error (id null; the
+// request was not run) and Retry-After in whole seconds.
+McpHttpResponse RateLimited(const RpcError& refused) {
+  McpHttpResponse r;
+  r.status = 429;
+  r.content_type = "application/json";
+  r.body = McpServer::ErrorResponse(nullptr, refused.code, refused.message, refused.data)
+               .dump(-1, ' ', false, json::error_handler_t::replace);
+  const json ms = refused.data.is_object() ? refused.data.value("retry_after_ms", json(1000)) : json(1000);
+  const int64_t wait_ms = ms.is_number_integer() ? std::max<int64_t>(1, ms.get<int64_t>()) : 1000;
+  r.headers.emplace_back("Retry-After", std::to_string((wait_ms + 999) / 1000));
+  return r;
+}
+
 McpHttpResponse JsonReply(const json& message) {
   McpHttpResponse r;
   r.status = 200;
@@ -207,6 +221,9 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   json response = server.Handle(message);
   sessions.Update(*request.session_id, request.principal, server.state());
   if (response.is_null()) {
+    // Only notifications/responses, dropped over the rate: the spec's "cannot
+    // accept the input" answer is an HTTP error status.
+    if (server.dropped_over_rate()) return RateLimited(*server.dropped_over_rate());
     McpHttpResponse r;
     r.status = 202;
     return r;
@@ -259,6 +276,9 @@ McpHttpResponse HandleHttp(const McpHttpRequest& request, McpSessionRegistry& se
     return Error(403, kInvalidRequest, "Forbidden: requests from origin " + request.origin->substr(0, 200) + " are not allowed");
   }
   if (request.method == "POST") return Post(request, sessions, options);
+  // POST's messages are charged one by one (McpServer); any other method
+  // once here, like every request on the daemon's other routes.
+  if (std::optional<RpcError> refused = ChargeTokenRate(request.rpc)) return RateLimited(*refused);
   if (request.method == "DELETE") {
     if (std::optional<McpHttpResponse> bad = CheckProtocolVersionHeader(request, nullptr)) return *bad;
     if (!request.session_id || request.session_id->empty()) {

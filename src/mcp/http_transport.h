@@ -27,6 +27,11 @@
 // assumes 2025-03-26 only when it has no other way to know the version, and
 // every request but initialize here has a session that negotiated one).
 //   other  405
+// Every request is charged to the token's rate (through McpHttpRequest::rpc,
+// as McpServer charges): POST per message (notifications and responses
+// too), any other method once before anything else. Over the rate: 429 with
+// the -32005 error and Retry-After, except a request with an id, which is
+// answered -32005 in a 200 like any JSON-RPC error.
 // Error bodies are JSON-RPC error objects with id null.
 //
 // Origin: requests from browsers carry Origin; to stop DNS-rebinding attacks

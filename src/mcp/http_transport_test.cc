@@ -132,6 +132,40 @@ TEST_F(HttpTransportTest, DeleteEndsTheSession) {
   EXPECT_EQ(HandleHttp(no_id, registry_).status, 400);
 }
 
+// GET, DELETE and notifications cost the token's rate like every other
+// request (they were free: only requests with an id were charged). Over the
+// rate: 429, -32005 with retry_after_ms, Retry-After, and nothing done.
+TEST_F(HttpTransportTest, EveryMethodAndNotificationsAreChargedToTheTokenRate) {
+  const std::string session = Initialize();
+  McpHttpRequest get = Post("", session);
+  get.method = "GET";
+  McpHttpRequest del = Post("", session);
+  del.method = "DELETE";
+  McpHttpRequest cancelled = Post(R"({"method":"notifications/cancelled","params":{"requestId":1},"jsonrpc":"2.0"})", session);
+  McpHttpRequest note = Post(R"({"method":"notifications/initialized","jsonrpc":"2.0"})", session);
+  rpc_.Succeed("sigil_ping", json::object());
+  EXPECT_EQ(HandleHttp(get, registry_).status, 405);
+  EXPECT_EQ(HandleHttp(cancelled, registry_).status, 202);
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 3);  // initialize, GET, the notification
+
+  rpc_.Fail("sigil_ping", kRateLimited, "rate limited: retry after 1500 ms", {{"retry_after_ms", 1500}});
+  get.method = "PUT";
+  for (McpHttpRequest* r : {&get, &del, &note}) {
+    McpHttpResponse refused = HandleHttp(*r, registry_);
+    EXPECT_EQ(refused.status, 429) << r->method << " " << refused.body;
+    const json body = json::parse(refused.body);
+    EXPECT_EQ(body["error"]["code"], kRateLimited) << refused.body;
+    EXPECT_EQ(body["error"]["data"]["retry_after_ms"], 1500) << refused.body;
+    EXPECT_TRUE(body["id"].is_null());
+    EXPECT_EQ(Header(refused, "Retry-After"), "2");
+  }
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 6);
+  // The refused DELETE did not end the session; the refused notification did
+  // not mark it initialized.
+  ASSERT_TRUE(registry_.Find(session, "tok_agent").has_value());
+  EXPECT_FALSE(registry_.Find(session, "tok_agent")->initialized);
+}
+
 TEST_F(HttpTransportTest, GetAndOtherMethodsAre405) {
   McpHttpRequest get = Post("", Initialize());
   get.method = "GET";

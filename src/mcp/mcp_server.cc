@@ -55,6 +55,15 @@ nlohmann::json McpServer::Handle(const nlohmann::json& message) {
     if (!message.is_object()) return ErrorResponse(nullptr, kInvalidRequest, "a message must be a JSON-RPC 2.0 object");
     const json id = message.contains("id") ? message["id"] : json();
     const bool has_id = message.contains("id");
+    // A notification or a response is never answered, so no request charges
+    // it: charged here, or an agent could send them without end for free.
+    // Over the rate it is dropped unread (it cannot be answered).
+    if (!has_id || (!message.contains("method") && (message.contains("result") || message.contains("error")))) {
+      if (std::optional<RpcError> refused = Charge()) {
+        dropped_over_rate_ = std::move(refused);
+        return nullptr;
+      }
+    }
     if (message.value("jsonrpc", json()) != "2.0") {
       return ErrorResponse(id, kInvalidRequest, "jsonrpc must be \"2.0\"");
     }
@@ -122,8 +131,9 @@ nlohmann::json McpServer::HandleBatch(const nlohmann::json& batch) {
   return responses;
 }
 
-std::optional<RpcError> McpServer::Charge() {
-  RpcResult r = rpc_("sigil_ping", json::array());
+std::optional<RpcError> ChargeTokenRate(const RpcCaller& rpc) {
+  if (!rpc) return std::nullopt;
+  RpcResult r = rpc("sigil_ping", json::array());
   // Only the daemon's rate refusal stops the request: a daemon that cannot
   // be reached (stdio) or predates sigil_ping answers ping and tools/list
   // from here as before.

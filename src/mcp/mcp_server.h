@@ -16,7 +16,9 @@
 // call on /rpc: a tools/call by the daemon calls its tool makes, any other
 // request (and a tools/call refused before its tool called the daemon) once,
 // through sigil_ping. Over the rate, the answer is error -32005 with
-// data.retry_after_ms. Notifications and responses are not charged.
+// data.retry_after_ms. Notifications and responses (never answered) are
+// charged once each too; over the rate they are dropped unread and
+// dropped_over_rate() says why (the HTTP transport answers 429).
 // A JSON-RPC response sent to us (a reply to a request we never make) is
 // ignored. Malformed messages get -32600 with the id when one can be read.
 // Batches (arrays): accepted only once a session negotiated 2025-03-26, the
@@ -83,6 +85,11 @@ struct McpSessionState {
 // kAssumedProtocolVersion (a session that never negotiated one).
 std::string EffectiveProtocolVersion(const McpSessionState& state);
 
+// Charges one request to the caller's token rate (sigil_ping through `rpc`):
+// the daemon's -32005 refusal when the rate is exceeded, else nullopt (also
+// when the daemon cannot be reached, predates sigil_ping, or `rpc` is empty).
+std::optional<RpcError> ChargeTokenRate(const RpcCaller& rpc);
+
 class McpServer {
  public:
   // `clock` is borrowed and must outlive the server; `rpc` is copied.
@@ -96,6 +103,9 @@ class McpServer {
   nlohmann::json Handle(const nlohmann::json& message);
 
   const McpSessionState& state() const { return state_; }
+  // Set when Handle dropped a notification or response (which get no
+  // answer) because the token's rate was exceeded: the -32005 refusal.
+  const std::optional<RpcError>& dropped_over_rate() const { return dropped_over_rate_; }
 
   // JSON-RPC error response helper: {"jsonrpc":"2.0","id":id,"error":{code,message[,data]}}.
   static nlohmann::json ErrorResponse(const nlohmann::json& id, int code, const std::string& message,
@@ -106,14 +116,13 @@ class McpServer {
   nlohmann::json HandleRequest(const nlohmann::json& id, const std::string& method, const nlohmann::json& params);
   nlohmann::json Initialize(const nlohmann::json& id, const nlohmann::json& params);
   nlohmann::json CallTool(const nlohmann::json& id, const nlohmann::json& params, const RpcCaller& rpc);
-  // Charges one request to the caller's token rate (sigil_ping through the
-  // RpcCaller); the daemon's -32005 refusal when the rate is exceeded.
-  std::optional<RpcError> Charge();
+  std::optional<RpcError> Charge() { return ChargeTokenRate(rpc_); }
 
   RpcCaller rpc_;
   McpServerInfo info_;
   const Clock& clock_;
   McpSessionState state_;
+  std::optional<RpcError> dropped_over_rate_;
 };
 
 }  // namespace sigil::mcp

@@ -71,9 +71,27 @@ TEST_F(McpServerTest, NotificationsGetNoReply) {
   EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"x","params":[1],"jsonrpc":"2.0"})")).is_null());
   // A response sent to us is ignored too.
   EXPECT_TRUE(server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":5,"result":{}})")).is_null());
-  // Only initialize reached the daemon (its rate charge); notifications are not charged.
-  EXPECT_EQ(rpc_.calls().size(), 1u);
-  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 1);
+  // Nothing but rate charges reached the daemon: initialize's and one for
+  // each notification or response (never answered, but not free either).
+  EXPECT_EQ(rpc_.calls().size(), 6u);
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 6);
+  EXPECT_FALSE(server_.dropped_over_rate());
+}
+
+// Over the token's rate a notification or response is dropped unread (it
+// cannot be answered) and the server says why, for the HTTP transport's 429.
+TEST_F(McpServerTest, NotificationsOverTheRateAreDropped) {
+  server_.Handle(Initialize("2025-11-25"));
+  rpc_.Fail("sigil_ping", kRateLimited, "rate limited: retry after 250 ms", {{"retry_after_ms", 250}});
+  EXPECT_TRUE(server_.Handle(json::parse(R"({"method":"notifications/initialized","jsonrpc":"2.0"})")).is_null());
+  EXPECT_FALSE(server_.state().initialized);
+  ASSERT_TRUE(server_.dropped_over_rate());
+  EXPECT_EQ(server_.dropped_over_rate()->code, kRateLimited);
+  EXPECT_EQ(server_.dropped_over_rate()->data["retry_after_ms"], 250);
+  McpServer fresh(rpc_.Caller(), McpServerInfo{}, clock_);
+  EXPECT_TRUE(fresh.Handle(json::parse(R"({"jsonrpc":"2.0","id":5,"result":{}})")).is_null());
+  EXPECT_TRUE(fresh.dropped_over_rate());
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 3);
 }
 
 TEST_F(McpServerTest, Ping) {
