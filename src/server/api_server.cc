@@ -208,26 +208,6 @@ int HttpStatusForOutcome(core::Outcome o) {
   return 500;
 }
 
-// -32001 for a /rpc body sent without a valid token, answered per call with
-// the call's id when it can be read (clients match answers by id): one
-// error for a single call, one per call for a batch, id null otherwise.
-json UnauthenticatedRpc(const std::string& body, const std::string& message) {
-  const RpcError error{kUnauthenticated, message, {}};
-  auto id_of = [](const json& call) -> json {
-    if (!call.is_object()) return nullptr;
-    auto it = call.find("id");
-    if (it == call.end() || !(it->is_string() || it->is_number_integer() || it->is_number_unsigned())) return nullptr;
-    return *it;
-  };
-  json doc = CheckJsonBounds(body).ok() ? json::parse(body, nullptr, /*allow_exceptions=*/false) : json();
-  if (doc.is_array() && !doc.empty() && doc.size() <= 100) {
-    json out = json::array();
-    for (const json& call : doc) out.push_back(JsonRpcDispatcher<RpcContext>::ErrorResponse(id_of(call), error));
-    return out;
-  }
-  return JsonRpcDispatcher<RpcContext>::ErrorResponse(id_of(doc), error);
-}
-
 RpcError InvalidParams(const std::string& message) { return {kInvalidParams, message, InvalidParamsData(message)}; }
 
 // Why a request could not be built, as the caller should see it: the node
@@ -982,7 +962,9 @@ net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogE
   auto principal = Authenticate(req);
   if (!principal.ok()) {
     if (path == "/rpc") {
-      return JsonResponse(401, UnauthenticatedRpc(req.body, std::string(principal.status().message())));
+      // -32001 per call, with the call's id (clients match answers by id).
+      return net::HttpResponse::Json(
+          401, rpc_.RefuseAll(req.body, RpcError{kUnauthenticated, std::string(principal.status().message()), {}}));
     }
     net::HttpResponse r = ErrorResponse(401, std::string(principal.status().message()));
     r.headers.Set("WWW-Authenticate", "Bearer");

@@ -8,7 +8,10 @@
 //  * A member name repeated in one object of the body (which a JSON parser
 //    resolves silently, last one wins) refuses that call: -32600 in the call
 //    object itself, -32602 (data.field = the name) inside its params.
-//  * An `id` may be a string, a number or null (JSON-RPC 2.0 §4).
+//  * An `id` may be a string, a number or null (JSON-RPC 2.0 §4). The answer
+//    carries the same id: a number id is written back exactly as sent (its
+//    text, up to kMaxNumberIdChars; longer is -32600), whether or not it
+//    fits 64 bits or a double (server/json_rpc_ids.h).
 //  * Notifications (no `id`) get no response; a batch of only notifications
 //    yields an empty body.
 //  * Method handlers return RpcOutcome: a result or an RpcError with a stable
@@ -21,11 +24,13 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "base/json_duplicates.h"
 #include "base/json_rpc_codes.h"
 #include "nlohmann/json.hpp"
+#include "server/json_rpc_ids.h"
 
 namespace sigil::server {
 
@@ -76,7 +81,25 @@ class JsonRpcDispatcher {
 
   static nlohmann::json ErrorResponse(const nlohmann::json& id, const RpcError& error);
 
+  // Every call of `body` answered with `error`, without running any (a
+  // request without a valid token): one answer per call of a batch, each
+  // with the call's id; id null when the body is not JSON-RPC.
+  std::string RefuseAll(std::string_view body, const RpcError& error) const;
+
  private:
+  // A body within the limits, parsed, with the text of its number ids.
+  struct Parsed {
+    JsonParsed<nlohmann::json> json;
+    std::vector<std::optional<JsonTextSpan>> ids;  // server/json_rpc_ids.h
+  };
+  // nullopt with `refusal` set to the whole answer when the body is not
+  // JSON, too large or deep, an empty or too long batch.
+  std::optional<Parsed> Parse(std::string_view body, std::string* refusal) const;
+  // The answers `one` gives for each call (by index), as the response body;
+  // number ids written as sent; "" when there is nothing to send.
+  static std::string Answer(const Parsed& parsed, std::string_view body,
+                            const std::function<nlohmann::json(size_t index)>& one);
+
   RpcLimits limits_;
   absl::flat_hash_map<std::string, Method> methods_;
   Method fallback_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "base/json_bounds.h"
+#include "server/json_rpc_ids.h"
 
 namespace sigil::server {
 
@@ -75,38 +76,107 @@ nlohmann::json JsonRpcDispatcher<Context>::HandleOne(const nlohmann::json& call,
 }
 
 template <typename Context>
-std::string JsonRpcDispatcher<Context>::Handle(std::string_view body, const Context& ctx) const {
+std::optional<typename JsonRpcDispatcher<Context>::Parsed> JsonRpcDispatcher<Context>::Parse(std::string_view body,
+                                                                                             std::string* refusal) const {
   if (auto st = CheckJsonBounds(body, {limits_.max_body_bytes, limits_.max_depth}); !st.ok()) {
-    return ErrorResponse(nullptr, {kInvalidRequest, std::string(st.message()), {}}).dump();
+    *refusal = ErrorResponse(nullptr, {kInvalidRequest, std::string(st.message()), {}}).dump();
+    return std::nullopt;
   }
-  JsonParsed<nlohmann::json> parsed = ParseNotingDuplicates(body);
-  const nlohmann::json& doc = parsed.doc;
-  if (doc.is_discarded()) return ErrorResponse(nullptr, {kParseError, "request body is not valid JSON", {}}).dump();
-  std::vector<JsonDuplicateKey>& duplicates = parsed.duplicates;
+  Parsed out{ParseNotingDuplicates(body), ScanNumberIds(body)};
+  if (out.json.doc.is_discarded()) {
+    // Perhaps only an id nlohmann cannot hold (1e400): parsed as 0, echoed
+    // from the text.
+    if (std::optional<std::string> zeroed = ZeroUnreadableIds(body, out.ids)) out.json = ParseNotingDuplicates(*zeroed);
+  }
+  if (out.json.doc.is_discarded()) {
+    *refusal = ErrorResponse(nullptr, {kParseError, "request body is not valid JSON", {}}).dump();
+    return std::nullopt;
+  }
+  if (out.json.doc.is_array() && out.json.doc.empty()) {
+    *refusal = ErrorResponse(nullptr, {kInvalidRequest, "empty batch", {}}).dump();
+    return std::nullopt;
+  }
+  if (out.json.doc.is_array() && out.json.doc.size() > limits_.max_batch) {
+    *refusal = ErrorResponse(nullptr, {kInvalidRequest, "batch of " + std::to_string(out.json.doc.size()) +
+                                                            " calls exceeds the limit of " + std::to_string(limits_.max_batch),
+                                       {}})
+                   .dump();
+    return std::nullopt;
+  }
+  return out;
+}
+
+template <typename Context>
+std::string JsonRpcDispatcher<Context>::Answer(const Parsed& parsed, std::string_view body,
+                                               const std::function<nlohmann::json(size_t index)>& one) {
+  const nlohmann::json& doc = parsed.json.doc;
+  const size_t calls = doc.is_array() ? doc.size() : 1;
+  std::vector<std::string> answers;
+  for (size_t i = 0; i < calls; ++i) {
+    const std::optional<JsonTextSpan> raw_id = i < parsed.ids.size() ? parsed.ids[i] : std::nullopt;
+    if (raw_id && raw_id->len > kMaxNumberIdChars) {
+      answers.push_back(ErrorResponse(nullptr, {kInvalidRequest,
+                                                "\"id\" is a number of more than " + std::to_string(kMaxNumberIdChars) +
+                                                    " characters; use a shorter id",
+                                                {}})
+                            .dump());
+      continue;
+    }
+    nlohmann::json r = one(i);
+    if (r.is_null()) continue;
+    // A number id is written back as the caller wrote it (JSON-RPC 2.0 §5).
+    if (raw_id && r.is_object() && r.contains("id") && r["id"].is_number()) {
+      answers.push_back(DumpWithRawId(std::move(r), raw_id->In(body)));
+    } else {
+      answers.push_back(r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+  }
+  if (!doc.is_array()) return answers.empty() ? std::string() : std::move(answers.front());
+  if (answers.empty()) return std::string();
+  std::string out = "[";
+  for (size_t i = 0; i < answers.size(); ++i) out += (i ? "," : "") + answers[i];
+  return out + "]";
+}
+
+template <typename Context>
+std::string JsonRpcDispatcher<Context>::Handle(std::string_view body, const Context& ctx) const {
+  std::string refusal;
+  std::optional<Parsed> parsed = Parse(body, &refusal);
+  if (!parsed) return refusal;
+  const nlohmann::json& doc = parsed->json.doc;
+  std::vector<JsonDuplicateKey>& duplicates = parsed->json.duplicates;
   if (!doc.is_array()) {
-    nlohmann::json response = HandleOne(doc, ctx, duplicates.empty() ? nullptr : &duplicates.front());
-    return response.is_null() ? std::string() : response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return Answer(*parsed, body, [&](size_t) {
+      return HandleOne(doc, ctx, duplicates.empty() ? nullptr : &duplicates.front());
+    });
   }
-  if (doc.empty()) return ErrorResponse(nullptr, {kInvalidRequest, "empty batch", {}}).dump();
-  if (doc.size() > limits_.max_batch) {
-    return ErrorResponse(nullptr, {kInvalidRequest, "batch of " + std::to_string(doc.size()) +
-                                                        " calls exceeds the limit of " + std::to_string(limits_.max_batch),
-                                   {}})
-        .dump();
-  }
-  nlohmann::json responses = nlohmann::json::array();
   auto next_duplicate = duplicates.begin();
-  for (size_t i = 0; i < doc.size(); ++i) {
+  return Answer(*parsed, body, [&](size_t i) {
     const JsonDuplicateKey* duplicate = nullptr;
+    while (next_duplicate != duplicates.end() && next_duplicate->root_index < i) ++next_duplicate;
     if (next_duplicate != duplicates.end() && next_duplicate->root_index == i) {
       --next_duplicate->depth;  // as seen from the call object
       duplicate = &*next_duplicate++;
     }
-    nlohmann::json r = HandleOne(doc[i], ctx, duplicate);
-    if (!r.is_null()) responses.push_back(std::move(r));
-  }
-  if (responses.empty()) return std::string();
-  return responses.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return HandleOne(doc[i], ctx, duplicate);
+  });
+}
+
+template <typename Context>
+std::string JsonRpcDispatcher<Context>::RefuseAll(std::string_view body, const RpcError& error) const {
+  std::string refusal;
+  std::optional<Parsed> parsed = Parse(body, &refusal);
+  if (!parsed) return ErrorResponse(nullptr, error).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const nlohmann::json& doc = parsed->json.doc;
+  return Answer(*parsed, body, [&](size_t i) {
+    const nlohmann::json& call = doc.is_array() ? doc[i] : doc;
+    nlohmann::json id = nullptr;
+    if (call.is_object()) {
+      auto it = call.find("id");
+      if (it != call.end() && (it->is_string() || it->is_number())) id = *it;
+    }
+    return ErrorResponse(id, error);
+  });
 }
 
 }  // namespace sigil::server

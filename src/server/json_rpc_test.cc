@@ -144,5 +144,71 @@ TEST(JsonRpc, AnyNumberIsAnId) {
   EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":true,"method":"echo"})")["error"]["code"], -32600);
 }
 
+
+// JSON-RPC 2.0 §5: the answer's id is the same value as the request's. A
+// number id comes back in the caller's own text: past 64 bits
+// (123456789012345678901234567890 was answered as 1.2345678901234568e+29),
+// past a double (1e400 failed the whole parse), and 1E2 or -0 as written.
+TEST(JsonRpc, NumberIdsComeBackAsWritten) {
+  int runs = 0;
+  auto d = MakeDispatcher();
+  d.Register("count", [&](const std::string&, const nlohmann::json&, const Ctx&) -> RpcOutcome { return ++runs; });
+  for (std::string id : {"123456789012345678901234567890", "1e400", "-1E-400", "1.0", "1E2", "-0", "18446744073709551616",
+                         "7", "2.50", "-0.0"}) {
+    const std::string out = d.Handle(R"({"jsonrpc":"2.0","id":)" + id + R"(,"method":"echo","params":[{"id":5}]})", Ctx{"alice"});
+    EXPECT_EQ(out, R"({"id":)" + id + R"(,"jsonrpc":"2.0","result":{"params":[{"id":5}],"who":"alice"}})");
+    const std::string refused = d.Handle(R"({"jsonrpc":"2.0","method":"nope","id":)" + id + "}", Ctx{});
+    EXPECT_EQ(refused.rfind(R"({"id":)" + id + R"(,"error":{"code":-32601,)", 0), 0u) << refused;
+  }
+  // The name written with an escape, and "id" inside a string or params, do
+  // not confuse it.
+  EXPECT_EQ(d.Handle(R"({"jsonrpc":"2.0","\u0069d":1e400,"method":"count"})", Ctx{}), R"({"id":1e400,"jsonrpc":"2.0","result":1})");
+  EXPECT_EQ(d.Handle(R"( { "jsonrpc" : "2.0", "params" : ["\",\"id\":9", {"id": 8}], "method" : "count" , "id" : 1E+2 } )", Ctx{}),
+            R"({"id":1E+2,"jsonrpc":"2.0","result":2})");
+  // A batch: each answer with its own id; notifications still get none.
+  EXPECT_EQ(d.Handle(R"([{"jsonrpc":"2.0","id":1e400,"method":"count"},{"jsonrpc":"2.0","method":"count"},
+                         {"jsonrpc":"2.0","id":"s","method":"count"}])",
+                     Ctx{}),
+            R"([{"id":1e400,"jsonrpc":"2.0","result":3},{"id":"s","jsonrpc":"2.0","result":5}])");
+  EXPECT_EQ(runs, 5);
+  // Bounded: a longer number id is refused, its call not run; the batch's
+  // other calls are answered (a repeated name still found in the right one).
+  const std::string long_id(kMaxNumberIdChars + 1, '9');
+  auto r = Call(d, R"([{"jsonrpc":"2.0","id":)" + long_id + R"(,"method":"count"},
+                       {"jsonrpc":"2.0","id":2,"method":"count","params":[{"a":1,"a":2}]},
+                       {"jsonrpc":"2.0","id":3,"method":"count"}])");
+  ASSERT_EQ(r.size(), 3u) << r;
+  EXPECT_TRUE(r[0]["id"].is_null());
+  EXPECT_EQ(r[0]["error"]["code"], -32600);
+  EXPECT_EQ(r[1]["id"], 2);
+  EXPECT_EQ(r[1]["error"]["code"], -32602);
+  EXPECT_EQ(r[2]["result"], 6);
+  EXPECT_EQ(runs, 6);
+  const std::string just_fits(kMaxNumberIdChars, '9');
+  EXPECT_EQ(d.Handle(R"({"jsonrpc":"2.0","id":)" + just_fits + R"(,"method":"count"})", Ctx{}),
+            R"({"id":)" + just_fits + R"(,"jsonrpc":"2.0","result":7})");
+  // Not a JSON number: the body is not JSON.
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":01,"method":"count"})")["error"]["code"], -32700);
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":1e,"method":"count"})")["error"]["code"], -32700);
+  EXPECT_EQ(Call(d, R"({"jsonrpc":"2.0","id":1e400,"method":"count",})")["error"]["code"], -32700);
+  EXPECT_EQ(runs, 7);
+}
+
+// A body refused whole (no valid token): every call answered with the
+// error and its own id, as sent.
+TEST(JsonRpc, RefuseAllAnswersEachCallWithItsId) {
+  auto d = MakeDispatcher();
+  const RpcError no{kUnauthenticated, "no token", {}};
+  EXPECT_EQ(d.RefuseAll(R"([{"jsonrpc":"2.0","id":1e400,"method":"x"},{"id":"a"},7])", no),
+            R"([{"id":1e400,"error":{"code":-32001,"message":"no token"},"jsonrpc":"2.0"},)"
+            R"({"error":{"code":-32001,"message":"no token"},"id":"a","jsonrpc":"2.0"},)"
+            R"({"error":{"code":-32001,"message":"no token"},"id":null,"jsonrpc":"2.0"}])");
+  EXPECT_EQ(d.RefuseAll(R"({"id":123456789012345678901234567890})", no),
+            R"({"id":123456789012345678901234567890,"error":{"code":-32001,"message":"no token"},"jsonrpc":"2.0"})");
+  for (std::string_view body : {"{not json", "[]", "", R"({"id":[1]})"}) {
+    EXPECT_EQ(d.RefuseAll(body, no), R"({"error":{"code":-32001,"message":"no token"},"id":null,"jsonrpc":"2.0"})") << body;
+  }
+}
+
 }  // namespace
 }  // namespace sigil::server
