@@ -67,6 +67,41 @@ nlohmann::json TotalsJson(const std::map<std::string, ComplianceTotal>& m) {
   return j;
 }
 
+// What a record sent to each recipient, for the by-recipient totals: a
+// solana_tx record's native transfers each go to their own recipient
+// (extra.solana_recipients, several per message; when that list was cut,
+// what it leaves of the value goes to kMoreSolanaRecipients); any other
+// record's value goes to RecipientOf. nullopt: count the record under
+// RecipientOf as before (no list, or one that does not parse).
+constexpr char kMoreSolanaRecipients[] = "(further solana recipients)";
+
+std::optional<std::map<std::string, Uint256>> SolanaShares(const AuditRecord& r, const std::optional<Uint256>& value) {
+  const std::string list = Extra(r, "solana_recipients");
+  if (list.empty() || !value) return std::nullopt;
+  const nlohmann::json parsed = nlohmann::json::parse(list, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array() || parsed.empty()) return std::nullopt;
+  std::map<std::string, Uint256> shares;
+  Uint256 listed;
+  for (const auto& t : parsed) {
+    if (!t.is_object() || !t.contains("to") || !t["to"].is_string() || !t.contains("lamports") ||
+        !t["lamports"].is_string()) {
+      return std::nullopt;
+    }
+    auto lamports = Uint256::ParseInteger(t["lamports"].get<std::string>());
+    if (!lamports.ok()) return std::nullopt;
+    auto sum = listed.Add(*lamports);
+    if (!sum.ok()) return std::nullopt;
+    listed = *sum;
+    Uint256& share = shares[t["to"].get<std::string>()];
+    share = share.Add(*lamports).value();  // share <= listed: cannot overflow
+  }
+  // The listed transfers cannot exceed the record's total.
+  auto rest = value->Sub(listed);
+  if (!rest.ok()) return std::nullopt;
+  if (!Extra(r, "solana_recipients_omitted").empty() || !rest->IsZero()) shares[kMoreSolanaRecipients] = *rest;
+  return shares;
+}
+
 }  // namespace
 
 std::string RecipientOf(const AuditRecord& r) {
@@ -101,7 +136,11 @@ void ComplianceReportBuilder::Add(const AuditRecord& r) {
   }
   Count(report_.total, value, has_value);
   Count(report_.by_key[r.key], value, has_value);
-  Count(report_.by_recipient[RecipientOf(r)], value, has_value);
+  if (auto shares = SolanaShares(r, value)) {
+    for (const auto& [to, lamports] : *shares) Count(report_.by_recipient[to], lamports, true);
+  } else {
+    Count(report_.by_recipient[RecipientOf(r)], value, has_value);
+  }
   Count(report_.by_decision[r.decision], value, has_value);
   report_.records.push_back(r);
 }

@@ -77,6 +77,32 @@ TEST(ComplianceReport, TokenTransfersCountTheTokenRecipient) {
   EXPECT_NE(report.RecordsCsv().find(",0xtreasury,0,,,1000000,"), std::string::npos) << report.RecordsCsv();
 }
 
+// A Solana message may pay several recipients: each is totalled with its own
+// lamports, not the whole value under the first (extra.to).
+TEST(ComplianceReport, SolanaTransfersCountEachRecipient) {
+  AuditRecord r = Rec(0, 1, "bot-1", "sol", "allow", "Alice111", "2500001000");
+  r.extra["solana_recipients"] =
+      R"([{"lamports":"1000","to":"Alice111"},{"lamports":"2000000000","to":"Bob222"},)"
+      R"({"lamports":"500000000","to":"Bob222"}])";
+  AuditRecord cut = Rec(1, 2, "bot-1", "sol", "allow", "Alice111", "70");
+  cut.extra["solana_recipients"] = R"([{"lamports":"30","to":"Alice111"}])";
+  cut.extra["solana_recipients_omitted"] = "2";
+  ComplianceReport report = BuildComplianceReport(std::vector<AuditRecord>{r, cut}, {});
+  EXPECT_EQ(report.by_recipient.at("Alice111").value.ToDecimal(), "1030");
+  EXPECT_EQ(report.by_recipient.at("Alice111").count, 2u);
+  EXPECT_EQ(report.by_recipient.at("Bob222").value.ToDecimal(), "2500000000");
+  EXPECT_EQ(report.by_recipient.at("Bob222").count, 1u);
+  EXPECT_EQ(report.by_recipient.at("(further solana recipients)").value.ToDecimal(), "40");
+  EXPECT_EQ(report.total.value.ToDecimal(), "2500001070");
+
+  // A list that does not add up (or parse) leaves the record under `to`.
+  AuditRecord odd = Rec(2, 3, "bot-1", "sol", "allow", "Carol333", "5");
+  odd.extra["solana_recipients"] = R"([{"lamports":"6","to":"Dave444"}])";
+  report = BuildComplianceReport(std::vector<AuditRecord>{odd}, {});
+  EXPECT_EQ(report.by_recipient.at("Carol333").value.ToDecimal(), "5");
+  EXPECT_EQ(report.by_recipient.count("Dave444"), 0u);
+}
+
 TEST(ComplianceReport, ValueOverflowSaturatesAndIsFlagged) {
   const std::string max = Uint256::Max().ToDecimal();
   std::vector<AuditRecord> records = {Rec(0, 1, "a", "k", "allow", "", max), Rec(1, 2, "a", "k", "allow", "", "1")};
