@@ -208,6 +208,17 @@ int HttpStatusForOutcome(core::Outcome o) {
   return 500;
 }
 
+// An agent token gets the same answer for a key that does not exist as for
+// one outside its scope (INTERFACE.md -32001, "token lacks the role/key";
+// the core's own words for the latter): two answers would tell it which key
+// names and addresses exist. Other roles keep the precise one.
+core::SignResponse MissingKeyAsOutOfScope(const tokens::Principal& p, const std::string& asked, core::SignResponse r) {
+  if (p.role != tokens::Role::kAgent || r.outcome != core::Outcome::kNotFound) return r;
+  r.outcome = core::Outcome::kUnauthorized;
+  r.message = "this token may not use key '" + asked + "'";
+  return r;
+}
+
 RpcError InvalidParams(const std::string& message) { return {kInvalidParams, message, InvalidParamsData(message)}; }
 
 // Why a request could not be built, as the caller should see it: the node
@@ -614,7 +625,7 @@ RpcOutcome ApiServer::Impl::SignVia(const std::string& method, const json& param
     return BuildFailure(built.status());
   }
   if (built->shape == ResultShape::kRawTx && ctx.signed_tx_as_object) built->shape = ResultShape::kSignedTxObject;
-  core::SignResponse r = d_.core.Sign(ctx.principal, built->request);
+  core::SignResponse r = MissingKeyAsOutOfScope(ctx.principal, built->request.key, d_.core.Sign(ctx.principal, built->request));
   d_.metrics.CountRequest(method, core::OutcomeName(r.outcome));
   if (ctx.log != nullptr && ctx.log->decision.empty()) {
     ctx.log->decision = std::string(core::OutcomeName(r.outcome));
@@ -744,7 +755,8 @@ void ApiServer::Impl::RegisterRpc() {
     json inner = json(params.begin() + 1, params.end());
     auto built = BuildRequest(method, inner, ctx.principal, /*reserve_nonce=*/false);
     if (!built.ok()) return BuildFailure(built.status());
-    core::SignResponse r = d_.core.Explain(ctx.principal, built->request);
+    core::SignResponse r =
+        MissingKeyAsOutOfScope(ctx.principal, built->request.key, d_.core.Explain(ctx.principal, built->request));
     if (r.outcome != core::Outcome::kExplained) return RefusalToRpc(r);
     json out = policy::DecisionToJson(*r.decision);
     out["key"] = r.address;
@@ -972,8 +984,9 @@ net::HttpResponse ApiServer::Impl::Route(const net::HttpRequest& req, AccessLogE
   }
   log.principal = principal->name;
   log.role = std::string(tokens::RoleName(principal->role));
-  // JSON-RPC calls are charged one by one (the dispatcher's gate; MCP tool
-  // calls go through it too); every other route once here.
+  // JSON-RPC calls are charged one by one (the dispatcher's gate); /mcp
+  // charges its own (mcp/http_transport.h: each message, and GET/DELETE
+  // once, through sigil_ping); every other route once here.
   if (path != "/rpc" && path != "/mcp" && path.rfind("/mcp/", 0) != 0) {
     TokenRateLimiter::Result rate = ChargeRate(*principal);
     if (!rate.allowed) {
@@ -1153,6 +1166,10 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       if (!p.Can(Permission::kKeyList)) return deny("list keys");
       // An agent naming another key's retired address learns nothing of it.
       auto k = d_.core.ResolveKey(parts[2], p.role == tokens::Role::kAgent ? &p : nullptr);
+      // Nor whether a key it may not see exists (MissingKeyAsOutOfScope).
+      if (!k.ok() && p.role == tokens::Role::kAgent && k.status().code() == absl::StatusCode::kNotFound) {
+        return deny("see this key");
+      }
       if (!k.ok()) return StatusResponse(k.status());
       if (p.role == tokens::Role::kAgent && !p.MayUseKey(k->info.name)) return deny("see this key");
       auto all = d_.keys.List();
@@ -1230,6 +1247,12 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
         if (!tx.is_object()) return ErrorResponse(400, "tx must be a transaction object");
         if (!key.empty() && !tx.contains("from")) {
           auto k = d_.core.ResolveKey(key);
+          // An agent learns neither whether a key it may not use exists nor
+          // its address (MissingKeyAsOutOfScope).
+          if (p.role == tokens::Role::kAgent &&
+              (k.ok() ? !p.MayUseKey(k->info.name) : k.status().code() == absl::StatusCode::kNotFound)) {
+            return ErrorResponse(403, "this token may not use key '" + key + "'");
+          }
           if (!k.ok()) return StatusResponse(k.status());
           tx["from"] = k->address;
         }
@@ -1252,7 +1275,7 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       }
       auto built = BuildRequest(method, params, p, /*reserve_nonce=*/false);
       if (!built.ok()) return StatusResponse(built.status());
-      core::SignResponse r = d_.core.Explain(p, built->request);
+      core::SignResponse r = MissingKeyAsOutOfScope(p, built->request.key, d_.core.Explain(p, built->request));
       if (r.outcome != core::Outcome::kExplained) return ErrorResponse(HttpStatusForOutcome(r.outcome), r.message);
       json out = policy::DecisionToJson(*r.decision);
       out["key"] = r.address;
