@@ -127,6 +127,13 @@ crypto::Hash256 EffectiveConfigHash(const Config& c) {
                               {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
                               {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
                               {"require_environment_check", c.require_environment_check}};
+  // With a TPM, its settings too: otherwise turning the rollback counter off
+  // (or moving it) would leave the master key unsealable by the same
+  // measurement. Without one they have no effect and stay out, so the hash
+  // of a configuration without a TPM is what it always was.
+  if (!c.tpm_tcti.empty()) {
+    effective["tpm"] = {{"pcr", c.tpm_pcr}, {"nv_counter", c.tpm_nv_counter}, {"nv_index", c.tpm_nv_index}};
+  }
   std::string text = effective.dump();
   return crypto::Sha256(AsBytes(text));
 }

@@ -157,6 +157,13 @@ test("NV counter: a restored older copy of the data directory is refused", { ski
   try {
     sigil = await start();
     await sigil.stop();
+    // The counter's settings are measured: turning it off does not unseal
+    // the master key (it would disable the rollback check unnoticed).
+    const off = join(work, "off.toml");
+    writeFileSync(off, `[tpm]\ntcti = "${tpm.tcti}"\nnv_counter = false\n`);
+    const unmeasured = refusedStart(["--config", off, "--dev", "--data", dataDir, "--listen", `127.0.0.1:${port}`]);
+    assert.notEqual(unmeasured.code, 0);
+    assert.match(unmeasured.output, /measured binary or configuration changed/);
     cpSync(dataDir, join(work, "copy"), { recursive: true });  // a backup of the data directory
     sigil = await start();
     await sigil.stop();
