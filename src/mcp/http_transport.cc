@@ -123,6 +123,10 @@ McpHttpResponse JsonReply(const json& message) {
   return r;
 }
 
+McpHttpResponse Forbidden(const McpHttpRequest& request) {
+  return Error(403, kInvalidRequest, "Forbidden: requests from origin " + request.origin.value_or("").substr(0, 200) + " are not allowed");
+}
+
 bool OriginAllowed(const McpHttpRequest& request, const McpHttpOptions& options) {
   if (!request.origin) return true;
   const std::string origin = Lower(Trim(*request.origin));
@@ -161,7 +165,9 @@ std::optional<McpHttpResponse> CheckProtocolVersionMatches(const McpHttpRequest&
                id);
 }
 
-McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions, const McpHttpOptions& options) {
+// `rpc` stands for request.rpc (HandleHttp counts the calls made through it).
+McpHttpResponse Post(const McpHttpRequest& request, const RpcCaller& rpc, McpSessionRegistry& sessions,
+                     const McpHttpOptions& options) {
   if (request.accept && !AcceptsJson(*request.accept)) {
     return Error(406, kInvalidRequest, "Not Acceptable: this server answers with application/json");
   }
@@ -191,7 +197,7 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
 
   const bool initialize = !batch && message.contains("id") && message.value("method", json()) == "initialize";
   if (initialize) {
-    McpServer server(request.rpc, sessions.server_info(), sessions.clock());
+    McpServer server(rpc, sessions.server_info(), sessions.clock());
     json response = server.Handle(message);
     if (!response.contains("result")) return JsonReply(response);
     absl::StatusOr<std::string> session = sessions.Create(request.principal, server.state());
@@ -205,7 +211,7 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   if (batch && (!request.session_id || request.session_id->empty())) {
     // Refused whole by a server that negotiated nothing; says why (e.g.
     // initialize inside the batch) better than "no session" would.
-    McpServer server(request.rpc, sessions.server_info(), sessions.clock());
+    McpServer server(rpc, sessions.server_info(), sessions.clock());
     McpHttpResponse r = JsonReply(server.Handle(message));
     r.status = 400;
     return r;
@@ -217,7 +223,7 @@ McpHttpResponse Post(const McpHttpRequest& request, McpSessionRegistry& sessions
   if (!state) return Error(404, kInvalidRequest, "Session not found: it ended or expired; initialize again", id);
   if (std::optional<McpHttpResponse> bad = CheckProtocolVersionMatches(request, *state, id)) return *bad;
 
-  McpServer server(request.rpc, sessions.server_info(), sessions.clock(), *state);
+  McpServer server(rpc, sessions.server_info(), sessions.clock(), *state);
   json response = server.Handle(message);
   sessions.Update(*request.session_id, request.principal, server.state());
   if (response.is_null()) {
@@ -272,13 +278,28 @@ bool IsLoopbackOrigin(const std::string& raw) {
 }
 
 McpHttpResponse HandleHttp(const McpHttpRequest& request, McpSessionRegistry& sessions, const McpHttpOptions& options) {
-  if (!OriginAllowed(request, options)) {
-    return Error(403, kInvalidRequest, "Forbidden: requests from origin " + request.origin->substr(0, 200) + " are not allowed");
+  if (request.method == "POST") {
+    // Each message is charged as McpServer handles it. A POST that reached
+    // no message (a refused Origin, Accept, Content-Type, body, session or
+    // batch) is charged once here, after the fact: it changed nothing.
+    int daemon_calls = 0;
+    RpcCaller counted;
+    if (request.rpc) {
+      counted = [&request, &daemon_calls](const std::string& method, const json& params) {
+        ++daemon_calls;
+        return request.rpc(method, params);
+      };
+    }
+    McpHttpResponse r = OriginAllowed(request, options) ? Post(request, counted, sessions, options) : Forbidden(request);
+    if (daemon_calls == 0) {
+      if (std::optional<RpcError> refused = ChargeTokenRate(request.rpc)) return RateLimited(*refused);
+    }
+    return r;
   }
-  if (request.method == "POST") return Post(request, sessions, options);
-  // POST's messages are charged one by one (McpServer); any other method
-  // once here, like every request on the daemon's other routes.
+  // Any other method is charged once, first, like every request on the
+  // daemon's other routes.
   if (std::optional<RpcError> refused = ChargeTokenRate(request.rpc)) return RateLimited(*refused);
+  if (!OriginAllowed(request, options)) return Forbidden(request);
   if (request.method == "DELETE") {
     if (std::optional<McpHttpResponse> bad = CheckProtocolVersionHeader(request, nullptr)) return *bad;
     if (!request.session_id || request.session_id->empty()) {

@@ -29,9 +29,10 @@
 //   other  405
 // Every request is charged to the token's rate (through McpHttpRequest::rpc,
 // as McpServer charges): POST per message (notifications and responses
-// too), any other method once before anything else. Over the rate: 429 with
-// the -32005 error and Retry-After, except a request with an id, which is
-// answered -32005 in a 200 like any JSON-RPC error.
+// too; a POST refused before any message ran, once), any other method once
+// before anything else. Over the rate: 429 with the -32005 error and
+// Retry-After, except a request with an id, which is answered -32005 in a
+// 200 like any JSON-RPC error.
 // Error bodies are JSON-RPC error objects with id null.
 //
 // Origin: requests from browsers carry Origin; to stop DNS-rebinding attacks

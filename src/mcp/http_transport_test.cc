@@ -160,6 +160,25 @@ TEST_F(HttpTransportTest, EveryMethodAndNotificationsAreChargedToTheTokenRate) {
     EXPECT_EQ(Header(refused, "Retry-After"), "2");
   }
   EXPECT_EQ(rpc_.CountOf("sigil_ping"), 6);
+  // A POST refused before any message ran (bad JSON, an Accept without
+  // JSON, a foreign Origin, no session) is charged once too.
+  McpHttpRequest bad_json = Post("{", session);
+  McpHttpRequest html = Post(R"({"method":"ping","jsonrpc":"2.0","id":1})", session);
+  html.accept = "text/html";
+  McpHttpRequest browser = Post(R"({"method":"ping","jsonrpc":"2.0","id":1})", session);
+  browser.origin = "https://evil.example";
+  McpHttpRequest no_session = Post(R"({"method":"ping","jsonrpc":"2.0","id":1})");
+  for (McpHttpRequest* r : {&bad_json, &html, &browser, &no_session}) {
+    EXPECT_EQ(HandleHttp(*r, registry_).status, 429) << r->body;
+  }
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 10);
+  rpc_.Succeed("sigil_ping", json::object());
+  EXPECT_EQ(HandleHttp(bad_json, registry_).status, 400);
+  EXPECT_EQ(HandleHttp(browser, registry_).status, 403);
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 12);
+  // A request that ran is charged by McpServer alone, not twice.
+  EXPECT_EQ(HandleHttp(Post(R"({"method":"ping","jsonrpc":"2.0","id":1})", session), registry_).status, 200);
+  EXPECT_EQ(rpc_.CountOf("sigil_ping"), 13);
   // The refused DELETE did not end the session; the refused notification did
   // not mark it initialized.
   ASSERT_TRUE(registry_.Find(session, "tok_agent").has_value());
