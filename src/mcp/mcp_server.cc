@@ -86,7 +86,12 @@ nlohmann::json McpServer::Handle(const nlohmann::json& message) {
       if (method == "notifications/initialized") state_.initialized = true;
       return nullptr;
     }
-    if (!ValidId(id)) return ErrorResponse(nullptr, kInvalidRequest, "id must be a string or an integer");
+    if (!ValidId(id)) {
+      // An integer past 64 bits parses as a double and could not come back
+      // as the same value (JSON-RPC 2.0 §5): refused like a fraction.
+      return ErrorResponse(nullptr, kInvalidRequest,
+                           "id must be a string or an integer of at most 64 bits (-2^63 to 2^64-1)");
+    }
     error_id = id;
     return HandleRequest(id, method, params);
   } catch (const std::exception& e) {

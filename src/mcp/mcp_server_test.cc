@@ -196,6 +196,11 @@ TEST_F(McpServerTest, MalformedMessages) {
   EXPECT_EQ(server_.Handle(json::parse(R"([{"jsonrpc":"2.0","id":1,"method":"ping"}])"))["error"]["code"], kInvalidRequest);
   EXPECT_EQ(server_.Handle(json("ping"))["error"]["code"], kInvalidRequest);
   EXPECT_EQ(server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":1,"method":7})"))["error"]["code"], kInvalidRequest);
+  // An integer past 64 bits would be echoed rounded: refused, saying why.
+  json huge_id = server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":123456789012345678901234567890,"method":"ping"})"));
+  EXPECT_EQ(huge_id["error"]["code"], kInvalidRequest);
+  EXPECT_TRUE(huge_id["id"].is_null());
+  EXPECT_THAT(huge_id["error"]["message"].get<std::string>(), HasSubstr("at most 64 bits"));
   json null_id = server_.Handle(json::parse(R"({"jsonrpc":"2.0","id":null,"method":"ping"})"));
   EXPECT_EQ(null_id["error"]["code"], kInvalidRequest);
   EXPECT_TRUE(null_id["id"].is_null());
