@@ -450,7 +450,7 @@ describe("hostile input", { skip, timeout: 60000 }, () => {
                           '{"jsonrpc":"2.0","id":NaN,"method":"eth_chainId"}', "{'jsonrpc':'2.0','id':1,'method':'eth_chainId'}",
                           '{"jsonrpc":"2.0","id":1,"method":"eth_chainId",}', '{"jsonrpc":"2.0","id":01,"method":"eth_chainId"}',
                           '{"jsonrpc":"2.0","id":0x1,"method":"eth_chainId"}', '{"jsonrpc":"2.0","id":"a\tb","method":"eth_chainId"}',
-                          '{"jsonrpc":"2.0","id":1e400,"method":"eth_chainId"}', Buffer.from(CHAIN, "utf16le")]) {
+                          Buffer.from(CHAIN, "utf16le")]) {
         const r = await post(body);
         assert.equal(r.json?.error?.code, -32700, `${JSON.stringify(String(body).slice(0, 60))}: ${r.text}`);
         assert.equal(r.json.id, null);
