@@ -107,26 +107,6 @@ absl::Status Unwritable(const absl::Status& cause) {
   return absl::UnavailableError(message);
 }
 
-// Why a file holding log `found` (nullopt: none) with the records of `tree`
-// does not continue `anchor`; empty if it does.
-std::string Discontinuity(const LogAnchor& anchor, const std::optional<LogId>& found, const MerkleTree& tree) {
-  const std::string anchored = "log " + HexEncode(anchor.log_id) + " of at least " + std::to_string(anchor.size) +
-                               " records";
-  if (!found) return "the file is missing or empty, but its owner recorded " + anchored + ": it was deleted";
-  if (*found != anchor.log_id) {
-    return "the file is log " + HexEncode(*found) + ", but its owner recorded " + anchored + ": it was replaced";
-  }
-  if (tree.Size() < anchor.size) {
-    return "the file holds " + std::to_string(tree.Size()) + " records, but its owner recorded " + anchored +
-           ": records were cut";
-  }
-  if (tree.RootAt(anchor.size).value() != anchor.root) {
-    return "the file's first " + std::to_string(anchor.size) + " records are not the ones its owner recorded for " +
-           anchored + ": they were rewritten";
-  }
-  return "";
-}
-
 }  // namespace
 
 nlohmann::json AuditReceipt::ToJson() const { return {{"seq", seq}, {"leaf_hash", HexEncode(leaf_hash)}}; }
@@ -200,10 +180,8 @@ absl::StatusOr<std::vector<AuditRecord>> AuditLog::Init() {
         !std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; })) {
       return absl::DataLossError(path_ + " exists but is not a Sigil audit log");
     }
-    if (options_.anchor) {
-      gap = Discontinuity(*options_.anchor, std::nullopt, MerkleTree());
-      if (!options_.accept_discontinuity) return RefuseDiscontinuity(gap);
-    }
+    gap = Discontinuity(std::nullopt, MerkleTree());
+    if (!gap.empty() && !options_.accept_discontinuity) return RefuseDiscontinuity(gap);
     LogHeader header;
     crypto::RandomBytes(header.log_id);
     header.audit_key = audit_key_;
@@ -238,10 +216,8 @@ absl::StatusOr<std::vector<AuditRecord>> AuditLog::Init() {
       }
       return absl::DataLossError(message);
     }
-    if (options_.anchor) {
-      gap = Discontinuity(*options_.anchor, replay->header.log_id, replay->tree);
-      if (!gap.empty() && !options_.accept_discontinuity) return RefuseDiscontinuity(gap);
-    }
+    gap = Discontinuity(replay->header.log_id, replay->tree);
+    if (!gap.empty() && !options_.accept_discontinuity) return RefuseDiscontinuity(gap);
     absl::Status repaired = [&]() -> absl::Status {
       if (replay->tail == LogScan::Tail::kTorn) {
         // Only an incomplete final frame (or zero fill) is cut: ScanLog has
@@ -278,11 +254,14 @@ absl::StatusOr<std::vector<AuditRecord>> AuditLog::Init() {
     d.principal = "sigil";
     d.decision = "accepted";
     d.reason = gap;
-    d.extra = {{"anchored_log_id", HexEncode(options_.anchor->log_id)},
-               {"anchored_size", std::to_string(options_.anchor->size)},
-               {"anchored_root", HexEncode(options_.anchor->root)},
-               {"records_at_open", std::to_string(committed_)}};
+    d.extra = {{"records_at_open", std::to_string(committed_)}};
+    if (options_.anchor) {
+      d.extra["anchored_log_id"] = HexEncode(options_.anchor->log_id);
+      d.extra["anchored_size"] = std::to_string(options_.anchor->size);
+      d.extra["anchored_root"] = HexEncode(options_.anchor->root);
+    }
     first.push_back(std::move(d));
+    stats_.discontinuity_accepted = true;
   }
   const uint64_t covered = latest_checkpoint_ ? latest_checkpoint_->checkpoint.tree_size : 0;
   const uint64_t torn = stats_.torn_tail_bytes_truncated;
@@ -564,6 +543,30 @@ Hash AuditLog::Root() const {
 std::optional<SignedCheckpoint> AuditLog::LatestCheckpoint() const {
   absl::MutexLock lock(&mu_);
   return latest_checkpoint_;
+}
+
+std::string AuditLog::Discontinuity(const std::optional<LogId>& found, const MerkleTree& tree) const {
+  if (!options_.anchor) {
+    if (options_.anchor_unreadable.empty()) return "";
+    return "its owner's record of the log could not be read (" + options_.anchor_unreadable +
+           "), so whether records are missing could not be checked";
+  }
+  const LogAnchor& anchor = *options_.anchor;
+  const std::string anchored = "log " + HexEncode(anchor.log_id) + " of at least " + std::to_string(anchor.size) +
+                               " records";
+  if (!found) return "the file is missing or empty, but its owner recorded " + anchored + ": it was deleted";
+  if (*found != anchor.log_id) {
+    return "the file is log " + HexEncode(*found) + ", but its owner recorded " + anchored + ": it was replaced";
+  }
+  if (tree.Size() < anchor.size) {
+    return "the file holds " + std::to_string(tree.Size()) + " records, but its owner recorded " + anchored +
+           ": records were cut";
+  }
+  if (tree.RootAt(anchor.size).value() != anchor.root) {
+    return "the file's first " + std::to_string(anchor.size) + " records are not the ones its owner recorded for " +
+           anchored + ": they were rewritten";
+  }
+  return "";
 }
 
 absl::Status AuditLog::RefuseDiscontinuity(const std::string& gap) const {

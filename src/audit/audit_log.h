@@ -107,6 +107,9 @@ struct AuditLogOptions {
   // anyway (a new log if there is none) and appends first an
   // audit.discontinuity record naming the anchor and what was found.
   std::optional<LogAnchor> anchor;
+  // Instead of `anchor`: why the owner could not read the one it kept. Open
+  // then treats the file as not continuing it (nothing can be checked).
+  std::string anchor_unreadable;
   bool accept_discontinuity = false;
   // Appended to that refusal's message: what the owner's operator can do.
   std::string discontinuity_hint;
@@ -131,6 +134,7 @@ struct AuditLogStats {
   uint64_t checkpoints_written = 0;
   uint64_t checkpoint_failures = 0;  // signer errors (records were still appended)
   uint64_t torn_tail_bytes_truncated = 0;  // at Open
+  bool discontinuity_accepted = false;     // at Open: an audit.discontinuity record was appended
   uint64_t tree_size = 0;
 };
 
@@ -205,6 +209,10 @@ class AuditLog {
   // continue options_.anchor (and that is accepted), audit.recovered when
   // it was not closed cleanly (doc/audit-log.md §6).
   absl::StatusOr<std::vector<AuditRecord>> Init();
+  // Why a file holding log `found` (nullopt: none) with the records of
+  // `tree` does not continue what options_ says the owner last saw; empty if
+  // it does (or the owner gave nothing to check).
+  std::string Discontinuity(const std::optional<LogId>& found, const MerkleTree& tree) const;
   absl::Status RefuseDiscontinuity(const std::string& gap) const;
   // Enqueues `w`, and either waits for a leader to complete it or leads.
   void Submit(Writer& w);

@@ -127,6 +127,11 @@ crypto::Hash256 EffectiveConfigHash(const Config& c) {
                               {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
                               {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
                               {"require_environment_check", c.require_environment_check}};
+  // Settings that put foreign code in the process or let key material reach
+  // a file: measured once set (left out at their defaults, so an existing
+  // configuration keeps its hash).
+  if (!c.pkcs11_module.empty()) effective["pkcs11_module"] = c.pkcs11_module;
+  if (c.allow_core_dumps) effective["allow_core_dumps"] = true;
   // With a TPM, its settings too: otherwise turning the rollback counter off
   // (or moving it) would leave the master key unsealable by the same
   // measurement. Without one they have no effect and stay out, so the hash
@@ -416,20 +421,25 @@ absl::Status Daemon::Impl::Open() {
                                  ? ". Start once with --accept-audit-log-loss to replace it (doc/audit-log.md §6)"
                                  : ""));
   } else {
-    spdlog::warn(nlohmann::json{{"event", "audit_anchor_replaced"},
-                                {"error", std::string(anchored.status().message())}}.dump());
+    // Accepted: the new log's first record says nothing could be checked.
+    ao.anchor_unreadable = std::string(anchored.status().message());
   }
   ao.accept_discontinuity = c.accept_audit_log_loss;
   ao.discontinuity_hint =
-      ". Restore audit.log from a backup or copy of this data directory; or, if it is lost, start once with "
+      ". Put back audit.log together with sigil.db from one copy of this data directory taken while the daemon was "
+      "stopped; or, if the log is lost, start once with "
       "--accept-audit-log-loss to begin a new log whose first record (audit.discontinuity) names what is missing "
       "(doc/audit-log.md §6)";
   ASSIGN_OR_RETURN(audit, audit::AuditLog::Open(c.data_dir + "/audit.log", ao));
-  if (ao.anchor && c.accept_audit_log_loss && !(audit->Anchor().log_id == ao.anchor->log_id &&
-                                                audit->Anchor().size >= ao.anchor->size)) {
-    spdlog::warn(nlohmann::json{{"event", "audit_discontinuity_accepted"},
-                                {"anchored_log_id", HexEncode(ao.anchor->log_id)},
-                                {"anchored_size", ao.anchor->size}}.dump());
+  if (audit->Stats().discontinuity_accepted) {
+    nlohmann::json event{{"event", "audit_discontinuity_accepted"}};
+    if (ao.anchor) {
+      event["anchored_log_id"] = HexEncode(ao.anchor->log_id);
+      event["anchored_size"] = ao.anchor->size;
+    } else {
+      event["anchor_unreadable"] = ao.anchor_unreadable;
+    }
+    spdlog::warn(event.dump());
   }
   // Anchored now, so a log deleted before the first housekeeping round is
   // noticed too.

@@ -15,6 +15,7 @@
 #include "daemon/audit_anchor.h"
 #include "gtest/gtest.h"
 #include "keystore/pkcs11/pkcs11_settings.h"
+#include "net/http_client.h"
 #include "policy/approval_book.h"
 #include "store/sqlite_store.h"
 #include "testing/scoped_temp_dir.h"
@@ -263,8 +264,61 @@ TEST(DaemonAuditAnchorTest, AnEditedAnchorIsRefused) {
   absl::Status refused = StartAndStop(c);
   EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
   EXPECT_NE(refused.message().find("fails its MAC"), std::string::npos) << refused;
+  // Accepted: the log says that nothing could be checked, before anything
+  // else this start writes.
   c.accept_audit_log_loss = true;
-  EXPECT_TRUE(StartAndStop(c).ok());
+  ASSERT_TRUE(StartAndStop(c).ok());
+  const auto records = AuditRecords(c.data_dir + "/audit.log");
+  size_t at = 0;
+  while (at < records.size() && records[at].type != audit::record_type::kAuditDiscontinuity) ++at;
+  ASSERT_LT(at, records.size()) << "no audit.discontinuity record";
+  EXPECT_NE(records[at].reason.find("could not be read"), std::string::npos) << records[at].reason;
+  ASSERT_GT(at, 0u);
+  EXPECT_EQ(records[at - 1].type, audit::record_type::kDaemonStop);  // the previous run's last record
+  c.accept_audit_log_loss = false;
+  EXPECT_TRUE(StartAndStop(c).ok());  // a fresh anchor was saved
+}
+
+// The running daemon keeps its anchor current (every housekeeping round), so
+// a log cut back after a crash is noticed too, not only after a clean stop.
+TEST(DaemonAuditAnchorTest, TheAnchorFollowsTheLogWhileTheDaemonRuns) {
+  ScopedTempDir dir;
+  ASSERT_FALSE(dir.path().empty());
+  Config c = DevConfig(dir.path());
+  c.housekeeping.round = absl::Milliseconds(10);
+  auto daemon = Daemon::Start(c, StartupSecrets{});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  auto store = store::SqliteStore::Open(c.data_dir, {});
+  ASSERT_TRUE(store.ok()) << store.status();
+  // The size field of the row (bytes 16..23, big-endian); MAC not checked here.
+  auto anchored_size = [&]() -> uint64_t {
+    auto row = (*store)->Get(AuditAnchorStore::kTable, AuditAnchorStore::kRow);
+    if (!row.ok() || !row->has_value() || (*row)->size() < 24) return 0;
+    uint64_t n = 0;
+    for (size_t i = 16; i < 24; ++i) n = (n << 8) | (**row)[i];
+    return n;
+  };
+  auto wait_for_size_above = [&](uint64_t floor) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (anchored_size() <= floor && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return anchored_size();
+  };
+  const uint64_t first = wait_for_size_above(0);  // daemon.start at least
+  ASSERT_GT(first, 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const uint64_t settled = anchored_size();
+  // A refused request appends auth.failed; the anchor must follow it.
+  auto client = net::HttpClient::Create((*daemon)->urls().at(0));
+  ASSERT_TRUE(client.ok()) << client.status();
+  net::HttpHeaders headers;
+  headers.Set("Authorization", "Bearer not-a-token");
+  auto r = (*client)->Get("/v1/keys", headers);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, 401);
+  EXPECT_GT(wait_for_size_above(settled), settled) << "the anchor did not follow the log while the daemon ran";
+  (*daemon)->Stop();
 }
 
 }  // namespace
