@@ -83,11 +83,11 @@ std::string DescribeDenied(const RpcError& e) {
     std::optional<Uint256> requested = Amount(*b, "requested");
     if (remaining && !remaining->IsZero()) {
       if (measure == "count") {
-        text += " At most " + MeasureInWords(*remaining, measure) + " remain " + in_window +
+        text += " At most " + BudgetAmountInWords(*remaining, *b) + " remain " + in_window +
                 "; wait, or ask a human to raise the limit.";
       } else {
-        text += " At most " + MeasureInWords(*remaining, measure) + " remains " + in_window;
-        if (requested) text += " (this request asked for " + MeasureInWords(*requested, measure) + ")";
+        text += " At most " + BudgetAmountInWords(*remaining, *b) + " remains " + in_window;
+        if (requested) text += " (this request asked for " + BudgetAmountInWords(*requested, *b) + ")";
         text += "; retry with a smaller " + std::string(measure == "amount" ? "amount" : "value") +
                 " or ask a human to raise the limit.";
       }
@@ -164,6 +164,11 @@ std::string MeasureInWords(const Uint256& amount, const std::string& measure) {
   return WeiInWords(amount);
 }
 
+std::string BudgetAmountInWords(const Uint256& amount, const nlohmann::json& budget) {
+  if (Str(budget, "unit") == "lamports") return amount.ToDecimal() + " lamports";
+  return MeasureInWords(amount, Measure(budget));
+}
+
 std::string DescribeBudget(const nlohmann::json& budget) {
   const std::string measure = Measure(budget);
   std::string text = RuleOf(budget);
@@ -173,11 +178,11 @@ std::string DescribeBudget(const nlohmann::json& budget) {
   std::optional<Uint256> limit = Amount(budget, "limit");
   std::optional<Uint256> spent = Amount(budget, "spent");
   if (spent && limit) {
-    text += " " + MeasureInWords(*spent, measure) + " of " + MeasureInWords(*limit, measure) + " used";
+    text += " " + BudgetAmountInWords(*spent, budget) + " of " + BudgetAmountInWords(*limit, budget) + " used";
   } else if (limit) {
-    text += " limit " + MeasureInWords(*limit, measure);
+    text += " limit " + BudgetAmountInWords(*limit, budget);
   }
-  if (std::optional<Uint256> rem = BudgetRemaining(budget)) text += ", " + MeasureInWords(*rem, measure) + " left";
+  if (std::optional<Uint256> rem = BudgetRemaining(budget)) text += ", " + BudgetAmountInWords(*rem, budget) + " left";
   if (budget.is_object() && budget.value("exceeded", false)) {
     std::string on_exceed = Str(budget, "on_exceed");
     text += " (exceeded" + (on_exceed.empty() ? std::string() : ": " + on_exceed) + ")";

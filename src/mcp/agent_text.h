@@ -44,6 +44,10 @@ std::optional<Uint256> BudgetRemaining(const nlohmann::json& budget);
 // requests" (count), "5000000 token units" (amount).
 std::string MeasureInWords(const Uint256& amount, const std::string& measure);
 
+// An amount of `budget`'s measure in words, in its unit: as MeasureInWords,
+// except that a budget in lamports (Solana) reads "2500 lamports", not ether.
+std::string BudgetAmountInWords(const Uint256& amount, const nlohmann::json& budget);
+
 // For a sigil_approvalStatus result: pending / approved (with the result) /
 // consumed / rejected / expired, and what to do next.
 std::string DescribeApprovalStatus(const nlohmann::json& status);

@@ -388,11 +388,29 @@ ToolResult ToolRunner::Explain(const nlohmann::json& args) {
   json out = r.result;
   if (!out.is_object()) return Success("", {{"result", out}});
 
+  // The most `value` the wei budgets allow now: a value budget's remaining;
+  // a spend budget's remaining less this request's fees (what it asks for
+  // beyond its value). Budgets in lamports, or whose request is unbounded,
+  // say nothing about wei.
+  Uint256 request_value;
+  if (call.method == "eth_sendTransaction" || call.method == "eth_signTransaction") {
+    const json& tx = call.params[0];
+    if (tx.is_object() && tx.contains("value") && tx["value"].is_string()) {
+      if (auto v = Uint256::ParseInteger(tx["value"].get<std::string>()); v.ok()) request_value = *v;
+    }
+  }
   std::optional<Uint256> largest;
   if (out.contains("budgets") && out["budgets"].is_array()) {
     for (const json& b : out["budgets"]) {
-      if (!b.is_object() || b.value("measure", std::string("value")) != "value") continue;
+      if (!b.is_object() || b.value("unit", std::string("wei")) != "wei" || b.contains("unbounded")) continue;
+      const std::string measure = b.value("measure", std::string("value"));
+      if (measure != "value" && measure != "spend") continue;
       std::optional<Uint256> rem = BudgetRemaining(b);
+      if (rem && measure == "spend") {
+        auto requested = Uint256::ParseInteger(b.value("requested", std::string()));
+        if (!requested.ok()) continue;
+        rem = rem->SaturatingSub(requested->SaturatingSub(request_value));
+      }
       if (rem && (!largest || *rem < *largest)) largest = rem;
     }
   }
@@ -423,7 +441,7 @@ ToolResult ToolRunner::Explain(const nlohmann::json& args) {
     for (const json& b : out["budgets"]) summary += "\n- " + DescribeBudget(b);
   }
   if (largest) {
-    summary += "\nThe value budgets allow at most " + WeiInWords(*largest) + " (" + largest->ToDecimal() +
+    summary += "\nThe budgets allow a value of at most " + WeiInWords(*largest) + " (" + largest->ToDecimal() +
                " wei) now; a rule's own per-request limit may be lower (see get_policy).";
   }
   return Success(summary, out);

@@ -272,6 +272,28 @@ TEST_F(ToolRunnerTest, ExplainDryRunsTheSameCallAndFindsTheLargestAllowedValue) 
   EXPECT_EQ(rpc_.CountOf("eth_sendTransaction"), 0);
 }
 
+// A spend budget (value + the most the fees can be) allows its remaining less
+// this request's fees; budgets in lamports are not wei and are left out.
+TEST_F(ToolRunnerTest, ExplainCountsFeesUnderSpendBudgetsAndKeepsLamportsApart) {
+  rpc_.Succeed("eth_accounts", json::array({kAlice}));
+  rpc_.Succeed("sigil_explain", json::parse(R"({"decision":"allow","rule":"r","reason":"",
+     "budgets":[{"rule":"r","window":"24h","measure":"value","unit":"wei","limit":"2000000000000000000","spent":"0","requested":"100000000000000000","remaining":"2000000000000000000","exceeded":false,"on_exceed":"deny"},
+                {"rule":"r","window":"24h","measure":"spend","unit":"wei","limit":"1000000000000000000","spent":"500000000000000000","requested":"110000000000000000","remaining":"500000000000000000","exceeded":false,"on_exceed":"deny"},
+                {"rule":"s","window":"24h","measure":"value","unit":"lamports","limit":"9","spent":"4","requested":"0","remaining":"5","exceeded":false,"on_exceed":"deny"}]})"));
+  ToolResult r = Call("explain", {{"tool", "send_transaction"}, {"arguments", {{"to", kBob}, {"value", "0.1 ether"}}}});
+  ASSERT_FALSE(r.is_error) << r.text;
+  // 0.5 ether left under the spend budget, 0.01 ether of it this request's fees.
+  EXPECT_EQ(r.structured["largest_allowed_value"], "490000000000000000");
+  EXPECT_EQ(r.structured["largest_allowed_value_text"], "0.49 ether");
+  EXPECT_THAT(r.text, HasSubstr("s 24h value: 4 lamports of 9 lamports used, 5 lamports left"));
+
+  // An unbounded request (no fee cap known) says nothing about the value.
+  rpc_.Succeed("sigil_explain", json::parse(R"({"decision":"deny","rule":"r","reason":"x",
+     "budgets":[{"rule":"r","window":"24h","measure":"spend","unit":"wei","limit":"1","spent":"0","requested":"115792089237316195423570985008687907853269984665640564039457584007913129639935","remaining":"1","exceeded":true,"on_exceed":"deny","unbounded":"no gas limit"}]})"));
+  r = Call("explain", {{"tool", "send_transaction"}, {"arguments", {{"to", kBob}, {"value", "0.1 ether"}}}});
+  EXPECT_FALSE(r.structured.contains("largest_allowed_value"));
+}
+
 TEST_F(ToolRunnerTest, ExplainDuringLockdownLeadsWithTheLockdown) {
   rpc_.Succeed("eth_accounts", json::array({kAlice}));
   rpc_.Succeed("sigil_explain", json::parse(R"({"decision":"allow","rule":"login-messages","reason":"","lockdown":true})"));
