@@ -71,6 +71,33 @@ class SigningServiceTest : public ::testing::Test {
     return SignRequest{"trader", policy::Kind::kEthTx, tx->EncodeUnsigned()};
   }
 
+  // Tx, of another type: kLegacy and kAccessList pay gas_price, the others
+  // max_fee_per_gas (1 gwei each, 21000 gas: 0.000021 ether of fees at most).
+  SignRequest TxOfType(eth::TxType type, const std::string& value_wei, uint64_t nonce) {
+    eth::TransactionFields f;
+    f.type = type;
+    f.chain_id = 31337;
+    f.nonce = nonce;
+    f.gas_limit = 21000;
+    if (type == eth::TxType::kLegacy || type == eth::TxType::kAccessList) {
+      f.gas_price = Uint256(1000000000);
+    } else {
+      f.max_fee_per_gas = Uint256(1000000000);
+      f.max_priority_fee_per_gas = Uint256(1);
+    }
+    f.to = *eth::Address::Parse("0x1111111111111111111111111111111111111111");
+    f.value = *Uint256::ParseAmount(value_wei);
+    auto tx = eth::Transaction::Create(f);
+    EXPECT_TRUE(tx.ok()) << tx.status();
+    return SignRequest{"trader", policy::Kind::kEthTx, tx->EncodeUnsigned()};
+  }
+
+  void UsePolicy(const char* text) {
+    auto parsed = policy::Policy::Parse(text);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    engine_->SetPolicy(std::make_shared<const policy::Policy>(std::move(*parsed)));
+  }
+
   // Holds `request` for approval and has one approver approve it; the
   // approval's id, or "" after a failed assertion.
   std::string HoldAndApprove(const SignRequest& request) {
@@ -520,6 +547,54 @@ TEST_F(SigningServiceTest, ApprovedRequestsStayWithinADenyBudget) {
   EXPECT_EQ(second.outcome, Outcome::kDenied) << second.message;
   EXPECT_TRUE(second.result.is_null());
   EXPECT_NE(second.message.find("budget"), std::string::npos) << second.message;
+  EXPECT_EQ(approvals_->Status(ids[1])->state, policy::ApprovalState::kApproved);
+}
+
+// max_spend counts the fees the transaction itself allows, from the field
+// its type pays with: two 0.5 ether payments fit a 1 ether max_value budget
+// exactly, but not a 1 ether max_spend one (each also risks 0.000021 ether).
+TEST_F(SigningServiceTest, MaxSpendCountsTheFeesEachTransactionTypeAllows) {
+  for (eth::TxType type : {eth::TxType::kLegacy, eth::TxType::kAccessList, eth::TxType::kDynamicFee}) {
+    SCOPED_TRACE(static_cast<int>(type));
+    UsePolicy(R"({"version":1,"rules":[
+      {"id":"pay","effect":"allow","keys":["trader"],"match":{"kind":"eth_tx"},
+       "budgets":[{"window":"24h","max_spend":"1 ether","on_exceed":"deny"}]}]})");
+    clock_.Advance(absl::Hours(25));  // a fresh window for each type
+    SignResponse first = service_->Sign(agent_, TxOfType(type, "0.5 ether", 0));
+    ASSERT_EQ(first.outcome, Outcome::kSigned) << first.message;
+    SignResponse second = service_->Sign(agent_, TxOfType(type, "0.5 ether", 1));
+    EXPECT_EQ(second.outcome, Outcome::kDenied) << second.message;
+    ASSERT_TRUE(second.decision.has_value());
+    ASSERT_FALSE(second.decision->budgets.empty());
+    EXPECT_EQ(second.decision->budgets[0].spent.ToDecimal(), "500021000000000000");
+    EXPECT_EQ(second.decision->budgets[0].requested.ToDecimal(), "500021000000000000");
+  }
+  // The same pair under max_value: the fees are not counted there.
+  UsePolicy(R"({"version":1,"rules":[
+    {"id":"pay","effect":"allow","keys":["trader"],"match":{"kind":"eth_tx"},
+     "budgets":[{"window":"24h","max_value":"1 ether","on_exceed":"deny"}]}]})");
+  clock_.Advance(absl::Hours(25));
+  EXPECT_EQ(service_->Sign(agent_, Tx("0.5 ether", 0)).outcome, Outcome::kSigned);
+  EXPECT_EQ(service_->Sign(agent_, Tx("0.5 ether", 1)).outcome, Outcome::kSigned);
+}
+
+// Approved requests are held to a deny max_spend budget at collection too.
+TEST_F(SigningServiceTest, ApprovedRequestsStayWithinADenySpendBudget) {
+  UsePolicy(R"({"version":1,"rules":[
+    {"id":"pay","effect":"allow","keys":["trader"],"match":{"kind":"eth_tx","value":{"lte":"100 ether"}},
+     "budgets":[{"window":"24h","max_spend":"10 ether","on_exceed":"deny"}]},
+    {"id":"big","effect":"require_approval","match":{"kind":"eth_tx","value":{"gt":"1 ether"}},
+     "approval":{"quorum":1,"role":"approver","second_factor":"none","expires":"1h"}}]})");
+  std::vector<std::string> ids;
+  for (uint64_t nonce : {0, 1}) {
+    ids.push_back(HoldAndApprove(Tx("5 ether", nonce)));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  EXPECT_EQ(service_->ApprovalStatus(agent_, ids[0]).outcome, Outcome::kSigned);
+  // 5 ether + fees already spent; another 5 ether + fees is past 10 ether.
+  SignResponse second = service_->ApprovalStatus(agent_, ids[1]);
+  EXPECT_EQ(second.outcome, Outcome::kDenied) << second.message;
+  EXPECT_TRUE(second.result.is_null());
   EXPECT_EQ(approvals_->Status(ids[1])->state, policy::ApprovalState::kApproved);
 }
 
