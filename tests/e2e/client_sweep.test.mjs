@@ -286,14 +286,15 @@ describe("ethers v6 and viem through Sigil (one hardhat node, one Sigil)", { ski
         assert.equal(e.data.rule, "forbidden-domain");
         return true;
       });
-      // A key that exists but is not the token's: -32001; an unknown address: -32602.
+      // A key that exists but is not the token's, and an unknown address, get
+      // the same -32001: an agent cannot probe which keys exist.
       const notMine = new ethers.JsonRpcSigner(unbatched, otherAddress);
       await assert.rejects(notMine.signMessage("x"), (err) => rpcErrorOf(err).code === -32001);
       const unknown = new ethers.JsonRpcSigner(unbatched, "0x2222222222222222222222222222222222222222");
       await assert.rejects(unknown.sendTransaction({ to: TREASURY, value: 1n }), (err) => {
         const e = rpcErrorOf(err);
-        assert.equal(e.code, -32602);
-        assert.match(e.message, /no key named or with address/);
+        assert.equal(e.code, -32001);
+        assert.match(e.message, /may not use key/);
         return true;
       });
     });
@@ -391,8 +392,8 @@ describe("ethers v6 and viem through Sigil (one hardhat node, one Sigil)", { ski
       });
       const stranger = createWalletClient({ account: "0x2222222222222222222222222222222222222222", chain: chain(), transport: transport() });
       await assert.rejects(stranger.signMessage({ message: "hi" }), (e) => {
-        assert.equal(codeOf(e), -32602);
-        assert.match(e.details, /no key named or with address/);
+        assert.equal(codeOf(e), -32001);
+        assert.match(e.details, /may not use key/);
         return true;
       });
       // A client configured for another chain is stopped by viem itself (Sigil answers the node's chain id).
