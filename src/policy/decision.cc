@@ -23,6 +23,7 @@ nlohmann::json BudgetStatusToJson(const BudgetStatus& b) {
                       {"remaining", b.remaining.ToDecimal()},
                       {"exceeded", b.exceeded},
                       {"on_exceed", std::string(EffectName(b.on_exceed))}};
+  if (!b.unit.empty()) j["unit"] = b.unit;
   if (!b.token.empty()) j["token"] = b.token;
   if (!b.unbounded.empty()) j["unbounded"] = b.unbounded;
   return j;

@@ -42,6 +42,7 @@ struct BudgetStatus {
   // "value" (wei sent), "spend" (wei sent plus the most the fees can be),
   // "amount" (token base units) or "count".
   std::string measure;
+  std::string unit;     // for "value" and "spend": "wei" or "lamports"
   std::string token;    // for "amount": the token contract or mint
   std::string scope;    // "rule+key", "rule+agent", "rule", "key", "agent"
   Uint256 limit;
@@ -87,7 +88,8 @@ struct Decision {
 // {"decision", "rule", "reason", "matched_rules", "budgets": [...],
 //  "budget": <the first exceeded budget, if any>, "approval": {...},
 //  "retry_after_ms", "risk": {"score", "factors"}, "policy": {"version", "hash"}}.
-// Amounts are decimal strings. A budget whose request cannot be bounded
+// Amounts are decimal strings; a "value" or "spend" budget names its "unit"
+// ("wei" or "lamports"). A budget whose request cannot be bounded
 // carries "unbounded": "<why>".
 nlohmann::json DecisionToJson(const Decision& decision);
 nlohmann::json BudgetStatusToJson(const BudgetStatus& budget);

@@ -167,6 +167,24 @@ std::string ScopePrefix(BudgetScope scope, const Rule& rule, const Facts& f) {
   return "rule:" + rule.id;
 }
 
+constexpr uint32_t KindBit(Kind k) { return 1u << static_cast<int>(k); }
+
+// The unit of a request's native value: lamports for solana_tx, wei for
+// everything else (kinds that move nothing charge 0 wei).
+bool InLamports(Kind kind) { return kind == Kind::kSolanaTx; }
+
+// The ledger account of a max_value budget for one unit. An account never
+// holds two units: wei keep "<prefix>|value" (the name journals have always
+// used), lamports go to "<prefix>|lamports", so a shared `key` or `agent`
+// account used by an Ethereum rule and a Solana rule is two accounts. The
+// exception keeps old journals meaningful: a rule-scoped budget of a rule
+// that cannot match eth_tx has only ever held lamports under "|value".
+std::string ValueAccount(const std::string& prefix, BudgetScope scope, const Rule& rule, bool lamports) {
+  const bool own = scope == BudgetScope::kRuleKey || scope == BudgetScope::kRuleAgent || scope == BudgetScope::kRule;
+  const bool lamports_apart = lamports && (!own || (rule.kinds & KindBit(Kind::kEthTx)) != 0);
+  return prefix + (lamports_apart ? "|lamports" : "|value");
+}
+
 size_t AddCharge(std::vector<BudgetCharge>& charges, std::string account, absl::Duration window, const Uint256& amount,
                  const Uint256& limit) {
   for (size_t i = 0; i < charges.size(); ++i) {
@@ -180,13 +198,16 @@ size_t AddCharge(std::vector<BudgetCharge>& charges, std::string account, absl::
 }
 
 // One budget of `rule` as a status line and its charge in `d`.
-void AddBudget(Decision& d, const Rule& rule, const BudgetSpec& spec, std::string measure, std::string token,
-               std::string account, const Uint256& amount, const Uint256& limit, std::string unbounded = "") {
+// `unit`: "wei" or "lamports" for value and spend, empty otherwise.
+void AddBudget(Decision& d, const Rule& rule, const BudgetSpec& spec, std::string measure, std::string unit,
+               std::string token, std::string account, const Uint256& amount, const Uint256& limit,
+               std::string unbounded = "") {
   BudgetStatus s;
   s.rule_id = rule.id;
   s.window = spec.window_text;
   s.window_duration = spec.window;
   s.measure = std::move(measure);
+  s.unit = std::move(unit);
   s.token = std::move(token);
   s.scope = std::string(BudgetScopeName(spec.scope));
   s.limit = limit;
@@ -198,7 +219,8 @@ void AddBudget(Decision& d, const Rule& rule, const BudgetSpec& spec, std::strin
 }
 
 std::string ShowAmount(const BudgetStatus& b, const Uint256& v) {
-  if (b.measure == "value" || b.measure == "spend") return FormatWei(v);
+  if (b.unit == "lamports") return FormatScaled(v, 9) + " SOL";
+  if (b.unit == "wei") return FormatWei(v);
   if (b.measure == "count") return v.ToDecimal() + (v == Uint256(1) ? " request" : " requests");
   return v.ToDecimal();
 }
@@ -348,12 +370,17 @@ Decision Policy::Evaluate(const Facts& facts_in, Ledger* ledger) const {
       const std::string prefix = ScopePrefix(spec.scope, *rule, f);
       auto add = [&](std::string measure, std::string token, std::string account, const Uint256& amount,
                      const Uint256& limit) {
-        AddBudget(d, *rule, spec, std::move(measure), std::move(token), std::move(account), amount, limit);
+        AddBudget(d, *rule, spec, std::move(measure), "", std::move(token), std::move(account), amount, limit);
       };
-      if (spec.max_value) add("value", "", prefix + "|value", native, *spec.max_value);
+      if (spec.max_value) {
+        const bool lamports = InLamports(f.kind);
+        AddBudget(d, *rule, spec, "value", lamports ? "lamports" : "wei", "",
+                  ValueAccount(prefix, spec.scope, *rule, lamports), native, *spec.max_value);
+      }
       if (spec.max_spend) {
         if (!spend) spend = WorstCaseSpend(f);
-        AddBudget(d, *rule, spec, "spend", "", prefix + "|spend", spend->amount, *spec.max_spend, spend->unbounded);
+        AddBudget(d, *rule, spec, "spend", "wei", "", prefix + "|spend", spend->amount, *spec.max_spend,
+                  spend->unbounded);
       }
       if (spec.max_count) add("count", "", prefix + "|count", Uint256(1), Uint256(*spec.max_count));
       if (spec.max_amount) {
@@ -383,11 +410,26 @@ std::vector<BudgetStatus> Policy::Budgets(const std::string& key, const std::str
     if (!InScope(rule, key, agent)) continue;
     for (const BudgetSpec& spec : rule.budgets) {
       const std::string prefix = ScopePrefix(spec.scope, rule, f);
-      if (spec.max_value) AddBudget(d, rule, spec, "value", "", prefix + "|value", Uint256(0), *spec.max_value);
-      if (spec.max_spend) AddBudget(d, rule, spec, "spend", "", prefix + "|spend", Uint256(0), *spec.max_spend);
-      if (spec.max_count) AddBudget(d, rule, spec, "count", "", prefix + "|count", Uint256(0), Uint256(*spec.max_count));
+      if (spec.max_value) {
+        // One line per unit the rule can be charged in (both only for a
+        // rule kept by ParseMode::kStored).
+        const bool lamports = (rule.kinds & KindBit(Kind::kSolanaTx)) != 0;
+        if (!lamports || (rule.kinds & KindBit(Kind::kEthTx)) != 0) {
+          AddBudget(d, rule, spec, "value", "wei", "", ValueAccount(prefix, spec.scope, rule, false), Uint256(0),
+                    *spec.max_value);
+        }
+        if (lamports) {
+          AddBudget(d, rule, spec, "value", "lamports", "", ValueAccount(prefix, spec.scope, rule, true), Uint256(0),
+                    *spec.max_value);
+        }
+      }
+      if (spec.max_spend) AddBudget(d, rule, spec, "spend", "wei", "", prefix + "|spend", Uint256(0), *spec.max_spend);
+      if (spec.max_count) {
+        AddBudget(d, rule, spec, "count", "", "", prefix + "|count", Uint256(0), Uint256(*spec.max_count));
+      }
       if (spec.max_amount && spec.token) {
-        AddBudget(d, rule, spec, "amount", *spec.token, prefix + "|amount:" + *spec.token, Uint256(0), *spec.max_amount);
+        AddBudget(d, rule, spec, "amount", "", *spec.token, prefix + "|amount:" + *spec.token, Uint256(0),
+                  *spec.max_amount);
       }
     }
   }

@@ -56,7 +56,9 @@ std::string_view BudgetScopeName(BudgetScope scope);  // "rule+key", ...
 struct BudgetSpec {
   std::string window_text;  // as written, "24h"
   absl::Duration window;
-  std::optional<Uint256> max_value;   // wei (native value of the request)
+  // Native value sent: wei for eth_tx, lamports for solana_tx, each unit in
+  // its own ledger account (a rule may not match both, except kStored).
+  std::optional<Uint256> max_value;
   // Wei an eth_tx can take from the key: value + gas_limit x fee cap
   // (max_fee_per_gas, or gas_price). Only in rules limited to kind eth_tx.
   std::optional<Uint256> max_spend;
@@ -106,6 +108,18 @@ struct Rule {
   std::vector<BudgetSpec> budgets;
 };
 
+// How strictly Policy::Parse judges a document.
+enum class ParseMode : uint8_t {
+  // A document being applied or tested: every check.
+  kStrict,
+  // A document applied earlier and kept by the store, parsed again at start:
+  // also accepts what earlier releases accepted and kStrict now refuses (a
+  // max_value budget in a rule that matches both eth_tx and solana_tx, an
+  // Ethereum unit in a Solana max_value), so a stored history still loads.
+  // Evaluation keeps wei and lamports apart in either mode.
+  kStored,
+};
+
 struct PolicyError {
   std::string path;     // "rules[3].match.value.lte"; empty for the whole document
   std::string message;
@@ -119,7 +133,8 @@ class Policy {
   // Parses and validates a policy document. On failure returns
   // InvalidArgument whose message lists the problems (one per line, at most
   // 20), and fills `errors` (if given) with all of them.
-  static absl::StatusOr<Policy> Parse(std::string_view json_text, std::vector<PolicyError>* errors = nullptr);
+  static absl::StatusOr<Policy> Parse(std::string_view json_text, std::vector<PolicyError>* errors = nullptr,
+                                      ParseMode mode = ParseMode::kStrict);
 
   Policy(Policy&&) = default;
   Policy& operator=(Policy&&) = default;

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "base/hex.h"
 #include "crypto/hash.h"
 #include "policy/address_text.h"
@@ -21,6 +22,8 @@ using nlohmann::json;
 namespace {
 
 constexpr size_t kMaxErrorsReported = 20;
+
+constexpr uint32_t KindBit(Kind k) { return 1u << static_cast<int>(k); }
 constexpr size_t kMaxStringLength = 4096;
 
 // ---- fact getters used by the conditions built below ----------------------
@@ -221,7 +224,7 @@ std::string PolicyError::ToString() const {
 
 class PolicyParser {
  public:
-  explicit PolicyParser(std::string_view text) : text_(text) {}
+  PolicyParser(std::string_view text, ParseMode mode) : text_(text), mode_(mode) {}
 
   absl::StatusOr<Policy> Run(std::vector<PolicyError>* errors_out) {
     if (text_.size() > kMaxPolicyBytes) {
@@ -689,6 +692,7 @@ class PolicyParser {
     Rule rule;
     rule.index = index;
     rule.kinds = (1u << kKindCount) - 1;
+    kinds_known_ = true;
     bool ok = true;
     if (auto it = j.find("id"); it == j.end()) {
       Error(path, "missing \"id\"");
@@ -743,7 +747,7 @@ class PolicyParser {
         Error(bpath, "expected an array, found " + TypeName(*it));
       } else {
         for (size_t i = 0; i < it->size(); ++i) {
-          if (auto b = ParseBudget((*it)[i], Index(bpath, i), rule.kinds)) {
+          if (auto b = ParseBudget((*it)[i], Index(bpath, i), rule)) {
             budget_wants_approval |= b->on_exceed == Effect::kRequireApproval;
             rule.budgets.push_back(std::move(*b));
           }
@@ -806,9 +810,39 @@ class PolicyParser {
     return a;
   }
 
-  // `kinds`: the rule's kind mask (ParseMatch runs first), which max_spend
-  // needs to be eth_tx alone.
-  std::optional<BudgetSpec> ParseBudget(const json& j, const std::string& path, uint32_t kinds) {
+  // A max_value that may count lamports: also "1.5 sol" (10^9 lamports a
+  // SOL) and "1500000000 lamports". With `lamports_only` (a Solana rule)
+  // any other unit is an error: "1 ether" would be read as 10^18 lamports.
+  std::optional<Uint256> NativeAmount(const json& j, const std::string& path, bool lamports_only) {
+    if (j.is_string()) {
+      absl::string_view text = absl::StripAsciiWhitespace(j.get_ref<const std::string&>());
+      if (size_t space = text.find(' '); space != absl::string_view::npos) {
+        const std::string unit = absl::AsciiStrToLower(absl::StripAsciiWhitespace(text.substr(space + 1)));
+        std::optional<unsigned> decimals;
+        if (unit == "sol") decimals = 9;
+        if (unit == "lamport" || unit == "lamports") decimals = 0;
+        if (decimals) {
+          auto v = Uint256::ParseScaled(std::string_view(text.data(), space), *decimals);
+          if (!v.ok()) {
+            Error(path, std::string(v.status().message()));
+            return std::nullopt;
+          }
+          return *v;
+        }
+        if (lamports_only) {
+          Error(path, "a solana_tx budget counts lamports: write \"1.5 sol\", \"1500000000 lamports\" or "
+                      "\"1500000000\", not \"" + unit + "\"");
+          return std::nullopt;
+        }
+      }
+    }
+    return Amount(j, path);
+  }
+
+  // `rule`: its kinds are parsed (ParseMatch runs first); max_spend needs
+  // eth_tx alone, and max_value one native unit.
+  std::optional<BudgetSpec> ParseBudget(const json& j, const std::string& path, const Rule& rule) {
+    const uint32_t kinds = rule.kinds;
     if (!Object(j, path, {"window", "max_value", "max_spend", "max_amount", "max_count", "token", "scope", "on_exceed"})) {
       return std::nullopt;
     }
@@ -823,8 +857,24 @@ class PolicyParser {
       ok = false;
     }
     if (auto it = j.find("max_value"); it != j.end()) {
-      b.max_value = Amount(*it, Key(path, "max_value"));
+      // Native value is wei for eth_tx and lamports for solana_tx. Evaluation
+      // keeps the units in separate accounts, but one limit cannot mean
+      // both, so a rule that can match both is refused (kStored keeps what
+      // earlier releases accepted). Unknown kinds were reported already.
+      const std::string vpath = Key(path, "max_value");
+      const bool wei = (kinds & KindBit(Kind::kEthTx)) != 0;
+      const bool lamports = (kinds & KindBit(Kind::kSolanaTx)) != 0;
+      const bool strict = mode_ == ParseMode::kStrict && kinds_known_;
+      b.max_value = lamports || !kinds_known_ ? NativeAmount(*it, vpath, strict && !wei) : Amount(*it, vpath);
       ok &= b.max_value.has_value();
+      if (b.max_value && strict && wei && lamports) {
+        Error(vpath, std::string("max_value counts wei for eth_tx and lamports for solana_tx, and one limit cannot be "
+                                 "both; this rule ") +
+                         (rule.kinds_named ? "matches both" : "names no kind, so it matches both") +
+                         ": split it into a rule with \"kind\": \"eth_tx\" (a limit such as \"1 ether\") and one "
+                         "with \"kind\": \"solana_tx\" (a limit such as \"5 sol\"), each with its own budgets");
+        ok = false;
+      }
     }
     if (auto it = j.find("max_spend"); it != j.end()) {
       b.max_spend = Amount(*it, Key(path, "max_spend"));
@@ -833,8 +883,9 @@ class PolicyParser {
       // kinds either spend in another unit (lamports: summing them with wei
       // would make the limit meaningless) or nothing a budget can bound (a
       // raw digest may be a transaction hash), so the rule must say eth_tx.
-      constexpr uint32_t kEthTxOnly = 1u << static_cast<int>(Kind::kEthTx);
-      if (b.max_spend && kinds != kEthTxOnly) {
+      // An invalid "kind" was reported already; the mask would mislead.
+      constexpr uint32_t kEthTxOnly = KindBit(Kind::kEthTx);
+      if (b.max_spend && kinds_known_ && kinds != kEthTxOnly) {
         std::string others;
         for (int k = 0; k < kKindCount; ++k) {
           if (k == static_cast<int>(Kind::kEthTx) || !((kinds >> k) & 1u)) continue;
@@ -936,17 +987,21 @@ class PolicyParser {
                 {"kind", "chain_id", "allow_no_chain_id", "to", "from", "value", "nonce", "gas_limit",
                  "max_fee_per_gas", "max_priority_fee_per_gas", "method", "calldata", "erc20", "typed_data", "domain",
                  "primary_type", "permit", "nostr", "event_kind", "tags", "solana", "time", "risk_score"})) {
+      kinds_known_ = false;  // the match was not read, so neither was its "kind"
       return;
     }
     if (auto it = j.find("kind"); it != j.end()) {
       const std::string kpath = Key(path, "kind");
+      kinds_known_ = false;
       if (auto sets = Sets(*it, kpath, false)) {
         uint32_t mask = 0;
+        kinds_known_ = true;
         for (const NamedSet& s : *sets) {
           for (const std::string& name : *s.set) {
             if (auto k = ParseKind(name)) {
               mask |= 1u << static_cast<int>(*k);
             } else {
+              kinds_known_ = false;
               Error(kpath, "\"" + name + "\" is not one of: eth_tx, eth_message, eth_typed_data, nostr_event, "
                                          "solana_tx, raw_digest");
             }
@@ -1411,6 +1466,10 @@ class PolicyParser {
   }
 
   std::string_view text_;
+  ParseMode mode_;
+  // False while parsing a rule whose match or "kind" was invalid (already
+  // reported): its kind mask says nothing, so budgets do not check it.
+  bool kinds_known_ = true;
   std::vector<PolicyError> errors_;
   Policy policy_;
   size_t list_entries_ = 0;
@@ -1419,8 +1478,8 @@ class PolicyParser {
   absl::flat_hash_map<std::string, std::shared_ptr<const StringSet>> address_lists_;
 };
 
-absl::StatusOr<Policy> Policy::Parse(std::string_view json_text, std::vector<PolicyError>* errors) {
-  PolicyParser parser(json_text);
+absl::StatusOr<Policy> Policy::Parse(std::string_view json_text, std::vector<PolicyError>* errors, ParseMode mode) {
+  PolicyParser parser(json_text, mode);
   return parser.Run(errors);
 }
 

@@ -338,6 +338,79 @@ TEST(PolicyParseTest, MaxSpendBudget) {
                         "scope, on_exceed"));
 }
 
+// One max_value limit cannot be both wei (eth_tx) and lamports (solana_tx),
+// so a rule that can match both kinds, or names no kind, is refused at the
+// field, with how to split it. ParseMode::kStored accepts what earlier
+// releases did, so a stored policy history still loads.
+TEST(PolicyParseTest, MaxValueOverWeiAndLamportsIsRefused) {
+  const std::string both = R"({"version": 1, "rules": [
+  {"id": "both", "effect": "allow", "match": {"kind": ["eth_tx", "solana_tx"]},
+   "budgets": [{"window": "24h", "max_value": "1 ether"}]}]})";
+  auto errors = ErrorsOf(both);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].path, "rules[0].budgets[0].max_value");
+  EXPECT_EQ(errors[0].line, 3);
+  EXPECT_EQ(errors[0].column, 47);  // the value of max_value
+  EXPECT_THAT(errors[0].message,
+              AllOf(HasSubstr("one limit cannot be both; this rule matches both"),
+                    HasSubstr("split it into a rule with \"kind\": \"eth_tx\" (a limit such as \"1 ether\") and one with "
+                              "\"kind\": \"solana_tx\" (a limit such as \"5 sol\")")));
+  errors = ErrorsOf(Rule(R"({"id": "any", "effect": "allow", "budgets": [{"window": "24h", "max_value": "5000000000"}]})"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("this rule names no kind, so it matches both"));
+  EXPECT_TRUE(Policy::Parse(both, nullptr, ParseMode::kStored).ok());
+  // Kinds that move no native value mix with either unit.
+  EXPECT_TRUE(Policy::Parse(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": ["eth_tx", "eth_message"]},
+      "budgets": [{"window": "24h", "max_value": "1 ether"}]})")).ok());
+  EXPECT_TRUE(Policy::Parse(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": ["solana_tx", "nostr_event"]},
+      "budgets": [{"window": "24h", "max_value": "1 sol"}]})")).ok());
+}
+
+// A Solana max_value counts lamports: plain base units, "N sol" or
+// "N lamports"; an Ethereum unit there ("1 ether" = 10^18 lamports, a
+// billion SOL) is a mistake and refused. Ethereum rules take no "sol".
+TEST(PolicyParseTest, SolanaMaxValueUnits) {
+  auto limit = [](const std::string& amount, ParseMode mode = ParseMode::kStrict) -> std::optional<Uint256> {
+    auto p = Policy::Parse(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "solana_tx"},
+        "budgets": [{"window": "24h", "max_value": )" + amount + "}]}"), nullptr, mode);
+    if (!p.ok()) return std::nullopt;
+    return p->rules()[0].budgets[0].max_value;
+  };
+  EXPECT_EQ(limit(R"("5 sol")"), Uint256(5000000000));
+  EXPECT_EQ(limit(R"(" 1.5 SOL ")"), Uint256(1500000000));
+  EXPECT_EQ(limit(R"("0.000000001 sol")"), Uint256(1));
+  EXPECT_EQ(limit(R"("2500 lamports")"), Uint256(2500));
+  EXPECT_EQ(limit(R"("1 lamport")"), Uint256(1));
+  EXPECT_EQ(limit(R"("5000000000")"), Uint256(5000000000));
+  EXPECT_EQ(limit("5000000000"), Uint256(5000000000));
+  EXPECT_EQ(limit(R"("1 ether")", ParseMode::kStored), Uint256::ParseAmount("1 ether").value());
+  for (std::string bad : {R"("1 ether")", R"("200 gwei")", R"("0.0000000001 sol")", R"("1.5 lamports")", "1.5"}) {
+    auto errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "solana_tx"},
+        "budgets": [{"window": "24h", "max_value": )" + bad + "}]}"));
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].path, "rules[0].budgets[0].max_value") << bad;
+  }
+  auto errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "solana_tx"},
+      "budgets": [{"window": "24h", "max_value": "1 ether"}]})"));
+  EXPECT_THAT(errors[0].message, HasSubstr("a solana_tx budget counts lamports: write \"1.5 sol\", \"1500000000 "
+                                           "lamports\" or \"1500000000\", not \"ether\""));
+  errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": {"kind": "eth_tx"},
+      "budgets": [{"window": "24h", "max_value": "1 sol"}]})"));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_THAT(errors[0].message, HasSubstr("unknown unit \"sol\""));
+}
+
+// An invalid "kind" is reported once: the budgets of its rule do not add a
+// second error built on a kind mask nobody wrote ("covers every kind").
+TEST(PolicyParseTest, InvalidKindIsNotReportedAgainByBudgets) {
+  for (std::string match : {R"({"kind": "eth_txx"})", R"({"kind": 5})", R"({"kind": "eth_tx", "too": 1})"}) {
+    auto errors = ErrorsOf(Rule(R"({"id": "x", "effect": "allow", "match": )" + match + R"(,
+        "budgets": [{"window": "24h", "max_spend": "1 ether", "max_value": "1 ether"}]})"));
+    ASSERT_EQ(errors.size(), 1u) << match << ": " << errors.back().ToString();
+    EXPECT_THAT(errors[0].path, HasSubstr("rules[0].match.")) << match;
+  }
+}
+
 TEST(PolicyParseTest, ConditionShapeChecks) {
   struct Case {
     std::string match;

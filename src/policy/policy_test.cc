@@ -639,7 +639,8 @@ TEST_F(BudgetEvalTest, ValueBudgetReasonNamesLimitSpentRequestedRemaining) {
 }
 
 TEST_F(BudgetEvalTest, OnExceedRequireApprovalUsesTheRulesApprovalBlock) {
-  Policy p = Rules(R"({"id": "r", "effect": "allow", "approval": {"quorum": 2, "role": "treasury", "second_factor": "totp", "expires": "30m"},
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "approval": {"quorum": 2, "role": "treasury", "second_factor": "totp", "expires": "30m"},
                        "budgets": [{"window": "24h", "max_value": "1 ether", "on_exceed": "require_approval"}]})");
   Spend(p, Tx(R"("value": "1 ether")"));
   Decision d = p.Evaluate(F(Tx(R"("value": "1 wei")")), ledger_.get());
@@ -657,7 +658,7 @@ TEST_F(BudgetEvalTest, OnExceedRequireApprovalUsesTheRulesApprovalBlock) {
 // key, even where a zero-value probe would not match the rule's conditions.
 TEST_F(BudgetEvalTest, BudgetsListsEveryScopedRuleWithWhatIsSpent) {
   Policy p = Rules(R"({"id": "payees", "effect": "allow", "keys": ["trader"], "agents": ["bot-1"],
-                       "match": {"to": "0x1111111111111111111111111111111111111111", "value": {"gt": "0"}},
+                       "match": {"kind": "eth_tx", "to": "0x1111111111111111111111111111111111111111", "value": {"gt": "0"}},
                        "budgets": [{"window": "24h", "max_value": "1 ether", "max_count": 5}]},
                       {"id": "other-agent", "effect": "allow", "agents": ["bot-2"], "budgets": [{"window": "1h", "max_count": 1}]},
                       {"id": "never", "effect": "deny", "match": {"value": {"gt": "5 ether"}}})");
@@ -719,8 +720,8 @@ TEST_F(BudgetEvalTest, ScopesShareOrSeparateSpending) {
 }
 
 TEST_F(BudgetEvalTest, EveryMatchingRulesBudgetApplies) {
-  Policy p = Rules(R"({"id": "general", "effect": "allow", "budgets": [{"window": "24h", "max_value": "10 ether"}]},
-                      {"id": "to-bob", "effect": "allow", "match": {"to": ")" + std::string(kBob) + R"("},
+  Policy p = Rules(R"({"id": "general", "effect": "allow", "match": {"kind": "eth_tx"}, "budgets": [{"window": "24h", "max_value": "10 ether"}]},
+                      {"id": "to-bob", "effect": "allow", "match": {"kind": "eth_tx", "to": ")" + std::string(kBob) + R"("},
                        "budgets": [{"window": "24h", "max_value": "1 ether"}]})");
   Spend(p, Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "1 ether")"));
   Decision d = p.Evaluate(F(Tx(R"("to": ")" + std::string(kBob) + R"(", "value": "1 wei")")), ledger_.get());
@@ -731,13 +732,104 @@ TEST_F(BudgetEvalTest, EveryMatchingRulesBudgetApplies) {
 }
 
 TEST_F(BudgetEvalTest, ApplySpentRedecidesOnWhatTheLedgerSaw) {
-  Policy p = Rules(R"({"id": "r", "effect": "allow", "budgets": [{"window": "1h", "max_value": "1 ether", "on_exceed": "require_approval"}]})");
+  Policy p = Rules(R"({"id": "r", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "1h", "max_value": "1 ether", "on_exceed": "require_approval"}]})");
   Decision d = p.Evaluate(F(Tx(R"("value": "0.6 ether")")), ledger_.get());
   ASSERT_EQ(d.effect, Effect::kAllow);
   std::vector<Uint256> spent = {Uint256::ParseAmount("0.5 ether").value()};
   p.ApplySpent(d, spent);
   EXPECT_EQ(d.effect, Effect::kRequireApproval);
   EXPECT_THAT(d.reason, HasSubstr("spent 0.5 ether, requested 0.6 ether; at most 0.5 ether remains"));
+}
+
+// A Solana transfer of `lamports` (native SOL, System Program) by key
+// sol-hot, agent bot-1.
+std::string SolTx(const std::string& lamports) {
+  return R"({"kind": "solana_tx", "key": "sol-hot", "agent": "bot-1", "solana": {"programs": ["system"],
+            "transfers": [{"to": "Payee111111111111111111111111111111111111", "amount": )" + lamports + "}]}}";
+}
+
+// An `agent`-scoped max_value shared by an Ethereum rule and a Solana rule
+// counts wei and lamports in separate accounts: a Solana transfer never
+// eats the Ethereum allowance, nor the reverse.
+TEST_F(BudgetEvalTest, SharedScopeNeverAddsWeiAndLamports) {
+  Policy p = Rules(R"({"id": "eth", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "24h", "max_value": "1 ether", "scope": "agent"}]},
+                      {"id": "sol", "effect": "allow", "match": {"kind": "solana_tx"},
+                       "budgets": [{"window": "24h", "max_value": "2000000000", "scope": "agent"}]})");
+  Spend(p, Tx(R"("value": "0.9 ether")"));
+  // 1.5 SOL fits the 2 SOL budget whatever the agent sent in ether ...
+  Decision d = p.Evaluate(F(SolTx("1500000000")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kAllow) << d.reason;
+  ASSERT_EQ(d.charges.size(), 1u);
+  EXPECT_EQ(d.charges[0].account, "agent:bot-1|lamports");
+  Spend(p, SolTx("1500000000"));
+  // ... and did not eat the ether allowance: 0.1 ether still fits, one wei more does not.
+  d = p.Evaluate(F(Tx(R"("value": "0.1 ether")")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kAllow) << d.reason;
+  ASSERT_EQ(d.charges.size(), 1u);
+  EXPECT_EQ(d.charges[0].account, "agent:bot-1|value");  // the name wei always had
+  Spend(p, Tx(R"("value": "0.1 ether")"));
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("value": "1 wei")")), ledger_.get()).effect, Effect::kDeny);
+  // The Solana budget still holds, and its reason counts SOL, not ether.
+  EXPECT_EQ(p.Evaluate(F(SolTx("500000000")), ledger_.get()).effect, Effect::kAllow);
+  d = p.Evaluate(F(SolTx("500000001")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kDeny);
+  EXPECT_EQ(d.rule_id, "sol");
+  EXPECT_EQ(d.reason, "24h budget exceeded: limit 2 SOL, spent 1.5 SOL, requested 0.500000001 SOL; at most 0.5 SOL "
+                      "remains");
+}
+
+// Which account and unit each max_value uses, in decisions and in the list
+// of what an agent may still spend. A Solana-only rule's own (rule-scoped)
+// account keeps "|value", the name under which it always held lamports.
+TEST_F(BudgetEvalTest, ValueBudgetsNameTheirUnitAndAccount) {
+  Policy p = Rules(R"({"id": "eth", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "24h", "max_value": "1 ether", "scope": "key"}]},
+                      {"id": "sol", "effect": "allow", "match": {"kind": "solana_tx"},
+                       "budgets": [{"window": "24h", "max_value": "2 sol"}, {"window": "7d", "max_value": "5 sol", "scope": "key"}]})");
+  Decision d = p.Evaluate(F(SolTx("7")), ledger_.get());
+  ASSERT_EQ(d.effect, Effect::kAllow) << d.reason;
+  ASSERT_EQ(d.charges.size(), 2u);
+  EXPECT_EQ(d.charges[0].account, "rule:sol|key:sol-hot|value");
+  EXPECT_EQ(d.charges[1].account, "key:sol-hot|lamports");
+  ASSERT_EQ(d.budgets.size(), 2u);
+  EXPECT_EQ(d.budgets[0].unit, "lamports");
+  EXPECT_EQ(d.budgets[0].limit, Uint256(2000000000));
+  EXPECT_EQ(DecisionToJson(d)["budgets"][1]["unit"], "lamports");
+  EXPECT_EQ(p.Evaluate(F(Tx(R"("value": "1 wei")")), ledger_.get()).budgets[0].unit, "wei");
+  Spend(p, SolTx("7"));
+  std::vector<BudgetStatus> b = p.Budgets("sol-hot", "bot-1", ledger_.get());
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].unit, "wei");  // the eth rule names no key, so it is listed for sol-hot too
+  EXPECT_TRUE(b[0].spent.IsZero());
+  EXPECT_EQ(b[1].unit, "lamports");
+  EXPECT_EQ(b[1].spent, Uint256(7));
+  EXPECT_EQ(b[2].spent, Uint256(7));
+}
+
+// A rule kept from an earlier release (ParseMode::kStored) may have one
+// max_value over both kinds: each unit has its own account under the same
+// limit, so neither eats the other's allowance.
+TEST_F(BudgetEvalTest, StoredRuleOverBothKindsKeepsUnitsApart) {
+  const std::string text = R"({"version": 1, "rules": [{"id": "both", "effect": "allow",
+      "match": {"kind": ["eth_tx", "solana_tx"]}, "budgets": [{"window": "24h", "max_value": "1 ether"}]}]})";
+  EXPECT_FALSE(Policy::Parse(text).ok());
+  auto p = Policy::Parse(text, nullptr, ParseMode::kStored);
+  ASSERT_TRUE(p.ok()) << p.status();
+  Spend(*p, Tx(R"("value": "0.5 ether")"));
+  Decision d = p->Evaluate(F(SolTx("1000000000")), ledger_.get());
+  EXPECT_EQ(d.effect, Effect::kAllow) << d.reason;
+  EXPECT_EQ(d.charges[0].account, "rule:both|key:sol-hot|lamports");
+  Spend(*p, SolTx("1000000000"));
+  EXPECT_EQ(p->Evaluate(F(Tx(R"("value": "0.5 ether")")), ledger_.get()).effect, Effect::kAllow);
+  Spend(*p, Tx(R"("value": "0.5 ether")"));
+  EXPECT_EQ(p->Evaluate(F(Tx(R"("value": "1 wei")")), ledger_.get()).effect, Effect::kDeny);
+  std::vector<BudgetStatus> b = p->Budgets("trader", "bot-1", ledger_.get());
+  ASSERT_EQ(b.size(), 2u);  // one line per unit
+  EXPECT_EQ(b[0].unit, "wei");
+  EXPECT_EQ(b[0].spent, Uint256::ParseAmount("1 ether").value());
+  EXPECT_EQ(b[1].unit, "lamports");
 }
 
 // max_spend counts what an eth_tx can take from the key: value plus
@@ -852,7 +944,8 @@ TEST(DecisionJsonTest, RefusalDataShape) {
   FakeClock clock;
   MemoryLedgerJournal journal;
   auto ledger = Ledger::Open(journal, clock).value();
-  Policy p = Rules(R"({"id": "small-payments", "effect": "allow", "budgets": [{"window": "24h", "max_value": "2 ether"}]})");
+  Policy p = Rules(R"({"id": "small-payments", "effect": "allow", "match": {"kind": "eth_tx"},
+                       "budgets": [{"window": "24h", "max_value": "2 ether"}]})");
   Decision first = p.Evaluate(F(Tx(R"("value": "1.9 ether")")), ledger.get());
   ASSERT_TRUE(ledger->Reserve(first.charges)->id);
   Decision d = p.Evaluate(F(Tx(R"("value": "0.5 ether")")), ledger.get());
@@ -864,6 +957,7 @@ TEST(DecisionJsonTest, RefusalDataShape) {
   EXPECT_EQ(j["budget"]["spent"], "1900000000000000000");
   EXPECT_EQ(j["budget"]["requested"], "500000000000000000");
   EXPECT_EQ(j["budget"]["remaining"], "100000000000000000");
+  EXPECT_EQ(j["budget"]["unit"], "wei");
   EXPECT_EQ(j["policy"]["hash"], p.hash_hex());
 }
 
