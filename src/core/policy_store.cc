@@ -18,9 +18,10 @@ std::string RowKey(uint64_t version) {
 
 std::string AssociatedData(const std::string& row) { return std::string(PolicyStore::kTable) + ":" + row; }
 
-absl::StatusOr<std::shared_ptr<const policy::Policy>> ParseOrExplain(const std::string& document) {
+absl::StatusOr<std::shared_ptr<const policy::Policy>> ParseOrExplain(
+    const std::string& document, policy::ParseMode mode = policy::ParseMode::kStrict) {
   std::vector<policy::PolicyError> errors;
-  auto parsed = policy::Policy::Parse(document, &errors);
+  auto parsed = policy::Policy::Parse(document, &errors, mode);
   if (!parsed.ok()) {
     std::string message = "invalid policy";
     if (errors.empty()) {
@@ -58,7 +59,9 @@ absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Open(store::Store& sto
     p.applied_at_ms = doc.value("applied_at_ms", int64_t{0});
     p.document = doc.value("document", "");
     if (RowKey(p.version) != row.key) return absl::DataLossError("policy row '" + row.key + "' holds another version");
-    auto parsed = ParseOrExplain(p.document);
+    // Applied by an earlier release: what it accepted still loads (a policy
+    // applied now is checked strictly, in Apply).
+    auto parsed = ParseOrExplain(p.document, policy::ParseMode::kStored);
     if (!parsed.ok()) return absl::DataLossError("policy row '" + row.key + "' no longer parses: " + std::string(parsed.status().message()));
     p.policy = *parsed;
     p.hash_hex = p.policy->hash_hex();

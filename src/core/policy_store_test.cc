@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "base/hex.h"
+#include "crypto/aead.h"
 #include "crypto/random.h"
+#include "nlohmann/json.hpp"
 #include "testing/memory_store.h"
 
 namespace sigil::core {
@@ -54,6 +57,30 @@ TEST(PolicyStore, ARowEditedOnDiskIsRefusedByName) {
   store::MemoryStore other;
   ASSERT_TRUE((*PolicyStore::Open(other, crypto::RandomSecret(32), clock))->Apply(kDoc, "admin").ok());
   EXPECT_EQ(PolicyStore::Open(other, key.Clone(), clock).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A policy an earlier release accepted and stored (here: a max_value budget
+// in a rule with no kind, which now mixes wei and lamports and is refused
+// when applied) still loads at start: the daemon must not refuse to start
+// over its own history.
+TEST(PolicyStore, AStoredPolicyAnEarlierReleaseAcceptedStillLoads) {
+  constexpr char kOld[] = R"({"version":1,"rules":[{"id":"any","effect":"allow","match":{},
+    "budgets":[{"window":"24h","max_value":"1 ether","on_exceed":"deny"}]}]})";
+  store::MemoryStore store;
+  FakeClock clock;
+  SecretBytes key = crypto::RandomSecret(32);
+  auto ps = *PolicyStore::Open(store, key.Clone(), clock);
+  EXPECT_EQ(ps->Apply(kOld, "admin").status().code(), absl::StatusCode::kInvalidArgument);  // strict now
+  // The row an earlier release wrote for it, sealed as Apply seals.
+  const std::string row_key = "00000000000000000001";
+  const std::string text = nlohmann::json{{"version", 1}, {"applied_by", "admin"}, {"applied_at_ms", 0},
+                                          {"document", kOld}}.dump();
+  auto sealed = crypto::AeadSeal(key, AsBytes(text), AsBytes(std::string(PolicyStore::kTable) + ":" + row_key));
+  ASSERT_TRUE(sealed.ok());
+  ASSERT_TRUE(store.Put(PolicyStore::kTable, row_key, *sealed).ok());
+  auto reopened = PolicyStore::Open(store, key.Clone(), clock);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ((*reopened)->Current().version, 1u);
 }
 
 }  // namespace

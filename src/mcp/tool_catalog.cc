@@ -89,14 +89,16 @@ std::vector<ToolSpec> Build() {
                    Hints(true, false, true, false)});
 
   json budget_item = Shape({{"window", Str("rolling window, e.g. 24h")},
-                            {"measure", Str("value (wei) | amount (token units) | count (requests)")},
+                            {"measure", Str("value (native value sent) | spend (value plus the most the fees can be) | "
+                                            "amount (token units) | count (requests)")},
+                            {"unit", Str("for value and spend: wei (Ethereum) or lamports (Solana)")},
                             {"limit", Str("decimal")},
                             {"spent", Str("decimal, inside the window")},
                             {"remaining", Str("decimal")}},
                            json::array());
   tools.push_back({"get_budget", "Show remaining budgets",
                    "Show every spending budget that applies to this agent's keys: window, limit, spent and remaining "
-                   "(amounts in wei as decimal strings).",
+                   "(amounts as decimal strings, in each budget's unit: wei or lamports).",
                    Object(json::object()),
                    Output(Shape({{"budgets", {{"type", "array"}, {"items", budget_item}}}}, json::array({"budgets"}))),
                    Hints(true, false, true, false)});
