@@ -120,28 +120,6 @@ absl::Status EnsureDataDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-// SHA-256 of the daemon's effective configuration: the report's
-// config_hash, and half of the TPM measurement.
-crypto::Hash256 EffectiveConfigHash(const Config& c) {
-  nlohmann::json effective = {{"data_dir", c.data_dir}, {"dev", c.dev}, {"listen", c.listen}, {"unix_socket", c.unix_socket},
-                              {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
-                              {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
-                              {"require_environment_check", c.require_environment_check}};
-  // Settings that put foreign code in the process or let key material reach
-  // a file: measured once set (left out at their defaults, so an existing
-  // configuration keeps its hash).
-  if (!c.pkcs11_module.empty()) effective["pkcs11_module"] = c.pkcs11_module;
-  if (c.allow_core_dumps) effective["allow_core_dumps"] = true;
-  // With a TPM, its settings too: otherwise turning the rollback counter off
-  // (or moving it) would leave the master key unsealable by the same
-  // measurement. Without one they have no effect and stay out, so the hash
-  // of a configuration without a TPM is what it always was.
-  if (!c.tpm_tcti.empty()) {
-    effective["tpm"] = {{"pcr", c.tpm_pcr}, {"nv_counter", c.tpm_nv_counter}, {"nv_index", c.tpm_nv_index}};
-  }
-  std::string text = effective.dump();
-  return crypto::Sha256(AsBytes(text));
-}
 
 // TPM: the master key sealed to this binary + configuration (doc/tpm.md).
 absl::StatusOr<SecretBytes> TpmMasterKey(const Config& c, bool exists, bool create) {
@@ -243,6 +221,30 @@ volatile std::sig_atomic_t g_signal = 0;
 void OnSignal(int sig) { g_signal = sig; }
 
 }  // namespace
+
+crypto::Hash256 EffectiveConfigHash(const Config& c) {
+  nlohmann::json effective = {{"data_dir", c.data_dir}, {"dev", c.dev}, {"listen", c.listen}, {"unix_socket", c.unix_socket},
+                              {"tls", !c.tls_cert.empty()}, {"keystore", c.keystore_backend}, {"upstream", c.upstream_url},
+                              {"backup_enabled", c.backup_enabled}, {"allow_key_import", c.allow_key_import},
+                              {"require_environment_check", c.require_environment_check}};
+  // Settings that put foreign code in the process or let key material reach
+  // a file: measured once set (left out at their defaults, so an existing
+  // configuration keeps its hash).
+  if (!c.pkcs11_module.empty()) effective["pkcs11_module"] = c.pkcs11_module;
+  if (c.allow_core_dumps) effective["allow_core_dumps"] = true;
+  // With a TPM, its settings too: otherwise turning the rollback counter off
+  // (or moving it) would leave the master key unsealable by the same
+  // measurement. Without one they have no effect and stay out, so the hash
+  // of a configuration without a TPM is what it always was.
+  if (!c.tpm_tcti.empty()) {
+    // The TCTI too: it names a library the TSS loads into this process,
+    // which sees the unsealed master key pass by.
+    effective["tpm"] = {{"tcti", c.tpm_tcti}, {"pcr", c.tpm_pcr}, {"nv_counter", c.tpm_nv_counter},
+                        {"nv_index", c.tpm_nv_index}};
+  }
+  std::string text = effective.dump();
+  return crypto::Sha256(AsBytes(text));
+}
 
 void HardenProcess(bool allow_core_dumps) {
   if (allow_core_dumps) return;

@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "base/secret.h"
+#include "crypto/hash.h"
 #include "daemon/config.h"
 
 namespace sigil::policy {
@@ -48,6 +49,11 @@ struct StartupSecrets {
 // starts threads (audit log, server) before it opens the token. Daemon::Start
 // itself reads no secret from the environment.
 absl::StatusOr<StartupSecrets> TakeStartupSecrets(const Config& config);
+
+// SHA-256 of the daemon's effective configuration: the attestation report's
+// config_hash, and half of the TPM measurement (doc/tpm.md). Covers what
+// changes what the daemon may do or what code runs beside the master key.
+crypto::Hash256 EffectiveConfigHash(const Config& config);
 
 class Daemon {
  public:

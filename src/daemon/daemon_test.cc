@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <vector>
 #include <string>
@@ -319,6 +320,34 @@ TEST(DaemonAuditAnchorTest, TheAnchorFollowsTheLogWhileTheDaemonRuns) {
   EXPECT_EQ(r->status, 401);
   EXPECT_GT(wait_for_size_above(settled), settled) << "the anchor did not follow the log while the daemon ran";
   (*daemon)->Stop();
+}
+
+// What can put foreign code beside the master key, let it reach a file, or
+// switch the rollback check off is measured; a configuration that sets none
+// of the newer ones keeps the hash it always had.
+TEST(EffectiveConfigHashTest, MeasuresWhatChangesTheKeysSafety) {
+  Config base;
+  const crypto::Hash256 plain = EffectiveConfigHash(base);
+  Config c = base;
+  c.pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so";
+  EXPECT_NE(EffectiveConfigHash(c), plain);
+  c = base;
+  c.allow_core_dumps = true;
+  EXPECT_NE(EffectiveConfigHash(c), plain);
+  // TPM settings count with a TPM, and only then.
+  c = base;
+  c.tpm_nv_counter = true;
+  EXPECT_EQ(EffectiveConfigHash(c), plain);
+  c.tpm_tcti = "swtpm:host=127.0.0.1,port=2321";
+  const crypto::Hash256 tpm = EffectiveConfigHash(c);
+  EXPECT_NE(tpm, plain);
+  for (auto change : std::vector<std::function<void(Config&)>>{
+           [](Config& x) { x.tpm_nv_counter = false; }, [](Config& x) { x.tpm_nv_index += 1; },
+           [](Config& x) { x.tpm_pcr = 23; }, [](Config& x) { x.tpm_tcti = "libtpms-evil.so"; }}) {
+    Config changed = c;
+    change(changed);
+    EXPECT_NE(EffectiveConfigHash(changed), tpm);
+  }
 }
 
 }  // namespace

@@ -1166,8 +1166,10 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
       if (!p.Can(Permission::kKeyList)) return deny("list keys");
       // An agent naming another key's retired address learns nothing of it.
       auto k = d_.core.ResolveKey(parts[2], p.role == tokens::Role::kAgent ? &p : nullptr);
-      // Nor whether a key it may not see exists (MissingKeyAsOutOfScope).
-      if (!k.ok() && p.role == tokens::Role::kAgent && k.status().code() == absl::StatusCode::kNotFound) {
+      // Nor whether a key it may not see exists (MissingKeyAsOutOfScope):
+      // a missing key and another key's old address read the same.
+      if (!k.ok() && p.role == tokens::Role::kAgent &&
+          (absl::IsNotFound(k.status()) || absl::IsPermissionDenied(k.status()))) {
         return deny("see this key");
       }
       if (!k.ok()) return StatusResponse(k.status());
@@ -1246,11 +1248,12 @@ net::HttpResponse ApiServer::Impl::Rest(const net::HttpRequest& req, const token
         }
         if (!tx.is_object()) return ErrorResponse(400, "tx must be a transaction object");
         if (!key.empty() && !tx.contains("from")) {
-          auto k = d_.core.ResolveKey(key);
+          const bool agent = p.role == tokens::Role::kAgent;
+          auto k = d_.core.ResolveKey(key, agent ? &p : nullptr);
           // An agent learns neither whether a key it may not use exists nor
-          // its address (MissingKeyAsOutOfScope).
-          if (p.role == tokens::Role::kAgent &&
-              (k.ok() ? !p.MayUseKey(k->info.name) : k.status().code() == absl::StatusCode::kNotFound)) {
+          // its address, current or old (MissingKeyAsOutOfScope).
+          if (agent && (k.ok() ? !p.MayUseKey(k->info.name)
+                               : absl::IsNotFound(k.status()) || absl::IsPermissionDenied(k.status()))) {
             return ErrorResponse(403, "this token may not use key '" + key + "'");
           }
           if (!k.ok()) return StatusResponse(k.status());

@@ -155,6 +155,20 @@ describe("HTTP edges: HEAD, JSON-RPC ids, MCP charges, key probing", { skip, tim
       same(out.text, none.text, `${method} ${path}`);
       assert.doesNotMatch(out.text, /0x[0-9a-fA-F]{40}/, "no address of a key out of scope");
     }
+    // Nor another key's old (rotated) address from an address never used.
+    const vaultOld = (await sigil.rest("GET", "/v1/keys/vault")).json.address;
+    assert.match(vaultOld, /^0x[0-9a-fA-F]{40}$/);
+    assert.equal((await sigil.rest("POST", "/v1/keys/vault/rotate", {})).status, 200);
+    const never = "0x" + "2".repeat(40);
+    for (const [method, path, body] of [["GET", "/v1/keys/{}", undefined],
+                                        ["POST", "/v1/policy/explain", { kind: "eth_tx", key: "{}", tx: { to: trader, value: "0x1" } }],
+                                        ["POST", "/v1/policy/explain", { kind: "eth_message", key: "{}", message: "hi" }]]) {
+      const at = (k) => send(method, path.replace("{}", k), tok.bot1, body && JSON.stringify(body).replace("{}", k));
+      const old = await at(vaultOld);
+      const none = await at(never);
+      assert.equal(old.status, 403, `${method} ${path}: ${old.text}`);
+      assert.equal(old.text.replaceAll(vaultOld, "A"), none.text.replaceAll(never, "A"), `${method} ${path}`);
+    }
     // Admins keep the precise answer.
     assert.equal((await send("GET", "/v1/keys/ghost", sigil.adminToken)).status, 404);
     assert.equal((await rpc(sigil.adminToken, "personal_sign", ["0x6869", "ghost"])).error?.code, -32602);
